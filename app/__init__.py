@@ -1,0 +1,1 @@
+"""Đồng Hành: the Reflex application package."""

@@ -1,0 +1,1 @@
+"""The domain: plain Python services. Nothing here imports Reflex."""

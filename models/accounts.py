@@ -1,0 +1,74 @@
+"""Users, their role assignments with scopes, server-side sessions and sign-in attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from models.base import created_field, enum_field
+
+
+class Role(StrEnum):
+    VOLUNTEER = "volunteer"
+    SUPERVISOR = "supervisor"
+    CLINIC = "clinic"
+    ADMIN = "admin"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    phone: str | None = Field(default=None, max_length=20, unique=True)
+    full_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    language: str = Field(default="vi", max_length=5)
+    is_active: bool = True
+    must_change_password: bool = False
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = created_field()
+    password_changed_at: datetime | None = None
+    version: int = 1
+
+
+class RoleAssignment(SQLModel, table=True):
+    """One role with one scope: a place (commune/province) or a facility."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    role: Role = enum_field(Role)
+    place_id: int | None = Field(default=None, foreign_key="place.id")
+    facility_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = created_field()
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in session. Only the SHA-256 of the token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    role: Role = enum_field(Role)
+    created_at: datetime = created_field()
+    last_seen_at: datetime = created_field()
+    expires_at: datetime
+    ended_at: datetime | None = None
+    ended_reason: str = Field(default="", max_length=40)
+    client_addr: str = Field(default="", max_length=64)
+    # Per-session key for encrypting offline drafts on the device; forgotten at sign-out.
+    device_key: str = Field(default="", max_length=64)
+
+
+class LoginAttempt(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_loginattempt_account_at", "account_key", "at"),
+        Index("ix_loginattempt_addr_at", "client_addr", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_key: str = Field(max_length=128)
+    client_addr: str = Field(default="", max_length=64)
+    at: datetime = created_field()
+    success: bool = False

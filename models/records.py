@@ -1,0 +1,101 @@
+"""Cross-cutting records: cards, the audit trail, incidents, rule tables, settings, idempotency."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from models.base import created_field, enum_field
+from models.clients import EpisodeType
+
+
+class CardStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class Card(SQLModel, table=True):
+    """A QR card. The token is opaque and random; nothing personal is derivable from it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    token: str = Field(max_length=64, unique=True)
+    short_code: str = Field(max_length=16, unique=True)
+    status: CardStatus = enum_field(CardStatus, default=CardStatus.ACTIVE)
+    issued_at: datetime = created_field()
+    issued_by_id: int | None = Field(default=None, foreign_key="user.id")
+    revoked_at: datetime | None = None
+    revoked_reason: str = Field(default="", max_length=40)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: who did what to which record, when, with what outcome. Never the values."""
+
+    __table_args__ = (
+        Index("ix_audit_target", "target_type", "target_id"),
+        Index("ix_audit_actor_at", "actor_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = created_field()
+    actor_id: int | None = Field(default=None)
+    role: str = Field(default="", max_length=20)
+    action: str = Field(max_length=60)
+    target_type: str = Field(default="", max_length=40)
+    target_id: int | None = None
+    outcome: str = Field(default="ok", max_length=20)  # ok, denied, failed
+    detail: str = Field(default="", max_length=200)
+
+
+class Incident(SQLModel, table=True):
+    """A personal-data incident log entry (Decree 356/2025)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reported_at: datetime = created_field()
+    reported_by_id: int | None = Field(default=None, foreign_key="user.id")
+    description: str = Field(max_length=2000)
+    severity: str = Field(default="low", max_length=20)
+    resolved_at: datetime | None = None
+
+
+class DurationRule(SQLModel, table=True):
+    """How long an episode type lasts, by the law in force on the episode's start date."""
+
+    __table_args__ = (Index("ix_rule_type_from", "episode_type", "effective_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    episode_type: EpisodeType = enum_field(EpisodeType)
+    months: int
+    effective_from: date
+    effective_to: date | None = None
+    legal_basis: str = Field(default="", max_length=200)
+    needs_review: bool = False
+
+
+class Setting(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(default="", max_length=500)
+
+
+class Submission(SQLModel, table=True):
+    """Idempotency: a form submission key seen once maps to the record it created."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    kind: str = Field(max_length=40)
+    record_id: int | None = None
+    created_at: datetime = created_field()
+
+
+__all__ = [
+    "AuditEvent",
+    "Card",
+    "CardStatus",
+    "DurationRule",
+    "Incident",
+    "Setting",
+    "Submission",
+]
