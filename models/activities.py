@@ -1,11 +1,11 @@
-"""What volunteers record: visits, outreach contacts, referrals, drug tests, support, group activities."""
+"""What volunteers record: visits, outreach, referrals, drug tests, support, group activities."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from models.base import created_field, enum_field
@@ -144,7 +144,8 @@ class Support(SQLModel, table=True):
     client_id: int = Field(foreign_key="client.id", index=True)
     kind: SupportKind = enum_field(SupportKind)
     started_on: date
-    amount_vnd: int | None = None  # whole đồng: VND has no minor unit
+    # Whole đồng (VND has no minor unit); BIGINT: loans reach billions, past a 32-bit INTEGER.
+    amount_vnd: int | None = Field(default=None, sa_type=BigInteger)
     term_months: int | None = None
     fund_source: str = Field(default="", max_length=120)
     status: str = Field(default="active", max_length=20)

@@ -11,8 +11,9 @@ from sqlmodel import Field
 
 
 def utcnow() -> datetime:
-    """Now in UTC, naive: every timestamp column stores naive UTC on every database."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Now, timezone-aware in UTC. SQLModel's datetime columns refuse naive values and
+    return aware UTC datetimes on every database."""
+    return datetime.now(UTC)
 
 
 def enum_field(enum: type[StrEnum], *, default: Any = ..., index: bool = False) -> Any:

@@ -23,7 +23,9 @@ class Actor:
     session_id: int | None = None
 
 
-def load_actor(session: Session, *, user_id: int, role: Role, session_id: int | None = None) -> Actor | None:
+def load_actor(
+    session: Session, *, user_id: int, role: Role, session_id: int | None = None
+) -> Actor | None:
     """The actor for this user in this role, or None if the user is disabled or lacks the role."""
     user = session.get(User, user_id)
     if user is None or not user.is_active:

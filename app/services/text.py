@@ -10,7 +10,9 @@ _ORDER = {ch: i for i, ch in enumerate(_VI_ALPHABET)}
 
 def fold(text: str) -> str:
     """'Nguyễn Văn A' -> 'nguyen van a': what search compares on both sides."""
-    text = unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d").replace("\u0111", "d")
+    text = (
+        unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d").replace("\u0111", "d")
+    )
     stripped = "".join(c for c in text if unicodedata.category(c) != "Mn")
     return " ".join(stripped.replace("đ", "d").split())
 

@@ -1,0 +1,1 @@
+"""Reusable UI pieces: the app frame, navigation, form fields."""

@@ -1,0 +1,182 @@
+"""The responsive app frame: bottom navigation on phones, side navigation on wide screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from app.state.lang import LangState, tr
+from app.state.session import AppState
+
+BRAND = "#0f766e"  # teal 700: calm, neutral, good contrast on white
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    route: str
+    icon: str
+    roles: tuple[str, ...]
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("nav.today", "/today", "house", ("volunteer",)),
+    NavItem("nav.caseload", "/caseload", "clipboard-list", ("supervisor",)),
+    NavItem("nav.scan", "/scan", "scan-line", ("clinic",)),
+    NavItem("nav.users", "/admin/users", "user-cog", ("admin",)),
+    NavItem(
+        "nav.account", "/account", "circle-user", ("volunteer", "supervisor", "clinic", "admin")
+    ),
+)
+
+
+def _visible_for_role(item: NavItem) -> rx.Var:
+    return rx.Var.create(list(item.roles)).contains(AppState.nav_role)
+
+
+def _nav_link(item: NavItem, *, compact: bool) -> rx.Component:
+    active = rx.State.router.page.path == item.route
+    return rx.cond(
+        _visible_for_role(item),
+        rx.link(
+            rx.flex(
+                rx.icon(item.icon, size=22 if compact else 20, aria_hidden="true"),
+                rx.text(tr(item.key), size="1" if compact else "3", weight="medium"),
+                direction="column" if compact else "row",
+                align="center",
+                gap="1" if compact else "3",
+            ),
+            href=item.route,
+            aria_current=rx.cond(active, "page", "false"),
+            color=rx.cond(active, BRAND, "var(--gray-11)"),
+            underline="none",
+            padding_y="6px",
+            padding_x="8px" if compact else "12px",
+            min_height="48px",
+            min_width="56px",
+            display="flex",
+            align_items="center",
+            justify_content="center" if compact else "start",
+            border_radius="8px",
+            background="transparent"
+            if compact
+            else rx.cond(active, "var(--teal-3)", "transparent"),
+        ),
+    )
+
+
+def language_switch() -> rx.Component:
+    return rx.button(
+        rx.icon("languages", size=18, aria_hidden="true"),
+        tr("lang.switch"),
+        on_click=LangState.toggle_language,
+        variant="ghost",
+        size="3",
+        aria_label=tr("lang.switch_label"),
+        id="lang-switch",
+    )
+
+
+def _top_bar(title_key: str) -> rx.Component:
+    return rx.flex(
+        rx.heading(tr(title_key), size="5", as_="h1"),
+        rx.spacer(),
+        language_switch(),
+        rx.button(
+            rx.icon("log-out", size=18, aria_hidden="true"),
+            rx.text(tr("signout"), display=["none", "none", "inline"]),
+            on_click=AppState.sign_out,
+            variant="soft",
+            size="3",
+            aria_label=tr("signout"),
+            id="sign-out",
+        ),
+        align="center",
+        gap="2",
+        padding_x="16px",
+        padding_y="8px",
+        border_bottom="1px solid var(--gray-5)",
+        background="white",
+        position="sticky",
+        top="0",
+        z_index="10",
+    )
+
+
+def _side_nav() -> rx.Component:
+    return rx.el.nav(
+        rx.flex(
+            rx.heading(tr("app.name"), size="5", color=BRAND, padding="12px"),
+            *[_nav_link(item, compact=False) for item in NAV_ITEMS],
+            direction="column",
+            gap="1",
+        ),
+        aria_label=tr("nav.main"),
+        display=["none", "none", "block"],
+        width="220px",
+        min_height="100vh",
+        padding="12px",
+        border_right="1px solid var(--gray-5)",
+        background="var(--gray-2)",
+        position="sticky",
+        top="0",
+    )
+
+
+def _bottom_nav() -> rx.Component:
+    return rx.el.nav(
+        rx.flex(
+            *[_nav_link(item, compact=True) for item in NAV_ITEMS],
+            justify_content="space-around",
+            align="center",
+        ),
+        aria_label=tr("nav.main"),
+        display=["block", "block", "none"],
+        position="fixed",
+        bottom="0",
+        left="0",
+        right="0",
+        background="white",
+        border_top="1px solid var(--gray-5)",
+        padding_bottom="env(safe-area-inset-bottom)",
+        z_index="10",
+    )
+
+
+def offline_banner() -> rx.Component:
+    """Shown by the page script (assets/dh.js) when the browser reports no connection."""
+    return rx.box(
+        tr("common.offline"),
+        id="offline-banner",
+        role="status",
+        display="none",
+        background="#92400e",
+        color="white",
+        padding="8px",
+        text_align="center",
+        font_size="14px",
+    )
+
+
+def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
+    """Every signed-in screen: top bar, content, role-aware navigation."""
+    return rx.flex(
+        _side_nav(),
+        rx.box(
+            offline_banner(),
+            _top_bar(title_key),
+            rx.el.main(
+                *children,
+                id="main",
+                padding="16px",
+                padding_bottom="96px",
+                max_width="960px",
+                width="100%",
+            ),
+            flex="1",
+            min_width="0",
+        ),
+        _bottom_nav(),
+        min_height="100vh",
+    )

@@ -1,0 +1,63 @@
+"""Catalogue keys for the app frame, sign-in and shared words: key -> (Vietnamese, English)."""
+
+KEYS: dict[str, tuple[str, str]] = {
+    "app.name": ("Đồng Hành", "Đồng Hành"),
+    "app.tagline": ("Đồng hành cùng cộng đồng", "Walking alongside the community"),
+    "app.skip_to_content": ("Bỏ qua đến nội dung", "Skip to content"),
+    "lang.switch": ("English", "Tiếng Việt"),
+    "lang.switch_label": ("Chuyển sang tiếng Anh", "Switch to Vietnamese"),
+    "nav.today": ("Hôm nay", "Today"),
+    "nav.clients": ("Đối tượng", "Clients"),
+    "nav.contacts": ("Tiếp cận", "Outreach"),
+    "nav.scan": ("Quét thẻ", "Scan card"),
+    "nav.reports": ("Báo cáo", "Reports"),
+    "nav.caseload": ("Quản lý ca", "Caseload"),
+    "nav.users": ("Tài khoản", "Users"),
+    "nav.account": ("Cá nhân", "Account"),
+    "nav.main": ("Điều hướng chính", "Main navigation"),
+    "signin.title": ("Đăng nhập", "Sign in"),
+    "signin.login": ("Tên đăng nhập hoặc số điện thoại", "Username or phone number"),
+    "signin.password": ("Mật khẩu", "Password"),
+    "signin.submit": ("Đăng nhập", "Sign in"),
+    "signin.working": ("Đang đăng nhập…", "Signing in…"),
+    "signin.required": (
+        "Vui lòng nhập tên đăng nhập và mật khẩu.",
+        "Please enter your username and password.",
+    ),
+    "signin.expired": (
+        "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.",
+        "Your session has expired. Please sign in again.",
+    ),
+    "signin.signed_out": ("Bạn đã đăng xuất.", "You have signed out."),
+    "signout": ("Đăng xuất", "Sign out"),
+    "role.volunteer": ("Tình nguyện viên", "Volunteer"),
+    "role.supervisor": ("Cán bộ quản lý", "Supervisor"),
+    "role.clinic": ("Nhân viên cơ sở điều trị", "Clinic staff"),
+    "role.admin": ("Quản trị", "Administrator"),
+    "home.hello": ("Xin chào,", "Hello,"),
+    "error.generic": (
+        "Đã có lỗi xảy ra. Vui lòng thử lại.",
+        "Something went wrong. Please try again.",
+    ),
+    "error.validation": (
+        "Vui lòng kiểm tra các ô được đánh dấu.",
+        "Please check the highlighted fields.",
+    ),
+    "error.not_found": ("Không tìm thấy.", "Not found."),
+    "error.permission_denied": (
+        "Bạn không có quyền làm việc này.",
+        "You are not allowed to do this.",
+    ),
+    "error.conflict": (
+        "Hồ sơ vừa được người khác sửa. Vui lòng tải lại.",
+        "Someone else changed this record. Please reload.",
+    ),
+    "common.save": ("Lưu", "Save"),
+    "common.cancel": ("Huỷ", "Cancel"),
+    "common.refresh": ("Làm mới", "Refresh"),
+    "common.loading": ("Đang tải…", "Loading…"),
+    "common.offline": (
+        "Mất kết nối — dữ liệu sẽ được gửi khi có mạng",
+        "Offline — your data will be sent when you reconnect",
+    ),
+}

@@ -1,0 +1,1 @@
+"""One module per screen: its layout and its own State."""

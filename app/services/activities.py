@@ -1,0 +1,470 @@
+"""What field workers record — visits, outreach contacts, drug tests, referrals, support, group
+activities — and the due list of a volunteer's Today screen.
+
+Each service checks the policy, validates every field (all errors at once, as catalogue keys),
+then writes the record and its audit event in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from app.services import audit
+from app.services.actor import Actor
+from app.services.clients import remember_submission, replayed_record_id
+from app.services.dto import (
+    DrugTestCreate,
+    DrugTestRead,
+    DueItem,
+    GroupActivityCreate,
+    GroupActivityRead,
+    OutreachContactCreate,
+    OutreachContactRead,
+    ReferralCreate,
+    ReferralRead,
+    SupportCreate,
+    SupportRead,
+    VisitCreate,
+    VisitRead,
+    VisitReadFull,
+)
+from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.policy import (
+    Action,
+    PlaceTarget,
+    ReferralTarget,
+    authorize,
+    authorize_client,
+    authorize_grant,
+    client_scope_filter,
+    client_target,
+    strip_visit_fields,
+)
+from app.services.rules import today_vn
+from app.services.text import clean
+from models import (
+    Client,
+    ClientStatus,
+    DrugTest,
+    Episode,
+    EpisodeStatus,
+    GroupActivity,
+    GroupActivityClient,
+    Organisation,
+    OutreachContact,
+    Place,
+    Referral,
+    ReferralStatus,
+    Support,
+    SupportKind,
+    Visit,
+    utcnow,
+)
+
+EARLIEST = date(2000, 1, 1)
+MAX_CONTACT_COUNT = 10_000
+MAX_LOAN_VND = 10_000_000_000
+MAX_TERM_MONTHS = 120
+MAX_ATTENDEES = 100_000
+REFERRAL_VALID_DAYS = 30
+APPOINTMENT_HORIZON_DAYS = 365
+OPEN_REFERRALS = (ReferralStatus.SENT, ReferralStatus.RECEIVED)
+# Where a referral may go next; anything else is refused.
+REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    ReferralStatus.SENT: frozenset({ReferralStatus.RECEIVED, ReferralStatus.USED,
+                                    ReferralStatus.DECLINED, ReferralStatus.EXPIRED}),
+    ReferralStatus.RECEIVED: frozenset({ReferralStatus.USED, ReferralStatus.DECLINED,
+                                        ReferralStatus.EXPIRED}),
+}
+
+
+class DueKind(StrEnum):
+    APPOINTMENT = "appointment"  # next appointment today or missed, no visit since
+    REFERRAL_OPEN = "referral_open"
+    NOT_VISITED = "not_visited"  # no visit in `stale_days`
+    EPISODE_ENDING = "episode_ending"
+    EPISODE_OVERDUE = "episode_overdue"
+
+
+def _check_date(value: date, field: str, errors: dict[str, str], today: date) -> None:
+    if not EARLIEST <= value <= today:
+        errors[field] = "error.date_range"
+
+
+def _text(value: str, field: str, limit: int, errors: dict[str, str]) -> str:
+    text = clean(value)
+    if len(text) > limit:
+        errors[field] = "error.too_long"
+    return text
+
+
+def _raise_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationFailed(errors)
+
+
+# --- visits --------------------------------------------------------------------------------
+
+
+def _visit_read(actor: Actor, visit: Visit) -> VisitRead:
+    fields = {name: getattr(visit, name) for name in VisitReadFull.model_fields}
+    record = strip_visit_fields(actor, fields)
+    return VisitReadFull(**record) if "notes" in record else VisitRead(**record)
+
+
+def log_visit(
+    *, session: Session, actor: Actor | None, data: VisitCreate, submission_key: str | None = None
+) -> VisitRead:
+    """Record a visit to an assigned client. A repeated `submission_key` (an offline draft sent
+    twice) returns the visit already saved and writes nothing."""
+    me, _client, _target = authorize_client(session, actor, Action.VISIT_CREATE, data.client_id)
+    replay = replayed_record_id(session, key=submission_key, kind="visit", actor=me)
+    if replay is not None:
+        existing = session.get(Visit, replay)
+        if existing is None:
+            raise NotFound()
+        return _visit_read(me, existing)
+    today = today_vn()
+    errors: dict[str, str] = {}
+    _check_date(data.visit_date, "visit_date", errors, today)
+    content = _text(data.content, "content", 120, errors)
+    notes = _text(data.notes, "notes", 2000, errors)
+    risk_flags = _text(data.risk_flags, "risk_flags", 200, errors)
+    if data.next_appointment is not None and not (
+        data.visit_date < data.next_appointment
+        <= data.visit_date + timedelta(days=APPOINTMENT_HORIZON_DAYS)
+    ):
+        errors["next_appointment"] = "error.appointment_range"
+    _raise_if(errors)
+    visit = Visit(
+        client_id=data.client_id, visit_date=data.visit_date, kind=data.kind, author_id=me.user_id,
+        content=content, notes=notes, risk_flags=risk_flags,
+        next_appointment=data.next_appointment,
+    )
+    session.add(visit)
+    session.flush()
+    remember_submission(session, key=submission_key, kind="visit", actor=me, record_id=visit.id)
+    audit.record(session, actor=me, action=Action.VISIT_CREATE, target_type="visit",
+                 target_id=visit.id, detail=f"client={data.client_id}")
+    session.flush()
+    return _visit_read(me, visit)
+
+
+# --- outreach contacts ---------------------------------------------------------------------
+
+
+def log_outreach_contact(
+    *, session: Session, actor: Actor | None, data: OutreachContactCreate
+) -> OutreachContactRead:
+    """Count people reached in one of the actor's places; a client link is optional."""
+    me = authorize_grant(session, actor, Action.CONTACT_CREATE)
+    errors: dict[str, str] = {}
+    _check_date(data.contact_date, "contact_date", errors, today_vn())
+    if not 1 <= data.count <= MAX_CONTACT_COUNT:
+        errors["count"] = "error.count_range"
+    topic = _text(data.topic, "topic", 200, errors)
+    if session.get(Place, data.place_id) is None:
+        errors["place_id"] = "error.invalid_place"
+    _raise_if(errors)
+    authorize(session, me, Action.CONTACT_CREATE, PlaceTarget(data.place_id))
+    if data.client_id is not None:
+        if data.count != 1:
+            raise ValidationFailed({"count": "error.count_named_contact"})
+        authorize_client(session, me, Action.CONTACT_CREATE, data.client_id)
+    contact = OutreachContact(
+        contact_date=data.contact_date, place_id=data.place_id, category=data.category,
+        count=data.count, topic=topic, client_id=data.client_id, author_id=me.user_id,
+    )
+    session.add(contact)
+    session.flush()
+    audit.record(session, actor=me, action=Action.CONTACT_CREATE, target_type="outreachcontact",
+                 target_id=contact.id)
+    return OutreachContactRead(**{n: getattr(contact, n) for n in OutreachContactRead.model_fields})
+
+
+# --- drug tests ----------------------------------------------------------------------------
+
+
+def record_drug_test(
+    *, session: Session, actor: Actor | None, data: DrugTestCreate
+) -> DrugTestRead:
+    me, _client, _target = authorize_client(session, actor, Action.TEST_CREATE, data.client_id)
+    errors: dict[str, str] = {}
+    _check_date(data.tested_on, "tested_on", errors, today_vn())
+    sample = _text(data.sample, "sample", 20, errors) or "urine"
+    method = _text(data.method, "method", 40, errors) or "rapid"
+    substances = _text(data.substances, "substances", 200, errors)
+    performed_by = _text(data.performed_by, "performed_by", 120, errors)
+    _raise_if(errors)
+    test = DrugTest(client_id=data.client_id, tested_on=data.tested_on, result=data.result,
+                    sample=sample, method=method, substances=substances,
+                    performed_by=performed_by, author_id=me.user_id)
+    session.add(test)
+    session.flush()
+    audit.record(session, actor=me, action=Action.TEST_CREATE, target_type="drugtest",
+                 target_id=test.id, detail=f"client={data.client_id}")
+    return DrugTestRead(**{n: getattr(test, n) for n in DrugTestRead.model_fields})
+
+
+# --- referrals -----------------------------------------------------------------------------
+
+
+def _referral_read(ref: Referral) -> ReferralRead:
+    return ReferralRead(**{n: getattr(ref, n) for n in ReferralRead.model_fields})
+
+
+def create_referral(*, session: Session, actor: Actor | None, data: ReferralCreate) -> ReferralRead:
+    """Refer a client to a service; only with the client's consent."""
+    me, _client, _target = authorize_client(session, actor, Action.REFERRAL_CREATE, data.client_id)
+    errors: dict[str, str] = {}
+    if not data.consent:
+        errors["consent"] = "error.consent_required"
+    _check_date(data.referred_on, "referred_on", errors, today_vn())
+    expires_on = data.expires_on or data.referred_on + timedelta(days=REFERRAL_VALID_DAYS)
+    if expires_on <= data.referred_on or expires_on > data.referred_on + timedelta(days=366):
+        errors["expires_on"] = "error.date_order"
+    if data.facility_id is not None:
+        facility = session.get(Organisation, data.facility_id)
+        if facility is None or not facility.active:
+            errors["facility_id"] = "error.invalid_facility"
+    _raise_if(errors)
+    referral = Referral(
+        client_id=data.client_id, service=data.service, facility_id=data.facility_id,
+        referred_on=data.referred_on, consent=True, expires_on=expires_on, author_id=me.user_id,
+    )
+    session.add(referral)
+    session.flush()
+    audit.record(session, actor=me, action=Action.REFERRAL_CREATE, target_type="referral",
+                 target_id=referral.id, detail=f"client={data.client_id}")
+    return _referral_read(referral)
+
+
+def complete_referral(
+    *,
+    session: Session,
+    actor: Actor | None,
+    referral_id: int,
+    status: ReferralStatus,
+    expected_version: int | None = None,
+) -> ReferralRead:
+    """Move a referral on (received, used, declined, expired): staff of the receiving facility,
+    or a supervisor of the client's commune."""
+    me = authorize_grant(session, actor, Action.REFERRAL_COMPLETE)
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound()
+    client = session.get(Client, referral.client_id)
+    if client is None:
+        raise NotFound()
+    authorize(session, me, Action.REFERRAL_COMPLETE,
+              ReferralTarget(referral.facility_id, client_target(session, client)),
+              target_type="referral", target_id=referral_id)
+    current = ReferralStatus(referral.status)
+    if status not in REFERRAL_TRANSITIONS.get(current, frozenset()):
+        raise ValidationFailed({"status": "error.referral_transition"})
+    version = referral.version if expected_version is None else expected_version
+    result = session.execute(
+        update(Referral)
+        .where(col(Referral.id) == referral_id, col(Referral.version) == version)
+        .values(status=status, status_changed_at=utcnow(), feedback_on=today_vn(),
+                closed_by_id=me.user_id, version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict()
+    session.refresh(referral)
+    audit.record(session, actor=me, action=Action.REFERRAL_COMPLETE, target_type="referral",
+                 target_id=referral_id, detail=f"status={status.value}")
+    return _referral_read(referral)
+
+
+# --- support -------------------------------------------------------------------------------
+
+
+def record_support(*, session: Session, actor: Actor | None, data: SupportCreate) -> SupportRead:
+    """Record vocational training, a job placement, a loan (whole đồng), schooling or assistance."""
+    me, _client, _target = authorize_client(session, actor, Action.SUPPORT_CREATE, data.client_id)
+    errors: dict[str, str] = {}
+    _check_date(data.started_on, "started_on", errors, today_vn())
+    amount_ok = data.amount_vnd is None or (
+        type(data.amount_vnd) is int and 0 < data.amount_vnd <= MAX_LOAN_VND
+    )
+    if not amount_ok or (data.kind == SupportKind.LOAN and data.amount_vnd is None):
+        errors["amount_vnd"] = "error.amount_range"
+    if data.term_months is not None and not 1 <= data.term_months <= MAX_TERM_MONTHS:
+        errors["term_months"] = "error.term_range"
+    elif data.kind == SupportKind.LOAN and data.term_months is None:
+        errors["term_months"] = "error.term_range"
+    fund_source = _text(data.fund_source, "fund_source", 120, errors)
+    notes = _text(data.notes, "notes", 500, errors)
+    _raise_if(errors)
+    support = Support(
+        client_id=data.client_id, kind=data.kind, started_on=data.started_on,
+        amount_vnd=data.amount_vnd, term_months=data.term_months, fund_source=fund_source,
+        notes=notes, author_id=me.user_id,
+    )
+    session.add(support)
+    session.flush()
+    audit.record(session, actor=me, action=Action.SUPPORT_CREATE, target_type="support",
+                 target_id=support.id, detail=f"client={data.client_id}")
+    return SupportRead(**{n: getattr(support, n) for n in SupportRead.model_fields})
+
+
+# --- group activities ----------------------------------------------------------------------
+
+
+def record_group_activity(
+    *, session: Session, actor: Actor | None, data: GroupActivityCreate
+) -> GroupActivityRead:
+    """A conference, talk, club meeting, campaign event or training, with the clients present."""
+    me = authorize_grant(session, actor, Action.GROUP_CREATE)
+    errors: dict[str, str] = {}
+    _check_date(data.held_on, "held_on", errors, today_vn())
+    topic = _text(data.topic, "topic", 200, errors)
+    client_ids = sorted(set(data.client_ids))
+    if not 0 <= data.attendees_total <= MAX_ATTENDEES:
+        errors["attendees_total"] = "error.count_range"
+    elif not 0 <= data.attendees_clients <= data.attendees_total:
+        errors["attendees_clients"] = "error.attendees_clients"
+    elif len(client_ids) > data.attendees_clients:
+        errors["client_ids"] = "error.attendees_clients"
+    if session.get(Place, data.place_id) is None:
+        errors["place_id"] = "error.invalid_place"
+    if data.organiser_id is not None and session.get(Organisation, data.organiser_id) is None:
+        errors["organiser_id"] = "error.invalid_value"
+    _raise_if(errors)
+    authorize(session, me, Action.GROUP_CREATE, PlaceTarget(data.place_id))
+    for client_id in client_ids:
+        authorize_client(session, me, Action.GROUP_CREATE, client_id)
+    activity = GroupActivity(
+        kind=data.kind, held_on=data.held_on, place_id=data.place_id,
+        organiser_id=data.organiser_id, topic=topic, attendees_total=data.attendees_total,
+        attendees_clients=data.attendees_clients, author_id=me.user_id,
+    )
+    session.add(activity)
+    session.flush()
+    assert activity.id is not None
+    for client_id in client_ids:
+        session.add(GroupActivityClient(activity_id=activity.id, client_id=client_id))
+    audit.record(session, actor=me, action=Action.GROUP_CREATE, target_type="groupactivity",
+                 target_id=activity.id, detail=f"clients={len(client_ids)}")
+    session.flush()
+    return GroupActivityRead(
+        id=activity.id, kind=activity.kind, held_on=activity.held_on, place_id=activity.place_id,
+        organiser_id=activity.organiser_id, topic=activity.topic,
+        attendees_total=activity.attendees_total, attendees_clients=activity.attendees_clients,
+        client_ids=client_ids,
+    )
+
+
+# --- the Today screen ----------------------------------------------------------------------
+
+
+def due_followups(
+    *,
+    session: Session,
+    actor: Actor | None,
+    today: date,
+    stale_days: int = 30,
+    ending_within_days: int = 30,
+) -> list[DueItem]:
+    """What needs doing for the active clients in scope, most urgent first:
+
+    - an appointment set at the latest visit that is today or already missed;
+    - a client not visited for `stale_days` days (not repeated if an appointment is listed);
+    - an open referral (sent or received);
+    - an open episode ending within `ending_within_days` days, or already past its end.
+    """
+    me = authorize_grant(session, actor, Action.CASELOAD_VIEW)
+    clients = {
+        cid: (name, created)
+        for cid, name, created in session.exec(
+            select(Client.id, Client.full_name, Client.created_at).where(
+                client_scope_filter(me), col(Client.status) == ClientStatus.ACTIVE
+            )
+        ).all()
+        if cid is not None
+    }
+    items: list[DueItem] = []
+    if clients:
+        ids = list(clients)
+        items += _appointments_and_stale(session, ids, clients, today, stale_days)
+        items += _open_referrals(session, ids, clients, today)
+        items += _episodes_due(session, ids, clients, today, ending_within_days)
+    order = list(DueKind)
+    items.sort(key=lambda i: (i.due_on or today, order.index(DueKind(i.kind)), i.client_name))
+    audit.record(session, actor=me, action=Action.CASELOAD_VIEW, target_type="client",
+                 target_id=None, detail=f"due={len(items)}")
+    return items
+
+
+def _item(kind: DueKind, clients: dict[int, Any], client_id: int, due_on: date | None,
+          record_id: int | None, today: date) -> DueItem:
+    overdue = max(0, (today - due_on).days) if due_on is not None else 0
+    return DueItem(kind=kind.value, client_id=client_id, client_name=clients[client_id][0],
+                   due_on=due_on, record_id=record_id, days_overdue=overdue)
+
+
+def _appointments_and_stale(session: Session, ids: list[int], clients: dict[int, Any],
+                            today: date, stale_days: int) -> list[DueItem]:
+    last_date = (
+        select(Visit.client_id, func.max(Visit.visit_date).label("last"))
+        .where(col(Visit.client_id).in_(ids))
+        .group_by(col(Visit.client_id))
+        .subquery()
+    )
+    latest: dict[int, Visit] = {}
+    for visit in session.exec(
+        select(Visit).join(last_date, (col(Visit.client_id) == last_date.c.client_id)
+                           & (col(Visit.visit_date) == last_date.c.last))
+    ).all():
+        kept = latest.get(visit.client_id)
+        if kept is None or (visit.id or 0) > (kept.id or 0):
+            latest[visit.client_id] = visit
+    items: list[DueItem] = []
+    stale_before = today - timedelta(days=stale_days)
+    for client_id in ids:
+        last = latest.get(client_id)
+        if last is None:
+            if clients[client_id][1].date() <= stale_before:
+                items.append(_item(DueKind.NOT_VISITED, clients, client_id, None, None, today))
+        elif last.next_appointment is not None:
+            if last.next_appointment <= today:
+                items.append(_item(DueKind.APPOINTMENT, clients, client_id,
+                                   last.next_appointment, last.id, today))
+        elif last.visit_date <= stale_before:
+            items.append(_item(DueKind.NOT_VISITED, clients, client_id,
+                               last.visit_date + timedelta(days=stale_days), last.id, today))
+    return items
+
+
+def _open_referrals(session: Session, ids: list[int], clients: dict[int, Any],
+                    today: date) -> list[DueItem]:
+    rows = session.exec(
+        select(Referral).where(col(Referral.client_id).in_(ids),
+                               col(Referral.status).in_(OPEN_REFERRALS))
+    ).all()
+    return [_item(DueKind.REFERRAL_OPEN, clients, r.client_id, r.expires_on, r.id, today)
+            for r in rows]
+
+
+def _episodes_due(session: Session, ids: list[int], clients: dict[int, Any], today: date,
+                  within_days: int) -> list[DueItem]:
+    rows = session.exec(
+        select(Episode).where(
+            col(Episode.client_id).in_(ids),
+            col(Episode.status) == EpisodeStatus.OPEN,
+            col(Episode.expected_end).is_not(None),
+            col(Episode.expected_end) <= today + timedelta(days=within_days),
+        )
+    ).all()
+    return [
+        _item(DueKind.EPISODE_OVERDUE if e.expected_end and e.expected_end < today
+              else DueKind.EPISODE_ENDING, clients, e.client_id, e.expected_end, e.id, today)
+        for e in rows
+    ]

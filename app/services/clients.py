@@ -1,0 +1,587 @@
+"""Clients: registration with duplicate checks and consent, audited reads, edits, search, timeline.
+
+Every read of a client record (profile, timeline) and every change writes an audit event in
+the same transaction. Sensitive fields reach only the readers `policy` allows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from app.services import audit
+from app.services.actor import Actor, load_actor
+from app.services.dto import (
+    ClientCreate,
+    ClientFilters,
+    ClientListItem,
+    ClientPage,
+    ClientRead,
+    ClientReadSensitive,
+    ClientUpdate,
+    ConsentRead,
+    DuplicateCandidate,
+    TimelineItem,
+)
+from app.services.errors import Conflict, DomainError, NotFound, ValidationFailed
+from app.services.places import place_name
+from app.services.policy import (
+    Action,
+    ClientTarget,
+    PlaceTarget,
+    authorize,
+    authorize_client,
+    authorize_grant,
+    can,
+    client_scope_filter,
+    client_target,
+    sees_tests_and_support,
+    strip_client_fields,
+    strip_visit_fields,
+)
+from app.services.rules import today_vn
+from app.services.text import clean, fold
+from models import (
+    Client,
+    ClientStatus,
+    Consent,
+    DrugTest,
+    Episode,
+    Place,
+    PlaceKind,
+    Referral,
+    Role,
+    Submission,
+    Support,
+    Visit,
+)
+
+# Categories of sensitive personal data a consent can name (Decree 356/2025).
+SENSITIVE_CATEGORIES = frozenset(
+    {"drug_use", "test_results", "hiv_status", "ethnicity", "health", "police_records"}
+)
+HIV_STATUSES = frozenset({"", "negative", "positive", "unknown"})
+MIN_BIRTH_YEAR = 1900
+ADULT_AGE = 18
+MAX_PAGE_SIZE = 200
+MAX_REASSIGN = 1000
+
+_NATIONAL_ID = re.compile(r"[0-9]{12}")
+_PHONE_ALLOWED = re.compile(r"[0-9 .()+\-]+")
+_SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+
+_TEXT_LIMITS = {
+    "other_names": 200, "address": 200, "former_address": 200, "legal_rep_name": 120,
+    "family_contact": 200, "priority_group": 60, "substances": 200, "ethnicity": 40,
+}
+
+
+class DuplicateCandidates(DomainError):
+    """Possible duplicates: ask the user, then call again with `confirm_duplicates=True`.
+
+    Only candidates the user may open are named; the others are only counted."""
+
+    key = "error.duplicate_candidates"
+
+    def __init__(self, candidates: list[DuplicateCandidate], hidden_count: int = 0) -> None:
+        self.candidates = candidates
+        self.hidden_count = hidden_count
+        super().__init__(count=len(candidates) + hidden_count)
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def _age_on(birth_year: int, birth_date: date | None, today: date) -> int:
+    if birth_date is not None:
+        before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+        return today.year - birth_date.year - int(before_birthday)
+    return today.year - birth_year
+
+
+def normalise_phone(raw: str | None, field: str, errors: dict[str, str]) -> str:
+    """Digits only; 9–11 of them. Spaces, dots, dashes, brackets and '+' are allowed in input."""
+    if raw is None or not raw.strip():
+        return ""
+    if not _PHONE_ALLOWED.fullmatch(raw.strip()):
+        errors[field] = "error.phone_format"
+        return ""
+    digits = "".join(c for c in raw if "0" <= c <= "9")
+    if not 9 <= len(digits) <= 11:
+        errors[field] = "error.phone_format"
+    return digits
+
+
+def normalise_national_id(raw: str | None, errors: dict[str, str]) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    compact = "".join(raw.split())
+    if not _NATIONAL_ID.fullmatch(compact):
+        errors["national_id"] = "error.national_id_format"
+        return None
+    return compact
+
+
+def _valid_name(value: str, field: str, errors: dict[str, str], *, required: bool = True) -> str:
+    name = clean(value)
+    if not name and not required:
+        return ""
+    if not 2 <= len(name) <= 120:
+        errors[field] = "error.name_length"
+    elif not any(unicodedata.category(c).startswith("L") for c in name):
+        errors[field] = "error.name_invalid"
+    return name
+
+
+def _validate_profile(data: ClientCreate, today: date) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check every profile rule at once; return cleaned values and field errors."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {"full_name": _valid_name(data.full_name, "full_name", errors)}
+    for field, limit in _TEXT_LIMITS.items():
+        text = clean(getattr(data, field))
+        if len(text) > limit:
+            errors[field] = "error.too_long"
+        values[field] = text
+    if values["legal_rep_name"]:
+        _valid_name(values["legal_rep_name"], "legal_rep_name", errors)
+    if not MIN_BIRTH_YEAR <= data.birth_year <= today.year:
+        errors["birth_year"] = "error.birth_year_range"
+    elif data.birth_date is not None and (
+        data.birth_date.year != data.birth_year or data.birth_date > today
+    ):
+        errors["birth_date"] = "error.birth_date_mismatch"
+    elif (_age_on(data.birth_year, data.birth_date, today) < ADULT_AGE
+          and not values["legal_rep_name"]):
+        errors["legal_rep_name"] = "error.legal_rep_required"
+    values["national_id"] = normalise_national_id(data.national_id, errors)
+    values["phone"] = normalise_phone(data.phone, "phone", errors)
+    values["legal_rep_phone"] = normalise_phone(data.legal_rep_phone, "legal_rep_phone", errors)
+    hiv = clean(data.hiv_status).lower()
+    if hiv not in HIV_STATUSES:
+        errors["hiv_status"] = "error.invalid_choice"
+    values["hiv_status"] = hiv
+    values.update(
+        birth_year=data.birth_year, birth_date=data.birth_date, sex=data.sex,
+        commune_id=data.commune_id, injects=data.injects,
+    )
+    values["name_key"] = fold(values["full_name"])[:120]
+    return values, errors
+
+
+def _validate_consents(data: ClientCreate, values: dict[str, Any], today: date,
+                       errors: dict[str, str]) -> list[tuple[str, list[str], date]]:
+    if not data.consents:
+        errors["consents"] = "error.consent_required"
+        return []
+    consents: list[tuple[str, list[str], date]] = []
+    named: set[str] = set()
+    for consent in data.consents:
+        purpose = clean(consent.purpose)
+        categories = sorted({clean(c) for c in consent.sensitive_categories})
+        if not purpose or len(purpose) > 60 or not set(categories) <= SENSITIVE_CATEGORIES:
+            errors["consents"] = "error.invalid_choice"
+        elif not date(2000, 1, 1) <= consent.given_on <= today:
+            errors["consents"] = "error.date_range"
+        named.update(categories)
+        consents.append((purpose, categories, consent.given_on))
+    if "consents" not in errors and (
+        (values["hiv_status"] and "hiv_status" not in named)
+        or (values["ethnicity"] and "ethnicity" not in named)
+    ):
+        errors["consents"] = "error.consent_missing_category"
+    return consents
+
+
+def _check_commune(session: Session, commune_id: int, errors: dict[str, str]) -> None:
+    place = session.get(Place, commune_id)
+    if place is None or place.kind != PlaceKind.COMMUNE:
+        errors["commune_id"] = "error.invalid_commune"
+
+
+def _volunteer_covers(session: Session, volunteer_id: int, commune_id: int) -> bool:
+    volunteer = load_actor(session, user_id=volunteer_id, role=Role.VOLUNTEER)
+    return volunteer is not None and commune_id in volunteer.commune_ids
+
+
+def _check_submission_key(key: str | None) -> None:
+    # Keys are generated by the client (a UUID or similar): plain ASCII, at most 64 characters.
+    if key is not None and not _SUBMISSION_KEY.fullmatch(key):
+        raise ValidationFailed({"submission_key": "error.invalid_value"})
+
+
+def replayed_record_id(session: Session, *, key: str | None, kind: str, actor: Actor) -> int | None:
+    """The record a submission key already created, if any (shared with activities)."""
+    _check_submission_key(key)
+    if key is None:
+        return None
+    seen = session.get(Submission, key)
+    if seen is None:
+        return None
+    if seen.kind != kind or seen.actor_id != actor.user_id or seen.record_id is None:
+        raise Conflict("error.submission_key_reused")
+    return seen.record_id
+
+
+def remember_submission(session: Session, *, key: str | None, kind: str, actor: Actor,
+                        record_id: int | None) -> None:
+    # A concurrent duplicate fails on the primary key at commit; the retry then replays.
+    if key is not None:
+        session.add(Submission(key=key, actor_id=actor.user_id, kind=kind, record_id=record_id))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _consents(session: Session, client_id: int) -> list[ConsentRead]:
+    rows = session.exec(
+        select(Consent).where(Consent.client_id == client_id).order_by(col(Consent.id))
+    ).all()
+    return [
+        ConsentRead(
+            id=c.id or 0, purpose=c.purpose,
+            sensitive_categories=[s for s in c.sensitive_categories.split(",") if s],
+            given_on=c.given_on, withdrawn_on=c.withdrawn_on,
+        )
+        for c in rows
+    ]
+
+
+def _consented(session: Session, client_id: int) -> set[str]:
+    """Sensitive categories named by a consent that has not been withdrawn."""
+    return {
+        category
+        for consent in _consents(session, client_id)
+        if consent.withdrawn_on is None
+        for category in consent.sensitive_categories
+    }
+
+
+def _to_read(session: Session, actor: Actor, client: Client, target: ClientTarget) -> ClientRead:
+    assert client.id is not None
+    record: dict[str, Any] = {
+        name: getattr(client, name)
+        for name in ClientReadSensitive.model_fields
+        if name not in ("commune_name", "consents")
+    }
+    record["commune_name"] = place_name(session, client.commune_id)
+    record["consents"] = _consents(session, client.id)
+    record = strip_client_fields(actor, target, record)
+    if "hiv_status" in record:
+        return ClientReadSensitive(**record)
+    return ClientRead(**record)
+
+
+def _list_item(client: Client) -> ClientListItem:
+    return ClientListItem(
+        id=client.id or 0, full_name=client.full_name, birth_year=client.birth_year,
+        sex=client.sex, commune_id=client.commune_id,
+        assigned_volunteer_id=client.assigned_volunteer_id, status=client.status,
+    )
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+def _duplicates(session: Session, actor: Actor, values: dict[str, Any],
+                exclude_id: int | None = None) -> tuple[list[DuplicateCandidate], int]:
+    same_person = (
+        (col(Client.name_key) == values["name_key"])
+        & (col(Client.birth_year) == values["birth_year"])
+        & (col(Client.commune_id) == values["commune_id"])
+    )
+    if values["national_id"]:
+        same_person = or_(same_person, col(Client.national_id) == values["national_id"])
+    query = select(Client).where(same_person, col(Client.status) != ClientStatus.MERGED)
+    if exclude_id is not None:
+        query = query.where(col(Client.id) != exclude_id)
+    shown: list[DuplicateCandidate] = []
+    hidden = 0
+    for match in session.exec(query.order_by(col(Client.id)).limit(20)).all():
+        if can(actor, Action.CLIENT_READ, client_target(session, match)):
+            shown.append(DuplicateCandidate(
+                id=match.id or 0, full_name=match.full_name, birth_year=match.birth_year,
+                commune_id=match.commune_id,
+            ))
+        else:
+            hidden += 1
+    return shown, hidden
+
+
+def register_client(
+    *,
+    session: Session,
+    actor: Actor | None,
+    data: ClientCreate,
+    confirm_duplicates: bool = False,
+    submission_key: str | None = None,
+) -> ClientRead:
+    """Register a client in one of the actor's communes, with consent; nothing on error."""
+    me = authorize_grant(session, actor, Action.CLIENT_CREATE)
+    replay = replayed_record_id(session, key=submission_key, kind="client", actor=me)
+    if replay is not None:
+        # The creator gets back what they already saw; nothing is written, not even an event.
+        existing = session.get(Client, replay)
+        if existing is None:
+            raise NotFound()
+        return _to_read(session, me, existing, client_target(session, existing))
+
+    today = today_vn()
+    values, errors = _validate_profile(data, today)
+    consents = _validate_consents(data, values, today, errors)
+    _check_commune(session, data.commune_id, errors)
+    if "commune_id" not in errors:
+        authorize(session, me, Action.CLIENT_CREATE, PlaceTarget(data.commune_id))
+    volunteer_id = data.assigned_volunteer_id
+    if me.role == Role.VOLUNTEER:
+        if volunteer_id not in (None, me.user_id):
+            errors["assigned_volunteer_id"] = "error.invalid_volunteer"
+        volunteer_id = me.user_id
+    elif volunteer_id is not None and not _volunteer_covers(session, volunteer_id, data.commune_id):
+        errors["assigned_volunteer_id"] = "error.invalid_volunteer"
+    if errors:
+        raise ValidationFailed(errors)
+
+    if not confirm_duplicates:
+        shown, hidden = _duplicates(session, me, values)
+        if shown or hidden:
+            raise DuplicateCandidates(shown, hidden)
+
+    client = Client(**values, assigned_volunteer_id=volunteer_id, created_by_id=me.user_id)
+    session.add(client)
+    session.flush()
+    assert client.id is not None
+    for purpose, categories, given_on in consents:
+        session.add(Consent(
+            client_id=client.id, purpose=purpose, sensitive_categories=",".join(categories),
+            given_on=given_on, recorded_by_id=me.user_id,
+        ))
+    remember_submission(session, key=submission_key, kind="client", actor=me, record_id=client.id)
+    audit.record(session, actor=me, action=Action.CLIENT_CREATE, target_type="client",
+                 target_id=client.id, detail="duplicates_confirmed" if confirm_duplicates else "")
+    session.flush()
+    return _to_read(session, me, client, client_target(session, client))
+
+
+def get_client(*, session: Session, actor: Actor | None, client_id: int) -> ClientRead:
+    """A client's profile (audited); sensitive fields only if the policy allows."""
+    me, client, target = authorize_client(session, actor, Action.CLIENT_READ, client_id)
+    audit.record(session, actor=me, action=Action.CLIENT_READ, target_type="client",
+                 target_id=client_id)
+    return _to_read(session, me, client, target)
+
+
+def update_client(
+    *,
+    session: Session,
+    actor: Actor | None,
+    client_id: int,
+    data: ClientUpdate,
+    expected_version: int,
+) -> ClientRead:
+    """Change a profile if nobody changed it since `expected_version` was read (else Conflict)."""
+    me, client, target = authorize_client(session, actor, Action.CLIENT_UPDATE, client_id)
+    changes = data.model_dump(exclude_none=True)
+    sensitive_change = {"hiv_status", "ethnicity"} & changes.keys()
+    if sensitive_change and not can(me, Action.SENSITIVE_READ, target):
+        authorize(session, me, Action.SENSITIVE_READ, target)  # records the denial and raises
+    status = changes.pop("status", None)
+    merged = {
+        name: getattr(client, name) for name in ClientCreate.model_fields
+        if name not in ("consents", "assigned_volunteer_id")
+    }
+    merged.update(changes)
+    today = today_vn()
+    values, errors = _validate_profile(ClientCreate(**merged), today)
+    if "commune_id" in changes and changes["commune_id"] != client.commune_id:
+        _check_commune(session, changes["commune_id"], errors)
+        if "commune_id" not in errors:
+            authorize(session, me, Action.CLIENT_UPDATE, PlaceTarget(changes["commune_id"]))
+    if values["national_id"] and values["national_id"] != client.national_id:
+        clash = session.exec(
+            select(Client.id).where(
+                col(Client.national_id) == values["national_id"], col(Client.id) != client_id
+            )
+        ).first()
+        if clash is not None:
+            errors["national_id"] = "error.national_id_in_use"
+    if status == ClientStatus.MERGED:
+        errors["status"] = "error.invalid_choice"
+    for field in ("hiv_status", "ethnicity"):
+        if values[field] and values[field] != getattr(client, field) and field not in _consented(
+            session, client_id
+        ):
+            errors["consents"] = "error.consent_missing_category"
+    if errors:
+        raise ValidationFailed(errors)
+    if status is not None:
+        values["status"] = status
+    stored = {k: v for k, v in values.items() if getattr(client, k) != v}
+    result = session.execute(
+        update(Client)
+        .where(col(Client.id) == client_id, col(Client.version) == expected_version)
+        .values(**stored, version=expected_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict()
+    session.refresh(client)
+    # Field names only, and not even those of sensitive fields: the trail never holds values.
+    hidden = {"hiv_status", "ethnicity", "name_key"}
+    changed = ",".join(sorted(k for k in stored if k not in hidden))
+    audit.record(session, actor=me, action=Action.CLIENT_UPDATE, target_type="client",
+                 target_id=client_id, detail=f"fields={changed}"[:200])
+    return _to_read(session, me, client, client_target(session, client))
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_clients(
+    *,
+    session: Session,
+    actor: Actor | None,
+    query: str = "",
+    filters: ClientFilters | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> ClientPage:
+    """Clients in the actor's scope matching a name (accents and case ignored), ID or phone.
+
+    Sorted by the folded name, then id. That is an approximation of Vietnamese order: it puts
+    'đ' with 'd' and ignores tones; exact order for one page is `text.vi_sort_key`. Paging is
+    done in SQL (LIMIT/OFFSET) so a province of thousands never loads whole.
+    """
+    me = authorize_grant(session, actor, Action.CLIENT_SEARCH)
+    filters = filters or ClientFilters()
+    page = max(1, page)
+    page_size = min(max(1, page_size), MAX_PAGE_SIZE)
+    conditions: list[Any] = [client_scope_filter(me)]
+    folded = fold(clean(query))
+    if folded:
+        digits = "".join(folded.split())
+        matches: list[Any] = [col(Client.name_key).like(_like_pattern(folded), escape="\\")]
+        if digits.isascii() and digits.isdigit():
+            matches += [col(Client.national_id) == digits, col(Client.phone) == digits]
+        conditions.append(or_(*matches))
+    if filters.status is not None:
+        conditions.append(col(Client.status) == filters.status)
+    if filters.commune_id is not None:
+        conditions.append(col(Client.commune_id) == filters.commune_id)
+    if filters.unassigned_only:
+        conditions.append(col(Client.assigned_volunteer_id).is_(None))
+    elif filters.assigned_volunteer_id is not None:
+        conditions.append(col(Client.assigned_volunteer_id) == filters.assigned_volunteer_id)
+    total = session.exec(select(func.count()).select_from(Client).where(*conditions)).one()
+    rows = session.exec(
+        select(Client).where(*conditions)
+        .order_by(col(Client.name_key), col(Client.id))
+        .offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    audit.record(session, actor=me, action=Action.CLIENT_SEARCH, target_type="client",
+                 target_id=None, detail=f"results={total}")
+    return ClientPage(items=[_list_item(c) for c in rows], total=total, page=page,
+                      page_size=page_size)
+
+
+def reassign_clients(
+    *, session: Session, actor: Actor | None, client_ids: list[int], volunteer_id: int | None
+) -> int:
+    """Give clients to another volunteer (or none); all or nothing. Returns how many changed."""
+    me = authorize_grant(session, actor, Action.CLIENT_REASSIGN)
+    ids = sorted(set(client_ids))
+    if not ids or len(ids) > MAX_REASSIGN:
+        raise ValidationFailed({"client_ids": "error.invalid_value"})
+    clients = [authorize_client(session, me, Action.CLIENT_REASSIGN, cid)[1] for cid in ids]
+    if volunteer_id is not None:
+        volunteer = load_actor(session, user_id=volunteer_id, role=Role.VOLUNTEER)
+        if volunteer is None:
+            raise ValidationFailed({"volunteer_id": "error.invalid_volunteer"})
+        if any(c.commune_id not in volunteer.commune_ids for c in clients):
+            raise ValidationFailed({"volunteer_id": "error.volunteer_out_of_commune"})
+    changed = 0
+    for client in clients:
+        if client.assigned_volunteer_id == volunteer_id:
+            continue
+        client.assigned_volunteer_id = volunteer_id
+        client.version += 1
+        session.add(client)
+        audit.record(session, actor=me, action=Action.CLIENT_REASSIGN, target_type="client",
+                     target_id=client.id, detail=f"volunteer={volunteer_id}")
+        changed += 1
+    session.flush()
+    return changed
+
+
+def _timeline_fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
+def client_timeline(*, session: Session, actor: Actor | None, client_id: int) -> list[TimelineItem]:
+    """Visits, tests, referrals, support and episodes of a client, newest first (audited).
+
+    Clinic staff get visits without notes or risk flags, only referrals to their facilities,
+    and no tests or support."""
+    me, _client, _target = authorize_client(session, actor, Action.CLIENT_READ, client_id)
+    items: list[TimelineItem] = []
+    for visit in session.exec(select(Visit).where(Visit.client_id == client_id)).all():
+        fields = strip_visit_fields(me, _timeline_fields(
+            visit, ("kind", "content", "notes", "risk_flags", "next_appointment", "author_id")))
+        items.append(TimelineItem(kind="visit", record_id=visit.id or 0, on=visit.visit_date,
+                                  fields=fields))
+    referrals = select(Referral).where(Referral.client_id == client_id)
+    if me.role == Role.CLINIC:
+        referrals = referrals.where(col(Referral.facility_id).in_(me.facility_ids))
+    for ref in session.exec(referrals).all():
+        items.append(TimelineItem(kind="referral", record_id=ref.id or 0, on=ref.referred_on,
+                                  fields=_timeline_fields(ref, (
+                                      "service", "facility_id", "status", "feedback_on",
+                                      "expires_on"))))
+    if sees_tests_and_support(me):
+        for test in session.exec(select(DrugTest).where(DrugTest.client_id == client_id)).all():
+            items.append(TimelineItem(kind="test", record_id=test.id or 0, on=test.tested_on,
+                                      fields=_timeline_fields(test, (
+                                          "result", "sample", "method", "substances"))))
+        for sup in session.exec(select(Support).where(Support.client_id == client_id)).all():
+            items.append(TimelineItem(kind="support", record_id=sup.id or 0, on=sup.started_on,
+                                      fields=_timeline_fields(sup, (
+                                          "kind", "amount_vnd", "term_months", "status"))))
+    for ep in session.exec(select(Episode).where(Episode.client_id == client_id)).all():
+        items.append(TimelineItem(kind="episode", record_id=ep.id or 0, on=ep.start_date,
+                                  fields=_timeline_fields(ep, (
+                                      "episode_type", "status", "expected_end", "actual_end",
+                                      "end_reason"))))
+    items.sort(key=lambda i: (i.on, i.kind, i.record_id), reverse=True)
+    audit.record(session, actor=me, action="client.timeline", target_type="client",
+                 target_id=client_id)
+    return items
+
+
+def withdraw_consent(
+    *,
+    session: Session,
+    actor: Actor | None,
+    client_id: int,
+    consent_id: int,
+    on: date | None = None,
+) -> list[ConsentRead]:
+    """Record that a client withdrew a consent (kept, dated: the record of it must remain)."""
+    me, _client, _target = authorize_client(session, actor, Action.CLIENT_UPDATE, client_id)
+    consent = session.get(Consent, consent_id)
+    if consent is None or consent.client_id != client_id:
+        raise NotFound()
+    when = on or today_vn()
+    if consent.withdrawn_on is not None or not consent.given_on <= when <= today_vn():
+        raise ValidationFailed({"withdrawn_on": "error.date_range"})
+    consent.withdrawn_on = when
+    session.add(consent)
+    audit.record(session, actor=me, action="consent.withdraw", target_type="client",
+                 target_id=client_id, detail=f"consent={consent_id}")
+    session.flush()
+    return _consents(session, client_id)

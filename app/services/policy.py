@@ -1,0 +1,332 @@
+"""Who may do what, to which record: the one place that decides. Deny unless a rule grants it.
+
+Two questions decide every request:
+
+1. *Grant* — does the role have the action at all? (`_GRANTS` below; nothing else grants.)
+2. *Scope* — is the target inside the role's scope?
+
+   ============  ==========================================================================
+   role          clients in scope
+   ============  ==========================================================================
+   volunteer     assigned to them **and** living in one of their communes
+   supervisor    living in one of their communes (a province scope is expanded to its
+                 communes by `load_actor`)
+   clinic        with a live referral (sent, received or used) to one of their facilities
+   admin         none — administrators never open client records (unless the same person
+                 signs in with a supervisor role)
+   ============  ==========================================================================
+
+   Place-bound actions (register a client, log an outreach contact, hold a group activity,
+   view or export a report) need the place to be one of the actor's communes or provinces.
+
+Sensitive fields (`hiv_status`, `ethnicity`) are shown to:
+
+- supervisors, for every client in their scope;
+- volunteers, for the clients assigned to them — the only clients they can open — because
+  they collected these values with the client's consent and counsel on them;
+- never to clinic staff (they see a client only through a referral) nor administrators.
+
+Clinic staff also never see visit notes or risk flags, nor drug tests or support records.
+
+Refusals: `require` raises `NotFound` when a role that has the action meets a client-bound
+target outside its scope (so "not yours" looks exactly like "does not exist") and
+`PermissionDenied` otherwise. `authorize*` do the same and also write a "denied" audit event
+that survives the rollback. A disabled user has no actor (`load_actor` returns None): denied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false
+from sqlmodel import Session, col, select
+
+from app.services import audit
+from app.services.actor import Actor
+from app.services.errors import NotFound, PermissionDenied
+from models import Client, Referral, ReferralStatus, Role
+
+
+class Action(StrEnum):
+    # Values double as audit-event action names.
+    CLIENT_SEARCH = "client.search"
+    CLIENT_READ = "client.read"
+    CLIENT_CREATE = "client.create"
+    CLIENT_UPDATE = "client.update"
+    CLIENT_REASSIGN = "client.reassign"
+    SENSITIVE_READ = "client.sensitive_read"
+    VISIT_CREATE = "visit.create"
+    CONTACT_CREATE = "contact.create"
+    TEST_CREATE = "test.create"
+    REFERRAL_CREATE = "referral.create"
+    REFERRAL_COMPLETE = "referral.complete"
+    SUPPORT_CREATE = "support.create"
+    EPISODE_OPEN = "episode.open"
+    EPISODE_PROPOSE_CLOSE = "episode.propose_close"
+    EPISODE_APPROVE_CLOSE = "episode.approve_close"
+    CASELOAD_VIEW = "caseload.view"  # due list, overdue and ending-soon episodes
+    GROUP_CREATE = "group.create"
+    REPORT_VIEW = "report.view"
+    EXPORT = "export"
+    CARD_ISSUE = "card.issue"
+    CARD_REVOKE = "card.revoke"
+    CARD_SCAN = "card.scan"
+    USER_ADMIN = "user.admin"
+    PLACE_ADMIN = "place.admin"
+    RULE_EDIT = "rule.edit"
+    AUDIT_VIEW = "audit.view"
+
+
+A = Action
+
+_VOLUNTEER = frozenset({
+    A.CLIENT_SEARCH, A.CLIENT_READ, A.CLIENT_CREATE, A.CLIENT_UPDATE, A.SENSITIVE_READ,
+    A.VISIT_CREATE, A.CONTACT_CREATE, A.TEST_CREATE, A.REFERRAL_CREATE, A.SUPPORT_CREATE,
+    A.EPISODE_PROPOSE_CLOSE, A.CASELOAD_VIEW, A.CARD_ISSUE, A.CARD_REVOKE, A.CARD_SCAN,
+})
+
+_GRANTS: dict[Role, frozenset[Action]] = {
+    Role.VOLUNTEER: _VOLUNTEER,
+    Role.SUPERVISOR: _VOLUNTEER | {
+        A.CLIENT_REASSIGN, A.REFERRAL_COMPLETE, A.EPISODE_OPEN, A.EPISODE_APPROVE_CLOSE,
+        A.GROUP_CREATE, A.REPORT_VIEW, A.EXPORT,
+    },
+    Role.CLINIC: frozenset({A.CLIENT_SEARCH, A.CLIENT_READ, A.REFERRAL_COMPLETE, A.CARD_SCAN}),
+    Role.ADMIN: frozenset({A.USER_ADMIN, A.PLACE_ADMIN, A.RULE_EDIT, A.AUDIT_VIEW}),
+}
+
+# What kind of target each action is checked against. Unlisted actions take no target: their
+# scope is applied by `client_scope_filter` (lists) or they are not about client data.
+_CLIENT_BOUND = frozenset({
+    A.CLIENT_READ, A.CLIENT_UPDATE, A.CLIENT_REASSIGN, A.SENSITIVE_READ, A.VISIT_CREATE,
+    A.CONTACT_CREATE, A.TEST_CREATE, A.REFERRAL_CREATE, A.SUPPORT_CREATE, A.EPISODE_OPEN,
+    A.EPISODE_PROPOSE_CLOSE, A.EPISODE_APPROVE_CLOSE, A.CARD_ISSUE, A.CARD_REVOKE,
+    A.GROUP_CREATE,
+})
+_PLACE_BOUND = frozenset({
+    A.CLIENT_CREATE, A.CLIENT_UPDATE, A.CONTACT_CREATE, A.GROUP_CREATE, A.REPORT_VIEW, A.EXPORT,
+})
+_REFERRAL_BOUND = frozenset({A.REFERRAL_COMPLETE})
+_UNSCOPED = frozenset({
+    A.CLIENT_SEARCH, A.CASELOAD_VIEW, A.CARD_SCAN, A.USER_ADMIN, A.PLACE_ADMIN, A.RULE_EDIT,
+    A.AUDIT_VIEW,
+})
+
+# A referral in one of these states lets the receiving clinic see the client.
+CLINIC_VISIBLE_REFERRALS = (ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.USED)
+
+SENSITIVE_CLIENT_FIELDS = frozenset({"hiv_status", "ethnicity"})
+CLINIC_HIDDEN_VISIT_FIELDS = frozenset({"notes", "risk_flags"})
+
+
+@dataclass(frozen=True)
+class ClientTarget:
+    """What the policy needs to know about a client (build with `client_target`)."""
+
+    client_id: int
+    commune_id: int
+    assigned_volunteer_id: int | None
+    referral_facility_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class PlaceTarget:
+    """A commune or province an action happens in."""
+
+    place_id: int
+
+
+@dataclass(frozen=True)
+class ReferralTarget:
+    facility_id: int | None
+    client: ClientTarget
+
+
+Target = ClientTarget | PlaceTarget | ReferralTarget
+
+
+def role_may(role: Role, action: Action) -> bool:
+    """Does the role have the action somewhere (for menus; never enough to touch a record)."""
+    return action in _GRANTS.get(role, frozenset())
+
+
+def _client_in_scope(actor: Actor, target: ClientTarget) -> bool:
+    if actor.role == Role.VOLUNTEER:
+        return (
+            target.assigned_volunteer_id == actor.user_id
+            and target.commune_id in actor.commune_ids
+        )
+    if actor.role == Role.SUPERVISOR:
+        return target.commune_id in actor.commune_ids
+    if actor.role == Role.CLINIC:
+        return bool(target.referral_facility_ids & actor.facility_ids)
+    return False
+
+
+def _place_in_scope(actor: Actor, place_id: int) -> bool:
+    return place_id in actor.commune_ids or place_id in actor.province_ids
+
+
+def _referral_in_scope(actor: Actor, target: ReferralTarget) -> bool:
+    if actor.role == Role.CLINIC:
+        return target.facility_id is not None and target.facility_id in actor.facility_ids
+    return _client_in_scope(actor, target.client)
+
+
+def can(actor: Actor | None, action: Action, target: Target | None = None) -> bool:
+    """True only if the role has the action and the target is in the actor's scope."""
+    if actor is None or not role_may(actor.role, action):
+        return False
+    if action in _UNSCOPED:
+        return target is None
+    if isinstance(target, ClientTarget) and action in _CLIENT_BOUND:
+        return _client_in_scope(actor, target)
+    if isinstance(target, PlaceTarget) and action in _PLACE_BOUND:
+        return _place_in_scope(actor, target.place_id)
+    if isinstance(target, ReferralTarget) and action in _REFERRAL_BOUND:
+        return _referral_in_scope(actor, target)
+    return False  # otherwise nothing
+
+
+def require(actor: Actor | None, action: Action, target: Target | None = None) -> Actor:
+    """The actor if allowed; else NotFound (client record out of scope) or PermissionDenied."""
+    if actor is not None and can(actor, action, target):
+        return actor
+    if (
+        actor is not None
+        and role_may(actor.role, action)
+        and isinstance(target, ClientTarget | ReferralTarget)
+    ):
+        raise NotFound()
+    raise PermissionDenied()
+
+
+def _target_ref(target: Target | None) -> tuple[str, int | None]:
+    if isinstance(target, ClientTarget):
+        return "client", target.client_id
+    if isinstance(target, PlaceTarget):
+        return "place", target.place_id
+    if isinstance(target, ReferralTarget):
+        return "client", target.client.client_id
+    return "", None
+
+
+def authorize(
+    session: Session,
+    actor: Actor | None,
+    action: Action,
+    target: Target | None = None,
+    *,
+    target_type: str | None = None,
+    target_id: int | None = None,
+) -> Actor:
+    """`require`, plus a 'denied' audit event that survives the caller's rollback."""
+    try:
+        return require(actor, action, target)
+    except (NotFound, PermissionDenied):
+        ref_type, ref_id = _target_ref(target)
+        audit.record_denial(
+            session,
+            actor=actor,
+            action=action,
+            target_type=target_type if target_type is not None else ref_type,
+            target_id=target_id if target_id is not None else ref_id,
+        )
+        raise
+
+
+def authorize_grant(
+    session: Session,
+    actor: Actor | None,
+    action: Action,
+    *,
+    target_type: str = "",
+    target_id: int | None = None,
+) -> Actor:
+    """Check only that the role has the action: done *before* loading a record, so a role
+    without the action cannot tell existing records from missing ones."""
+    if actor is not None and role_may(actor.role, action):
+        return actor
+    audit.record_denial(session, actor=actor, action=action, target_type=target_type,
+                        target_id=target_id)
+    raise PermissionDenied()
+
+
+def client_target(session: Session, client: Client) -> ClientTarget:
+    assert client.id is not None
+    facilities = session.exec(
+        select(Referral.facility_id).where(
+            col(Referral.client_id) == client.id,
+            col(Referral.facility_id).is_not(None),
+            col(Referral.status).in_(CLINIC_VISIBLE_REFERRALS),
+        )
+    ).all()
+    return ClientTarget(
+        client_id=client.id,
+        commune_id=client.commune_id,
+        assigned_volunteer_id=client.assigned_volunteer_id,
+        referral_facility_ids=frozenset(f for f in facilities if f is not None),
+    )
+
+
+def authorize_client(
+    session: Session, actor: Actor | None, action: Action, client_id: int
+) -> tuple[Actor, Client, ClientTarget]:
+    """Load a client for an action: PermissionDenied if the role lacks the action, NotFound
+    if the client is missing, merged away, or outside the actor's scope."""
+    me = authorize_grant(session, actor, action, target_type="client", target_id=client_id)
+    client = session.get(Client, client_id)
+    if client is None:
+        raise NotFound()
+    target = client_target(session, client)
+    authorize(session, me, action, target)
+    return me, client, target
+
+
+def client_scope_filter(actor: Actor | None) -> ColumnElement[bool]:
+    """A WHERE clause restricting Client queries to the actor's scope."""
+    if actor is None:
+        return false()
+    if actor.role == Role.VOLUNTEER:
+        return and_(
+            col(Client.assigned_volunteer_id) == actor.user_id,
+            col(Client.commune_id).in_(actor.commune_ids),
+        )
+    if actor.role == Role.SUPERVISOR:
+        return col(Client.commune_id).in_(actor.commune_ids)
+    if actor.role == Role.CLINIC:
+        referred = select(Referral.client_id).where(
+            col(Referral.facility_id).in_(actor.facility_ids),
+            col(Referral.status).in_(CLINIC_VISIBLE_REFERRALS),
+        )
+        return col(Client.id).in_(referred)
+    return false()  # otherwise nothing
+
+
+def visible_fields(actor: Actor | None, target: ClientTarget) -> frozenset[str]:
+    """Which sensitive client fields this actor may see on this client."""
+    if can(actor, Action.SENSITIVE_READ, target):
+        return SENSITIVE_CLIENT_FIELDS
+    return frozenset()
+
+
+def strip_client_fields(
+    actor: Actor | None, target: ClientTarget, record: dict[str, Any]
+) -> dict[str, Any]:
+    """The record without the sensitive fields the actor may not see (keys removed)."""
+    hidden = SENSITIVE_CLIENT_FIELDS - visible_fields(actor, target)
+    return {k: v for k, v in record.items() if k not in hidden}
+
+
+def strip_visit_fields(actor: Actor | None, record: dict[str, Any]) -> dict[str, Any]:
+    """A visit without notes and risk flags for anyone who is not volunteer or supervisor."""
+    if actor is not None and actor.role in (Role.VOLUNTEER, Role.SUPERVISOR):
+        return record
+    return {k: v for k, v in record.items() if k not in CLINIC_HIDDEN_VISIT_FIELDS}
+
+
+def sees_tests_and_support(actor: Actor | None) -> bool:
+    """Drug tests and support (loans) are for the client's own case workers only."""
+    return actor is not None and actor.role in (Role.VOLUNTEER, Role.SUPERVISOR)

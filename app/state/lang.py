@@ -1,0 +1,29 @@
+"""Language choice, persisted on the device, and `tr()` for translated text in components."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.i18n import DEFAULT_LANGUAGE, MESSAGES
+from app.state.guard import guarded
+
+
+class LangState(rx.State):
+    lang: str = rx.LocalStorage(DEFAULT_LANGUAGE, name="dh_lang", sync=True)
+
+    @guarded(public=True)
+    def toggle_language(self) -> None:
+        self.lang = "vi" if self.lang == "en" else "en"
+
+    @guarded(public=True)
+    def set_language(self, lang: str) -> None:
+        if lang in ("vi", "en"):
+            self.lang = lang
+
+
+def tr(key: str) -> rx.Var:
+    """Translated text for a static key; switches live with the language."""
+    if key not in MESSAGES:
+        raise KeyError(f"missing i18n key {key!r}")
+    vi, en = MESSAGES[key]
+    return rx.cond(LangState.lang == "en", en, vi)

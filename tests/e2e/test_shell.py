@@ -1,0 +1,76 @@
+"""The app shell on a phone: Vietnamese first, English on request, installable."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from playwright.sync_api import Page, expect
+
+
+def test_sign_in_screen_is_vietnamese_on_a_phone_and_switches_to_english(page: Page) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+    expect(page.get_by_label("Mật khẩu")).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    page.get_by_role("button", name="Chuyển sang tiếng Anh").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_label("Password")).to_be_visible()
+    # The choice persists across a reload.
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    # Nothing overflows sideways at phone width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_manifest_is_served_and_complete(base_url: str) -> None:
+    with urllib.request.urlopen(base_url + "manifest.webmanifest") as resp:
+        manifest = json.loads(resp.read().decode("utf-8"))
+    assert manifest["display"] == "standalone"
+    assert manifest["short_name"] and manifest["name"] and manifest["start_url"]
+    assert manifest["theme_color"].startswith("#")
+    sizes = {(icon["sizes"], icon.get("purpose", "any")) for icon in manifest["icons"]}
+    assert ("192x192", "any") in sizes and ("512x512", "any") in sizes
+    assert any(purpose == "maskable" for _, purpose in sizes)
+    for icon in manifest["icons"]:
+        with urllib.request.urlopen(base_url + icon["src"].lstrip("/")) as resp:
+            assert resp.headers["Content-Type"].startswith("image/png")
+            data = resp.read()
+        width = int.from_bytes(data[16:20], "big")
+        assert f"{width}x{width}" == icon["sizes"]
+
+
+def test_every_page_links_the_manifest_and_the_service_worker_activates(page: Page) -> None:
+    page.goto("/")
+    assert page.locator('link[rel="manifest"]').get_attribute("href") == "/manifest.webmanifest"
+    state = page.evaluate(
+        """async () => {
+            const reg = await navigator.serviceWorker.ready;
+            const worker = reg.active;
+            if (worker.state !== "activated") {
+                await new Promise((done) => worker.addEventListener("statechange", () => {
+                    if (worker.state === "activated") done();
+                }));
+            }
+            return worker.state;
+        }"""
+    )
+    assert state == "activated"
+    cached = page.evaluate(
+        """async () => {
+            const out = [];
+            for (const key of await caches.keys()) {
+                const cache = await caches.open(key);
+                for (const req of await cache.keys()) out.push(new URL(req.url).pathname);
+            }
+            return out;
+        }"""
+    )
+    assert "/" in cached
+    # Only static shell files are cached: no API, upload or event routes.
+    assert all(
+        p == "/"
+        or p.startswith(("/assets/", "/icons/"))
+        or p in ("/manifest.webmanifest", "/dh.js")
+        for p in cached
+    )

@@ -1,0 +1,255 @@
+"""Client registration, duplicates, consent, idempotency, edits, search and the timeline."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from app.services import activities, clients
+from app.services.clients import DuplicateCandidates
+from app.services.dto import (
+    ClientFilters,
+    ClientReadSensitive,
+    ClientUpdate,
+    ConsentInput,
+    DrugTestCreate,
+    SupportCreate,
+    VisitCreate,
+)
+from app.services.errors import Conflict, PermissionDenied, ValidationFailed
+from app.services.rules import today_vn
+from models import Client, Consent, Submission, SupportKind, VisitKind
+from models import TestResult as DrugResult
+from tests.factories import World, client_create, count, make_client
+
+TODAY = today_vn()
+
+
+def _register(session: Session, world: World, actor_name: str = "vol_a1", **overrides: object):
+    actor = world.actor(session, actor_name)
+    data = client_create(overrides.pop("commune_id", world.commune_a1), **overrides)  # type: ignore[arg-type]
+    result = clients.register_client(session=session, actor=actor, data=data)
+    session.commit()
+    return result
+
+
+def test_a_volunteer_registers_a_client_assigned_to_themself(session: Session,
+                                                             world: World) -> None:
+    created = _register(session, world, full_name="  Trần   Thị  Bình ")
+    assert created.full_name == "Trần Thị Bình"
+    assert created.assigned_volunteer_id == world.users["vol_a1"]
+    row = session.get(Client, created.id)
+    assert row is not None and row.name_key == "tran thi binh"
+    consents = session.exec(select(Consent).where(Consent.client_id == created.id)).all()
+    assert [c.sensitive_categories for c in consents] == ["drug_use"]
+
+
+@pytest.mark.parametrize(("overrides", "field", "key"), [
+    ({"full_name": "A"}, "full_name", "error.name_length"),
+    ({"full_name": "x" * 121}, "full_name", "error.name_length"),
+    ({"full_name": "12 34"}, "full_name", "error.name_invalid"),
+    ({"birth_year": 1899}, "birth_year", "error.birth_year_range"),
+    ({"birth_year": TODAY.year + 1}, "birth_year", "error.birth_year_range"),
+    ({"birth_year": TODAY.year - 15}, "legal_rep_name", "error.legal_rep_required"),
+    ({"national_id": "12345678901"}, "national_id", "error.national_id_format"),
+    ({"national_id": "12345678901a"}, "national_id", "error.national_id_format"),
+    ({"phone": "0912"}, "phone", "error.phone_format"),
+    ({"phone": "09x2345678"}, "phone", "error.phone_format"),
+    ({"consents": []}, "consents", "error.consent_required"),
+    ({"hiv_status": "positive"}, "consents", "error.consent_missing_category"),
+    ({"hiv_status": "maybe"}, "hiv_status", "error.invalid_choice"),
+    ({"commune_id": 999_999}, "commune_id", "error.invalid_commune"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_invalid_registration_names_the_field_and_saves_nothing(
+    session: Session, world: World, overrides: dict[str, object], field: str, key: str
+) -> None:
+    before = count(session, Client)
+    with pytest.raises(ValidationFailed) as failed:
+        _register(session, world, **overrides)
+    session.rollback()
+    assert failed.value.fields[field] == key
+    assert count(session, Client) == before
+
+
+def test_a_minor_with_a_legal_representative_is_accepted(session: Session, world: World) -> None:
+    created = _register(session, world, birth_year=TODAY.year - 16, legal_rep_name="Trần Văn Hùng")
+    assert created.legal_rep_name == "Trần Văn Hùng"
+
+
+def test_national_id_and_phone_are_stored_as_digits(session: Session, world: World) -> None:
+    created = _register(session, world, national_id="0012 3456 7890", phone="091.234-5678")
+    assert (created.national_id, created.phone) == ("001234567890", "0912345678")
+
+
+def test_a_volunteer_cannot_register_in_another_commune(session: Session, world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        _register(session, world, commune_id=world.commune_a2)
+
+
+def test_same_name_year_and_commune_is_a_duplicate_until_confirmed(session: Session,
+                                                                  world: World) -> None:
+    first = _register(session, world, full_name="Ngô Văn Khải")
+    with pytest.raises(DuplicateCandidates) as dup:
+        _register(session, world, full_name="ngo van khai")
+    session.rollback()
+    assert [(c.id, c.full_name) for c in dup.value.candidates] == [(first.id, "Ngô Văn Khải")]
+    data = client_create(world.commune_a1, full_name="ngo van khai")
+    second = clients.register_client(session=session, actor=world.actor(session, "vol_a1"),
+                                     data=data, confirm_duplicates=True)
+    assert second.id != first.id
+
+
+def test_same_national_id_elsewhere_is_counted_but_not_named(session: Session,
+                                                             world: World) -> None:
+    make_client(session, world.commune_b1, None, name="Người Khác", national_id="001234567890")
+    session.commit()
+    with pytest.raises(DuplicateCandidates) as dup:
+        _register(session, world, national_id="001234567890")
+    assert dup.value.candidates == []
+    assert dup.value.hidden_count == 1
+
+
+def test_a_repeated_submission_key_returns_the_first_client_and_creates_nothing(
+    session: Session, world: World
+) -> None:
+    actor = world.actor(session, "vol_a1")
+    data = client_create(world.commune_a1, full_name="Vũ Thị Lan")
+    first = clients.register_client(session=session, actor=actor, data=data, submission_key="k-1")
+    session.commit()
+    before = (count(session, Client), count(session, Submission))
+    again = clients.register_client(session=session, actor=actor, data=data, submission_key="k-1")
+    assert again.id == first.id
+    assert (count(session, Client), count(session, Submission)) == before
+
+
+def test_a_submission_key_of_someone_else_is_a_conflict(session: Session, world: World) -> None:
+    data = client_create(world.commune_a1, full_name="Vũ Thị Lan")
+    clients.register_client(session=session, actor=world.actor(session, "vol_a1"), data=data,
+                            submission_key="k-2")
+    session.commit()
+    with pytest.raises(Conflict):
+        clients.register_client(session=session, actor=world.actor(session, "sup_a"), data=data,
+                                submission_key="k-2")
+
+
+def test_sensitive_fields_are_absent_not_blank_for_clinic_staff(session: Session,
+                                                                world: World) -> None:
+    seen = clients.get_client(session=session, actor=world.actor(session, "clinic_a"),
+                              client_id=world.clients["a1"])
+    assert "hiv_status" not in seen.model_dump()
+    assert "ethnicity" not in seen.model_dump()
+    assert not isinstance(seen, ClientReadSensitive)
+
+
+def test_the_assigned_volunteer_sees_sensitive_fields(session: Session, world: World) -> None:
+    seen = clients.get_client(session=session, actor=world.actor(session, "vol_a1"),
+                              client_id=world.clients["a1"])
+    assert isinstance(seen, ClientReadSensitive)
+    assert (seen.hiv_status, seen.ethnicity) == ("positive", "Tày")
+
+
+def test_an_edit_with_a_stale_version_is_a_conflict(session: Session, world: World) -> None:
+    sup = world.actor(session, "sup_a")
+    updated = clients.update_client(session=session, actor=sup, client_id=world.clients["a1"],
+                                    data=ClientUpdate(address="Thôn 1"), expected_version=1)
+    session.commit()
+    assert updated.version == 2
+    with pytest.raises(Conflict):
+        clients.update_client(session=session, actor=sup, client_id=world.clients["a1"],
+                              data=ClientUpdate(address="Thôn 2"), expected_version=1)
+
+
+def test_a_volunteer_cannot_move_a_client_out_of_their_communes(session: Session,
+                                                               world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        clients.update_client(session=session, actor=world.actor(session, "vol_a1"),
+                              client_id=world.clients["a1"],
+                              data=ClientUpdate(commune_id=world.commune_b1), expected_version=1)
+
+
+def test_search_ignores_accents_and_case_and_pages_in_sql(session: Session, world: World) -> None:
+    for i in range(7):
+        make_client(session, world.commune_a1, world.users["vol_a1"], name=f"Nguyễn Văn Tú {i}")
+    session.commit()
+    sup = world.actor(session, "sup_a1")
+    page1 = clients.search_clients(session=session, actor=sup, query="NGUYEN van tu", page=1,
+                                   page_size=5)
+    page2 = clients.search_clients(session=session, actor=sup, query="nguyen van tu", page=2,
+                                   page_size=5)
+    assert page1.total == 7
+    assert [c.full_name for c in page1.items + page2.items] == [
+        f"Nguyễn Văn Tú {i}" for i in range(7)]
+
+
+def test_search_stays_inside_the_scope(session: Session, world: World) -> None:
+    page = clients.search_clients(session=session, actor=world.actor(session, "sup_b"),
+                                  query="", filters=ClientFilters(status=None))
+    assert {c.id for c in page.items} == {world.clients["b1"]}
+
+
+def test_search_treats_like_wildcards_as_text(session: Session, world: World) -> None:
+    page = clients.search_clients(session=session, actor=world.actor(session, "sup_a"), query="%")
+    assert page.total == 0
+
+
+def test_reassign_moves_clients_to_a_volunteer_of_their_commune(session: Session,
+                                                               world: World) -> None:
+    changed = clients.reassign_clients(session=session, actor=world.actor(session, "sup_a"),
+                                       client_ids=[world.clients["a1"]],
+                                       volunteer_id=world.users["vol_a1_peer"])
+    session.commit()
+    assert changed == 1
+    client = session.get(Client, world.clients["a1"])
+    assert client is not None and client.assigned_volunteer_id == world.users["vol_a1_peer"]
+
+
+def test_reassign_refuses_a_volunteer_of_another_commune(session: Session, world: World) -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        clients.reassign_clients(session=session, actor=world.actor(session, "sup_a"),
+                                 client_ids=[world.clients["a1"], world.clients["a2"]],
+                                 volunteer_id=world.users["vol_a2"])
+    assert failed.value.fields == {"volunteer_id": "error.volunteer_out_of_commune"}
+
+
+def _history(session: Session, world: World) -> None:
+    vol = world.actor(session, "vol_a1")
+    cid = world.clients["a1"]
+    activities.log_visit(session=session, actor=vol, data=VisitCreate(
+        client_id=cid, visit_date=TODAY - timedelta(days=3), kind=VisitKind.HOME,
+        notes="slept outside", risk_flags="relapse"))
+    activities.record_drug_test(session=session, actor=vol, data=DrugTestCreate(
+        client_id=cid, tested_on=TODAY - timedelta(days=2), result=DrugResult.NEGATIVE))
+    activities.record_support(session=session, actor=vol, data=SupportCreate(
+        client_id=cid, kind=SupportKind.VOCATIONAL_TRAINING, started_on=TODAY))
+    session.commit()
+
+
+def test_timeline_is_newest_first_and_complete_for_the_case_worker(session: Session,
+                                                                  world: World) -> None:
+    _history(session, world)
+    items = clients.client_timeline(session=session, actor=world.actor(session, "vol_a1"),
+                                    client_id=world.clients["a1"])
+    assert [i.on for i in items] == sorted((i.on for i in items), reverse=True)
+    assert {i.kind for i in items} == {"visit", "test", "support", "referral", "episode"}
+    visit = next(i for i in items if i.kind == "visit")
+    assert visit.fields["notes"] == "slept outside"
+
+
+def test_clinic_timeline_has_no_notes_tests_or_support(session: Session, world: World) -> None:
+    _history(session, world)
+    items = clients.client_timeline(session=session, actor=world.actor(session, "clinic_a"),
+                                    client_id=world.clients["a1"])
+    assert {i.kind for i in items} == {"visit", "referral", "episode"}
+    visit = next(i for i in items if i.kind == "visit")
+    assert "notes" not in visit.fields and "risk_flags" not in visit.fields
+
+
+def test_consent_withdrawal_is_dated_and_kept(session: Session, world: World) -> None:
+    created = _register(session, world, consents=[ConsentInput(
+        purpose="case_management", sensitive_categories=["drug_use"], given_on=date(2025, 8, 1))])
+    consent_id = created.consents[0].id
+    after = clients.withdraw_consent(session=session, actor=world.actor(session, "vol_a1"),
+                                     client_id=created.id, consent_id=consent_id)
+    assert after[0].withdrawn_on == TODAY
