@@ -254,7 +254,8 @@ CASES = [
          {"a1": _set("sup_a1", "sup_a", "clinic_a"), "a2": _set("sup_a", "clinic_b")}),
     Case("register_client", A_.CLIENT_CREATE, _register, IN_COMMUNE, client_bound=False),
     Case("log_outreach_contact", A_.CONTACT_CREATE, _contact, IN_COMMUNE, client_bound=False),
-    Case("record_group_activity", A_.GROUP_CREATE, _group, IN_COMMUNE, client_bound=False),
+    # Clients present must be in scope: a peer volunteer cannot list another's client.
+    Case("record_group_activity", A_.GROUP_CREATE, _group, CASE_WORKERS, client_bound=False),
     Case("search_clients", A_.CLIENT_SEARCH, _search,
          {"-": FIELD_WORKERS["-"] | {"clinic_a", "clinic_b"}}, client_bound=False),
     Case("due_followups", A_.CASELOAD_VIEW, _due, FIELD_WORKERS, client_bound=False),
