@@ -208,7 +208,7 @@ def _contact(s: Session, a: Actor | None, w: World, k: str) -> Any:
 def _group(s: Session, a: Actor | None, w: World, k: str) -> Any:
     return activities.record_group_activity(session=s, actor=a, data=GroupActivityCreate(
         kind=GroupActivityKind.THEMATIC_TALK, held_on=YESTERDAY, place_id=_commune(w, k),
-        attendees_total=30, attendees_clients=1, client_ids=[w.clients[k]]))
+        attendees_total=30, attendees_clients=0))
 
 
 def _search(s: Session, a: Actor | None, w: World, k: str) -> Any:
@@ -254,8 +254,7 @@ CASES = [
          {"a1": _set("sup_a1", "sup_a", "clinic_a"), "a2": _set("sup_a", "clinic_b")}),
     Case("register_client", A_.CLIENT_CREATE, _register, IN_COMMUNE, client_bound=False),
     Case("log_outreach_contact", A_.CONTACT_CREATE, _contact, IN_COMMUNE, client_bound=False),
-    # Clients present must be in scope: a peer volunteer cannot list another's client.
-    Case("record_group_activity", A_.GROUP_CREATE, _group, CASE_WORKERS, client_bound=False),
+    Case("record_group_activity", A_.GROUP_CREATE, _group, IN_COMMUNE, client_bound=False),
     Case("search_clients", A_.CLIENT_SEARCH, _search,
          {"-": FIELD_WORKERS["-"] | {"clinic_a", "clinic_b"}}, client_bound=False),
     Case("due_followups", A_.CASELOAD_VIEW, _due, FIELD_WORKERS, client_bound=False),
@@ -384,3 +383,19 @@ def test_policy_targets_of_the_wrong_kind_are_denied(world: World) -> None:
     assert not can(sup, Action.REFERRAL_COMPLETE, client)
     assert can(sup, Action.REFERRAL_COMPLETE, ReferralTarget(facility_id=None, client=client))
     assert not can(sup, Action.USER_ADMIN)
+
+
+def test_a_peer_volunteer_cannot_list_another_volunteers_client_at_a_group_talk(
+    cell: Session, world: World
+) -> None:
+    peer = world.actor(cell, "vol_a1_peer")
+    with pytest.raises(NotFound):
+        activities.record_group_activity(session=cell, actor=peer, data=GroupActivityCreate(
+            kind=GroupActivityKind.THEMATIC_TALK, held_on=YESTERDAY,
+            place_id=_commune(world, "a1"), attendees_total=30, attendees_clients=1,
+            client_ids=[world.clients["a1"]]))
+    owner = world.actor(cell, "vol_a1")
+    activities.record_group_activity(session=cell, actor=owner, data=GroupActivityCreate(
+        kind=GroupActivityKind.THEMATIC_TALK, held_on=YESTERDAY,
+        place_id=_commune(world, "a1"), attendees_total=30, attendees_clients=1,
+        client_ids=[world.clients["a1"]]))
