@@ -28,6 +28,7 @@ from models.clients import (
     EpisodeType,
     Sex,
 )
+from models.merges import ClientMerge
 from models.places import Organisation, OrgKind, Place, PlaceKind, TeamMember
 from models.records import (
     AuditEvent,
@@ -45,6 +46,7 @@ __all__ = [
     "Card",
     "CardStatus",
     "Client",
+    "ClientMerge",
     "ClientStatus",
     "Consent",
     "ContactCategory",

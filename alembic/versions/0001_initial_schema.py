@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 17:39:30.007924
+Create Date: 2026-11-23 18:08:30.449547
 """
 
 from collections.abc import Sequence
@@ -267,6 +267,26 @@ def upgrade() -> None:
     with op.batch_alter_table('card', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_client_id'), ['client_id'], unique=False)
 
+    op.create_table('clientmerge',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kept_id', sa.Integer(), nullable=False),
+    sa.Column('merged_id', sa.Integer(), nullable=False),
+    sa.Column('merged_by_id', sa.Integer(), nullable=True),
+    sa.Column('merged_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('prior_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('moved', sa.Text(), nullable=False),
+    sa.Column('undone_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('undone_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['kept_id'], ['client.id'], ),
+    sa.ForeignKeyConstraint(['merged_by_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['merged_id'], ['client.id'], ),
+    sa.ForeignKeyConstraint(['undone_by_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('clientmerge', schema=None) as batch_op:
+        batch_op.create_index('ix_clientmerge_kept', ['kept_id'], unique=False)
+        batch_op.create_index('ix_clientmerge_merged', ['merged_id'], unique=False)
+
     op.create_table('consent',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -464,6 +484,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_consent_client_id'))
 
     op.drop_table('consent')
+    with op.batch_alter_table('clientmerge', schema=None) as batch_op:
+        batch_op.drop_index('ix_clientmerge_merged')
+        batch_op.drop_index('ix_clientmerge_kept')
+
+    op.drop_table('clientmerge')
     with op.batch_alter_table('card', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_card_client_id'))
 
