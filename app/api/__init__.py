@@ -1,0 +1,19 @@
+"""Plain HTTP endpoints mounted into the Reflex backend (`rx.App(api_transformer=...)`).
+
+Reflex mounts its own routes under this app, after ours; everything else travels over the
+websocket. Only what cannot (a device working offline) is here.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from app.api.offline import ROUTES as OFFLINE_ROUTES
+
+
+def api_app() -> Starlette:
+    """A fresh Starlette app with our routes; Reflex adds CORS and mounts itself inside."""
+    return Starlette(routes=[*OFFLINE_ROUTES])
+
+
+__all__ = ["api_app"]

@@ -1,0 +1,152 @@
+"""HTTP endpoints for working offline: the device's bootstrap and the sync of its queue.
+
+Mounted into the Reflex backend (see `app/api/__init__.py`). Every request is authenticated
+by the `dh_session` cookie, re-validated through `accounts.validate_session` each time, and
+must come from our own pages: a custom header (which a cross-site form cannot send) and,
+when the browser names one, our own origin. Nothing here may be cached anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.i18n import LANGUAGES, t
+from app.services import accounts, offline
+from app.services.actor import Actor
+from app.services.db import session_scope
+from app.services.errors import DomainError, ValidationFailed
+from app.services.rules import today_vn
+from models import Role
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "dh_session"
+CSRF_HEADER = "x-dh-offline"
+MAX_BODY_BYTES = 512 * 1024
+_NO_STORE = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _json(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=_NO_STORE)
+
+
+def _refusal(status: int, error: str) -> JSONResponse:
+    return _json({"error": error}, status)
+
+
+def _same_origin(request: Request) -> bool:
+    """Our own page: the custom header is there, and any origin the browser states is ours."""
+    if request.headers.get(CSRF_HEADER) != "1":
+        return False
+    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        # Browsers always send Origin with a POST; only a same-origin GET may omit it.
+        return request.method == "GET"
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == request.headers.get("host")
+
+
+def _lang(request: Request) -> str:
+    lang = request.headers.get("x-dh-lang", "")
+    return lang if lang in LANGUAGES else "vi"
+
+
+def _authenticate(request: Request) -> Actor | JSONResponse:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    with session_scope() as db:  # commits an ending found here (idle, expired)
+        actor = accounts.validate_session(session=db, token=token) if token else None
+    if actor is None:
+        return _refusal(401, "session")
+    if actor.role != Role.VOLUNTEER:
+        return _refusal(403, "role")
+    return actor
+
+
+Handler = Callable[[Request, Actor], Awaitable[Response]]
+
+
+def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        if not _same_origin(request):
+            return _refusal(403, "origin")
+        found = await run_in_threadpool(_authenticate, request)
+        if isinstance(found, JSONResponse):
+            return found
+        return await handler(request, found)
+
+    return endpoint
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+
+def _bootstrap(actor: Actor) -> dict[str, Any]:
+    with session_scope() as db:
+        data = offline.bootstrap(session=db, actor=actor, today=today_vn())
+    return asdict(data)
+
+
+async def bootstrap(request: Request, actor: Actor) -> Response:
+    return _json(await run_in_threadpool(_bootstrap, actor))
+
+
+def _result_json(result: offline.SyncResult, lang: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": result.key, "status": result.status}
+    if result.record_id is not None:
+        out["record_id"] = result.record_id
+    if result.status == "rejected":
+        out["reason"] = result.reason
+        out["message"] = t(result.reason, lang, **result.params)
+        out["fields"] = {name: t(key, lang, **result.params) for name, key in result.fields.items()}
+        out["confirmable"] = result.confirmable
+    return out
+
+
+async def sync(request: Request, actor: Actor) -> Response:
+    lang = _lang(request)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return _refusal(413, "too_large")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return _refusal(413, "too_large")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _refusal(400, "json")
+    records = data.get("records") if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        return _refusal(400, "records")
+    try:
+        results = await run_in_threadpool(lambda: offline.apply_batch(actor=actor, records=records))
+    except ValidationFailed as err:
+        return _json({"error": "batch", "message": t(err.fields.get("records", err.key), lang,
+                                                     **err.params)}, 400)
+    except DomainError as err:
+        return _json({"error": "refused", "message": t(err.key, lang, **err.params)}, 403)
+    sent = sum(1 for r in results if r.status != "rejected")
+    log.info("offline sync user=%s records=%d stored_or_known=%d", actor.user_id, len(results),
+             sent)
+    return _json({"results": [_result_json(r, lang) for r in results]})
+
+
+ROUTES = [
+    Route("/api/offline/bootstrap", _guarded(bootstrap), methods=["GET"]),
+    Route("/api/offline/sync", _guarded(sync), methods=["POST"]),
+]
