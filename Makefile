@@ -49,7 +49,7 @@ $(VENV)/.dev-deps: pyproject.toml $(VENV)/.deps
 # bun and Node 22 from the npm registry: Reflex's own downloader needs the open internet.
 $(TOOLS)/.stamp:
 	mkdir -p $(TOOLS)
-	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error bun@1.4.4 node@22 axe-core@4.14.1
+	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error bun@1.4.4 node@22 axe-core@4.14.1 lighthouse@13.5.0
 	$(TOOLS)/node_modules/.bin/bun --version
 	$(TOOLS)/node_modules/.bin/node --version
 	@touch $@

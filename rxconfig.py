@@ -20,6 +20,10 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     default_color_mode="light",
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="large"))],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="teal", radius="large", high_contrast=True)
+        )
+    ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

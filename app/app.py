@@ -2,8 +2,28 @@
 
 import reflex as rx
 
-from app.pages.home import admin_home, clinic_home, supervisor_home, volunteer_home
+from app.api import api_app
+from app.api.security import security_headers
+from app.pages.account import AccountState, account_page
+from app.pages.admin_users import AdminUsersState, admin_users_page
+from app.pages.card_link import card_link_page
+from app.pages.cards import CardState, PrintState, card_page, print_page
+from app.pages.caseload import CaseloadState, caseload_page
+from app.pages.clients import ClientsState, clients_page
+from app.pages.drug_test import DrugTestState, drug_test_page
+from app.pages.group_activity import GroupActivityState, group_activity_page
+from app.pages.import_page import ImportState, import_page
+from app.pages.outreach import OutreachState, outreach_page
+from app.pages.profile import ProfileState, profile_page
+from app.pages.referral import ReferralState, referral_page
+from app.pages.register import RegisterState, register_page
+from app.pages.reports import ReportsState, reports_page
+from app.pages.scan import ScanState, scan_page
 from app.pages.signin import signin_page
+from app.pages.support import SupportState, support_page
+from app.pages.teams import TeamsState, teams_page
+from app.pages.today import TodayState, today_page
+from app.pages.visit import VisitState, visit_page
 from app.state.session import AppState
 
 app = rx.App(
@@ -14,14 +34,56 @@ app = rx.App(
         rx.el.link(rel="icon", href="/icons/icon-192.png", type="image/png"),
         rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
         rx.el.script(src="/dh.js", defer=True),
+        rx.el.script(src="/offline.js", defer=True),
     ],
+    # Our routes first, then the security headers around everything Reflex serves.
+    api_transformer=[api_app(), security_headers],
 )
 
 app.add_page(signin_page, route="/", title="Đồng Hành", on_load=AppState.redirect_if_signed_in)
-for route, page in (
-    ("/today", volunteer_home),
-    ("/caseload", supervisor_home),
-    ("/scan", clinic_home),
-    ("/admin/users", admin_home),
+# The supervisor's screens: Caseload (their home), Reports, Teams and models, Import.
+for route, page, load in (
+    ("/caseload", caseload_page, CaseloadState.load),
+    ("/reports", reports_page, ReportsState.load),
+    ("/teams", teams_page, TeamsState.load),
+    ("/import", import_page, ImportState.load),
 ):
-    app.add_page(page, route=route, title="Đồng Hành", on_load=AppState.check_session)
+    app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])
+app.add_page(
+    account_page,
+    route="/account",
+    title="Đồng Hành",
+    on_load=[AppState.check_session, AccountState.load],
+)
+app.add_page(
+    admin_users_page,
+    route="/admin/users",
+    title="Đồng Hành",
+    on_load=[AppState.check_session, AdminUsersState.load],
+)
+# The volunteer's day: Today (their home), My clients, Register, Profile.
+for route, page, load in (
+    ("/today", today_page, TodayState.load),
+    ("/clients", clients_page, ClientsState.load),
+    ("/clients/new", register_page, RegisterState.load),
+    ("/clients/[client_id]", profile_page, ProfileState.load),
+):
+    app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])
+# The volunteer's record forms (client-bound ones go back to the profile after a save).
+for route, page, state in (
+    ("/clients/[client_id]/visit", visit_page, VisitState),
+    ("/clients/[client_id]/test", drug_test_page, DrugTestState),
+    ("/clients/[client_id]/referral", referral_page, ReferralState),
+    ("/clients/[client_id]/support", support_page, SupportState),
+    ("/outreach", outreach_page, OutreachState),
+    ("/group-activity", group_activity_page, GroupActivityState),
+):
+    app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, state.load])
+# QR cards: scanning (clinic staff's home), the card link's landing, issuing and printing.
+app.add_page(card_link_page, route="/k", title="Đồng Hành", on_load=AppState.redirect_if_signed_in)
+for route, page, load in (
+    ("/scan", scan_page, ScanState.load),
+    ("/clients/[client_id]/card", card_page, CardState.load),
+    ("/cards/print", print_page, PrintState.load),
+):
+    app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])

@@ -1,4 +1,5 @@
-"""Operator commands: `python -m app.cli migrate | seed-demo | banner | create-admin`."""
+"""Operator commands: `python -m app.cli migrate | seed-demo | banner | create-admin | backup |
+restore`."""
 
 from __future__ import annotations
 
@@ -67,6 +68,44 @@ def _create_admin(username: str, full_name: str) -> int:
     return 0
 
 
+def _backup(to: str) -> int:
+    from pathlib import Path
+
+    from app.services.backup import BackupError, backup
+
+    try:
+        info = backup(db_url=load_settings().db_url, to=Path(to))
+    except BackupError as err:
+        print(f"Backup failed: {err}", file=sys.stderr)
+        return 2
+    print(f"Backup written and verified: {info.path} ({info.kind}, {info.size_bytes} bytes, "
+          f"{info.tables} tables)")
+    return 0
+
+
+def _restore(source: str, yes: bool) -> int:
+    from pathlib import Path
+
+    from app.services.backup import BackupError, restore, verify
+    from app.services.settings import DATA_DIR
+
+    db_url = load_settings().db_url
+    try:
+        info = verify(db_url=db_url, source=Path(source))
+        if not yes:
+            print(f"{info.path} is a valid {info.kind} backup ({info.tables} tables). Restoring "
+                  "it REPLACES everything in the current database; run again with --yes.",
+                  file=sys.stderr)
+            return 2
+        restore(db_url=db_url, source=Path(source), safety_dir=DATA_DIR / "backups")
+    except BackupError as err:
+        print(f"Restore refused: {err}", file=sys.stderr)
+        return 2
+    print(f"Restored from {info.path}. The previous contents were saved under "
+          f"{DATA_DIR / 'backups'} (pre-restore-*.bak). Restart the app workers.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -77,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     admin = sub.add_parser("create-admin", help="create the first administrator")
     admin.add_argument("--username", required=True)
     admin.add_argument("--full-name", required=True)
+    dump = sub.add_parser("backup", help="write a verified backup of the database")
+    dump.add_argument("--to", required=True, metavar="FILE", help="a new file")
+    back = sub.add_parser("restore", help="replace the database with a verified backup")
+    back.add_argument("--from", dest="source", required=True, metavar="FILE")
+    back.add_argument("--yes", action="store_true", help="really replace the current data")
     args = parser.parse_args(argv)
 
     if args.cmd == "migrate":
@@ -87,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         _banner(args.port)
     elif args.cmd == "create-admin":
         return _create_admin(args.username, args.full_name)
+    elif args.cmd == "backup":
+        return _backup(args.to)
+    elif args.cmd == "restore":
+        return _restore(args.source, args.yes)
     return 0
 
 

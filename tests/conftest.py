@@ -68,3 +68,10 @@ def session(engine: Engine) -> Iterator[Session]:
 def world(session: Session) -> World:
     """The small two-province world of `tests.factories.build_world`, committed."""
     return build_world(session)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, and the state tests drive handlers with asyncio.run."""
+    browser_dirs = ("/tests/e2e/", "/tests/pg/")
+    items.sort(key=lambda item: any(d in str(item.fspath) for d in browser_dirs))

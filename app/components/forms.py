@@ -32,7 +32,7 @@ def labelled(
         control,
         field_error(error, field_id=field_id),
         direction="column",
-        gap="1",
+        spacing="1",
         width="100%",
     )
 
@@ -132,4 +132,237 @@ def form_message(error: rx.Var, success: rx.Var) -> rx.Component:
                 success, icon="circle-check", color_scheme="green", role="status", id="form-success"
             ),
         ),
+    )
+
+
+# --- record-form fields (visits, tests, referrals, support, outreach, group activities) ------
+
+_CHOICE_STYLE = {
+    "display": "flex",
+    "gap": "12px",
+    "alignItems": "center",
+    "minHeight": "48px",
+    "padding": "8px 12px",
+    "border": "1px solid var(--gray-7)",
+    "borderRadius": "10px",
+    "background": "white",
+    "cursor": "pointer",
+    "minWidth": "0",
+    "overflowWrap": "anywhere",
+    "&:has(input:checked)": {
+        "borderColor": "var(--teal-9)",
+        "background": "var(--teal-3)",
+        "fontWeight": "600",
+    },
+    "&:has(input:focus-visible)": {"outline": "2px solid var(--teal-9)"},
+}
+_BOX = {"width": "22px", "height": "22px", "flexShrink": "0", "accentColor": "var(--teal-9)"}
+
+
+def _group(
+    label_key: str,
+    name: str,
+    items: list[rx.Component],
+    *,
+    error: rx.Var | str,
+    hint_key: str | None,
+    columns: str,
+) -> rx.Component:
+    """A fieldset whose legend labels the group; the error sits right under the choices."""
+    return rx.el.fieldset(
+        rx.el.legend(tr(label_key), font_weight="500", padding="0", margin_bottom="4px"),
+        *([rx.text(tr(hint_key), size="1", color="var(--gray-11)")] if hint_key else []),
+        rx.grid(*items, columns=columns, spacing="2", width="100%"),
+        field_error(error, field_id=name),
+        id=f"{name}-group",
+        aria_describedby=f"{name}-error",
+        style={"border": "none", "padding": "0", "margin": "0", "minWidth": "0"},
+        width="100%",
+    )
+
+
+def choice_group(
+    label_key: str,
+    name: str,
+    options: list[tuple[str, str]],
+    *,
+    default: str | None = None,
+    required: bool = False,
+    error: rx.Var | str = "",
+    hint_key: str | None = None,
+    columns: str = "1",
+) -> rx.Component:
+    """Big radio buttons, one choice. options: (value, label key). Uncontrolled: survive errors."""
+    items = [
+        rx.el.label(
+            rx.el.input(
+                type="radio",
+                name=name,
+                value=value,
+                id=f"{name}-{value}",
+                default_checked=value == default,
+                required=required,
+                style=_BOX,
+            ),
+            tr(label),
+            html_for=f"{name}-{value}",
+            style=_CHOICE_STYLE,
+        )
+        for value, label in options
+    ]
+    return _group(label_key, name, items, error=error, hint_key=hint_key, columns=columns)
+
+
+def check_group(
+    label_key: str,
+    name: str,
+    options: list[tuple[str, str]],
+    *,
+    defaults: tuple[str, ...] = (),
+    error: rx.Var | str = "",
+    hint_key: str | None = None,
+    columns: str = "1",
+) -> rx.Component:
+    """Several checkboxes; each submits as `<name>_<value>` (present only when ticked)."""
+    items = [
+        rx.el.label(
+            rx.el.input(
+                type="checkbox",
+                name=f"{name}_{value}",
+                id=f"{name}_{value}",
+                default_checked=value in defaults,
+                style=_BOX,
+            ),
+            tr(label),
+            html_for=f"{name}_{value}",
+            style=_CHOICE_STYLE,
+        )
+        for value, label in options
+    ]
+    return _group(label_key, name, items, error=error, hint_key=hint_key, columns=columns)
+
+
+def ticked(form_data: dict[str, Any], name: str, values: list[str]) -> list[str]:
+    """The values of a `check_group` that were ticked, in the order of `values`."""
+    return [value for value in values if form_data.get(f"{name}_{value}")]
+
+
+def date_field(
+    label_key: str,
+    name: str,
+    *,
+    default: rx.Var | str = "",
+    max_date: rx.Var | str | None = None,
+    min_date: rx.Var | str | None = "2000-01-01",
+    required: bool = True,
+    error: rx.Var | str = "",
+    hint_key: str | None = None,
+) -> rx.Component:
+    """A native date picker (value yyyy-mm-dd); the browser shows it as the phone's locale."""
+    props: dict[str, Any] = {"type": "date", "required": required, "default_value": default}
+    if max_date is not None:
+        props["max"] = max_date
+    if min_date is not None:
+        props["min"] = min_date
+    return text_field(label_key, name, error=error, hint_key=hint_key, **props)
+
+
+def number_field(
+    label_key: str,
+    name: str,
+    *,
+    default: str = "",
+    minimum: int = 0,
+    maximum: int = 100_000,
+    required: bool = False,
+    error: rx.Var | str = "",
+    hint_key: str | None = None,
+) -> rx.Component:
+    """A whole number with the phone's digit keypad."""
+    return text_field(
+        label_key,
+        name,
+        type="number",
+        input_mode="numeric",
+        min=minimum,
+        max=maximum,
+        step=1,
+        required=required,
+        default_value=default,
+        error=error,
+        hint_key=hint_key,
+    )
+
+
+# Groups digits by thousands with dots as the user leaves the field: "50000000" -> "50.000.000".
+_GROUP_DIGITS_JS = (
+    "(() => {{ const el = document.getElementById('{id}'); if (!el) return;"
+    " const d = el.value.replace(/[^0-9]/g, '');"
+    " if (d && /^[0-9 .]*$/.test(el.value.trim()))"
+    " el.value = d.replace(/^0+(?=[0-9])/, '')"
+    ".replace(/\\B(?=([0-9]{{3}})+(?![0-9]))/g, '.'); }})()"
+)
+
+
+def money_field(
+    label_key: str,
+    name: str,
+    *,
+    error: rx.Var | str = "",
+    hint_key: str | None = None,
+) -> rx.Component:
+    """An amount in whole đồng, typed with or without dots ("50.000.000" or "50000000")."""
+    return text_field(
+        label_key,
+        name,
+        type="text",
+        input_mode="numeric",
+        pattern="[0-9][0-9. ]*",
+        max_length=20,
+        auto_complete="off",
+        on_blur=rx.call_script(_GROUP_DIGITS_JS.format(id=name)),
+        error=error,
+        hint_key=hint_key,
+    )
+
+
+def parse_vnd(raw: str) -> int | None:
+    """Whole đồng from "50.000.000", "50 000 000", "50000000" or "50.000.000 đ"; else None."""
+    text = raw.strip().lower().removesuffix("đ").removesuffix("vnd").strip()
+    if not text or not all(c.isdigit() or c in ". " for c in text) or not text[0].isdigit():
+        return None
+    digits = text.replace(".", "").replace(" ", "")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 15:
+        return None
+    return int(digits)
+
+
+def format_vnd(amount: int) -> str:
+    """50000000 -> "50.000.000 đ" (dots group thousands, as written in Vietnam)."""
+    return f"{amount:,}".replace(",", ".") + " đ"
+
+
+def textarea_field(
+    label_key: str,
+    name: str,
+    *,
+    max_length: int,
+    error: rx.Var | str = "",
+    hint_key: str | None = None,
+    rows: str = "3",
+) -> rx.Component:
+    return labelled(
+        label_key,
+        rx.text_area(
+            id=name,
+            name=name,
+            max_length=max_length,
+            rows=rows,
+            size="3",
+            width="100%",
+            aria_invalid=rx.cond(error != "", "true", "false"),
+        ),
+        field_id=name,
+        error=error,
+        hint_key=hint_key,
     )

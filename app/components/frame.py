@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from app.components.offline_panel import offline_panel
 from app.state.lang import LangState, tr
 from app.state.session import AppState
 
@@ -22,8 +23,12 @@ class NavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("nav.today", "/today", "house", ("volunteer",)),
+    NavItem("nav.clients", "/clients", "users", ("volunteer", "supervisor")),
+    NavItem("nav.contacts", "/outreach", "megaphone", ("volunteer",)),
     NavItem("nav.caseload", "/caseload", "clipboard-list", ("supervisor",)),
-    NavItem("nav.scan", "/scan", "scan-line", ("clinic",)),
+    NavItem("nav.reports", "/reports", "chart-column", ("supervisor",)),
+    NavItem("nav.teams", "/teams", "users-round", ("supervisor",)),
+    NavItem("nav.scan", "/scan", "scan-line", ("volunteer", "clinic")),
     NavItem("nav.users", "/admin/users", "user-cog", ("admin",)),
     NavItem(
         "nav.account", "/account", "circle-user", ("volunteer", "supervisor", "clinic", "admin")
@@ -45,7 +50,7 @@ def _nav_link(item: NavItem, *, compact: bool) -> rx.Component:
                 rx.text(tr(item.key), size="1" if compact else "3", weight="medium"),
                 direction="column" if compact else "row",
                 align="center",
-                gap="1" if compact else "3",
+                spacing="1" if compact else "3",
             ),
             href=item.route,
             aria_current=rx.cond(active, "page", "false"),
@@ -63,6 +68,27 @@ def _nav_link(item: NavItem, *, compact: bool) -> rx.Component:
             if compact
             else rx.cond(active, "var(--teal-3)", "transparent"),
         ),
+    )
+
+
+def greeting() -> rx.Component:
+    """Who is signed in, and in which role: the top of every role's home screen."""
+    return rx.flex(
+        rx.heading(tr("home.hello"), " ", AppState.display_name, size="5", as_="h2", id="welcome"),
+        rx.badge(
+            rx.match(
+                AppState.nav_role,
+                *[(role, tr(f"role.{role}")) for role in ("volunteer", "supervisor", "clinic")],
+                tr("role.admin"),
+            ),
+            size="2",
+            high_contrast=True,
+            id="role-badge",
+            width="fit-content",
+        ),
+        spacing="2",
+        align="center",
+        wrap="wrap",
     )
 
 
@@ -93,7 +119,7 @@ def _top_bar(title_key: str) -> rx.Component:
             id="sign-out",
         ),
         align="center",
-        gap="2",
+        spacing="2",
         padding_x="16px",
         padding_y="8px",
         border_bottom="1px solid var(--gray-5)",
@@ -110,7 +136,7 @@ def _side_nav() -> rx.Component:
             rx.heading(tr("app.name"), size="5", color=BRAND, padding="12px"),
             *[_nav_link(item, compact=False) for item in NAV_ITEMS],
             direction="column",
-            gap="1",
+            spacing="1",
         ),
         aria_label=tr("nav.main"),
         display=["none", "none", "block"],
@@ -166,6 +192,7 @@ def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
         rx.box(
             offline_banner(),
             _top_bar(title_key),
+            offline_panel(),
             rx.el.main(
                 *children,
                 id="main",

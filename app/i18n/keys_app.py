@@ -5,7 +5,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "app.tagline": ("Đồng hành cùng cộng đồng", "Walking alongside the community"),
     "app.skip_to_content": ("Bỏ qua đến nội dung", "Skip to content"),
     "lang.switch": ("English", "Tiếng Việt"),
-    "lang.switch_label": ("Chuyển sang tiếng Anh", "Switch to Vietnamese"),
+    "lang.switch_label": ("English — chuyển sang tiếng Anh", "Tiếng Việt — switch to Vietnamese"),
     "nav.today": ("Hôm nay", "Today"),
     "nav.clients": ("Đối tượng", "Clients"),
     "nav.contacts": ("Tiếp cận", "Outreach"),

@@ -68,11 +68,15 @@ def _field(label_key: str, name: str, *, kind: str, autocomplete: str) -> rx.Com
             width="100%",
         ),
         direction="column",
-        gap="1",
+        spacing="1",
     )
 
 
 def signin_page() -> rx.Component:
+    return rx.el.main(_signin_card(), id="main")
+
+
+def _signin_card() -> rx.Component:
     return rx.center(
         rx.card(
             rx.flex(
@@ -121,13 +125,13 @@ def signin_page() -> rx.Component:
                             id="signin-submit",
                         ),
                         direction="column",
-                        gap="4",
+                        spacing="4",
                     ),
                     on_submit=SignInState.submit,
                     reset_on_submit=False,
                 ),
                 direction="column",
-                gap="3",
+                spacing="3",
             ),
             width="100%",
             max_width="420px",

@@ -597,13 +597,6 @@ def change_password(
     )
 
 
-def must_change_password(*, session: Session, actor: Actor) -> bool:
-    """Whether the actor still has to replace a one-time password before doing anything else
-    (read on every page load, so a reset takes effect at once)."""
-    user = session.get(User, actor.user_id)
-    return user is not None and user.must_change_password
-
-
 def set_language(*, session: Session, actor: Actor, language: str) -> None:
     """The user's interface language, 'vi' or 'en'."""
     if language not in LANGUAGES:

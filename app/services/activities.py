@@ -72,6 +72,7 @@ MAX_LOAN_VND = 10_000_000_000
 MAX_TERM_MONTHS = 120
 MAX_ATTENDEES = 100_000
 REFERRAL_VALID_DAYS = 30
+SUPPORT_STATUSES = frozenset({"active", "completed", "cancelled"})
 APPOINTMENT_HORIZON_DAYS = 365
 OPEN_REFERRALS = (ReferralStatus.SENT, ReferralStatus.RECEIVED)
 # Where a referral may go next; anything else is refused.
@@ -158,11 +159,23 @@ def log_visit(
 # --- outreach contacts ---------------------------------------------------------------------
 
 
+def _contact_read(contact: OutreachContact) -> OutreachContactRead:
+    return OutreachContactRead(**{n: getattr(contact, n) for n in OutreachContactRead.model_fields})
+
+
 def log_outreach_contact(
-    *, session: Session, actor: Actor | None, data: OutreachContactCreate
+    *, session: Session, actor: Actor | None, data: OutreachContactCreate,
+    submission_key: str | None = None,
 ) -> OutreachContactRead:
-    """Count people reached in one of the actor's places; a client link is optional."""
+    """Count people reached in one of the actor's places; a client link is optional. A repeated
+    `submission_key` returns the contact already saved and writes nothing."""
     me = authorize_grant(session, actor, Action.CONTACT_CREATE)
+    replay = replayed_record_id(session, key=submission_key, kind="outreach_contact", actor=me)
+    if replay is not None:
+        existing = session.get(OutreachContact, replay)
+        if existing is None:
+            raise NotFound()
+        return _contact_read(existing)
     errors: dict[str, str] = {}
     _check_date(data.contact_date, "contact_date", errors, today_vn())
     if not 1 <= data.count <= MAX_CONTACT_COUNT:
@@ -182,18 +195,33 @@ def log_outreach_contact(
     )
     session.add(contact)
     session.flush()
+    remember_submission(session, key=submission_key, kind="outreach_contact", actor=me,
+                        record_id=contact.id)
     audit.record(session, actor=me, action=Action.CONTACT_CREATE, target_type="outreachcontact",
                  target_id=contact.id)
-    return OutreachContactRead(**{n: getattr(contact, n) for n in OutreachContactRead.model_fields})
+    return _contact_read(contact)
 
 
 # --- drug tests ----------------------------------------------------------------------------
 
 
+def _test_read(test: DrugTest) -> DrugTestRead:
+    return DrugTestRead(**{n: getattr(test, n) for n in DrugTestRead.model_fields})
+
+
 def record_drug_test(
-    *, session: Session, actor: Actor | None, data: DrugTestCreate
+    *, session: Session, actor: Actor | None, data: DrugTestCreate,
+    submission_key: str | None = None,
 ) -> DrugTestRead:
+    """Record a drug test of an assigned client. A repeated `submission_key` returns the test
+    already saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.TEST_CREATE, data.client_id)
+    replay = replayed_record_id(session, key=submission_key, kind="drug_test", actor=me)
+    if replay is not None:
+        existing = session.get(DrugTest, replay)
+        if existing is None:
+            raise NotFound()
+        return _test_read(existing)
     errors: dict[str, str] = {}
     _check_date(data.tested_on, "tested_on", errors, today_vn())
     sample = _text(data.sample, "sample", 20, errors) or "urine"
@@ -206,9 +234,11 @@ def record_drug_test(
                     performed_by=performed_by, author_id=me.user_id)
     session.add(test)
     session.flush()
+    remember_submission(session, key=submission_key, kind="drug_test", actor=me,
+                        record_id=test.id)
     audit.record(session, actor=me, action=Action.TEST_CREATE, target_type="drugtest",
                  target_id=test.id, detail=f"client={data.client_id}")
-    return DrugTestRead(**{n: getattr(test, n) for n in DrugTestRead.model_fields})
+    return _test_read(test)
 
 
 # --- referrals -----------------------------------------------------------------------------
@@ -218,9 +248,19 @@ def _referral_read(ref: Referral) -> ReferralRead:
     return ReferralRead(**{n: getattr(ref, n) for n in ReferralRead.model_fields})
 
 
-def create_referral(*, session: Session, actor: Actor | None, data: ReferralCreate) -> ReferralRead:
-    """Refer a client to a service; only with the client's consent."""
+def create_referral(
+    *, session: Session, actor: Actor | None, data: ReferralCreate,
+    submission_key: str | None = None,
+) -> ReferralRead:
+    """Refer a client to a service; only with the client's consent. A repeated
+    `submission_key` returns the referral already saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.REFERRAL_CREATE, data.client_id)
+    replay = replayed_record_id(session, key=submission_key, kind="referral", actor=me)
+    if replay is not None:
+        existing = session.get(Referral, replay)
+        if existing is None:
+            raise NotFound()
+        return _referral_read(existing)
     errors: dict[str, str] = {}
     if not data.consent:
         errors["consent"] = "error.consent_required"
@@ -239,6 +279,8 @@ def create_referral(*, session: Session, actor: Actor | None, data: ReferralCrea
     )
     session.add(referral)
     session.flush()
+    remember_submission(session, key=submission_key, kind="referral", actor=me,
+                        record_id=referral.id)
     audit.record(session, actor=me, action=Action.REFERRAL_CREATE, target_type="referral",
                  target_id=referral.id, detail=f"client={data.client_id}")
     return _referral_read(referral)
@@ -286,11 +328,28 @@ def complete_referral(
 # --- support -------------------------------------------------------------------------------
 
 
-def record_support(*, session: Session, actor: Actor | None, data: SupportCreate) -> SupportRead:
-    """Record vocational training, a job placement, a loan (whole đồng), schooling or assistance."""
+def _support_read(support: Support) -> SupportRead:
+    return SupportRead(**{n: getattr(support, n) for n in SupportRead.model_fields})
+
+
+def record_support(
+    *, session: Session, actor: Actor | None, data: SupportCreate,
+    submission_key: str | None = None,
+) -> SupportRead:
+    """Record vocational training, a job placement, a loan (whole đồng), schooling or assistance
+    — under way, completed or cancelled. A repeated `submission_key` returns the support already
+    saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.SUPPORT_CREATE, data.client_id)
+    replay = replayed_record_id(session, key=submission_key, kind="support", actor=me)
+    if replay is not None:
+        existing = session.get(Support, replay)
+        if existing is None:
+            raise NotFound()
+        return _support_read(existing)
     errors: dict[str, str] = {}
     _check_date(data.started_on, "started_on", errors, today_vn())
+    if data.status not in SUPPORT_STATUSES:
+        errors["status"] = "error.invalid_choice"
     amount_ok = data.amount_vnd is None or (
         type(data.amount_vnd) is int and 0 < data.amount_vnd <= MAX_LOAN_VND
     )
@@ -306,23 +365,47 @@ def record_support(*, session: Session, actor: Actor | None, data: SupportCreate
     support = Support(
         client_id=data.client_id, kind=data.kind, started_on=data.started_on,
         amount_vnd=data.amount_vnd, term_months=data.term_months, fund_source=fund_source,
-        notes=notes, author_id=me.user_id,
+        notes=notes, status=data.status, author_id=me.user_id,
     )
     session.add(support)
     session.flush()
+    remember_submission(session, key=submission_key, kind="support", actor=me,
+                        record_id=support.id)
     audit.record(session, actor=me, action=Action.SUPPORT_CREATE, target_type="support",
                  target_id=support.id, detail=f"client={data.client_id}")
-    return SupportRead(**{n: getattr(support, n) for n in SupportRead.model_fields})
+    return _support_read(support)
 
 
 # --- group activities ----------------------------------------------------------------------
 
 
+def _group_read(session: Session, activity: GroupActivity) -> GroupActivityRead:
+    assert activity.id is not None
+    client_ids = sorted(session.exec(
+        select(GroupActivityClient.client_id).where(
+            GroupActivityClient.activity_id == activity.id)
+    ).all())
+    return GroupActivityRead(
+        id=activity.id, kind=activity.kind, held_on=activity.held_on, place_id=activity.place_id,
+        organiser_id=activity.organiser_id, topic=activity.topic,
+        attendees_total=activity.attendees_total, attendees_clients=activity.attendees_clients,
+        client_ids=client_ids,
+    )
+
+
 def record_group_activity(
-    *, session: Session, actor: Actor | None, data: GroupActivityCreate
+    *, session: Session, actor: Actor | None, data: GroupActivityCreate,
+    submission_key: str | None = None,
 ) -> GroupActivityRead:
-    """A conference, talk, club meeting, campaign event or training, with the clients present."""
+    """A conference, talk, club meeting, campaign event or training, with the clients present.
+    A repeated `submission_key` returns the activity already saved and writes nothing."""
     me = authorize_grant(session, actor, Action.GROUP_CREATE)
+    replay = replayed_record_id(session, key=submission_key, kind="group_activity", actor=me)
+    if replay is not None:
+        existing = session.get(GroupActivity, replay)
+        if existing is None:
+            raise NotFound()
+        return _group_read(session, existing)
     errors: dict[str, str] = {}
     _check_date(data.held_on, "held_on", errors, today_vn())
     topic = _text(data.topic, "topic", 200, errors)
@@ -351,15 +434,12 @@ def record_group_activity(
     assert activity.id is not None
     for client_id in client_ids:
         session.add(GroupActivityClient(activity_id=activity.id, client_id=client_id))
+    remember_submission(session, key=submission_key, kind="group_activity", actor=me,
+                        record_id=activity.id)
     audit.record(session, actor=me, action=Action.GROUP_CREATE, target_type="groupactivity",
                  target_id=activity.id, detail=f"clients={len(client_ids)}")
     session.flush()
-    return GroupActivityRead(
-        id=activity.id, kind=activity.kind, held_on=activity.held_on, place_id=activity.place_id,
-        organiser_id=activity.organiser_id, topic=activity.topic,
-        attendees_total=activity.attendees_total, attendees_clients=activity.attendees_clients,
-        client_ids=client_ids,
-    )
+    return _group_read(session, activity)
 
 
 # --- the Today screen ----------------------------------------------------------------------

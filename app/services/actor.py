@@ -21,6 +21,11 @@ class Actor:
     province_ids: frozenset[int] = field(default_factory=frozenset)
     facility_ids: frozenset[int] = field(default_factory=frozenset)
     session_id: int | None = None
+    # After an administrator's reset (or for a new account) nothing but changing the
+    # password is allowed; the state layer enforces it on every event.
+    must_change_password: bool = False
+    # The staff member's own name, for greeting them (not client data).
+    display_name: str = ""
 
 
 def load_actor(
@@ -57,6 +62,8 @@ def load_actor(
         province_ids=frozenset(provinces),
         facility_ids=facility_ids,
         session_id=session_id,
+        must_change_password=user.must_change_password,
+        display_name=user.full_name,
     )
 
 

@@ -11,7 +11,8 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.services import audit
@@ -52,12 +53,15 @@ from models import (
     Consent,
     DrugTest,
     Episode,
+    EpisodeStatus,
+    EpisodeType,
     Place,
     PlaceKind,
     Referral,
     Role,
     Submission,
     Support,
+    User,
     Visit,
 )
 
@@ -266,14 +270,23 @@ def _to_read(session: Session, actor: Actor, client: Client, target: ClientTarge
     record: dict[str, Any] = {
         name: getattr(client, name)
         for name in ClientReadSensitive.model_fields
-        if name not in ("commune_name", "consents")
+        if name not in ("commune_name", "consents", "assigned_volunteer_name")
     }
     record["commune_name"] = place_name(session, client.commune_id)
+    record["assigned_volunteer_name"] = _user_name(session, client.assigned_volunteer_id)
     record["consents"] = _consents(session, client.id)
     record = strip_client_fields(actor, target, record)
     if "hiv_status" in record:
         return ClientReadSensitive(**record)
     return ClientRead(**record)
+
+
+def _user_name(session: Session, user_id: int | None) -> str:
+    # Staff data, not client data: who looks after the client is shown to whoever may open it.
+    if user_id is None:
+        return ""
+    user = session.get(User, user_id)
+    return user.full_name if user is not None else ""
 
 
 def _list_item(client: Client) -> ClientListItem:
@@ -443,6 +456,42 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _has_live_episode(episode_type: EpisodeType) -> ColumnElement[bool]:
+    """The client has an open or closure-proposed episode of this type."""
+    return exists().where(
+        col(Episode.client_id) == col(Client.id),
+        col(Episode.episode_type) == episode_type,
+        col(Episode.status).in_((EpisodeStatus.OPEN, EpisodeStatus.CLOSURE_PROPOSED)),
+    )
+
+
+def _is_overdue(today: date) -> ColumnElement[bool]:
+    """The client missed an appointment or is past the end of an open episode.
+
+    Missed: the latest visit (latest date, then highest id — as on the Today screen) set a next
+    appointment before today; any later visit would be the latest one instead. Correlated
+    EXISTS subqueries, so paging stays in SQL on SQLite and PostgreSQL alike."""
+    visit, later = aliased(Visit), aliased(Visit)
+    later_visit = exists().where(
+        col(later.client_id) == col(visit.client_id),
+        or_(col(later.visit_date) > col(visit.visit_date),
+            and_(col(later.visit_date) == col(visit.visit_date), col(later.id) > col(visit.id))),
+    )
+    missed_appointment = exists().where(
+        col(visit.client_id) == col(Client.id),
+        col(visit.next_appointment).is_not(None),
+        col(visit.next_appointment) < today,
+        ~later_visit,
+    )
+    episode_past_end = exists().where(
+        col(Episode.client_id) == col(Client.id),
+        col(Episode.status) == EpisodeStatus.OPEN,
+        col(Episode.expected_end).is_not(None),
+        col(Episode.expected_end) < today,
+    )
+    return or_(missed_appointment, episode_past_end)
+
+
 def search_clients(
     *,
     session: Session,
@@ -478,11 +527,21 @@ def search_clients(
         conditions.append(col(Client.assigned_volunteer_id).is_(None))
     elif filters.assigned_volunteer_id is not None:
         conditions.append(col(Client.assigned_volunteer_id) == filters.assigned_volunteer_id)
+    if filters.episode_type is not None:
+        conditions.append(_has_live_episode(filters.episode_type))
+    if filters.overdue_only:
+        conditions.append(_is_overdue(today_vn()))
     total = session.exec(select(func.count()).select_from(Client).where(*conditions)).one()
-    rows = session.exec(
-        select(Client).where(*conditions)
+    page_ids = (
+        select(col(Client.id)).where(*conditions)
         .order_by(col(Client.name_key), col(Client.id))
         .offset((page - 1) * page_size).limit(page_size)
+    )
+    # Sort narrow (name key, id) rows, then load only the page's whole rows: sorting whole rows
+    # made a province's deep pages twice as slow on SQLite (bench/queries.py, docs/BENCHMARKS.md).
+    rows = session.exec(
+        select(Client).where(col(Client.id).in_(page_ids))
+        .order_by(col(Client.name_key), col(Client.id))
     ).all()
     audit.record(session, actor=me, action=Action.CLIENT_SEARCH, target_type="client",
                  target_id=None, detail=f"results={total}")
@@ -556,7 +615,7 @@ def client_timeline(*, session: Session, actor: Actor | None, client_id: int) ->
         items.append(TimelineItem(kind="episode", record_id=ep.id or 0, on=ep.start_date,
                                   fields=_timeline_fields(ep, (
                                       "episode_type", "status", "expected_end", "actual_end",
-                                      "end_reason"))))
+                                      "end_reason", "version"))))
     items.sort(key=lambda i: (i.on, i.kind, i.record_id), reverse=True)
     audit.record(session, actor=me, action="client.timeline", target_type="client",
                  target_id=client_id)

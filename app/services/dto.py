@@ -161,6 +161,7 @@ class ClientRead(_Out):
     substances: str
     injects: bool
     assigned_volunteer_id: int | None
+    assigned_volunteer_name: str  # staff data: the volunteer's full name ("" if unassigned)
     status: ClientStatus
     version: int
     consents: list[ConsentRead] = Field(default_factory=list)
@@ -188,6 +189,11 @@ class ClientFilters(_In):
     status: ClientStatus | None = ClientStatus.ACTIVE
     assigned_volunteer_id: int | None = None
     unassigned_only: bool = False
+    # Clients with a live (open or closure-proposed) episode of this type.
+    episode_type: EpisodeType | None = None
+    # Clients with a missed appointment (the latest visit's next appointment is before today
+    # and no visit since) or an open episode past its expected end.
+    overdue_only: bool = False
 
 
 class ClientPage(_Out):
@@ -372,6 +378,7 @@ class SupportCreate(_In):
     term_months: int | None = None
     fund_source: str = ""
     notes: str = ""
+    status: str = "active"  # active, completed or cancelled (activities.SUPPORT_STATUSES)
 
 
 class SupportRead(_Out):

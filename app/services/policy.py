@@ -87,12 +87,15 @@ _VOLUNTEER = frozenset({
     A.EPISODE_PROPOSE_CLOSE, A.CASELOAD_VIEW, A.CARD_ISSUE, A.CARD_REVOKE, A.CARD_SCAN,
     # Volunteers hold group talks and club meetings in their own communes (PRODUCT.md §4).
     A.GROUP_CREATE,
+    # An episode records a decision the authority already took; the volunteer who manages
+    # the client enters it (their own assigned clients only, like every client-bound action).
+    A.EPISODE_OPEN,
 })
 
 _GRANTS: dict[Role, frozenset[Action]] = {
     Role.VOLUNTEER: _VOLUNTEER,
     Role.SUPERVISOR: _VOLUNTEER | {
-        A.CLIENT_REASSIGN, A.REFERRAL_COMPLETE, A.EPISODE_OPEN, A.EPISODE_APPROVE_CLOSE,
+        A.CLIENT_REASSIGN, A.REFERRAL_COMPLETE, A.EPISODE_APPROVE_CLOSE,
         A.REPORT_VIEW, A.EXPORT,
     },
     Role.CLINIC: frozenset({A.CLIENT_SEARCH, A.CLIENT_READ, A.REFERRAL_COMPLETE, A.CARD_SCAN}),

@@ -27,6 +27,8 @@ class Settings:
     login_max_failures_per_account: int
     login_max_failures_per_address: int
     card_prefix: str
+    # The address printed in card QR codes; "" means "the address the browser is on".
+    public_url: str
 
 
 def load_settings() -> Settings:
@@ -40,4 +42,5 @@ def load_settings() -> Settings:
         login_max_failures_per_account=_int_env("DH_LOGIN_MAX_FAILURES_ACCOUNT", 5),
         login_max_failures_per_address=_int_env("DH_LOGIN_MAX_FAILURES_ADDRESS", 20),
         card_prefix=os.environ.get("DH_CARD_PREFIX", "DH1"),
+        public_url=os.environ.get("DH_PUBLIC_URL", "").strip().rstrip("/"),
     )

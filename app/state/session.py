@@ -44,6 +44,8 @@ class Outcome(Generic[T]):
 SIGN_IN_ROUTE = "/"
 # Where a user with a one-time password is kept until they have chosen their own.
 ACCOUNT_ROUTE = "/account"
+# What a user who must change their password may still call (everything else redirects).
+_ALLOWED_BEFORE_NEW_PASSWORD = ("AccountState.", "AppState.sign_out", "AppState.check_session")
 HOME_ROUTES: dict[str, str] = {
     Role.VOLUNTEER.value: "/today",
     Role.SUPERVISOR.value: "/caseload",
@@ -96,6 +98,9 @@ class AppState(rx.State):
                 return rx.toast.error(await self._text("error.permission_denied"))
         if actor is None:
             return await self._end_locally("signin.expired")
+        if actor.must_change_password and not handler.startswith(_ALLOWED_BEFORE_NEW_PASSWORD):
+            self._actor = None
+            return rx.redirect(ACCOUNT_ROUTE, replace=True)
         self._actor = actor
         return None
 
@@ -153,10 +158,9 @@ class AppState(rx.State):
         """on_load of every signed-in page: bounce to sign-in if the session is gone."""
         actor = self._require_actor()
         self.nav_role = actor.role.value
-        if self.router.url.path.rstrip("/") != ACCOUNT_ROUTE:
-            with session_scope() as db:
-                if accounts.must_change_password(session=db, actor=actor):
-                    return rx.redirect(ACCOUNT_ROUTE, replace=True)
+        self.display_name = actor.display_name
+        if actor.must_change_password and self.router.url.path.rstrip("/") != ACCOUNT_ROUTE:
+            return rx.redirect(ACCOUNT_ROUTE, replace=True)
         return None
 
     @guarded(public=True)
@@ -170,6 +174,11 @@ class AppState(rx.State):
             await self._wipe()
             return rx.remove_cookie("dh_session")
         return rx.redirect(HOME_ROUTES[actor.role.value], replace=True)
+
+    @guarded(public=True)
+    async def ping(self) -> None:
+        """Does nothing: the floor for event latency in the benchmarks (bench/ws_load.py)."""
+        return None
 
     @guarded(*Role)
     async def sign_out(self) -> Any:

@@ -7,18 +7,21 @@ import urllib.request
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.axe import serious_violations
+
 
 def test_sign_in_screen_is_vietnamese_on_a_phone_and_switches_to_english(page: Page) -> None:
     page.goto("/")
     expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
     expect(page.get_by_label("Mật khẩu")).to_be_visible()
     assert page.evaluate("document.documentElement.lang") == "vi"
-    page.get_by_role("button", name="Chuyển sang tiếng Anh").click()
+    page.get_by_role("button", name="English — chuyển sang tiếng Anh").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_label("Password")).to_be_visible()
     # The choice persists across a reload.
     page.reload()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert serious_violations(page) == []
     # Nothing overflows sideways at phone width.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -67,10 +70,16 @@ def test_every_page_links_the_manifest_and_the_service_worker_activates(page: Pa
         }"""
     )
     assert "/" in cached
-    # Only static shell files are cached: no API, upload or event routes.
-    assert all(
-        p == "/"
-        or p.startswith(("/assets/", "/icons/"))
-        or p in ("/manifest.webmanifest", "/dh.js")
+    # Only static shell files, the same for every user, are cached: prerendered pages,
+    # hashed bundles, icons and scripts. Never an API, upload or event route.
+    shell_pages = ("/", "/today", "/__spa-fallback.html")
+    static_files = ("/manifest.webmanifest", "/dh.js", "/offline.js")
+    unexpected = [
+        p
         for p in cached
-    )
+        if p not in shell_pages
+        and p not in static_files
+        and not p.startswith(("/assets/", "/icons/"))
+    ]
+    assert not unexpected, unexpected
+    assert not [p for p in cached if p.startswith(("/api/", "/_event", "/_upload"))]

@@ -45,6 +45,7 @@ def test_no_handler_is_open_to_everyone_by_accident() -> None:
     public = sorted(name for name, roles in HANDLER_ROLES.items() if not roles)
     assert public == sorted(
         [
+            "AppState.ping",
             "AppState.redirect_if_signed_in",
             "LangState.set_language",
             "LangState.toggle_language",

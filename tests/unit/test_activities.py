@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.services import activities
@@ -21,14 +22,19 @@ from app.services.dto import (
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.rules import today_vn
 from models import (
+    AuditEvent,
     Client,
     ClientStatus,
     ContactCategory,
     EpisodeType,
+    GroupActivity,
     GroupActivityClient,
     GroupActivityKind,
+    Referral,
     ReferralService,
     ReferralStatus,
+    Submission,
+    Support,
     SupportKind,
     Visit,
     VisitKind,
@@ -226,3 +232,120 @@ def test_due_list_ignores_closed_clients(session: Session, world: World) -> None
     items = activities.due_followups(session=session, actor=world.actor(session, "vol_a1"),
                                      today=TODAY)
     assert items == []
+
+
+# --- idempotency of every record form --------------------------------------------------------
+
+
+def _refer_once(s: Session, w: World, key: str | None) -> int:
+    return activities.create_referral(session=s, actor=w.actor(s, "vol_a1"), data=ReferralCreate(
+        client_id=w.clients["a1"], service=ReferralService.HIV_TEST, referred_on=TODAY,
+        consent=True), submission_key=key).id
+
+
+def _support_once(s: Session, w: World, key: str | None) -> int:
+    return activities.record_support(session=s, actor=w.actor(s, "vol_a1"), data=SupportCreate(
+        client_id=w.clients["a1"], kind=SupportKind.LOAN, started_on=TODAY,
+        amount_vnd=20_000_000, term_months=12), submission_key=key).id
+
+
+def _group_once(s: Session, w: World, key: str | None) -> int:
+    return activities.record_group_activity(
+        session=s, actor=w.actor(s, "vol_a1"), data=GroupActivityCreate(
+            kind=GroupActivityKind.THEMATIC_TALK, held_on=TODAY, place_id=w.commune_a1,
+            attendees_total=9, attendees_clients=1, client_ids=[w.clients["a1"]]),
+        submission_key=key).id
+
+
+RECORD_ONCE = {
+    "referral": (_refer_once, Referral),
+    "support": (_support_once, Support),
+    "group_activity": (_group_once, GroupActivity),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RECORD_ONCE))
+def test_the_same_submission_key_in_two_transactions_saves_one_record(
+    engine: Engine, world: World, kind: str
+) -> None:
+    record_once, table = RECORD_ONCE[kind]
+    with Session(engine) as s:
+        before = (count(s, table), count(s, Submission), count(s, AuditEvent))
+    with Session(engine) as s:  # the first submission
+        first = record_once(s, world, f"form-{kind}-1")
+        s.commit()
+    with Session(engine) as s:  # a retry after a timeout: a new transaction, the same key
+        again = record_once(s, world, f"form-{kind}-1")
+        s.commit()
+    with Session(engine) as s:
+        after = (count(s, table), count(s, Submission), count(s, AuditEvent))
+        stored = s.get(Submission, f"form-{kind}-1")
+    assert again == first
+    assert after == (before[0] + 1, before[1] + 1, before[2] + 1)  # the replay writes nothing
+    assert stored is not None and (stored.kind, stored.record_id) == (kind, first)
+
+
+@pytest.mark.parametrize("kind", sorted(RECORD_ONCE))
+def test_a_new_submission_key_saves_a_new_record(engine: Engine, world: World,
+                                                 kind: str) -> None:
+    record_once, table = RECORD_ONCE[kind]
+    with Session(engine) as s:
+        before = count(s, table)
+        first = record_once(s, world, f"form-{kind}-a")
+        second = record_once(s, world, f"form-{kind}-b")
+        without = record_once(s, world, None)
+        s.commit()
+        assert len({first, second, without}) == 3
+        assert count(s, table) == before + 3
+
+
+def test_a_submission_key_used_for_another_kind_of_record_is_a_conflict(
+    session: Session, world: World
+) -> None:
+    _refer_once(session, world, "form-shared")
+    session.commit()
+    with pytest.raises(Conflict):
+        _support_once(session, world, "form-shared")
+    session.rollback()
+    assert count(session, Support) == 0
+
+
+def test_a_group_activity_replayed_names_the_same_clients(session: Session,
+                                                          world: World) -> None:
+    actor = world.actor(session, "vol_a1")
+    data = GroupActivityCreate(kind=GroupActivityKind.CLUB_MEETING, held_on=TODAY,
+                               place_id=world.commune_a1, attendees_total=4,
+                               client_ids=[world.clients["a1"]], attendees_clients=1)
+    first = activities.record_group_activity(session=session, actor=actor, data=data,
+                                             submission_key="grp-1")
+    session.commit()
+    again = activities.record_group_activity(session=session, actor=actor, data=data,
+                                             submission_key="grp-1")
+    assert again == first and again.client_ids == [world.clients["a1"]]
+
+
+# --- support status ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["active", "completed", "cancelled"])
+def test_support_is_stored_with_its_status(session: Session, world: World, status: str) -> None:
+    saved = activities.record_support(session=session, actor=world.actor(session, "vol_a1"),
+                                      data=SupportCreate(
+                                          client_id=world.clients["a1"],
+                                          kind=SupportKind.JOB_PLACEMENT, started_on=TODAY,
+                                          status=status))
+    session.commit()
+    row = session.get(Support, saved.id)
+    assert saved.status == status and row is not None and row.status == status
+
+
+def test_an_unknown_support_status_is_refused_and_nothing_is_saved(session: Session,
+                                                                   world: World) -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        activities.record_support(session=session, actor=world.actor(session, "vol_a1"),
+                                  data=SupportCreate(client_id=world.clients["a1"],
+                                                     kind=SupportKind.JOB_PLACEMENT,
+                                                     started_on=TODAY, status="paused"))
+    session.rollback()
+    assert failed.value.fields == {"status": "error.invalid_choice"}
+    assert count(session, Support) == 0

@@ -144,17 +144,18 @@ def test_a_denial_after_a_write_in_the_same_transaction_still_survives(
 ) -> None:
     with Session(engine) as s:
         start = _last_id(s)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         with session_scope(engine) as s:
             vol = world.actor(s, "vol_a1")
             activities.log_visit(session=s, actor=vol, data=VisitCreate(
                 client_id=world.clients["a1"], visit_date=TODAY, kind=VisitKind.HOME))
             s.flush()  # the transaction now holds SQLite's write lock
-            episodes.open_episode(session=s, actor=vol, client_id=world.clients["a1"],
+            # Another volunteer's client: refused (as not found) after the visit was written.
+            episodes.open_episode(session=s, actor=vol, client_id=world.clients["a2"],
                                   data=EpisodeCreate(episode_type=EpisodeType.MMT,
                                                      start_date=TODAY))
     with Session(engine) as s:
-        assert _events(s, start) == [("episode.open", "client", world.clients["a1"], "denied")]
+        assert _events(s, start) == [("episode.open", "client", world.clients["a2"], "denied")]
 
 
 def test_a_disabled_user_is_denied_and_the_denial_is_recorded(engine: Engine,

@@ -20,9 +20,19 @@ from app.services.dto import (
 )
 from app.services.errors import Conflict, PermissionDenied, ValidationFailed
 from app.services.rules import today_vn
-from models import Client, Consent, Submission, SupportKind, VisitKind
+from models import (
+    Client,
+    Consent,
+    EpisodeStatus,
+    EpisodeType,
+    Submission,
+    SupportKind,
+    User,
+    Visit,
+    VisitKind,
+)
 from models import TestResult as DrugResult
-from tests.factories import World, client_create, count, make_client
+from tests.factories import World, client_create, count, make_client, make_episode
 
 TODAY = today_vn()
 
@@ -253,3 +263,109 @@ def test_consent_withdrawal_is_dated_and_kept(session: Session, world: World) ->
     after = clients.withdraw_consent(session=session, actor=world.actor(session, "vol_a1"),
                                      client_id=created.id, consent_id=consent_id)
     assert after[0].withdrawn_on == TODAY
+
+
+# --- filters: episode type, overdue ----------------------------------------------------------
+
+
+def _mine(session: Session, world: World, name: str) -> int:
+    return make_client(session, world.commune_a1, world.users["vol_a1"], name=name)
+
+
+def _visit_row(session: Session, client_id: int, days_ago: int,
+               next_in_days: int | None = None) -> None:
+    on = TODAY - timedelta(days=days_ago)
+    session.add(Visit(client_id=client_id, visit_date=on, kind=VisitKind.HOME,
+                      next_appointment=None if next_in_days is None
+                      else TODAY + timedelta(days=next_in_days)))
+    session.flush()
+
+
+def _names(session: Session, world: World, actor: str = "vol_a1", **filters: object) -> set[str]:
+    page = clients.search_clients(session=session, actor=world.actor(session, actor),
+                                  query="Lọc", filters=ClientFilters(**filters))  # type: ignore[arg-type]
+    return {c.full_name for c in page.items}
+
+
+def test_the_episode_type_filter_keeps_clients_with_a_live_episode_of_that_type(
+    session: Session, world: World
+) -> None:
+    opened, proposed, closed, other = (
+        _mine(session, world, f"Lọc Tập {n}") for n in ("Một", "Hai", "Ba", "Bốn"))
+    make_episode(session, opened, EpisodeType.MMT)
+    make_episode(session, proposed, EpisodeType.MMT, status=EpisodeStatus.CLOSURE_PROPOSED)
+    make_episode(session, closed, EpisodeType.MMT, status=EpisodeStatus.CLOSED)
+    make_episode(session, other, EpisodeType.ILLEGAL_USE)
+    session.commit()
+    assert _names(session, world, episode_type=EpisodeType.MMT) == {
+        "Lọc Tập Một", "Lọc Tập Hai"}
+    assert _names(session, world, episode_type=EpisodeType.ILLEGAL_USE) == {"Lọc Tập Bốn"}
+    assert _names(session, world) == {"Lọc Tập Một", "Lọc Tập Hai", "Lọc Tập Ba", "Lọc Tập Bốn"}
+
+
+def test_overdue_only_keeps_missed_appointments_and_open_episodes_past_their_end(
+    session: Session, world: World
+) -> None:
+    missed = _mine(session, world, "Lọc Hẹn Lỡ")
+    _visit_row(session, missed, days_ago=10, next_in_days=-2)
+    seen_since = _mine(session, world, "Lọc Đã Gặp Lại")
+    _visit_row(session, seen_since, days_ago=10, next_in_days=-2)
+    _visit_row(session, seen_since, days_ago=1)
+    same_day = _mine(session, world, "Lọc Cùng Ngày")  # the later entry of the day counts
+    _visit_row(session, same_day, days_ago=5, next_in_days=-1)
+    _visit_row(session, same_day, days_ago=5)
+    due_today = _mine(session, world, "Lọc Hẹn Hôm Nay")
+    _visit_row(session, due_today, days_ago=7, next_in_days=0)
+    past_end = _mine(session, world, "Lọc Quá Hạn Đợt")
+    make_episode(session, past_end, EpisodeType.MMT, expected_end=TODAY - timedelta(days=1))
+    proposed = _mine(session, world, "Lọc Chờ Duyệt")  # closure proposed: nothing to chase
+    make_episode(session, proposed, EpisodeType.MMT, status=EpisodeStatus.CLOSURE_PROPOSED,
+                 expected_end=TODAY - timedelta(days=1))
+    ends_today = _mine(session, world, "Lọc Hết Hôm Nay")
+    make_episode(session, ends_today, EpisodeType.MMT, expected_end=TODAY)
+    _mine(session, world, "Lọc Không Có Gì")
+    session.commit()
+
+    assert _names(session, world, overdue_only=True) == {"Lọc Hẹn Lỡ", "Lọc Quá Hạn Đợt"}
+    assert _names(session, world, overdue_only=True, episode_type=EpisodeType.MMT) == {
+        "Lọc Quá Hạn Đợt"}
+    assert _names(session, world, "vol_a1_peer", overdue_only=True) == set()  # not theirs
+
+
+def test_filtered_search_still_pages_in_sql(session: Session, world: World) -> None:
+    for i in range(5):
+        cid = _mine(session, world, f"Lọc Trang {i}")
+        make_episode(session, cid, EpisodeType.MMT, expected_end=TODAY - timedelta(days=3))
+    session.commit()
+    actor = world.actor(session, "vol_a1")
+    filters = ClientFilters(overdue_only=True, episode_type=EpisodeType.MMT)
+    pages = [clients.search_clients(session=session, actor=actor, query="loc trang",
+                                    filters=filters, page=n, page_size=2) for n in (1, 2, 3)]
+    assert [p.total for p in pages] == [5, 5, 5]
+    assert [len(p.items) for p in pages] == [2, 2, 1]
+    assert [c.full_name for p in pages for c in p.items] == [f"Lọc Trang {i}" for i in range(5)]
+
+
+# --- profile extras ---------------------------------------------------------------------------
+
+
+def test_the_profile_names_the_assigned_volunteer(session: Session, world: World) -> None:
+    user = session.get(User, world.users["vol_a1"])
+    assert user is not None
+    for reader in ("vol_a1", "sup_a", "clinic_a"):
+        seen = clients.get_client(session=session, actor=world.actor(session, reader),
+                                  client_id=world.clients["a1"])
+        assert seen.assigned_volunteer_name == user.full_name != ""
+    unassigned = clients.get_client(session=session, actor=world.actor(session, "sup_b"),
+                                    client_id=world.clients["b1"])
+    assert unassigned.assigned_volunteer_name == ""
+
+
+def test_timeline_episodes_carry_their_status_and_version(session: Session, world: World) -> None:
+    items = clients.client_timeline(session=session, actor=world.actor(session, "vol_a1"),
+                                    client_id=world.clients["a1"])
+    episodes_seen = {i.record_id: i.fields for i in items if i.kind == "episode"}
+    assert episodes_seen[world.episodes["a1_open"]]["status"] == EpisodeStatus.OPEN
+    assert episodes_seen[world.episodes["a1_open"]]["version"] == 1
+    assert episodes_seen[world.episodes["a1_proposed"]]["status"] == \
+        EpisodeStatus.CLOSURE_PROPOSED

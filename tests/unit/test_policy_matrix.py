@@ -247,7 +247,8 @@ CASES = [
     Case("record_drug_test", A_.TEST_CREATE, _test, CASE_WORKERS),
     Case("create_referral", A_.REFERRAL_CREATE, _refer, CASE_WORKERS),
     Case("record_support", A_.SUPPORT_CREATE, _support, CASE_WORKERS),
-    Case("open_episode", A_.EPISODE_OPEN, _open_episode, SUPERVISORS),
+    # The volunteer enters the authority's decision for their own client; supervisors too.
+    Case("open_episode", A_.EPISODE_OPEN, _open_episode, CASE_WORKERS),
     Case("propose_closure", A_.EPISODE_PROPOSE_CLOSE, _propose, CASE_WORKERS),
     Case("approve_closure", A_.EPISODE_APPROVE_CLOSE, _approve, SUPERVISORS),
     Case("complete_referral", A_.REFERRAL_COMPLETE, _complete,

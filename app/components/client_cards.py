@@ -1,0 +1,259 @@
+"""Reusable pieces of the volunteer's screens: count cards, client rows, due rows, timeline items.
+
+Rows come from page states as plain `dict[str, str]`. Text that depends on data (a due kind, a
+timeline entry) arrives in both languages as `<name>_vi` / `<name>_en` so that switching the
+language redraws it without another trip to the server; `bilingual()` builds those fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import reflex as rx
+
+from app.components.frame import BRAND
+from app.i18n import t
+from app.state.lang import LangState, tr
+
+# Tones for badges and accents: (Radix colour scheme). Names, not colours, travel in rows.
+TONES = ("red", "amber", "teal", "gray", "blue", "green")
+
+
+def dmy(value: date | None) -> str:
+    """A date as shown everywhere on screen: dd/mm/yyyy ("" when there is none)."""
+    return value.strftime("%d/%m/%Y") if value is not None else ""
+
+
+def bilingual(name: str, key: str | None, **params: Any) -> dict[str, str]:
+    """`{name_vi, name_en}` for a catalogue key (empty for None), for rows that redraw on a
+    language switch."""
+    if key is None:
+        return {f"{name}_vi": "", f"{name}_en": ""}
+    return {f"{name}_vi": t(key, "vi", **params), f"{name}_en": t(key, "en", **params)}
+
+
+def bi(row: Any, name: str) -> rx.Var:
+    """The row's text `name` in the current language (see `bilingual`)."""
+    return rx.cond(LangState.lang == "en", row[f"{name}_en"], row[f"{name}_vi"])
+
+
+def section_heading(key: str, *, anchor: str = "") -> rx.Component:
+    props: dict[str, Any] = {"id": anchor} if anchor else {}
+    return rx.heading(tr(key), size="4", as_="h2", margin_top="20px", margin_bottom="8px",
+                      **props)
+
+
+def count_card(label_key: str, value: rx.Var, *, href: str, tone: str, card_id: str
+               ) -> rx.Component:
+    """A number at a glance; tapping it jumps to its list (a plain link: fast, accessible)."""
+    return rx.link(
+        rx.flex(
+            rx.text(value, size="7", weight="bold", color=f"var(--{tone}-11)"),
+            rx.text(tr(label_key), size="2", color="var(--gray-12)"),
+            direction="column",
+            spacing="1",
+        ),
+        href=href,
+        id=card_id,
+        underline="none",
+        display="block",
+        padding="12px",
+        min_height="76px",
+        border_radius="12px",
+        border=f"1px solid var(--{tone}-6)",
+        background=f"var(--{tone}-2)",
+    )
+
+
+def badge(row: Any, name: str = "label", *, tone_field: str = "tone") -> rx.Component:
+    return rx.badge(bi(row, name), color_scheme=row[tone_field], size="2", variant="soft",
+                    high_contrast=True)
+
+
+def _chevron() -> rx.Component:
+    return rx.icon("chevron-right", size=20, color="var(--gray-9)", aria_hidden="true",
+                   flex_shrink="0")
+
+
+def _row_link(*children: rx.Component, href: Any, row_id: Any) -> rx.Component:
+    return rx.el.li(
+        rx.link(
+            rx.flex(*children, _chevron(), align="center", spacing="3", width="100%"),
+            href=href,
+            id=row_id,
+            underline="none",
+            color="var(--gray-12)",
+            display="block",
+            padding="12px",
+            min_height="56px",
+            _hover={"background": "var(--gray-2)"},
+        ),
+        border_bottom="1px solid var(--gray-4)",
+        list_style="none",
+    )
+
+
+def row_list(items: rx.Var, render: Any, *, list_id: str, label_key: str) -> rx.Component:
+    """A list of tappable rows (`render(row)` draws one `li`)."""
+    return rx.el.ul(
+        rx.foreach(items, render),
+        id=list_id,
+        aria_label=tr(label_key),
+        padding="0",
+        margin="0",
+        border="1px solid var(--gray-5)",
+        border_radius="12px",
+        overflow="hidden",
+        background="white",
+    )
+
+
+def due_row(row: Any) -> rx.Component:
+    """One follow-up on the Today screen: who, what, when; tap → the client's profile."""
+    return _row_link(
+        rx.flex(
+            rx.text(row["client_name"], weight="bold", size="3", color="var(--gray-12)"),
+            rx.flex(
+                badge(row),
+                rx.cond(
+                    row["when_vi"] != "",
+                    rx.text(bi(row, "when"), size="2", color=f"var(--{row['tone']}-11)"),
+                ),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            direction="column",
+            spacing="1",
+            flex="1",
+            min_width="0",
+        ),
+        href=row["href"],
+        row_id=row["row_id"],
+    )
+
+
+def client_row(row: Any) -> rx.Component:
+    """One client in a list: name, birth year and sex, commune, status."""
+    return _row_link(
+        rx.flex(
+            rx.text(row["full_name"], weight="bold", size="3", class_name="client-name",
+                    color="var(--gray-12)"),
+            rx.text(
+                row["birth_year"], " · ", bi(row, "sex"), " · ", row["commune_name"],
+                size="2", color="var(--gray-11)",
+            ),
+            direction="column",
+            spacing="1",
+            flex="1",
+            min_width="0",
+        ),
+        rx.cond(row["status"] != "active", badge(row, "status")),
+        href=row["href"],
+        row_id=row["row_id"],
+    )
+
+
+def timeline_item(row: Any) -> rx.Component:
+    """A dated entry of a client's history, with an icon for its kind."""
+    return rx.el.li(
+        rx.flex(
+            rx.flex(
+                rx.match(
+                    row["kind"],
+                    ("visit", rx.icon("house", size=18, aria_hidden="true")),
+                    ("test", rx.icon("test-tube", size=18, aria_hidden="true")),
+                    ("referral", rx.icon("send", size=18, aria_hidden="true")),
+                    ("support", rx.icon("hand-heart", size=18, aria_hidden="true")),
+                    rx.icon("calendar-range", size=18, aria_hidden="true"),
+                ),
+                align="center",
+                justify="center",
+                width="36px",
+                height="36px",
+                border_radius="18px",
+                background="var(--teal-3)",
+                color=BRAND,
+                flex_shrink="0",
+            ),
+            rx.flex(
+                rx.flex(
+                    rx.text(bi(row, "title"), weight="bold", size="3"),
+                    rx.text(row["on"], size="2", color="var(--gray-11)"),
+                    justify="between",
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                rx.cond(
+                    row["detail_vi"] != "",
+                    rx.text(bi(row, "detail"), size="2", color="var(--gray-11)"),
+                ),
+                direction="column",
+                spacing="1",
+                flex="1",
+                min_width="0",
+            ),
+            spacing="3",
+            align="start",
+        ),
+        padding_y="10px",
+        border_bottom="1px solid var(--gray-4)",
+        list_style="none",
+    )
+
+
+def empty_note(key: str, *, note_id: str = "") -> rx.Component:
+    props: dict[str, Any] = {"id": note_id} if note_id else {}
+    return rx.text(tr(key), color="var(--gray-11)", size="2", padding_y="8px", **props)
+
+
+def disclosure(label_key: str, *children: rx.Component, summary_id: str,
+               **props: Any) -> rx.Component:
+    """A native open/close section (no script needed) with a visible chevron."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.flex(
+                rx.text(tr(label_key), weight="medium", size="3"),
+                rx.icon("chevron-down", size=20, aria_hidden="true"),
+                justify="between",
+                align="center",
+                width="100%",
+            ),
+            id=summary_id,
+            style={"minHeight": "48px", "display": "flex", "alignItems": "center",
+                   "cursor": "pointer", "listStyle": "none", "padding": "0 12px",
+                   "border": "1px solid var(--gray-6)", "borderRadius": "10px",
+                   "background": "var(--gray-2)"},
+        ),
+        *children,
+        **props,
+    )
+
+
+def action_link(label_key: str, href: Any, icon: str, *, primary: bool = False,
+                link_id: str = "") -> rx.Component:
+    """A thumb-sized link styled as a button (record forms live on their own pages).
+
+    The primary one is a wide row; the others stack their icon above a short label."""
+    return rx.link(
+        rx.flex(
+            rx.icon(icon, size=20, aria_hidden="true"),
+            rx.text(tr(label_key), size="3" if primary else "2", weight="medium"),
+            direction="row" if primary else "column",
+            align="center",
+            justify="center",
+            spacing="2" if primary else "1",
+        ),
+        href=href,
+        id=link_id,
+        underline="none",
+        display="block",
+        padding="12px" if primary else "8px",
+        min_height="48px",
+        border_radius="10px",
+        text_align="center",
+        color="white" if primary else BRAND,
+        background=BRAND if primary else "white",
+        border=f"1px solid {BRAND}",
+    )

@@ -1,0 +1,209 @@
+"""What every record form shares: the submission key, errors next to their fields, the client
+named in the route, and the "not found" screen.
+
+A form's submission key is made on the server and written into the form as a hidden field, so
+a double tap (or a retry after a timeout) sends the *same* key twice. Each page passes it to its
+service as `submission_key`; the service remembers it in the database with the record it made
+and, seeing it again, returns that record and writes nothing — the one place duplicates are
+stopped, whichever server process or browser tab the second submission reaches. The key is
+renewed only after a successful save.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import reflex as rx
+
+from app.components.forms import form_message
+from app.components.frame import BRAND
+from app.services import clients
+from app.services.rules import today_vn
+from app.state.lang import tr
+from app.state.session import Outcome
+
+T = TypeVar("T")
+
+_KEY = re.compile(r"[0-9a-f]{32}")
+_CLIENT_ROUTE = re.compile(r"^/clients/([0-9]{1,12})(?:/|$)")
+MAX_TEXT = 2000
+# After a save on a form that stays open (outreach, group): back to its defaults for the next.
+CLEAR_FORM = "document.getElementById('{form_id}')?.reset()"
+
+
+def client_id_in(path: str) -> int | None:
+    """The client id of a `/clients/<id>/...` path, or None."""
+    match = _CLIENT_ROUTE.match(path)
+    return int(match.group(1)) if match else None
+
+
+def field_text(form_data: dict[str, Any], name: str, limit: int = MAX_TEXT) -> str:
+    """A submitted text value, as a string and cut to a sane length (the service checks more)."""
+    value = form_data.get(name, "")
+    return str(value)[: limit + 1] if value is not None else ""
+
+
+def iso_date(value: date) -> str:
+    return value.isoformat()
+
+
+class RecordForm(rx.State, mixin=True):
+    """Vars and helpers of a record form. Each form's State is `class X(RecordForm, AppState)`:
+    the helpers use `AppState`'s session helpers (`_run`, `_text`)."""
+
+    form_key: str = ""
+    error: str = ""
+    success: str = ""
+    field_errors: dict[str, str] = {}
+    saving: bool = False
+    not_found: bool = False
+    client_name: str = ""
+    profile_href: str = ""
+    today: str = ""
+    max_appointment: str = ""
+
+    if TYPE_CHECKING:  # provided by AppState, the other base of every form's State
+
+        async def _text(self, key: str, **params: Any) -> str: ...
+
+        async def _run(self, call: Callable[[Any, Any], T]) -> Outcome[T]: ...
+
+    # ---- helpers (underscore: not callable from the browser) -------------------------------
+
+    def _begin(self) -> None:
+        """Fresh messages and dates; a key for the form unless it already has an unused one."""
+        self.error = ""
+        self.success = ""
+        self.field_errors = {}
+        self.saving = False
+        self.not_found = False
+        today = today_vn()
+        self.today = iso_date(today)
+        self.max_appointment = iso_date(today + timedelta(days=365))
+        if not self.form_key:
+            self.form_key = secrets.token_hex(16)
+
+    def _route_client_id(self) -> int | None:
+        return client_id_in(self.router.url.path)
+
+    def _submitted_key(self, form_data: dict[str, Any]) -> str:
+        """The key the browser sent with this submission (a double tap sends the old one)."""
+        sent = str(form_data.get("submission_key", ""))
+        return sent if _KEY.fullmatch(sent) else self.form_key or secrets.token_hex(16)
+
+    def _saved(self) -> None:
+        """After a save (or its replay): the next submission of this form is a new one."""
+        self.form_key = secrets.token_hex(16)
+        self.error = ""
+        self.field_errors = {}
+
+    async def _failed(self, outcome: Outcome[Any]) -> None:
+        """Show what went wrong next to the fields; keep everything typed (nothing is reset)."""
+        self.error = outcome.error
+        self.field_errors = dict(outcome.fields)
+        self.success = ""
+        if outcome.error == await self._text("error.not_found"):
+            self.not_found = True
+
+    async def _load_client(self) -> int | None:
+        """The route's client, if the actor may record for them (audited read); else not found."""
+        client_id = self._route_client_id()
+        if client_id is None:
+            self.not_found = True
+            return None
+        outcome = await self._run(
+            lambda db, actor: clients.get_client(session=db, actor=actor, client_id=client_id)
+        )
+        if not outcome.ok or outcome.value is None:
+            self.client_name = ""
+            self.not_found = True
+            return None
+        self.client_name = outcome.value.full_name
+        self.profile_href = f"/clients/{client_id}"
+        return client_id
+
+
+def not_found_screen() -> rx.Component:
+    return rx.callout(
+        rx.flex(
+            rx.heading(tr("rec.not_found_title"), size="4", as_="h2"),
+            rx.text(tr("rec.not_found_body")),
+            rx.link(tr("rec.go_home"), href="/today", id="go-home"),
+            direction="column",
+            spacing="2",
+        ),
+        icon="search-x",
+        color_scheme="gray",
+        role="alert",
+        id="not-found",
+    )
+
+
+def client_header(state: type[RecordForm]) -> rx.Component:
+    """Whose record this is, with the way back to the profile."""
+    return rx.flex(
+        rx.text(tr("rec.for_client"), " ", rx.text.strong(state.client_name, id="client-name")),
+        rx.link(
+            rx.icon("arrow-left", size=16, aria_hidden="true"),
+            tr("rec.back_to_profile"),
+            href=state.profile_href,
+            display="inline-flex",
+            align_items="center",
+            gap="4px",
+            min_height="44px",
+            id="back-to-profile",
+        ),
+        justify="between",
+        align="center",
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def record_form(
+    state: type[RecordForm],
+    on_submit: Any,
+    *fields: rx.Component,
+    form_id: str,
+    submit_key: str = "common.save",
+) -> rx.Component:
+    """The form: fields, the outcome message and a big save button, keyed for idempotency."""
+    return rx.form(
+        rx.flex(
+            rx.el.input(type="hidden", name="submission_key", value=state.form_key),
+            *fields,
+            form_message(state.error, state.success),
+            # Kept in reach of the thumb above the bottom navigation: kind, then save.
+            rx.box(
+                rx.button(
+                    rx.cond(state.saving, rx.spinner(size="2"), rx.icon("check", size=20)),
+                    tr(submit_key),
+                    type="submit",
+                    size="4",
+                    width="100%",
+                    min_height="52px",
+                    # Teal 700 behind white text: 5.4:1 contrast (the theme's teal 9 is only ~3:1).
+                    background_color=rx.cond(state.saving, "var(--gray-8)", BRAND),
+                    color="white",
+                    disabled=state.saving,
+                    id="save",
+                ),
+                position="sticky",
+                bottom=["72px", "72px", "16px"],
+                padding_y="8px",
+                background="white",
+                z_index="5",
+            ),
+            direction="column",
+            spacing="4",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=False,
+        id=form_id,
+        width="100%",
+        max_width="560px",
+    )

@@ -1,0 +1,377 @@
+"""The account and user-administration screens' States, driven without a browser.
+
+Each test signs a real user in (a real server-side session in a real SQLite file), puts the
+token where the browser's cookie would be, and calls the State's handlers as Reflex would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import reflex as rx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+import app.app  # noqa: F401  (registers every page and State)
+from app.pages.account import AccountState
+from app.pages.admin_users import AdminUsersState
+from app.services import accounts, security
+from app.state.guard import HANDLER_ROLES
+from app.state.session import AppState
+from models import AuditEvent, AuthSession, Role, RoleAssignment, User
+from tests.factories import World, build_world, make_user
+
+PASSWORD = "Lua-Thom-Dong-Thap-7"
+
+
+@functools.cache
+def _password_hash() -> str:
+    return security.hash_password(PASSWORD)
+
+
+# Plausible arguments for every admin handler (a new handler without an entry fails a test).
+ADMIN_CALLS: dict[str, tuple[Any, ...]] = {
+    "load": (),
+    "search": ({"q": "a"},),
+    "go_to_page": (1,),
+    "pick_role": ("volunteer",),
+    "pick_province": ("1",),
+    "open_create": (),
+    "toggle_create": (False,),
+    "create_user": (
+        {"username": "sneaky", "full_name": "Sneaky", "language": "vi", "role": "admin",
+         "scope": "everywhere:"},
+    ),
+    "acknowledge_password": (),
+    "open_user": (1,),
+    "toggle_user": (False,),
+    "save_user": ({"edit_full_name": "X", "edit_phone": "", "edit_language": "vi"},),
+    "disable_user": (),
+    "enable_user": (),
+    "reset_password": (),
+    "add_role": ({"role": "admin", "scope": "everywhere:"},),
+    "remove_role": (1,),
+    "end_user_session": (1,),
+}
+
+
+@pytest.fixture
+def world_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The shared small world, in the database the States' `session_scope` uses."""
+    monkeypatch.setenv("REFLEX_DB_URL", db_url)
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        world.users["admin_a"] = make_user(s, "admin_a", Role.ADMIN, place_id=world.province_a)
+        world.roles["admin_a"] = Role.ADMIN
+        for user in s.exec(select(User)).all():
+            user.password_hash = _password_hash()
+            s.add(user)
+        s.commit()
+    yield world
+
+
+def _sign_in(engine: Engine, username: str, password: str = PASSWORD) -> str:
+    with Session(engine, expire_on_commit=False) as s:
+        result = accounts.authenticate(session=s, login=username, password=password, client_addr="")
+        s.commit()
+        return result.token
+
+
+def _state(cls: type[AppState], token: str) -> Any:
+    root = rx.State(_reflex_internal_init=True)
+    state = root._get_state_from_cache(cls)
+    state.session_token = token
+    return state
+
+
+def _call(state: Any, name: str, *args: Any) -> list[Any]:
+    """Run one handler to the end, as Reflex would; returns what it yielded."""
+
+    async def run() -> list[Any]:
+        return [item async for item in getattr(state, name)(*args)]
+
+    return asyncio.run(run())
+
+
+def _audits(engine: Engine, **where: Any) -> list[AuditEvent]:
+    with Session(engine) as s:
+        query = select(AuditEvent)
+        for name, value in where.items():
+            query = query.where(getattr(AuditEvent, name) == value)
+        return list(s.exec(query).all())
+
+
+def _user(engine: Engine, username: str) -> User | None:
+    with Session(engine) as s:
+        return s.exec(select(User).where(User.username == username)).first()
+
+
+# ---- refusals -------------------------------------------------------------------------------
+
+
+def test_every_admin_handler_is_for_administrators_only_and_is_exercised_here() -> None:
+    admin_handlers = {
+        name.split(".", 1)[1]: roles
+        for name, roles in HANDLER_ROLES.items()
+        if name.startswith("AdminUsersState.")
+    }
+    assert set(admin_handlers) == set(ADMIN_CALLS)
+    assert all(roles == frozenset({Role.ADMIN}) for roles in admin_handlers.values())
+
+
+@pytest.mark.parametrize("who", ["vol_a1", "sup_a", "clinic_a"])
+@pytest.mark.parametrize("handler", sorted(ADMIN_CALLS))
+def test_a_non_admin_session_calling_an_admin_handler_is_refused_and_audited(
+    world_db: World, engine: Engine, who: str, handler: str
+) -> None:
+    state = _state(AdminUsersState, _sign_in(engine, who))
+    users_before = len(_audits(engine, action="account.create"))
+    yielded = _call(state, handler, *ADMIN_CALLS[handler])
+
+    assert yielded, "a refusal tells the browser something (a toast)"
+    denied = _audits(
+        engine, action="handler.call", outcome="denied", actor_id=world_db.users[who]
+    )
+    assert [e.detail for e in denied] == [f"AdminUsersState.{handler}"]
+    # Nothing was done: no user listed, created or shown, no password revealed.
+    assert state.users == [] and state.otp == "" and state.selected == {}
+    assert _user(engine, "sneaky") is None
+    assert len(_audits(engine, action="account.create")) == users_before
+
+
+def test_a_signed_out_browser_calling_an_admin_handler_goes_back_to_sign_in(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(AdminUsersState, "not-a-real-token")
+    _call(state, "load")
+    assert state.users == [] and state.notice_key == "signin.expired"
+
+
+# ---- scope ----------------------------------------------------------------------------------
+
+
+def test_a_province_admin_is_offered_only_places_of_their_own_province(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
+    _call(state, "open_create")
+    assert [p["value"] for p in state.provinces] == [str(world_db.province_a)]
+    offered = {o["value"] for o in state.scope_options}
+    assert offered == {f"commune:{world_db.commune_a1}", f"commune:{world_db.commune_a2}"}
+    _call(state, "pick_role", "clinic")
+    assert {o["value"] for o in state.scope_options} == {f"facility:{world_db.facility_a}"}
+    # A province the admin does not hold is not accepted as a choice.
+    _call(state, "pick_province", str(world_db.province_b))
+    assert state.grant_province == str(world_db.province_a)
+
+
+def test_an_admin_cannot_grant_a_scope_outside_their_own(world_db: World, engine: Engine) -> None:
+    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
+    _call(state, "open_create")
+    _call(
+        state,
+        "create_user",
+        {
+            "username": "tnv.tinh.b",
+            "full_name": "Tình nguyện viên B",
+            "language": "vi",
+            "role": "volunteer",
+            "scope": f"commune:{world_db.commune_b1}",
+        },
+    )
+    assert state.create_error == "Bạn không thể cấp phạm vi rộng hơn phạm vi của chính mình."
+    assert state.otp == "" and state.create_open
+    assert _user(engine, "tnv.tinh.b") is None
+    assert _audits(engine, action="account.create", outcome="denied")
+
+    # Adding a role to a user the admin manages: the same refusal, and nothing assigned.
+    _call(state, "search", {"q": "vol_a2"})
+    _call(state, "open_user", state.users[0]["id"])
+    _call(state, "add_role", {"role": "supervisor", "scope": f"province:{world_db.province_b}"})
+    assert state.user_error == "Bạn không thể cấp phạm vi rộng hơn phạm vi của chính mình."
+    with Session(engine) as s:
+        roles = s.exec(
+            select(RoleAssignment).where(RoleAssignment.user_id == world_db.users["vol_a2"])
+        ).all()
+    assert [(r.role, r.place_id) for r in roles] == [(Role.VOLUNTEER, world_db.commune_a2)]
+    assert _audits(engine, action="account.role_assign", outcome="denied")
+
+
+def test_a_province_admin_does_not_list_users_of_another_province(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
+    _call(state, "load")
+    listed = {u["username"] for u in state.users}
+    assert "vol_a1" in listed and "sup_b" not in listed and "clinic_b" not in listed
+    # An id from outside the list opens nothing.
+    _call(state, "open_user", world_db.users["sup_b"])
+    assert not state.user_open and state.selected == {}
+
+
+# ---- what administrators do -----------------------------------------------------------------
+
+
+def test_creating_a_user_shows_the_one_time_password_once(world_db: World, engine: Engine) -> None:
+    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
+    _call(state, "open_create")
+    _call(
+        state,
+        "create_user",
+        {
+            "username": "nguyen.hoa",
+            "full_name": "Nguyễn Thị Hoà",
+            "phone": "0912 345 678",
+            "language": "vi",
+            "role": "volunteer",
+            "scope": f"commune:{world_db.commune_a1}",
+        },
+    )
+    assert not state.create_open and state.otp_for == "nguyen.hoa"
+    otp = state.otp
+    assert otp and security.verify_password(otp, _user(engine, "nguyen.hoa").password_hash)
+    assert [u["username"] for u in state.users] == ["nguyen.hoa"]
+    assert "Xã A Một" in state.users[0]["roles_vi"] and state.users[0]["must_change"] == "1"
+    _call(state, "acknowledge_password")
+    assert state.otp == "" and otp not in str(state.dict())
+
+
+def test_create_errors_are_shown_per_field(world_db: World, engine: Engine) -> None:
+    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
+    _call(state, "open_create")
+    _call(
+        state,
+        "create_user",
+        {"username": "A", "full_name": " ", "phone": "12", "language": "vi",
+         "role": "volunteer", "scope": f"commune:{world_db.commune_a1}"},
+    )
+    assert state.create_errors["username"].startswith("Tên đăng nhập dài 3–64")
+    assert state.create_errors["full_name"] == "Vui lòng nhập họ và tên."
+    assert state.create_errors["phone"] == "Số điện thoại không hợp lệ."
+    assert state.create_open and state.otp == ""
+
+
+def test_editing_a_user_someone_else_changed_first_reports_a_conflict(
+    world_db: World, engine: Engine
+) -> None:
+    first = _state(AdminUsersState, _sign_in(engine, "admin_a"))
+    second = _state(AdminUsersState, _sign_in(engine, "admin"))
+    for state in (first, second):
+        _call(state, "search", {"q": "vol_a1_peer"})
+        _call(state, "open_user", state.users[0]["id"])
+    _call(second, "save_user", {"edit_full_name": "Lê Thị Mai", "edit_phone": "",
+                                "edit_language": "vi"})
+    assert second.user_error == "" and second.user_done == "Đã lưu."
+    _call(first, "save_user", {"edit_full_name": "Lê Thị Mây", "edit_phone": "",
+                               "edit_language": "en"})
+    assert first.user_error == "Hồ sơ vừa được người khác sửa. Vui lòng tải lại."
+    assert _user(engine, "vol_a1_peer").full_name == "Lê Thị Mai"
+    # The panel now shows what the other administrator saved.
+    assert first.selected["full_name"] == "Lê Thị Mai"
+
+
+def test_resetting_a_password_ends_the_users_sessions_and_shows_a_new_one_time_password(
+    world_db: World, engine: Engine
+) -> None:
+    victim_token = _sign_in(engine, "vol_a1")
+    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
+    _call(state, "search", {"q": "vol_a1"})
+    target = next(u for u in state.users if u["username"] == "vol_a1")
+    _call(state, "open_user", target["id"])
+    assert len(state.selected_sessions) == 1
+    _call(state, "reset_password")
+    assert state.otp and state.otp_for == "vol_a1"
+    with Session(engine) as s:
+        assert accounts.validate_session(session=s, token=victim_token) is None
+
+
+def test_an_admin_cannot_disable_themselves(world_db: World, engine: Engine) -> None:
+    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
+    _call(state, "search", {"q": "admin_a"})
+    _call(state, "open_user", state.users[0]["id"])
+    _call(state, "disable_user")
+    assert state.user_error == "Bạn không thể làm việc này với chính tài khoản của mình."
+    assert _user(engine, "admin_a").is_active
+
+
+# ---- one's own account ----------------------------------------------------------------------
+
+
+def _force_change(engine: Engine, username: str) -> None:
+    with Session(engine) as s:
+        user = s.exec(select(User).where(User.username == username)).one()
+        user.must_change_password = True
+        s.add(user)
+        s.commit()
+
+
+def test_a_user_who_must_change_their_password_is_sent_to_the_account_page(
+    world_db: World, engine: Engine
+) -> None:
+    _force_change(engine, "vol_a1")
+    token = _sign_in(engine, "vol_a1")
+    home = _state(AppState, token)
+    yielded = _call(home, "check_session")
+    assert any("/account" in str(item) for item in yielded)
+    account = _state(AccountState, token)
+    _call(account, "load")
+    assert account.must_change
+
+
+def test_changing_ones_password_checks_the_policy_per_field_and_ends_other_sessions(
+    world_db: World, engine: Engine
+) -> None:
+    other = _sign_in(engine, "sup_a")
+    state = _state(AccountState, _sign_in(engine, "sup_a"))
+    _call(state, "load")
+    assert len(state.sessions) == 2
+
+    _call(state, "change_password", {"current": PASSWORD, "new": "abc", "repeat": "abcd"})
+    assert state.repeat_error == "Hai mật khẩu mới không giống nhau."
+    _call(state, "change_password",
+          {"current": PASSWORD, "new": "password123", "repeat": "password123"})
+    assert state.new_error.startswith("Mật khẩu này quá phổ biến")
+    _call(state, "change_password",
+          {"current": "wrong-one", "new": "Song-Tien-Giang-42", "repeat": "Song-Tien-Giang-42"})
+    assert state.current_error == "Mật khẩu hiện tại không đúng."
+
+    _call(state, "change_password",
+          {"current": PASSWORD, "new": "Song-Tien-Giang-42", "repeat": "Song-Tien-Giang-42"})
+    assert state.password_error == "" and state.password_done.startswith("Đã đổi mật khẩu")
+    assert [s["current"] for s in state.sessions] == ["1"]
+    with Session(engine) as s:
+        assert accounts.validate_session(session=s, token=other) is None
+
+
+def test_the_chosen_language_is_saved_on_the_account(world_db: World, engine: Engine) -> None:
+    state = _state(AccountState, _sign_in(engine, "clinic_a"))
+    _call(state, "choose_language", "en")
+    assert state.language_message == "The language has been saved for your account."
+    assert _user(engine, "clinic_a").language == "en"
+    _call(state, "choose_language", "fr")  # not a language: ignored
+    assert _user(engine, "clinic_a").language == "en"
+
+
+def test_a_user_ends_one_of_their_own_sessions_but_not_someone_elses(
+    world_db: World, engine: Engine
+) -> None:
+    phone = _sign_in(engine, "vol_a1")
+    stranger = _sign_in(engine, "vol_a2")
+    state = _state(AccountState, _sign_in(engine, "vol_a1"))
+    _call(state, "load")
+    other_id = next(s["id"] for s in state.sessions if s["current"] != "1")
+    _call(state, "end_session", other_id)
+    assert len(state.sessions) == 1
+    with Session(engine) as s:
+        assert accounts.validate_session(session=s, token=phone) is None
+        stranger_id = s.exec(
+            select(AuthSession.id).where(AuthSession.user_id == world_db.users["vol_a2"])
+        ).one()
+    _call(state, "end_session", str(stranger_id))
+    assert state.sessions_error == "Không tìm thấy."
+    with Session(engine) as s:
+        assert accounts.validate_session(session=s, token=stranger) is not None

@@ -1,0 +1,242 @@
+"""The supervisor screens' States driven without a browser: roles, scope and what they change.
+
+Each test signs a real user in (a real server-side session in a real SQLite file), puts the
+token where the browser's cookie would be, and calls the handlers as Reflex would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import reflex as rx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+import app.app  # noqa: F401  (registers every page and State)
+from app.pages.caseload import CaseloadState
+from app.pages.import_page import ImportState
+from app.pages.reports import ReportsState
+from app.pages.teams import TeamsState
+from app.services import accounts, security
+from app.state.guard import HANDLER_ROLES
+from app.state.session import AppState
+from models import AuditEvent, Client, Episode, EpisodeStatus, Organisation, Role, User
+from tests.factories import World, build_world
+
+PASSWORD = "Lua-Thom-Dong-Thap-7"
+STATES: tuple[type[AppState], ...] = (CaseloadState, ReportsState, TeamsState, ImportState)
+
+# Plausible arguments for every handler of these screens (a new handler without one fails).
+CALLS: dict[str, tuple[Any, ...]] = {
+    "CaseloadState.load": (),
+    "CaseloadState.apply_filters": ({"commune_id": "1"},),
+    "CaseloadState.next_page": (),
+    "CaseloadState.previous_page": (),
+    "CaseloadState.toggle_select": ("1",),
+    "CaseloadState.select_page": (),
+    "CaseloadState.clear_selection": (),
+    "CaseloadState.reassign": ({"to_volunteer": "1"},),
+    "CaseloadState.approve_closure": ("1",),
+    "CaseloadState.reject_closure": ("1",),
+    "CaseloadState.load_duplicates": (),
+    "CaseloadState.merge_pair": ("1", "2"),
+    "CaseloadState.undo_merge": ("1",),
+    "ReportsState.load": (),
+    "ReportsState.run": ({"preset": "q_current", "place_id": "1"},),
+    "ReportsState.drill": ("report.community.managed",),
+    "ReportsState.close_drill": (False,),
+    "ReportsState.set_deidentified": (False,),
+    "ReportsState.download_report": ("xlsx",),
+    "ReportsState.download_line_list": ("csv",),
+    "TeamsState.load": (),
+    "TeamsState.pick_place": ("1",),
+    "TeamsState.edit": ("1",),
+    "TeamsState.new": (),
+    "TeamsState.save": ({"name": "Đội X", "kind": "volunteer_team", "place_id": "3"},),
+    "TeamsState.add_member": ({"member": "1"},),
+    "TeamsState.end_member": ("1",),
+    "ImportState.load": (),
+    "ImportState.download_template": (),
+    "ImportState.commit": (),
+}
+
+
+@pytest.fixture
+def world_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch,
+             tmp_path: Any) -> Iterator[World]:
+    monkeypatch.setenv("REFLEX_DB_URL", db_url)
+    monkeypatch.chdir(tmp_path)  # the import staging folder lands in the test's folder
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        for user in s.exec(select(User)).all():
+            user.password_hash = _password_hash()
+            s.add(user)
+        s.commit()
+    yield world
+
+
+@functools.cache
+def _password_hash() -> str:
+    return security.hash_password(PASSWORD)  # once: hashing is slow on purpose
+
+
+def _sign_in(engine: Engine, username: str) -> str:
+    with Session(engine, expire_on_commit=False) as s:
+        result = accounts.authenticate(session=s, login=username, password=PASSWORD,
+                                       client_addr="")
+        s.commit()
+        return result.token
+
+
+def _state(cls: type[AppState], token: str) -> Any:
+    root = rx.State(_reflex_internal_init=True)
+    state = root._get_state_from_cache(cls)
+    state.session_token = token
+    return state
+
+
+def _call(state: Any, name: str, *args: Any) -> list[Any]:
+    async def run() -> list[Any]:
+        return [item async for item in getattr(state, name)(*args)]
+
+    return asyncio.run(run())
+
+
+def _audits(engine: Engine, **where: Any) -> list[AuditEvent]:
+    with Session(engine) as s:
+        query = select(AuditEvent)
+        for name, value in where.items():
+            query = query.where(getattr(AuditEvent, name) == value)
+        return list(s.exec(query).all())
+
+
+def test_every_supervisor_handler_is_for_supervisors_only_and_is_exercised_here() -> None:
+    names = {n: r for n, r in HANDLER_ROLES.items()
+             if n.split(".")[0] in {c.__name__ for c in STATES}}
+    assert set(names) - {"ImportState.upload"} == set(CALLS)
+    assert all(roles == frozenset({Role.SUPERVISOR}) for roles in names.values())
+
+
+@pytest.mark.parametrize("who", ["vol_a1", "clinic_a", "admin"])
+@pytest.mark.parametrize("handler", sorted(CALLS))
+def test_other_roles_are_refused_every_supervisor_handler_and_audited(
+    world_db: World, engine: Engine, who: str, handler: str
+) -> None:
+    cls_name, name = handler.split(".")
+    cls = next(c for c in STATES if c.__name__ == cls_name)
+    state = _state(cls, _sign_in(engine, who))
+    yielded = _call(state, name, *CALLS[handler])
+    assert yielded, "a refusal tells the browser something (a toast)"
+    denied = _audits(engine, action="handler.call", outcome="denied",
+                     actor_id=world_db.users[who])
+    assert [e.detail for e in denied] == [handler]
+    assert not getattr(state, "rows", []) and not getattr(state, "orgs", [])
+
+
+def test_the_caseload_of_a_province_supervisor_holds_only_their_clients(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
+    _call(state, "load")
+    assert {r["id"] for r in state.rows} == {str(world_db.clients["a1"]),
+                                            str(world_db.clients["a2"])}
+    assert {c["id"] for c in state.closures} == {str(world_db.episodes["a1_proposed"]),
+                                                str(world_db.episodes["a2_proposed"])}
+    # Nothing sensitive travels in the rows.
+    assert not any("hiv" in key or "ethnicity" in key for row in state.rows for key in row)
+
+
+def test_reassigning_a_client_of_another_province_is_not_found_and_audited(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
+    _call(state, "load")
+    _call(state, "toggle_select", str(world_db.clients["b1"]))
+    _call(state, "reassign", {"to_volunteer": str(world_db.users["vol_a1"])})
+    assert state.error == "Không tìm thấy."
+    with Session(engine) as s:
+        assert s.get(Client, world_db.clients["b1"]).assigned_volunteer_id is None  # type: ignore[union-attr]
+    assert _audits(engine, action="client.reassign", outcome="denied",
+                   target_id=world_db.clients["b1"])
+
+
+def test_reassigning_to_a_volunteer_of_the_commune_changes_the_client(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
+    _call(state, "load")
+    _call(state, "toggle_select", str(world_db.clients["a1"]))
+    _call(state, "toggle_select", "not-a-number")
+    assert state.selected == [str(world_db.clients["a1"])]
+    _call(state, "reassign", {"to_volunteer": str(world_db.users["vol_a1_peer"])})
+    assert state.error == "" and state.success
+    with Session(engine) as s:
+        client = s.get(Client, world_db.clients["a1"])
+        assert client is not None and client.assigned_volunteer_id == world_db.users["vol_a1_peer"]
+
+
+def test_closures_are_decided_only_for_those_listed_in_scope(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
+    _call(state, "load")
+    _call(state, "approve_closure", str(world_db.episodes["b1_proposed"]))
+    assert state.error == "Không tìm thấy."
+    _call(state, "approve_closure", str(world_db.episodes["a1_proposed"]))
+    _call(state, "reject_closure", str(world_db.episodes["a2_proposed"]))
+    with Session(engine) as s:
+        statuses = {e.id: e.status for e in s.exec(select(Episode)).all()}
+    assert statuses[world_db.episodes["a1_proposed"]] == EpisodeStatus.CLOSED
+    assert statuses[world_db.episodes["a2_proposed"]] == EpisodeStatus.OPEN
+    assert statuses[world_db.episodes["b1_proposed"]] == EpisodeStatus.CLOSURE_PROPOSED
+
+
+def test_merging_with_a_client_of_another_province_is_not_found_and_audited(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
+    _call(state, "merge_pair", str(world_db.clients["a1"]), str(world_db.clients["b1"]))
+    assert state.error == "Không tìm thấy."
+    assert _audits(engine, action="client.reassign", outcome="denied",
+                   target_id=world_db.clients["b1"])
+    with Session(engine) as s:
+        assert s.get(Client, world_db.clients["b1"]).status == "active"  # type: ignore[union-attr]
+
+
+def test_the_report_of_another_province_is_refused_and_a_drilldown_lists_people_in_scope(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(ReportsState, _sign_in(engine, "sup_a"))
+    _call(state, "load")
+    assert state.place_id == str(world_db.province_a) and state.rows
+    _call(state, "drill", "report.community.managed")
+    assert state.drill_open
+    assert all(r["href"].startswith("/clients/") for r in state.drill_rows)
+    _call(state, "run", {"preset": "q_current", "place_id": str(world_db.province_b)})
+    assert state.error and state.rows == []
+    # Downloads use the report on screen, which is now none.
+    assert _call(state, "download_report", "xlsx") == []
+
+
+def test_a_team_saved_on_the_teams_screen_lands_in_the_commune(
+    world_db: World, engine: Engine
+) -> None:
+    state = _state(TeamsState, _sign_in(engine, "sup_a"))
+    _call(state, "load")
+    form = {"name": "Đội CTXH xã A Một", "kind": "volunteer_team",
+            "place_id": str(world_db.commune_a1), "founding_decision": "12/QĐ-UBND",
+            "founded_on": "2024-03-01", "active": "on"}
+    _call(state, "save", form)
+    _call(state, "save", form)  # a double tap: the same form key, one team
+    with Session(engine) as s:
+        teams = s.exec(select(Organisation).where(Organisation.name == form["name"])).all()
+    assert len(teams) == 1 and teams[0].place_id == world_db.commune_a1
+    assert state.implementing >= 1 and state.total == 2
+    _call(state, "save", {**form, "name": "Đội B", "place_id": str(world_db.commune_b1)})
+    assert state.error
+    with Session(engine) as s:
+        assert not s.exec(select(Organisation).where(Organisation.name == "Đội B")).all()

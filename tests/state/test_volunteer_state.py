@@ -1,0 +1,477 @@
+"""The volunteer's screens at State level: real handlers, a real SQLite file, no browser.
+
+Each handler is called the way Reflex calls it (through `@guarded`, with the session cookie
+value set on the state) so the test covers the guard, the handler and the service together.
+Another volunteer's client, or another commune, must look exactly like a missing record and
+leave a 'denied' audit event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlmodel import Session, col, select
+
+import app.app  # noqa: F401  (registers every page, so every State class exists)
+from app.i18n import t
+from app.pages.clients import ClientsState
+from app.pages.profile import ProfileState
+from app.pages.register import RegisterState
+from app.pages.today import TodayState
+from app.services import security
+from app.services.db import engine_for
+from app.services.rules import today_vn
+from models import AuditEvent, AuthSession, Client, Episode, Role, utcnow
+from tests.factories import World, build_world, count, prepare_database
+
+S = TypeVar("S", bound=rx.State)
+
+
+@pytest.fixture
+def world_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, str]]:
+    """The shared test world in the database the app itself uses (REFLEX_DB_URL)."""
+    url = f"sqlite:///{tmp_path}/state.db"
+    monkeypatch.setenv("REFLEX_DB_URL", url)
+    engine = prepare_database(url)
+    with Session(engine, expire_on_commit=False) as session:
+        world = build_world(session)
+    yield world, url
+    engine_for(url).dispose()
+
+
+def _db(url: str) -> Session:
+    return Session(engine_for(url), expire_on_commit=False)
+
+
+def _token_for(url: str, world: World, name: str) -> str:
+    token = security.new_token()
+    with _db(url) as session:
+        session.add(AuthSession(user_id=world.users[name], token_hash=security.token_hash(token),
+                                role=world.roles[name], expires_at=utcnow() + timedelta(hours=1)))
+        session.commit()
+    return token
+
+
+def _state(cls: type[S], url: str, world: World, name: str, path: str = "/") -> S:
+    """A fresh state tree signed in as `name`, on page `path`; returns the `cls` substate."""
+
+    async def build() -> S:
+        root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
+        state = await root.get_state(cls)
+        state.session_token = _token_for(url, world, name)
+        state.router = RouterData.from_router_data({"pathname": path, "asPath": path})
+        return state
+
+    return asyncio.run(build())
+
+
+def _call(handler: Any, *args: Any) -> list[Any]:
+    """Run a guarded handler to the end, as Reflex does; returns what it yielded."""
+
+    async def drain() -> list[Any]:
+        return [item async for item in handler(*args)]
+
+    return asyncio.run(drain())
+
+
+def _denials(url: str, action: str, target_id: int | None = None) -> list[AuditEvent]:
+    with _db(url) as session:
+        query = select(AuditEvent).where(AuditEvent.action == action,
+                                         AuditEvent.outcome == "denied")
+        if target_id is not None:
+            query = query.where(AuditEvent.target_id == target_id)
+        return list(session.exec(query).all())
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+def test_a_volunteer_opening_their_own_client_sees_profile_timeline_and_sensitive_fields(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
+    _call(state.load)
+    assert state.view == "found"
+    assert state.head["name"] == "Lê Văn Cường"
+    assert state.head["assigned_vi"] == "Bạn"
+    assert {row["id"] for row in state.details} >= {"detail-hiv_status", "detail-ethnicity"}
+    assert [row["kind"] for row in state.timeline].count("episode") == 2
+    assert state.has_episode and state.episode["end"] == "01/01/2026"
+    assert state.actions[0] == "visit"
+    assert state.can_open_episode  # they enter the authority's decision for their own client
+    assert state.can_issue_card and state.can_propose_closure
+    assert [row["id"] for row in state.closable] == [str(world.episodes["a1_open"])]
+
+
+@pytest.mark.parametrize("other", ["a2", "b1"])
+def test_another_volunteers_client_by_id_is_not_found_and_audited(
+    world_db: tuple[World, str], other: str
+) -> None:
+    world, url = world_db
+    cid = world.clients[other]
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
+    _call(state.load)
+    assert state.view == "missing"
+    assert state.head == {} and state.timeline == [] and state.details == []
+    assert _denials(url, "client.read", cid), "the refused read is in the audit trail"
+
+
+def test_a_peer_volunteer_in_the_same_commune_cannot_open_the_client(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    state = _state(ProfileState, url, world, "vol_a1_peer", f"/clients/{cid}")
+    _call(state.load)
+    assert state.view == "missing"
+    assert _denials(url, "client.read", cid)
+
+
+def test_a_missing_or_malformed_client_id_is_not_found(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    for path in ("/clients/999999", "/clients/abc", "/clients/-1"):
+        state = _state(ProfileState, url, world, "vol_a1", path)
+        _call(state.load)
+        assert state.view == "missing", path
+
+
+def test_a_supervisor_cannot_open_an_episode_for_a_client_outside_their_province(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    state = _state(ProfileState, url, world, "sup_b", f"/clients/{cid}")
+    _call(state.load)
+    assert state.view == "missing"
+    assert _denials(url, "client.read", cid)
+    with _db(url) as session:
+        before = count(session, Episode)
+    _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
+    with _db(url) as session:
+        assert count(session, Episode) == before
+
+
+def test_a_supervisor_opens_an_episode_whose_end_comes_from_the_rules(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    state = _state(ProfileState, url, world, "sup_a", f"/clients/{cid}")
+    _call(state.load)
+    assert state.can_open_episode
+    _call(state.open_episode, {"episode_type": "voluntary_community",
+                               "start_date": "2025-10-01", "decision_number": "12/QĐ"})
+    assert state.episode_error == "", state.episode_errors
+    with _db(url) as session:
+        opened = session.exec(
+            select(Episode).where(Episode.client_id == cid,
+                                  Episode.episode_type == "voluntary_community")
+        ).one()
+    assert opened.expected_end is not None and opened.expected_end.isoformat() == "2026-04-01"
+
+
+def test_a_volunteer_opens_an_episode_for_their_own_client(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
+    _call(state.load)
+    _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01",
+                               "decision_number": "7/QĐ-UBND"})
+    assert state.episode_error == "", state.episode_errors
+    assert state.episode_saved
+    with _db(url) as session:
+        opened = session.exec(
+            select(Episode).where(Episode.client_id == cid, Episode.episode_type == "mmt")
+        ).one()
+    assert opened.decision_number == "7/QĐ-UBND"
+    assert not _denials(url, "handler.call")
+
+
+def test_a_volunteer_cannot_open_an_episode_for_another_volunteers_client(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    mine, theirs = world.clients["a1"], world.clients["a2"]
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{theirs}")
+    _call(state.load)
+    assert state.view == "missing"
+    with _db(url) as session:
+        before = count(session, Episode)
+    _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
+    with _db(url) as session:
+        assert count(session, Episode) == before
+    # Even with the screen of their own client still in state, the service decides the target.
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{mine}")
+    _call(state.load)
+    state._client_id = theirs  # what a tampered state would hold
+    _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
+    assert state.view == "found" and state.episode_error == "Không tìm thấy."
+    with _db(url) as session:
+        assert count(session, Episode) == before
+    assert _denials(url, "episode.open", theirs)
+
+
+def test_a_volunteer_proposes_closing_an_open_episode_of_their_client(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid, episode = world.clients["a1"], world.episodes["a1_open"]
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
+    _call(state.load)
+    ended = (today_vn() - timedelta(days=2)).isoformat()
+    form = {"episode_id": str(episode), "end_reason": "completed", "actual_end": ended}
+    _call(state.propose_closure, form)
+    assert state.closure_error == "", state.closure_errors
+    assert state.closure_saved
+    assert state.closable == []  # nothing left to propose
+    with _db(url) as session:
+        row = session.get(Episode, episode)
+        assert row is not None
+        assert (row.status, row.end_reason, row.actual_end.isoformat() if row.actual_end
+                else None, row.version) == ("closure_proposed", "completed", ended, 2)
+    _call(state.propose_closure, form)  # a double tap: nothing more happens
+    assert state.closure_error == ""
+    with _db(url) as session:
+        assert session.get(Episode, episode).version == 2  # type: ignore[union-attr]
+
+
+def test_a_closure_proposal_on_an_outdated_screen_is_a_conflict(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid, episode = world.clients["a1"], world.episodes["a1_open"]
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
+    _call(state.load)
+    with _db(url) as session:  # someone else changes the episode meanwhile
+        row = session.get(Episode, episode)
+        assert row is not None
+        row.version += 1
+        session.add(row)
+        session.commit()
+    _call(state.propose_closure, {"episode_id": str(episode), "end_reason": "moved",
+                                  "actual_end": today_vn().isoformat()})
+    assert state.closure_error == t("error.conflict", "vi")
+    with _db(url) as session:
+        assert session.get(Episode, episode).status == "open"  # type: ignore[union-attr]
+    # The screen now shows the episode as it is: a second try goes through.
+    _call(state.propose_closure, {"episode_id": str(episode), "end_reason": "moved",
+                                  "actual_end": today_vn().isoformat()})
+    assert state.closure_error == ""
+    with _db(url) as session:
+        assert session.get(Episode, episode).status == "closure_proposed"  # type: ignore[union-attr]
+
+
+def test_a_closure_proposal_with_a_future_date_or_unknown_reason_is_refused(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid, episode = world.clients["a1"], world.episodes["a1_open"]
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
+    _call(state.load)
+    future = (today_vn() + timedelta(days=1)).isoformat()
+    _call(state.propose_closure, {"episode_id": str(episode), "end_reason": "completed",
+                                  "actual_end": future})
+    assert state.closure_errors["actual_end"]
+    _call(state.propose_closure, {"episode_id": str(episode), "end_reason": "bored",
+                                  "actual_end": today_vn().isoformat()})
+    assert state.closure_errors["end_reason"]
+    # An episode id that is not an open episode on this screen is never sent to the service.
+    _call(state.propose_closure, {"episode_id": str(world.episodes["a2_open"]),
+                                  "end_reason": "completed", "actual_end": "2025-06-01"})
+    with _db(url) as session:
+        assert session.get(Episode, episode).status == "open"  # type: ignore[union-attr]
+        assert session.get(Episode, world.episodes["a2_open"]).status == "open"  # type: ignore[union-attr]
+
+
+def test_the_profile_names_another_volunteer_for_a_supervisor(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    state = _state(ProfileState, url, world, "sup_a", f"/clients/{world.clients['a2']}")
+    _call(state.load)
+    assert state.head["assigned_vi"] == state.head["assigned_en"] == "vol_a2"
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def test_my_clients_lists_only_the_volunteers_own_clients_and_search_ignores_accents(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    state = _state(ClientsState, url, world, "vol_a1", "/clients")
+    _call(state.load)
+    assert [r["id"] for r in state.rows] == [str(world.clients["a1"])]
+    _call(state.search, {"q": "le van cuong", "status": "active"})
+    assert [r["full_name"] for r in state.rows] == ["Lê Văn Cường"]
+    _call(state.search, {"q": "pham thi dung", "status": "all"})  # vol_a2's client
+    assert state.rows == [] and state.total == 0
+
+
+def test_paging_handlers_stay_inside_the_result(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    state = _state(ClientsState, url, world, "sup_a", "/clients")
+    _call(state.load)
+    assert state.total == 2 and state.pages == 1
+    _call(state.next_page)
+    _call(state.previous_page)
+    assert state.page == 1
+    _call(state.search, {"q": "x" * 500, "status": "nonsense"})
+    assert state.status == "active" and len(state.query) <= 100
+
+
+def test_my_clients_filters_by_live_episode_type_and_overdue(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    with _db(url) as session:  # a1 is past the end of its open episode, a2 is not
+        for key, days in (("a1", -1), ("a2", 200)):
+            row = session.get(Episode, world.episodes[f"{key}_open"])
+            assert row is not None
+            row.expected_end = today_vn() + timedelta(days=days)
+            session.add(row)
+        session.commit()
+    state = _state(ClientsState, url, world, "sup_a", "/clients")
+    _call(state.load)
+    assert state.total == 2
+    _call(state.search, {"q": "", "status": "active", "overdue": "on"})
+    assert state.overdue and [r["full_name"] for r in state.rows] == ["Lê Văn Cường"]
+    _call(state.search, {"q": "", "status": "active", "episode_type": "illegal_use",
+                         "overdue": None})
+    assert not state.overdue and state.total == 2
+    _call(state.search, {"q": "", "status": "active", "episode_type": "mmt"})
+    assert state.episode_type == "mmt" and state.rows == [] and state.total == 0
+    _call(state.search, {"q": "", "status": "active", "episode_type": "robot"})
+    assert state.episode_type == "" and state.total == 2
+
+
+def test_today_lists_only_the_volunteers_own_clients(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    state = _state(TodayState, url, world, "vol_a1", "/today")
+    _call(state.load)
+    rows = [*state.overdue_rows, *state.today_rows, *state.referral_rows,
+            *state.not_visited_rows, *state.upcoming_rows]
+    assert rows, "client a1 has an overdue episode and an open referral"
+    assert {r["client_name"] for r in rows} == {"Lê Văn Cường"}
+    assert state.open_referrals == 1
+
+
+# --- register --------------------------------------------------------------------------------
+
+
+def _form(world: World, **changes: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "full_name": "Đỗ Văn Phúc", "birth_year": "1992", "sex": "male",
+        "commune_id": str(world.commune_a1), "phone": "0912 345 678",
+        "consent_case_management": "on",
+    }
+    values.update(changes)
+    return values
+
+
+def test_registering_in_another_volunteers_commune_is_refused_and_audited(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
+    _call(state.load)
+    assert [c["id"] for c in state.communes] == [str(world.commune_a1)]
+    _call(state.submit, _form(world, commune_id=str(world.commune_a2)))
+    assert state.error
+    with _db(url) as session:
+        assert session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).first() \
+            is None
+    assert _denials(url, "client.create")
+
+
+def test_a_duplicate_owned_by_another_volunteer_is_counted_but_never_named(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    state = _state(RegisterState, url, world, "vol_a1_peer", "/clients/new")
+    _call(state.load)
+    _call(state.submit, _form(world, full_name="le van cuong", birth_year="1990"))
+    assert state.duplicates == [] and state.hidden_duplicates == 1
+    assert "Lê Văn Cường" not in repr(state.dict())
+    _call(state.confirm_new_person)
+    with _db(url) as session:
+        assert len(session.exec(select(Client).where(Client.name_key == "le van cuong")).all()) \
+            == 2
+
+
+def test_a_double_submit_creates_one_client(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
+    _call(state.load)
+    first = _call(state.submit, _form(world))
+    second = _call(state.submit, _form(world))
+    with _db(url) as session:
+        made = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).all()
+    assert len(made) == 1
+    assert first[-1] is not None and second[-1] is not None  # both lead to the same profile
+    assert state.duplicates == []
+
+
+def test_a_minor_needs_a_legal_representative_and_the_form_says_so(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
+    _call(state.load)
+    _call(state.birth_year_changed, "2012")
+    assert state.minor
+    _call(state.submit, _form(world, birth_year="2012"))
+    assert state.errors["legal_rep_name"]
+    _call(state.submit, _form(world, birth_year="2012", legal_rep_name="Đỗ Thị Mai"))
+    with _db(url) as session:
+        saved = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).one()
+    assert saved.legal_rep_name == "Đỗ Thị Mai"
+
+
+def test_bad_form_values_become_field_errors_not_crashes(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
+    _call(state.load)
+    _call(state.submit, {"birth_year": "19x0", "commune_id": "1; drop", "sex": "robot"})
+    assert state.errors["birth_year"] and state.errors["commune_id"] and state.errors["sex"]
+    _call(state.submit, _form(world, consent_case_management=""))
+    assert state.errors["consents"]
+
+
+def test_clinic_staff_cannot_use_the_volunteer_handlers(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]  # referred to clinic_a's facility
+    state = _state(ProfileState, url, world, "clinic_a", f"/clients/{cid}")
+    _call(state.load)
+    assert state.view == "loading"  # the guard refused before the handler ran
+    with _db(url) as session:
+        refused = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "handler.call",
+                                     col(AuditEvent.detail).contains("ProfileState.load"))
+        ).all()
+    assert refused and refused[0].role == Role.CLINIC.value
+
+
+def test_fields_not_on_screen_arrive_as_none_and_count_as_empty(
+    world_db: tuple[World, str],
+) -> None:
+    # Reflex submits every named field of the form; an adult's hidden legal-representative
+    # fields come as None and must not become the text "None" (an invalid phone number).
+    world, url = world_db
+    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
+    _call(state.load)
+    _call(state.submit, _form(world, legal_rep_name=None, legal_rep_phone=None,
+                              injects=None, consent_referral=None))
+    assert state.error == "", state.errors
+    with _db(url) as session:
+        saved = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).one()
+    assert saved.legal_rep_phone == "" and saved.injects is False
