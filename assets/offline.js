@@ -319,6 +319,12 @@
       });
     }, Promise.resolve()).then(function () {
       st.syncing = false; st.lastSync = Date.now(); st.notice = ""; render();
+      // A record saved while this round was under way goes now, not at the next tick.
+      var sentKeys = sendable.map(function (it) { return it.key; });
+      var newcomer = st.items.some(function (it) {
+        return it.status === "waiting" && it.view && sentKeys.indexOf(it.key) < 0;
+      });
+      if (newcomer && !stop) return sync(true);
     }, function () { st.syncing = false; render(); });
   }
 

@@ -257,6 +257,8 @@ def test_a_rejected_record_shows_why_and_saves_once_fixed(
     visit_day = form.locator("input[name=visit_date]").input_value()
     form.locator("input[name=next_appointment]").fill(visit_day)  # must be after the visit
     page.locator("#dho-save").click()
+    # Saved (encrypted) on the device before the signal comes back.
+    expect(page.locator("#dh-offline-counts")).to_have_attribute("data-waiting", "1")
     page.context.set_offline(False)
 
     rejected = page.locator("#dh-offline-list li[data-status=rejected]")
