@@ -66,9 +66,8 @@ def _default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def world(tmp_path: object) -> Iterator[World]:
-    engine = engine_for(f"sqlite:///{tmp_path}/t.db")
-    SQLModel.metadata.create_all(engine)
+def world(engine: Engine) -> Iterator[World]:
+    # `engine` (tests/conftest.py): SQLite by default, PostgreSQL in the pg lane.
     with Session(engine, expire_on_commit=False) as s:
         pa = Place(code="PA", name="Tỉnh A", name_key="tinh a", kind=PlaceKind.PROVINCE)
         pb = Place(code="PB", name="Tỉnh B", name_key="tinh b", kind=PlaceKind.PROVINCE)

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from app.services import accounts, security
 from app.services.account_dto import SignInResult, UserCreate
 from app.services.actor import Actor, load_actor
-from app.services.db import engine_for
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from models import AuditEvent, AuthSession, Place, PlaceKind, Role, RoleAssignment, User
 
@@ -44,9 +43,8 @@ def _default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def world(tmp_path: object) -> Iterator[World]:
-    engine = engine_for(f"sqlite:///{tmp_path}/t.db")
-    SQLModel.metadata.create_all(engine)
+def world(engine: Engine) -> Iterator[World]:
+    # `engine` (tests/conftest.py): SQLite by default, PostgreSQL in the pg lane.
     with Session(engine, expire_on_commit=False) as s:
         province = Place(code="P1", name="Tỉnh Một", name_key="tinh mot", kind=PlaceKind.PROVINCE)
         s.add(province)
