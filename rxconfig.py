@@ -4,11 +4,18 @@ import os
 
 import reflex as rx
 
+from app.runtime import reconnect_to_own_state, respawn_crashed_workers
+from app.frontend_build import LeanFrontendPlugin, LeanRadixThemesPlugin
 from app.services.settings import DATA_DIR, load_settings
 
 # No internet on field servers: never phone home or look for updates.
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
+
+# One crashed backend worker must not stop the server, nor cost its tabs their state
+# (see app/runtime.py).
+respawn_crashed_workers()
+reconnect_to_own_state()
 
 DATA_DIR.mkdir(exist_ok=True)
 _settings = load_settings()
@@ -21,9 +28,13 @@ config = rx.Config(
     show_built_with_reflex=False,
     default_color_mode="light",
     plugins=[
-        rx.plugins.RadixThemesPlugin(
+        LeanRadixThemesPlugin(
             theme=rx.theme(accent_color="teal", radius="large", high_contrast=True)
-        )
+        ),
+        LeanFrontendPlugin(),
     ],
+    # No page builds components at run time, so nothing needs every Radix component on
+    # `window.__reflex`: without this, the root of every page imports all of them.
+    frontend_lazy_bundled_libraries=True,
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

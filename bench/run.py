@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -38,6 +39,9 @@ from sqlmodel import Session
 
 from bench import report
 from bench.report import Section
+
+if TYPE_CHECKING:
+    from tests.e2e.server import RunningApp
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "bench"
@@ -126,11 +130,12 @@ def _pg_admin(sql: str) -> None:
         conn.execute(sql.encode())
 
 
-def ensure_pg(size: str) -> str:
-    """dh_bench_<size> on the local PostgreSQL, generated once, vacuumed and analysed."""
+def ensure_pg(size: str, name: str = "") -> str:
+    """dh_bench_<size> (or `name`) on the local PostgreSQL, generated once, vacuumed and
+    analysed."""
     from app.services.db import engine_for
 
-    name = f"dh_bench_{size}"
+    name = name or f"dh_bench_{size}"
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     import psycopg
 
@@ -165,10 +170,10 @@ def sqlite_copy(src_url: str, name: str) -> str:
     return f"sqlite:///{dst}"
 
 
-def pg_copy(size: str, name: str) -> str:
+def pg_copy(size: str, name: str, source: str = "") -> str:
     from app.services.db import engine_for
 
-    src = f"dh_bench_{size}"
+    src = source or f"dh_bench_{size}"
     engine_for(f"postgresql+psycopg://postgres@127.0.0.1:5432/{src}").dispose()
     _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     _pg_admin(f"CREATE DATABASE {name} TEMPLATE {src}")
@@ -208,17 +213,19 @@ def bench_queries(quick: bool, use_pg: bool, national: bool) -> Section:
 
 
 @contextmanager
-def _app(db_url: str, name: str, **extra: str) -> Iterator[str]:
+def _app(db_url: str, name: str, workdir: str = "", **extra: str) -> Iterator[RunningApp]:
+    """The production build served on `db_url`, in a build folder of its own."""
     from app.cli import migrate
     from tests.e2e.server import app_env, running_app
 
     migrate(db_url)
     # A build folder of our own: other builds of this checkout (tests, `make run`) rewrite
     # .web/ while they run, which would pull the served files from under the benchmark.
-    env = app_env(db_url, REFLEX_WEB_WORKDIR=str(DATA / "web"),
-                  REFLEX_STATES_WORKDIR=str(DATA / "states"), **extra)
+    suffix = f"-{workdir}" if workdir else ""
+    env = app_env(db_url, REFLEX_WEB_WORKDIR=str(DATA / f"web{suffix}"),
+                  REFLEX_STATES_WORKDIR=str(DATA / f"states{suffix}"), **extra)
     with running_app(env, name=name) as running:
-        yield running.url
+        yield running
 
 
 def bench_ws(url: str, db_url: str, levels: Sequence[int], seconds: float,
@@ -374,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if server_benches:
         db_url = sqlite_copy(ensure_sqlite("province"), "served")
         _log("starting the production build on a copy of the province data …")
-        with _app(db_url, "bench-app") as url:
+        with _app(db_url, "bench-app") as served:
+            url = served.url
             if "page_weight" in only:
                 timed(lambda: bench_page_weight(url))
             if "lighthouse" in only:
@@ -388,7 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             pg_url = pg_copy("province", "dh_bench_served")
             _log("starting the production build on PostgreSQL + Redis, 2 workers …")
             with _app(pg_url, "bench-app-pg", REFLEX_REDIS_URL=REDIS_URL,
-                      GRANIAN_WORKERS="2") as url:
+                      GRANIAN_WORKERS="2") as served:
+                url = served.url
                 timed(lambda: bench_ws(url, pg_url, [WS_TARGET_SESSIONS], 60,
                                        "PostgreSQL + Redis, 2 workers"))
     if "cards" in only:

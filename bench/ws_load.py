@@ -24,13 +24,15 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import secrets
 import statistics
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,7 +55,7 @@ from wsproto.events import (
 from app.services.rules import today_vn
 from app.services.text import fold
 from bench.generate import PASSWORD
-from models import Client, ClientStatus, Role, RoleAssignment, Submission, User
+from models import Client, ClientStatus, Role, RoleAssignment, Submission, User, Visit
 
 Update = dict[str, Any]
 CALL_TIMEOUT = 60.0  # seconds: an event not answered by then counts as an error
@@ -87,6 +89,9 @@ class ReflexSocket:
         self._connected = asyncio.Event()
         self._text: list[str] = []
         self.closed = False
+        # Set when the server says this token is a duplicate tab and hands out another
+        # (Reflex's "new_token" event): the tab's server-side state is then gone.
+        self.new_token: str | None = None
 
     async def connect(self) -> None:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
@@ -155,6 +160,8 @@ class ReflexSocket:
                 self._connected.set()
             elif sio.packet_type == sio_packet.EVENT and sio.data and sio.data[0] == "event":
                 self.updates.put_nowait(sio.data[1])
+            elif sio.packet_type == sio_packet.EVENT and sio.data and sio.data[0] == "new_token":
+                self.new_token = str(sio.data[1])
             elif sio.packet_type == sio_packet.CONNECT_ERROR:
                 self.closed = True
 
@@ -265,6 +272,13 @@ class Stats:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     error_samples: list[str] = field(default_factory=list)
     acked_keys: list[str] = field(default_factory=list)
+    sent_keys: list[str] = field(default_factory=list)
+    # Resilient runs (faults injected): events cut off by a fault and sent again after the
+    # tab reconnected, as (seconds since start, op); reconnects; tokens the server replaced.
+    interrupted: list[tuple[float, str]] = field(default_factory=list)
+    reconnects: int = 0
+    tokens_replaced: int = 0
+    started: float = field(default_factory=time.perf_counter)
 
     def error(self, op: str, what: str) -> None:
         self.errors[op] += 1
@@ -288,15 +302,45 @@ def _form_done(handler: str) -> Callable[[Update], bool]:
     return done
 
 
+RECONNECT_WITHIN = 120.0  # seconds a resilient tab keeps trying to reconnect
+
+
 class SimUser:
+    """One browser tab. A resilient tab behaves like Reflex's own client after a lost socket:
+    it reconnects with the same token and sends the event that was cut off again (a save
+    with the same submission key, which the form keeps until a save is acknowledged)."""
+
     def __init__(self, url: str, handlers: Handlers, volunteer: Volunteer, stats: Stats,
-                 rng: random.Random) -> None:
+                 rng: random.Random, *, resilient: bool = False) -> None:
         self.h = handlers
         self.v = volunteer
         self.stats = stats
         self.rng = rng
-        self.sock = ReflexSocket(url, str(uuid.uuid4()))
+        self.url = url
+        self.token = str(uuid.uuid4())
+        self.sock = ReflexSocket(url, self.token)
+        self.resilient = resilient
         self._seq = 0
+
+    async def reconnect(self) -> None:
+        """A fresh socket with this tab's token, retried until the server answers again."""
+        await self.sock.close()
+        if self.sock.new_token:
+            self.token = self.sock.new_token
+        deadline = time.perf_counter() + RECONNECT_WITHIN
+        pause = 0.25
+        while True:
+            self.sock = ReflexSocket(self.url, self.token)
+            try:
+                await self.sock.connect()
+                self.stats.reconnects += 1
+                return
+            except (OSError, TimeoutError, SocketClosed):
+                await self.sock.close()
+                if time.perf_counter() > deadline:
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     async def call(
         self, name: str, payload: dict[str, Any], path: str,
@@ -326,13 +370,25 @@ class SimUser:
     async def timed(self, op: str, name: str, payload: dict[str, Any], path: str,
                     done: Callable[[Update], bool] = lambda _u: True,
                     query: dict[str, str] | None = None) -> list[Update] | None:
-        try:
-            seconds, updates = await self.call(name, payload, path, done, query)
-        except (TimeoutError, SocketClosed, ConnectionError) as err:
-            self.stats.error(op, str(err) or type(err).__name__)
-            return None
-        self.stats.latencies[op].append(seconds)
-        return updates
+        for attempt in (1, 2):
+            try:
+                seconds, updates = await self.call(name, payload, path, done, query)
+            except (TimeoutError, SocketClosed, ConnectionError) as err:
+                if not self.resilient or attempt == 2:
+                    self.stats.error(op, str(err) or type(err).__name__)
+                    return None
+                self.stats.interrupted.append((time.perf_counter() - self.stats.started, op))
+                try:
+                    await self.reconnect()
+                except (OSError, TimeoutError, SocketClosed) as again:
+                    self.stats.error(op, f"no reconnect: {again or type(again).__name__}")
+                    return None
+                if self.sock.new_token:
+                    self.stats.tokens_replaced += 1
+                continue
+            self.stats.latencies[op].append(seconds)
+            return updates
+        return None
 
     async def sign_in(self) -> bool:
         await self.sock.connect()
@@ -351,7 +407,7 @@ class SimUser:
         """Ping, open Today, search, open a visit form, save a visit; again, `rounds` times."""
         h, rng = self.h, self.rng
         for _ in range(rounds):
-            if time.perf_counter() > until or self.sock.closed:
+            if time.perf_counter() > until or (self.sock.closed and not self.resilient):
                 return
             await self.timed("ping", h.ping, {}, "/today")
             await self._think(think)
@@ -376,9 +432,10 @@ class SimUser:
             return
         await self._think(think)
         key = secrets.token_hex(16)
+        self.stats.sent_keys.append(key)
         form = {
             "submission_key": key, "kind": "home", "visit_date": today_vn().isoformat(),
-            "content": "counselling", "notes": "Thăm tại nhà, mọi việc ổn.",
+            "content": "counselling", "notes": f"Thăm tại nhà, mọi việc ổn. [{key}]",
             "next_appointment": "",
         }
         updates = await self.timed("visit.save", h.visit_save, {"form_data": form}, path,
@@ -408,6 +465,11 @@ class LoadResult:
     acked_saves: int
     saves_in_db: int
     events: int
+    sent_saves: int = 0
+    interrupted: list[tuple[float, str]] = field(default_factory=list)
+    reconnects: int = 0
+    tokens_replaced: int = 0
+    ledger: Ledger | None = None
 
     def percentile(self, op: str, q: float) -> float | None:
         values = sorted(self.latencies.get(op, []))
@@ -442,6 +504,50 @@ def _op_order(op: str) -> int:
     return _ORDER.index(op) if op in _ORDER else len(_ORDER)
 
 
+_KEY_IN_NOTES = re.compile(r"\[([0-9a-f]{32})\]$")
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Every save the simulated volunteers sent, against what the database holds."""
+
+    sent: int  # saves sent (each with its own submission key)
+    acked: int  # … the app acknowledged (redirected to the profile)
+    acked_stored: int  # acknowledged and found as exactly one visit
+    acked_lost: int  # acknowledged and not in the database: must be 0
+    duplicated: int  # keys with more than one visit: must be 0
+    unacked_stored: int  # sent, answer lost in a fault, stored once (a save may land unseen)
+
+    @property
+    def ok(self) -> bool:
+        return self.acked_lost == 0 and self.duplicated == 0 and self.acked_stored == self.acked
+
+
+def ledger(engine: Engine, sent: Sequence[str], acked: Sequence[str],
+           since: datetime) -> Ledger:
+    """Count the visits each sent key made (the key is in the visit's notes)."""
+    from sqlmodel import Session
+
+    with Session(engine) as db:
+        rows = db.exec(
+            select(Visit.notes)  # type: ignore[call-overload]
+            .where(col(Visit.created_at) >= since, col(Visit.notes).like("%]"))
+        ).all()
+    made: dict[str, int] = defaultdict(int)
+    for (notes,) in rows:
+        found = _KEY_IN_NOTES.search(notes or "")
+        if found:
+            made[found.group(1)] += 1
+    acked_set = set(acked)
+    return Ledger(
+        sent=len(set(sent)), acked=len(acked_set),
+        acked_stored=sum(1 for k in acked_set if made.get(k) == 1),
+        acked_lost=sum(1 for k in acked_set if not made.get(k)),
+        duplicated=sum(1 for n in made.values() if n > 1),
+        unacked_stored=sum(1 for k in set(sent) - acked_set if made.get(k)),
+    )
+
+
 def count_saved(engine: Engine, keys: Sequence[str]) -> int:
     """How many of these submission keys the database holds (each one is one saved visit)."""
     from sqlmodel import Session
@@ -468,12 +574,20 @@ async def run_load(
     sign_in_concurrency: int = 4,
     handlers: Handlers | None = None,
     seed: int = 1,
+    resilient: bool = False,
+    alongside: Callable[[float], Awaitable[None]] | None = None,
 ) -> LoadResult:
-    """Sign `sessions` volunteers in (not timed as load), then let them work concurrently."""
+    """Sign `sessions` volunteers in (not timed as load), then let them work concurrently.
+
+    `resilient` tabs reconnect and resend after a lost socket, as the browser does;
+    `alongside(seconds)` runs next to the load once everyone is signed in (fault injection,
+    memory sampling) and is cancelled when the load ends.
+    """
     h = handlers or discover_handlers()
     stats = Stats()
     rng = random.Random(seed)
-    users = [SimUser(url, h, v, stats, random.Random(rng.random()))
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    users = [SimUser(url, h, v, stats, random.Random(rng.random()), resilient=resilient)
              for v in pick_volunteers(engine, sessions)]
     gate = asyncio.Semaphore(sign_in_concurrency)  # argon2 is slow on purpose: not the load
 
@@ -489,9 +603,15 @@ async def run_load(
         ok = await asyncio.gather(*(sign_in(u) for u in users))
         ready = [u for u, good in zip(users, ok, strict=True) if good]
         stats.latencies.pop("sign_in", None)  # sign-in happened one by one, not under load
-        started = time.perf_counter()
+        started = stats.started = time.perf_counter()
         until = started + seconds
-        await asyncio.gather(*(u.day(rounds, until, think) for u in ready))
+        side = asyncio.create_task(alongside(seconds)) if alongside else None
+        try:
+            await asyncio.gather(*(u.day(rounds, until, think) for u in ready))
+        finally:
+            if side is not None:
+                side.cancel()
+                await asyncio.gather(side, return_exceptions=True)
         elapsed = time.perf_counter() - started
     finally:
         await asyncio.gather(*(u.sock.close() for u in users), return_exceptions=True)
@@ -501,6 +621,9 @@ async def run_load(
         latencies=dict(stats.latencies), errors=dict(stats.errors),
         error_samples=stats.error_samples, acked_saves=len(stats.acked_keys),
         saves_in_db=saved, events=sum(len(v) for v in stats.latencies.values()),
+        sent_saves=len(stats.sent_keys), interrupted=list(stats.interrupted),
+        reconnects=stats.reconnects, tokens_replaced=stats.tokens_replaced,
+        ledger=ledger(engine, stats.sent_keys, stats.acked_keys, since),
     )
 
 
@@ -520,6 +643,15 @@ def format_result(r: LoadResult) -> str:
             f"{f(row['p95_ms'], '9.1f')}{f(row['ratio_p50'], '9.2f')}"
             f"{f(row['ratio_p95'], '9.2f')}"
         )
+    if r.interrupted or r.reconnects:
+        lines.append(f"  cut off by a fault and sent again after reconnecting: "
+                     f"{len(r.interrupted)} events; reconnects {r.reconnects}; "
+                     f"tokens replaced by the server {r.tokens_replaced}")
+    if r.ledger is not None:
+        g = r.ledger
+        lines.append(f"  saves: sent {g.sent}, acknowledged {g.acked}, acknowledged and stored "
+                     f"once {g.acked_stored}, lost {g.acked_lost}, stored twice {g.duplicated}, "
+                     f"unacknowledged but stored once {g.unacked_stored}")
     for sample in r.error_samples[:5]:
         lines.append(f"  ! {sample}")
     return "\n".join(lines)

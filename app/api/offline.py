@@ -23,7 +23,7 @@ from starlette.routing import Route
 from app.i18n import LANGUAGES, t
 from app.services import accounts, offline
 from app.services.actor import Actor
-from app.services.db import session_scope
+from app.services.db import in_transaction
 from app.services.errors import DomainError, ValidationFailed
 from app.services.rules import today_vn
 from models import Role
@@ -69,8 +69,9 @@ def _lang(request: Request) -> str:
 
 def _authenticate(request: Request) -> Actor | JSONResponse:
     token = request.cookies.get(SESSION_COOKIE, "")
-    with session_scope() as db:  # commits an ending found here (idle, expired)
-        actor = accounts.validate_session(session=db, token=token) if token else None
+    # Commits an ending found here (idle, expired).
+    actor = in_transaction(lambda db: accounts.validate_session(session=db, token=token)) \
+        if token else None
     if actor is None:
         return _refusal(401, "session")
     if actor.role != Role.VOLUNTEER:
@@ -97,8 +98,7 @@ def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 def _bootstrap(actor: Actor) -> dict[str, Any]:
-    with session_scope() as db:
-        data = offline.bootstrap(session=db, actor=actor, today=today_vn())
+    data = in_transaction(lambda db: offline.bootstrap(session=db, actor=actor, today=today_vn()))
     return asdict(data)
 
 

@@ -9,7 +9,7 @@ import reflex as rx
 from app.components.frame import BRAND, language_switch
 from app.services import accounts
 from app.services.accounts import Throttled
-from app.services.db import session_scope
+from app.services.db import in_transaction
 from app.services.errors import DomainError
 from app.state.guard import guarded
 from app.state.lang import LangState, tr
@@ -31,13 +31,12 @@ class SignInState(AppState):
             self.error = await self._text("signin.required")
             return None
         try:
-            with session_scope() as db:
-                result = accounts.authenticate(
-                    session=db,
-                    login=login,
-                    password=password,
-                    client_addr=self.router.session.client_ip,
+            client_addr = self.router.session.client_ip
+            result = in_transaction(
+                lambda db: accounts.authenticate(
+                    session=db, login=login, password=password, client_addr=client_addr
                 )
+            )
         except Throttled as err:
             self.error = await self._text(err.key, **err.params)
             return None

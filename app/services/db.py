@@ -1,18 +1,23 @@
-"""One engine per database URL, SQLite tuned for safety, and a transaction helper."""
+"""One engine per database URL, SQLite tuned for safety, and the transaction helpers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from app.services.settings import load_settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -51,3 +56,29 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def is_disconnect(err: BaseException) -> bool:
+    """The database connection went away (server restarted, backend killed, network cut)."""
+    return isinstance(err, DBAPIError) and bool(err.connection_invalidated)
+
+
+def in_transaction(work: Callable[[Session], T], engine: Engine | None = None) -> T:
+    """`work(session)` in one unit of work; once more on a fresh connection if the first
+    connection drops.
+
+    A dropped connection rolls its transaction back, so the second attempt starts from the
+    same database. The one ambiguous case, a drop during COMMIT itself, is why every write a
+    user submits carries a submission key: the retry is then answered from the first
+    attempt's record instead of writing a second one. Any other error is raised at once.
+    """
+    try:
+        with session_scope(engine) as session:
+            return work(session)
+    except DBAPIError as err:
+        if not is_disconnect(err):
+            raise
+        log.warning("database connection lost (%s); retrying once on a new connection",
+                    type(err.orig).__name__)
+    with session_scope(engine) as session:
+        return work(session)

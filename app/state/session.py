@@ -17,7 +17,7 @@ import reflex as rx
 from app.i18n import t
 from app.services import accounts, audit
 from app.services.actor import Actor
-from app.services.db import session_scope
+from app.services.db import in_transaction
 from app.services.errors import DomainError, ValidationFailed
 from app.services.settings import load_settings
 from app.state.guard import guarded
@@ -82,20 +82,26 @@ class AppState(rx.State):
     async def _authorise(self, allowed: frozenset[Role], handler: str) -> Any:
         """Re-validate the session; None lets the handler run, anything else is the refusal."""
         token = self.session_token
-        with session_scope() as db:
-            actor = accounts.validate_session(session=db, token=token) if token else None
-            if actor is not None and actor.role not in allowed:
+
+        def check(db: Any) -> tuple[Actor | None, bool]:
+            found = accounts.validate_session(session=db, token=token) if token else None
+            if found is not None and found.role not in allowed:
                 audit.record(
                     db,
-                    actor=actor,
+                    actor=found,
                     action="handler.call",
                     target_type="handler",
                     target_id=None,
                     outcome="denied",
                     detail=handler[:200],
                 )
-                self._actor = None
-                return rx.toast.error(await self._text("error.permission_denied"))
+                return found, False
+            return found, True
+
+        actor, permitted = in_transaction(check)
+        if not permitted:
+            self._actor = None
+            return rx.toast.error(await self._text("error.permission_denied"))
         if actor is None:
             return await self._end_locally("signin.expired")
         if actor.must_change_password and not handler.startswith(_ALLOWED_BEFORE_NEW_PASSWORD):
@@ -118,8 +124,7 @@ class AppState(rx.State):
         actor = self._require_actor()
         lang = await self._lang()
         try:
-            with session_scope() as db:
-                return Outcome(value=call(db, actor))
+            return Outcome(value=in_transaction(lambda db: call(db, actor)))
         except ValidationFailed as err:
             fields = {name: t(key, lang, **err.params) for name, key in err.fields.items()}
             return Outcome(error=t(err.key, lang, **err.params), fields=fields)
@@ -168,8 +173,8 @@ class AppState(rx.State):
         """on_load of the sign-in page: a live session goes straight to its home."""
         if not self.session_token:
             return None
-        with session_scope() as db:
-            actor = accounts.validate_session(session=db, token=self.session_token)
+        token = self.session_token
+        actor = in_transaction(lambda db: accounts.validate_session(session=db, token=token))
         if actor is None:
             await self._wipe()
             return rx.remove_cookie("dh_session")
@@ -182,6 +187,6 @@ class AppState(rx.State):
 
     @guarded(*Role)
     async def sign_out(self) -> Any:
-        with session_scope() as db:
-            accounts.sign_out(session=db, token=self.session_token)
+        token = self.session_token
+        in_transaction(lambda db: accounts.sign_out(session=db, token=token))
         return await self._end_locally("signin.signed_out")

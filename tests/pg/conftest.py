@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from tests.e2e.conftest import browser, pytest_runtest_makereport  # noqa: F401 (fixtures)
+from tests.e2e.server import RunningApp, app_env, prepare_database, running_app
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -46,3 +47,12 @@ def pg_database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return os.environ.get("DH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def pg_app(pg_database_url: str, redis_url: str) -> Iterator[RunningApp]:
+    """The production build on PostgreSQL with the Redis state manager and two workers."""
+    env = app_env(pg_database_url, REFLEX_REDIS_URL=redis_url, GRANIAN_WORKERS="2")
+    prepare_database(env)
+    with running_app(env, name="pg") as app:
+        yield app

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import create_engine, text
 
-from tests.e2e.server import RunningApp, app_env, prepare_database, running_app
+from tests.e2e.server import RunningApp
 from tests.e2e.test_auth import DEMO_PASSWORD, sign_in
-
-
-@pytest.fixture(scope="module")
-def pg_app(pg_database_url: str, redis_url: str) -> Iterator[RunningApp]:
-    env = app_env(pg_database_url, REFLEX_REDIS_URL=redis_url, GRANIAN_WORKERS="2")
-    prepare_database(env)
-    with running_app(env, name="pg") as app:
-        yield app
 
 
 def test_app_runs_with_redis_state_and_several_workers(pg_app: RunningApp) -> None:

@@ -1,0 +1,132 @@
+"""How the production server behaves when one of its workers dies.
+
+Reflex starts Granian (`reflex run --env prod`) with Granian's defaults, and Granian's
+default is *not* to respawn a worker that exits unexpectedly: its supervisor then stops the
+whole server, so one worker killed by the kernel's OOM killer, a segfault in a C extension
+or an operator's `kill -9` would take every other volunteer's session down with it.
+
+`respawn_crashed_workers()` (called from rxconfig.py, which the supervisor imports before it
+builds its Granian server) makes the supervisor start a fresh worker instead. Sessions
+survive because their state lives in Redis whenever there is more than one worker, and the
+browser's socket reconnects by itself. Granian still gives up on a crash *loop* (a respawned
+worker dying again within seconds), which is the right thing for a broken deployment.
+
+Set `GRANIAN_RESPAWN_FAILED_WORKERS=false` to get Granian's default back.
+
+`reconnect_to_own_state()` fixes what the browser meets next. With several workers, Reflex
+records in Redis which worker holds each tab's socket, to tell a duplicated tab (same token,
+second socket) from a reconnect. A worker killed without warning never deletes its records,
+so every tab it served, reconnecting to a surviving worker, looks like a duplicate: Reflex
+hands it a new token and an empty state. The volunteer's open form would get a new
+submission key (a save whose answer was lost could then be stored twice) and every page
+would load again from nothing. Each worker now beats a heartbeat in Redis; a record whose
+worker has stopped beating is a leftover, and the tab keeps its token and its state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import pickle
+import secrets
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_FLAG = "_dh_respawn_patched"
+
+
+def respawn_crashed_workers() -> bool:
+    """Default Granian servers built in this process to respawn failed workers.
+
+    Returns whether the default is now on (False when Granian is not installed or the
+    operator turned it off). Idempotent.
+    """
+    if os.environ.get("GRANIAN_RESPAWN_FAILED_WORKERS", "true").strip().lower() in (
+        "0", "false", "no", "off",
+    ):
+        return False
+    try:
+        from granian.server.common import AbstractServer
+    except ImportError:  # Granian not installed: Reflex falls back to uvicorn
+        return False
+    init = AbstractServer.__init__
+    if getattr(init, _FLAG, False):
+        return True
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("respawn_failed_workers", True)
+        init(self, *args, **kwargs)
+
+    setattr(__init__, _FLAG, True)
+    AbstractServer.__init__ = __init__  # type: ignore[method-assign]
+    return True
+
+
+HEARTBEAT_SECONDS = 0.5  # how often a worker says it is alive
+# A worker whose heartbeat has not moved for this long is gone. A duplicated tab on a live
+# worker waits this long, once, for its new token; a busy worker still beats (it is a task
+# on the same event loop as the sockets it would have to answer).
+SILENT_SECONDS = 3.0
+_ALIVE_PREFIX = "dh_worker_alive_"
+
+
+async def _beat(manager: Any) -> None:
+    key = _ALIVE_PREFIX + manager.instance_id
+    while True:
+        await manager.redis.set(key, secrets.token_hex(4), ex=60)
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+async def _worker_gone(manager: Any, instance_id: str) -> bool:
+    """Whether the worker with this id has stopped beating (or never beat at all)."""
+    key = _ALIVE_PREFIX + instance_id
+    first = await manager.redis.get(key)
+    if first is None:
+        return True
+    waited = 0.0
+    while waited < SILENT_SECONDS:
+        await asyncio.sleep(HEARTBEAT_SECONDS / 2)
+        waited += HEARTBEAT_SECONDS / 2
+        if await manager.redis.get(key) != first:
+            return False
+    return True
+
+
+def reconnect_to_own_state() -> bool:
+    """Teach Reflex's Redis token manager to tell a dead worker's leftovers from a duplicated
+    tab. Returns whether the patch is in place. Idempotent."""
+    try:
+        from reflex.utils.tasks import ensure_task
+        from reflex.utils.token_manager import RedisTokenManager
+    except ImportError:
+        return False
+    link = RedisTokenManager.link_token_to_sid
+    if getattr(link, _FLAG, False):
+        return True
+
+    @functools.wraps(link)
+    async def link_token_to_sid(self: Any, token: str, sid: str) -> str | None:
+        ensure_task(owner=self, task_attribute="_dh_heartbeat_task", coro_function=_beat,
+                    manager=self, suppress_exceptions=[Exception])
+        try:
+            raw = await self.redis.get(self._get_redis_key(token))
+            if raw:
+                record = pickle.loads(raw)  # noqa: S301 (Reflex's own record, as it reads it)
+                if record.instance_id == self.instance_id:
+                    stale = self.sid_to_token.get(record.sid) != token
+                else:
+                    stale = await _worker_gone(self, record.instance_id)
+                if stale:
+                    log.info("tab reconnects after its worker stopped; it keeps its state")
+                    await self.redis.delete(self._get_redis_key(token))
+        except Exception:  # Redis trouble: Reflex's own handling decides, as before
+            log.exception("could not check the owner of a reconnecting tab")
+        return await link(self, token, sid)
+
+    setattr(link_token_to_sid, _FLAG, True)
+    RedisTokenManager.link_token_to_sid = link_token_to_sid  # type: ignore[method-assign]
+    return True

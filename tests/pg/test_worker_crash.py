@@ -1,0 +1,112 @@
+"""Faults on the grown-up deployment, in a real browser: every backend worker killed with
+`kill -9` while a volunteer has a form open, and every database connection cut.
+
+What must hold: Granian starts new workers (app/runtime.py), the tab reconnects to its own
+state (same token, same submission key: a save whose answer was lost cannot be stored twice),
+and the next save works and is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+
+import psycopg
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.server import RunningApp
+from tests.e2e.test_auth import DEMO_PASSWORD, sign_in
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _workers(app: RunningApp) -> set[int]:
+    return {pid for pid in app.process_tree() if pid != app.pid}
+
+
+def _a_client_of(dsn: str, username: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            'SELECT c.id FROM client c JOIN "user" u ON u.id = c.assigned_volunteer_id '
+            "WHERE u.username = %s AND c.status = 'active' ORDER BY c.id LIMIT 1", (username,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _count(dsn: str, sql: str, *params: object) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _volunteer_on_visit_form(browser: Browser, app: RunningApp, client_id: int) -> Page:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=app.url)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, "tnv.demo", DEMO_PASSWORD)
+    expect(page).to_have_url(app.url + "today")
+    page.goto(f"/clients/{client_id}/visit")
+    expect(page.locator("input[name=submission_key]")).to_have_value(
+        re.compile(r"^[0-9a-f]{32}$"))
+    return page
+
+
+def test_killed_workers_are_replaced_and_the_open_form_keeps_its_state(
+    pg_app: RunningApp, browser: Browser, pg_database_url: str
+) -> None:
+    dsn = _dsn(pg_database_url)
+    client_id = _a_client_of(dsn, "tnv.demo")
+    page = _volunteer_on_visit_form(browser, pg_app, client_id)
+    key = page.locator("input[name=submission_key]").input_value()
+    token = page.evaluate("window.sessionStorage.getItem('token')")
+    page.locator("#notes").fill("Ghi chú viết trước khi máy chủ gặp sự cố.")
+
+    before = _workers(pg_app)
+    assert len(before) >= 2
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = _workers(pg_app)
+        if len(now) >= len(before) and not now & before:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"workers not replaced: before {before}, now {_workers(pg_app)}")
+
+    # The tab reconnects by itself, to the same server-side state.
+    visits = _count(dsn, "SELECT count(*) FROM visit WHERE client_id = %s", client_id)
+    page.locator("#visit-form").evaluate("form => form.requestSubmit()")
+    expect(page).to_have_url(f"{pg_app.url}clients/{client_id}", timeout=60_000)
+    assert page.evaluate("window.sessionStorage.getItem('token')") == token
+    assert _count(dsn, "SELECT count(*) FROM submission WHERE key = %s", key) == 1
+    assert _count(dsn, "SELECT count(*) FROM visit WHERE client_id = %s", client_id) == visits + 1
+    assert _count(dsn, "SELECT count(*) FROM visit WHERE notes = %s",
+                  "Ghi chú viết trước khi máy chủ gặp sự cố.") == 1
+    page.context.close()
+
+
+def test_cut_database_connections_are_invisible_to_the_volunteer(
+    pg_app: RunningApp, browser: Browser, pg_database_url: str
+) -> None:
+    dsn = _dsn(pg_database_url)
+    client_id = _a_client_of(dsn, "tnv.demo")
+    page = _volunteer_on_visit_form(browser, pg_app, client_id)
+    key = page.locator("input[name=submission_key]").input_value()
+    name = pg_database_url.rsplit("/", 1)[1]
+    with psycopg.connect(_dsn(pg_database_url).rsplit("/", 1)[0] + "/postgres",
+                         autocommit=True) as conn:
+        cut = conn.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()
+    assert cut is not None and cut[0] >= 1, "the app held no connection to cut"
+    page.locator("#visit-form").evaluate("form => form.requestSubmit()")
+    expect(page).to_have_url(f"{pg_app.url}clients/{client_id}", timeout=30_000)
+    assert _count(dsn, "SELECT count(*) FROM submission WHERE key = %s", key) == 1
+    page.context.close()
