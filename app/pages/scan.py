@@ -173,6 +173,8 @@ class ScanState(AppState):
             return
         client_id = self._client_id
         if client_id is None or wanted not in self._referral_ids:
+            await self._run(lambda db, actor: cards.refuse_attendance_not_offered(
+                session=db, actor=actor, referral_id=wanted))
             self.attendance_error = await self._text("error.not_found")
             return
         self.working = True

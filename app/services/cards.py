@@ -526,6 +526,16 @@ def resolve_scan(
                         view=view)
 
 
+def refuse_attendance_not_offered(*, session: Session, actor: Actor | None,
+                                  referral_id: int) -> None:
+    """Attendance for a referral the last scan did not offer (no card scanned, another
+    client's, another clinic's): refused by the scan screen, and the attempt kept in the
+    trail like every other refusal."""
+    me = authorize_grant(session, actor, Action.REFERRAL_COMPLETE)
+    audit.record_denial(session, actor=me, action="card.attendance", target_type="referral",
+                        target_id=referral_id, detail="not offered by the last scan")
+
+
 def record_attendance(
     *,
     session: Session,

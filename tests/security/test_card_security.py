@@ -103,6 +103,9 @@ def test_out_of_scope_staff_cannot_record_attendance_for_someone_elses_referral(
         referral = s.get(Referral, cards_world.referrals["a1"])
         assert referral is not None and referral.status == ReferralStatus.SENT
         assert s.exec(select(Visit)).all() == []
+        refused = s.exec(select(AuditEvent).where(AuditEvent.action == "card.attendance")).all()
+        assert [(e.outcome, e.target_id) for e in refused] == [
+            ("denied", cards_world.referrals["a1"])]
 
 
 def test_every_card_handler_called_signed_out_goes_to_sign_in(engine: Engine,

@@ -177,6 +177,9 @@ def test_attendance_only_for_a_referral_shown_by_the_last_scan(engine: Engine,
     with Session(engine) as s:
         referral = s.get(Referral, cards_world.referrals["a1"])
         assert referral is not None and referral.status == ReferralStatus.SENT
+        trail = s.exec(select(AuditEvent).where(AuditEvent.action == "card.attendance")).all()
+        assert [(e.outcome, e.target_id) for e in trail] == [
+            ("denied", cards_world.referrals["a1"])]
 
 
 def test_camera_errors_show_a_message_and_turn_the_camera_off(engine: Engine,
