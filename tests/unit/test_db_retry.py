@@ -22,7 +22,6 @@ from models import Submission, User, Visit, VisitKind
 from tests.factories import World, count
 
 
-
 def _on_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
