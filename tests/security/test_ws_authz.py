@@ -251,9 +251,13 @@ async def _matrix(ws_server: WsServer, scene: Scene) -> Cells:
 
 
 def test_every_handler_refuses_every_role_outside_its_registration_over_the_websocket(
-    ws_server: WsServer, scene: Scene
+    ws_server: WsServer, scene: Scene, record_property: Any
 ) -> None:
     cells = asyncio.run(_matrix(ws_server, scene))
+    record_property("cells_tried", cells.tried)
+    record_property("refusals_expected", cells.refused)
+    record_property("in_role_out_of_scope", cells.scoped)
+    record_property("failures", len(cells.failures))
     print(f"\nauthorisation cells tried: {cells.tried} ({cells.refused} refusals expected, "
           f"{cells.scoped} in-role calls with an out-of-scope id)")
     assert cells.tried > 300 and cells.refused > 200
@@ -383,7 +387,7 @@ FRAMES_CHECKED: dict[str, int] = {}
 
 
 def test_each_roles_frames_carry_only_what_that_role_may_see(
-    ws_server: WsServer, scene: Scene
+    ws_server: WsServer, scene: Scene, record_property: Any
 ) -> None:
     asyncio.run(_write_visit_note(ws_server, scene))
     seen = {role: asyncio.run(_screens(ws_server, scene, role))
@@ -391,6 +395,7 @@ def test_each_roles_frames_carry_only_what_that_role_may_see(
     text = {role: frames_text(frames) for role, frames in seen.items()}
     FRAMES_CHECKED.update({role: len(frames) for role, frames in seen.items()})
     print(f"\nframes checked: {FRAMES_CHECKED} = {sum(FRAMES_CHECKED.values())}")
+    record_property("frames_checked", sum(FRAMES_CHECKED.values()))
 
     # The volunteer sees their own client's sensitive fields (the data is there to leak) ...
     assert scene.own_name in text["volunteer"] and scene.ethnicity in text["volunteer"]

@@ -192,7 +192,10 @@ def test_sign_in_and_change_password_survive_hostile_input(world_db: World, engi
     sign_in()
 
 
-def test_the_fuzzing_really_ran() -> None:
-    """Printed for the report: how many hostile inputs each handler took (when run in order)."""
+def test_the_fuzzing_really_ran(record_property: Any) -> None:
+    """For the report (bench/reliability.py): how many hostile inputs each handler took
+    (when run after the tests above)."""
     print(f"\ninputs fuzzed: {FUZZED} = {sum(FUZZED.values())}")
+    record_property("handlers_fuzzed", len(FUZZED))
+    record_property("inputs_fuzzed", sum(FUZZED.values()))
     assert all(n > 0 for n in FUZZED.values())
