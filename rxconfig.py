@@ -4,8 +4,8 @@ import os
 
 import reflex as rx
 
-from app.runtime import reconnect_to_own_state, respawn_crashed_workers
 from app.frontend_build import LeanFrontendPlugin, LeanRadixThemesPlugin
+from app.runtime import reconnect_to_own_state, respawn_crashed_workers
 from app.services.settings import DATA_DIR, load_settings
 
 # No internet on field servers: never phone home or look for updates.

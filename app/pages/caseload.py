@@ -453,7 +453,8 @@ def _case_row(row: Any) -> rx.Component:
         rx.table.cell(
             bi(row, "episode"),
             rx.cond(row["proposed"] != "",
-                    rx.badge(tr("sup.closure.proposed_badge"), color_scheme="amber", ml="1")),
+                    rx.badge(tr("sup.closure.proposed_badge"), color_scheme="amber",
+                             margin_left="4px")),
         ),
         rx.table.cell(row["last_visit"], white_space="nowrap"),
         rx.table.cell(

@@ -1,0 +1,111 @@
+"""Build-time trimming of the frontend: what every page downloads before it can paint.
+
+Field volunteers open the app on cheap phones over slow mobile networks, so the first screen
+must not wait for code and styles it never uses. Two plugins, configured in `rxconfig.py`:
+
+- `LeanRadixThemesPlugin`: Radix Themes as usual, but its stylesheet is assembled from the
+  documented parts (one file per colour, `tokens/base.css`, `components.css`,
+  `utilities.css`) with only the colours the app uses, instead of `styles.css` with all 30.
+- `LeanFrontendPlugin`: adds a PostCSS step (`app/lean_radix.postcss.js`) that drops the
+  rules of Radix components the app never renders, and groups the shared JavaScript of the
+  pages into a few larger files instead of dozens of small ones (each file is a request,
+  and a phone on a slow link pays a round trip per request).
+
+Nothing here changes what the pages show; `tests/unit/test_frontend_build.py` keeps the lists
+below honest against the source.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import reflex as rx
+from reflex_base.plugins.base import Plugin
+
+# Every colour a page can ask for: the accent (teal), its matching gray (sage, Radix's pick
+# for teal), and the tones of badges, callouts and count cards (client_cards.TONES).
+COLOURS = ("teal", "sage", "gray", "red", "amber", "blue", "green")
+
+# Radix Themes components the app never renders (class-name prefixes in components.css).
+UNUSED_COMPONENTS = (
+    "BaseMenu", "BaseRadio", "BaseTabList", "Blockquote", "CheckboxCard", "CheckboxGroup",
+    "Container", "ContextMenu", "DataList", "DropdownMenu", "Em", "HoverCard", "IconButton",
+    "Inset", "Kbd", "PopoverContent", "PopperContent", "Progress", "Quote", "RadioCards",
+    "RadioGroup", "ScrollArea", "Section", "SegmentedControl", "Select", "Skeleton", "Slider",
+    "Switch", "TabNav", "Tabs", "ThemePanel", "Tooltip",
+)
+
+# Radix layout props the app never passes (margins and paddings are plain CSS here), whose
+# utility classes are most of utilities.css.
+UNUSED_UTILITIES = (
+    "m", "mx", "my", "mt", "mr", "mb", "ml", "p", "px", "py", "pt", "pr", "pb", "pl",
+)
+
+POSTCSS_PLUGIN_SOURCE = Path(__file__).with_name("lean_radix.postcss.js")
+POSTCSS_PLUGIN_FILE = "postcss-dh-lean-radix.js"
+POSTCSS_CONFIG_FILE = "postcss.config.js"
+VITE_CONFIG_FILE = "vite.config.js"
+
+
+class LeanRadixThemesPlugin(rx.plugins.RadixThemesPlugin):
+    """Radix Themes with only the colour scales the app uses."""
+
+    def get_stylesheet_paths(self, **context: Any) -> tuple[str, ...]:
+        if not self.enabled:
+            return ()
+        # The order of tokens.css: the scales, then base.css, whose `[data-gray-color]`
+        # mappings must come after the scales' `.light` rules to win over them.
+        return (
+            *(f"@radix-ui/themes/tokens/colors/{c}.css" for c in COLOURS),
+            "@radix-ui/themes/tokens/base.css",
+            "@radix-ui/themes/components.css",
+            "@radix-ui/themes/utilities.css",
+        )
+
+
+def postcss_plugin_code() -> str:
+    config = {"colours": list(COLOURS), "unusedComponents": list(UNUSED_COMPONENTS),
+              "unusedUtilities": list(UNUSED_UTILITIES)}
+    return POSTCSS_PLUGIN_SOURCE.read_text().replace("__DH_CONFIG__", json.dumps(config))
+
+
+def add_to_postcss_config(code: str) -> str:
+    """Run the trimming right after postcss-import has inlined the Radix files."""
+    entry = f'"./{POSTCSS_PLUGIN_FILE}": {{}},'
+    if entry in code:
+        return code
+    anchor = '"postcss-import": {},'
+    if anchor not in code:
+        raise RuntimeError(f"{POSTCSS_CONFIG_FILE} has no {anchor!r} to put the trimming after")
+    return code.replace(anchor, f"{anchor}\n    {entry}", 1)
+
+
+# Rolldown code-splitting groups, put before Reflex's own: the libraries two or more pages share
+# (React, Radix, Emotion, Socket.IO, the shared icons, …) in one file rather than dozens.
+# A library only one page uses (jsQR on /scan, charts on /reports) keeps its own file.
+CHUNK_GROUPS = r"""
+            {
+              name: "vendor",
+              test: /[\\/]node_modules[\\/]/,
+              minShareCount: 2,
+            },"""
+
+
+def add_chunk_groups(code: str) -> str:
+    if 'name: "vendor"' in code:
+        return code
+    anchor = "groups: ["
+    if code.count(anchor) != 1:
+        raise RuntimeError(f"{VITE_CONFIG_FILE}: expected one {anchor!r} (codeSplitting groups)")
+    return code.replace(anchor, anchor + CHUNK_GROUPS, 1)
+
+
+class LeanFrontendPlugin(Plugin):
+    """The PostCSS trimming step and the grouping of shared JavaScript (see the module doc)."""
+
+    def pre_compile(self, **context: Any) -> None:
+        context["add_save_task"](lambda: (POSTCSS_PLUGIN_FILE, postcss_plugin_code()))
+        context["add_modify_task"](POSTCSS_CONFIG_FILE, add_to_postcss_config)
+        context["add_modify_task"](VITE_CONFIG_FILE, add_chunk_groups)

@@ -1,0 +1,120 @@
+"""The build-time trimming (app/frontend_build.py) fits Reflex's generated files and keeps its
+promises about the app's source: every colour asked for is imported, no trimmed Radix
+component or utility is used."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from app import frontend_build as fb
+from app.components.client_cards import TONES
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = sorted((ROOT / "app").rglob("*.py"))
+
+# Reflex names (rx.<name> or rx.<namespace>.<name>) of the Radix components trimmed away.
+TRIMMED_REFLEX_NAMES = {
+    "select", "tabs", "switch", "slider", "progress", "tooltip", "popover", "hover_card",
+    "dropdown_menu", "context_menu", "data_list", "kbd", "inset", "radio", "radio_group",
+    "radio_cards", "checkbox_cards", "checkbox_group", "segmented_control", "scroll_area",
+    "skeleton", "tab_nav", "icon_button", "container", "section", "blockquote", "quote", "em",
+    "theme_panel",
+}
+
+
+def _trees() -> list[tuple[Path, ast.Module]]:
+    return [(p, ast.parse(p.read_text(), str(p))) for p in SOURCES]
+
+
+def _rx_attribute_chain(node: ast.AST) -> list[str]:
+    """['rx', 'text', 'em'] for `rx.text.em`; [] for anything not rooted at `rx`."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id == "rx":
+        return ["rx", *reversed(parts)]
+    return []
+
+
+def test_the_postcss_step_goes_right_after_postcss_import_in_reflexs_config() -> None:
+    from reflex_base.constants import Templates
+
+    template = (Templates.Dirs.WEB_TEMPLATE / fb.POSTCSS_CONFIG_FILE).read_text()
+    patched = fb.add_to_postcss_config(template)
+    assert patched.index('"postcss-import"') < patched.index(fb.POSTCSS_PLUGIN_FILE) \
+        < patched.index("autoprefixer")
+    assert fb.add_to_postcss_config(patched) == patched
+
+
+def test_the_vendor_group_goes_into_reflexs_vite_config() -> None:
+    from reflex.config import get_config
+    from reflex.utils.frontend_skeleton import _compile_vite_config
+
+    code = _compile_vite_config(get_config())
+    patched = fb.add_chunk_groups(code)
+    assert patched.count('name: "vendor"') == 1
+    assert patched.index('name: "vendor"') < patched.index('name: "reflex-env"')
+    assert fb.add_chunk_groups(patched) == patched
+
+
+def test_a_changed_config_fails_the_build_loudly() -> None:
+    with pytest.raises(RuntimeError):
+        fb.add_chunk_groups("export default {};")
+    with pytest.raises(RuntimeError):
+        fb.add_to_postcss_config("export default {plugins: {}};")
+
+
+def test_the_postcss_plugin_gets_its_lists() -> None:
+    code = fb.postcss_plugin_code()
+    assert "__DH_CONFIG__" not in code
+    assert '"unusedComponents": ["BaseMenu"' in code and '"colours": ["teal"' in code
+
+
+RADIX_COLOURS = {
+    "tomato", "red", "ruby", "crimson", "pink", "plum", "purple", "violet", "iris", "indigo",
+    "blue", "cyan", "teal", "jade", "green", "grass", "brown", "orange", "sky", "mint", "lime",
+    "yellow", "amber", "gold", "bronze", "gray", "mauve", "slate", "sage", "olive", "sand",
+}
+
+
+def test_every_colour_the_app_asks_for_is_imported() -> None:
+    """Any Radix colour name in the source (a colour scheme, a tone, `var(--red-9)`) and the
+    theme's accent must be among the imported colours."""
+    colours = set(fb.COLOURS)
+    assert set(TONES) <= colours
+    used: set[str] = set()
+    for path in [*SOURCES, ROOT / "rxconfig.py"]:
+        text = path.read_text()
+        used |= set(re.findall(r"var\(--([a-z]+)-a?\d", text)) & RADIX_COLOURS
+        used |= {node.value for node in ast.walk(ast.parse(text))
+                 if isinstance(node, ast.Constant) and node.value in RADIX_COLOURS}
+    assert "teal" in used
+    assert used - colours == set()
+
+
+def test_no_trimmed_radix_component_is_used() -> None:
+    found = [f"{path.relative_to(ROOT)}:{node.lineno} {'.'.join(chain)}"
+             for path, tree in _trees() for node in ast.walk(tree)
+             if (chain := _rx_attribute_chain(node)) and chain[1:2] != ["el"]
+             and set(chain[1:]) & TRIMMED_REFLEX_NAMES]
+    assert found == [], "trimmed from the CSS by app/frontend_build.py (UNUSED_COMPONENTS)"
+
+
+def test_no_radix_margin_or_padding_prop_and_no_size_per_breakpoint() -> None:
+    found = []
+    for path, tree in _trees():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            for kw in node.keywords:
+                if kw.arg in fb.UNUSED_UTILITIES:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {kw.arg}=")
+                if kw.arg == "size" and not isinstance(kw.value, (ast.Constant, ast.Name)):
+                    if isinstance(kw.value, (ast.List, ast.Dict, ast.Call)):
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno} size per breakpoint")
+    assert found == [], "use CSS (margin_top=...) and one size: see app/lean_radix.postcss.js"
