@@ -8,8 +8,9 @@ with the hydrate event, so a request header alone (`--extra-headers`) reaches th
 HTTP routes but not the state. So one Chromium is started here with a debugging port, the
 cookie of a session made by the real sign-in service is put into it over CDP (Playwright),
 and Lighthouse connects to that browser (`--port`) with `--disable-storage-reset` (otherwise
-it clears the cookie). The HTTP cache is emptied over CDP before every page instead, so each
-page is measured cold. `--extra-headers` carries the cookie as well, as documented.
+it clears the cookie). The HTTP cache, the service worker and its cache are emptied over CDP
+before every page instead, so each page is measured cold. `--extra-headers` carries the
+cookie as well, as documented.
 """
 
 from __future__ import annotations
@@ -104,6 +105,11 @@ def _prepare_browser(port: int, base_url: str, cookie: tuple[str, str] | None) -
         page = context.pages[0] if context.pages else context.new_page()
         cdp = context.new_cdp_session(page)
         cdp.send("Network.clearBrowserCache")
+        # The page before registered the service worker, which keeps the whole shell in its
+        # cache: without this the next page would be served from it, not measured cold.
+        origin = "/".join(base_url.split("/")[:3])
+        cdp.send("Storage.clearDataForOrigin",
+                 {"origin": origin, "storageTypes": "service_workers,cache_storage"})
         cdp.detach()
         if cookie is not None:
             context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": base_url,
@@ -127,6 +133,11 @@ def run_one(url: str, port: int, *, cookie: str = "", timeout: float = 300) -> d
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0 or not out.exists():
             raise RuntimeError(f"lighthouse failed ({done.returncode}): {done.stderr[-800:]}")
+        keep = os.environ.get("DH_LIGHTHOUSE_REPORTS")  # a folder to keep the full reports in
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            slug = "".join(c if c.isalnum() else "_" for c in url.split("//", 1)[-1])
+            shutil.copy(out, Path(keep) / f"{time.strftime('%H%M%S')}-{slug.strip('_')}.json")
         return dict(json.loads(out.read_text()))
 
 
