@@ -5,7 +5,7 @@ import os
 import reflex as rx
 
 from app.frontend_build import LeanFrontendPlugin, LeanRadixThemesPlugin
-from app.runtime import reconnect_to_own_state, respawn_crashed_workers
+from app.runtime import reconnect_to_own_state, redact_logs, respawn_crashed_workers
 from app.services.settings import DATA_DIR, load_settings
 
 # No internet on field servers: never phone home or look for updates.
@@ -16,6 +16,8 @@ os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
 # (see app/runtime.py).
 respawn_crashed_workers()
 reconnect_to_own_state()
+# No tab or session token in any log line (see app/runtime.py).
+redact_logs()
 
 DATA_DIR.mkdir(exist_ok=True)
 _settings = load_settings()

@@ -1,4 +1,4 @@
-"""How the production server behaves when one of its workers dies.
+"""How the production server behaves when a worker dies, and what its logs may hold.
 
 Reflex starts Granian (`reflex run --env prod`) with Granian's defaults, and Granian's
 default is *not* to respawn a worker that exits unexpectedly: its supervisor then stops the
@@ -30,6 +30,7 @@ import functools
 import logging
 import os
 import pickle
+import re
 import secrets
 from typing import Any
 
@@ -129,4 +130,43 @@ def reconnect_to_own_state() -> bool:
 
     setattr(link_token_to_sid, _FLAG, True)
     RedisTokenManager.link_token_to_sid = link_token_to_sid  # type: ignore[method-assign]
+    return True
+
+
+# Reflex's tab token (a UUID) is the key to a browser tab's server-side state, which holds
+# the session cookie's value; Reflex puts it in some warnings ("Lock for token … was held too
+# long"). Our own session tokens are 43 URL-safe characters. Neither may reach a log file.
+_SECRETS = re.compile(
+    r"(?<![0-9a-f])([0-9a-f]{4})[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"(?![0-9a-f])"
+    r"|(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """`text` with tab tokens cut to their first 4 characters and session tokens removed."""
+    return _SECRETS.sub(lambda m: f"{m.group(1)}…" if m.group(1) else "[token]", text)
+
+
+def redact_logs() -> bool:
+    """Every log record made in this process, by any library, is redacted as it is made
+    (a record factory, so it holds whatever handlers Reflex or Granian install). Idempotent."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, _FLAG, False):
+        return True
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):  # a broken format: logging reports it
+            return record
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return record
+
+    setattr(make, _FLAG, True)
+    logging.setLogRecordFactory(make)
     return True

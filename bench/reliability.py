@@ -165,6 +165,8 @@ def render_soak() -> list[str]:
         f"| Events cut off by a fault, sent again after reconnecting | {d['interrupted']} "
         f"(outside a fault's minute: {d['interrupted_outside_faults']}) |",
         f"| Tabs that lost their state on reconnecting (new token) | {d['tokens_replaced']} |",
+        f"| Tokens, passwords or visit notes in the server log | "
+        f"{d.get('secrets_in_log', 'not checked')} (of {d.get('log_lines', '–')} lines) |",
         f"| Saves sent / acknowledged | {g['sent']} / {g['acked']} |",
         f"| Acknowledged saves stored exactly once | {g['acked_stored']} |",
         f"| **Acknowledged saves lost** | **{g['acked_lost']}** |",

@@ -30,6 +30,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import signal
 import statistics
 import time
@@ -87,6 +88,10 @@ class SoakResult:
     # workers Granian reported dead (each one respawned, or the run would have failed).
     retried_transactions: int = 0
     worker_exits: int = 0
+    # Secrets and personal data in the server's log: tab tokens (UUIDs), the volunteers'
+    # password, visit notes. All must be 0 (app/runtime.py redacts; services log ids only).
+    secrets_in_log: int = 0
+    log_lines: int = 0
     samples: list[Sample] = field(default_factory=list)
     memory: dict[str, dict[str, float]] = field(default_factory=dict)
     memory_flat: bool = True
@@ -96,7 +101,8 @@ class SoakResult:
         return (self.errors == 0 and self.interrupted_outside_faults == 0
                 and self.tokens_replaced == 0 and self.signed_in == self.sessions
                 and self.ledger["acked_lost"] == 0 and self.ledger["duplicated"] == 0
-                and self.ledger["acked_stored"] == self.ledger["acked"] and self.memory_flat)
+                and self.ledger["acked_stored"] == self.ledger["acked"] and self.memory_flat
+                and self.secrets_in_log == 0)
 
 
 def _log(msg: str) -> None:
@@ -143,6 +149,17 @@ def terminate_connections(db_name: str) -> int:
 
 
 # --- one run ----------------------------------------------------------------------------------
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def secrets_in(log: str) -> int:
+    """Tab tokens, the password and visit notes found in a server log."""
+    from bench.generate import PASSWORD
+
+    return (len(_UUID.findall(log)) + log.count(PASSWORD)
+            + log.count("Thăm tại nhà"))
 
 
 def judge_memory(samples: list[Sample], seconds: float,
@@ -270,6 +287,7 @@ def soak(sessions: int, minutes: float, workers: int, faults: bool, size: str = 
         ledger=ledger, samples=samples, memory=memory, memory_flat=flat,
         retried_transactions=server_log.count("retrying once on a new connection"),
         worker_exits=server_log.count("Unexpected exit from worker"),
+        secrets_in_log=secrets_in(server_log), log_lines=server_log.count("\n"),
     )
 
 
@@ -286,7 +304,8 @@ def format_soak(r: SoakResult) -> str:
         f"{g.get('acked_stored')}, lost {g.get('acked_lost')}, doubled {g.get('duplicated')}, "
         f"unacknowledged but stored once {g.get('unacked_stored')}",
         f"  server log: {r.worker_exits} worker exits reported, {r.retried_transactions} "
-        "transactions run again on a new database connection",
+        f"transactions run again on a new database connection; {r.log_lines} lines, "
+        f"{r.secrets_in_log} tokens, passwords or notes in them",
     ]
     for label, m in r.memory.items():
         lines.append(f"  memory {label}: {m['first_third_mib']} → {m['last_third_mib']} MiB "

@@ -2,7 +2,8 @@
 activities — and the due list of a volunteer's Today screen.
 
 Each service checks the policy, validates every field (all errors at once, as catalogue keys),
-then writes the record and its audit event in the caller's one transaction.
+then writes the record and its audit event in the caller's one transaction. Every create is
+exactly-once per submission key (`app.services.submissions.Once`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlmodel import Session, col, select
 
 from app.services import audit
 from app.services.actor import Actor
-from app.services.clients import remember_submission, replayed_record_id
 from app.services.dto import (
     DrugTestCreate,
     DrugTestRead,
@@ -46,6 +46,7 @@ from app.services.policy import (
     strip_visit_fields,
 )
 from app.services.rules import today_vn
+from app.services.submissions import Once
 from app.services.text import clean
 from models import (
     Client,
@@ -124,12 +125,9 @@ def log_visit(
     """Record a visit to an assigned client. A repeated `submission_key` (an offline draft sent
     twice) returns the visit already saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.VISIT_CREATE, data.client_id)
-    replay = replayed_record_id(session, key=submission_key, kind="visit", actor=me)
-    if replay is not None:
-        existing = session.get(Visit, replay)
-        if existing is None:
-            raise NotFound()
-        return _visit_read(me, existing)
+    once = Once(session, me, submission_key, "visit")
+    if (seen := once.replayed(Visit)) is not None:
+        return _visit_read(me, seen)
     today = today_vn()
     errors: dict[str, str] = {}
     _check_date(data.visit_date, "visit_date", errors, today)
@@ -147,12 +145,8 @@ def log_visit(
         content=content, notes=notes, risk_flags=risk_flags,
         next_appointment=data.next_appointment,
     )
-    session.add(visit)
-    session.flush()
-    remember_submission(session, key=submission_key, kind="visit", actor=me, record_id=visit.id)
-    audit.record(session, actor=me, action=Action.VISIT_CREATE, target_type="visit",
-                 target_id=visit.id, detail=f"client={data.client_id}")
-    session.flush()
+    once.store(visit, action=Action.VISIT_CREATE, target_type="visit",
+               detail=f"client={data.client_id}")
     return _visit_read(me, visit)
 
 
@@ -170,12 +164,9 @@ def log_outreach_contact(
     """Count people reached in one of the actor's places; a client link is optional. A repeated
     `submission_key` returns the contact already saved and writes nothing."""
     me = authorize_grant(session, actor, Action.CONTACT_CREATE)
-    replay = replayed_record_id(session, key=submission_key, kind="outreach_contact", actor=me)
-    if replay is not None:
-        existing = session.get(OutreachContact, replay)
-        if existing is None:
-            raise NotFound()
-        return _contact_read(existing)
+    once = Once(session, me, submission_key, "outreach_contact")
+    if (seen := once.replayed(OutreachContact)) is not None:
+        return _contact_read(seen)
     errors: dict[str, str] = {}
     _check_date(data.contact_date, "contact_date", errors, today_vn())
     if not 1 <= data.count <= MAX_CONTACT_COUNT:
@@ -193,12 +184,7 @@ def log_outreach_contact(
         contact_date=data.contact_date, place_id=data.place_id, category=data.category,
         count=data.count, topic=topic, client_id=data.client_id, author_id=me.user_id,
     )
-    session.add(contact)
-    session.flush()
-    remember_submission(session, key=submission_key, kind="outreach_contact", actor=me,
-                        record_id=contact.id)
-    audit.record(session, actor=me, action=Action.CONTACT_CREATE, target_type="outreachcontact",
-                 target_id=contact.id)
+    once.store(contact, action=Action.CONTACT_CREATE, target_type="outreachcontact")
     return _contact_read(contact)
 
 
@@ -216,12 +202,9 @@ def record_drug_test(
     """Record a drug test of an assigned client. A repeated `submission_key` returns the test
     already saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.TEST_CREATE, data.client_id)
-    replay = replayed_record_id(session, key=submission_key, kind="drug_test", actor=me)
-    if replay is not None:
-        existing = session.get(DrugTest, replay)
-        if existing is None:
-            raise NotFound()
-        return _test_read(existing)
+    once = Once(session, me, submission_key, "drug_test")
+    if (seen := once.replayed(DrugTest)) is not None:
+        return _test_read(seen)
     errors: dict[str, str] = {}
     _check_date(data.tested_on, "tested_on", errors, today_vn())
     sample = _text(data.sample, "sample", 20, errors) or "urine"
@@ -232,12 +215,8 @@ def record_drug_test(
     test = DrugTest(client_id=data.client_id, tested_on=data.tested_on, result=data.result,
                     sample=sample, method=method, substances=substances,
                     performed_by=performed_by, author_id=me.user_id)
-    session.add(test)
-    session.flush()
-    remember_submission(session, key=submission_key, kind="drug_test", actor=me,
-                        record_id=test.id)
-    audit.record(session, actor=me, action=Action.TEST_CREATE, target_type="drugtest",
-                 target_id=test.id, detail=f"client={data.client_id}")
+    once.store(test, action=Action.TEST_CREATE, target_type="drugtest",
+               detail=f"client={data.client_id}")
     return _test_read(test)
 
 
@@ -255,12 +234,9 @@ def create_referral(
     """Refer a client to a service; only with the client's consent. A repeated
     `submission_key` returns the referral already saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.REFERRAL_CREATE, data.client_id)
-    replay = replayed_record_id(session, key=submission_key, kind="referral", actor=me)
-    if replay is not None:
-        existing = session.get(Referral, replay)
-        if existing is None:
-            raise NotFound()
-        return _referral_read(existing)
+    once = Once(session, me, submission_key, "referral")
+    if (seen := once.replayed(Referral)) is not None:
+        return _referral_read(seen)
     errors: dict[str, str] = {}
     if not data.consent:
         errors["consent"] = "error.consent_required"
@@ -277,12 +253,8 @@ def create_referral(
         client_id=data.client_id, service=data.service, facility_id=data.facility_id,
         referred_on=data.referred_on, consent=True, expires_on=expires_on, author_id=me.user_id,
     )
-    session.add(referral)
-    session.flush()
-    remember_submission(session, key=submission_key, kind="referral", actor=me,
-                        record_id=referral.id)
-    audit.record(session, actor=me, action=Action.REFERRAL_CREATE, target_type="referral",
-                 target_id=referral.id, detail=f"client={data.client_id}")
+    once.store(referral, action=Action.REFERRAL_CREATE, target_type="referral",
+               detail=f"client={data.client_id}")
     return _referral_read(referral)
 
 
@@ -340,12 +312,9 @@ def record_support(
     — under way, completed or cancelled. A repeated `submission_key` returns the support already
     saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.SUPPORT_CREATE, data.client_id)
-    replay = replayed_record_id(session, key=submission_key, kind="support", actor=me)
-    if replay is not None:
-        existing = session.get(Support, replay)
-        if existing is None:
-            raise NotFound()
-        return _support_read(existing)
+    once = Once(session, me, submission_key, "support")
+    if (seen := once.replayed(Support)) is not None:
+        return _support_read(seen)
     errors: dict[str, str] = {}
     _check_date(data.started_on, "started_on", errors, today_vn())
     if data.status not in SUPPORT_STATUSES:
@@ -367,12 +336,8 @@ def record_support(
         amount_vnd=data.amount_vnd, term_months=data.term_months, fund_source=fund_source,
         notes=notes, status=data.status, author_id=me.user_id,
     )
-    session.add(support)
-    session.flush()
-    remember_submission(session, key=submission_key, kind="support", actor=me,
-                        record_id=support.id)
-    audit.record(session, actor=me, action=Action.SUPPORT_CREATE, target_type="support",
-                 target_id=support.id, detail=f"client={data.client_id}")
+    once.store(support, action=Action.SUPPORT_CREATE, target_type="support",
+               detail=f"client={data.client_id}")
     return _support_read(support)
 
 
@@ -400,12 +365,9 @@ def record_group_activity(
     """A conference, talk, club meeting, campaign event or training, with the clients present.
     A repeated `submission_key` returns the activity already saved and writes nothing."""
     me = authorize_grant(session, actor, Action.GROUP_CREATE)
-    replay = replayed_record_id(session, key=submission_key, kind="group_activity", actor=me)
-    if replay is not None:
-        existing = session.get(GroupActivity, replay)
-        if existing is None:
-            raise NotFound()
-        return _group_read(session, existing)
+    once = Once(session, me, submission_key, "group_activity")
+    if (seen := once.replayed(GroupActivity)) is not None:
+        return _group_read(session, seen)
     errors: dict[str, str] = {}
     _check_date(data.held_on, "held_on", errors, today_vn())
     topic = _text(data.topic, "topic", 200, errors)
@@ -429,15 +391,10 @@ def record_group_activity(
         organiser_id=data.organiser_id, topic=topic, attendees_total=data.attendees_total,
         attendees_clients=data.attendees_clients, author_id=me.user_id,
     )
-    session.add(activity)
-    session.flush()
-    assert activity.id is not None
-    for client_id in client_ids:
-        session.add(GroupActivityClient(activity_id=activity.id, client_id=client_id))
-    remember_submission(session, key=submission_key, kind="group_activity", actor=me,
-                        record_id=activity.id)
-    audit.record(session, actor=me, action=Action.GROUP_CREATE, target_type="groupactivity",
-                 target_id=activity.id, detail=f"clients={len(client_ids)}")
+    activity_id = once.store(activity, action=Action.GROUP_CREATE, target_type="groupactivity",
+                             detail=f"clients={len(client_ids)}")
+    session.add_all(GroupActivityClient(activity_id=activity_id, client_id=client_id)
+                    for client_id in client_ids)
     session.flush()
     return _group_read(session, activity)
 

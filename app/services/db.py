@@ -32,14 +32,18 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 @cache
 def engine_for(url: str) -> Engine:
+    """The engine for `url`. Database errors never carry the statement's values (names,
+    notes) into exception messages and logs: `hide_parameters`."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                            hide_parameters=True)
         event.listen(eng, "connect", _sqlite_pragmas)
         return eng
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         hide_parameters=True)
 
 
 def get_engine() -> Engine:

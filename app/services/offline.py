@@ -30,7 +30,6 @@ from sqlmodel import Session, col, select
 from app.services import activities, security
 from app.services.actor import Actor
 from app.services.cards import given_name
-from app.services.clients import replayed_record_id
 from app.services.db import session_scope
 from app.services.dto import DrugTestCreate, OutreachContactCreate, VisitCreate, parse
 from app.services.errors import (
@@ -42,6 +41,7 @@ from app.services.errors import (
 )
 from app.services.policy import Action, authorize_client
 from app.services.settings import load_settings
+from app.services.submissions import replayed_record_id
 from models import (
     AuthSession,
     ClientStatus,

@@ -22,11 +22,11 @@ from sqlmodel import Session, col
 
 from app.services import audit
 from app.services.actor import Actor
-from app.services.clients import remember_submission, replayed_record_id
 from app.services.errors import NotFound, ValidationFailed
 from app.services.policy import Action, PlaceTarget, authorize, authorize_grant, can
 from app.services.reports import COMMUNITY_TYPES, MODEL_KINDS, ReportContext, authorize_report
 from app.services.rules import today_vn
+from app.services.submissions import Once
 from app.services.text import clean, fold, vi_sort_key
 from models import (
     Client,
@@ -220,23 +220,17 @@ def create_organisation(
 ) -> OrganisationRead:
     """A new team, counselling point or club in one of the actor's communes (audited)."""
     me = _grant(session, actor)
-    replayed = replayed_record_id(session, key=submission_key, kind=SUBMISSION_KIND, actor=me)
-    if replayed is not None:
-        org = session.get(Organisation, replayed)
-        if org is not None:
-            return _read(session, org)
+    once = Once(session, me, submission_key, SUBMISSION_KIND)
+    if (seen := once.replayed(Organisation)) is not None:
+        return _read(session, seen)
     name, decision = _validate(session, data)
     _authorize_place(session, me, data.place_id)
     _check_unique(session, name, data.place_id, None)
     org = Organisation(name=name, kind=data.kind, place_id=data.place_id,
                        founding_decision=decision, founded_on=data.founded_on,
                        active=data.active)
-    session.add(org)
-    session.flush()
-    remember_submission(session, key=submission_key, kind=SUBMISSION_KIND, actor=me,
-                        record_id=org.id)
-    audit.record(session, actor=me, action="organisation.create", target_type="organisation",
-                 target_id=org.id, detail=f"kind={data.kind.value} place={data.place_id}")
+    once.store(org, action="organisation.create", target_type="organisation",
+               detail=f"kind={data.kind.value} place={data.place_id}")
     return _read(session, org)
 
 

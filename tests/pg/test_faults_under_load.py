@@ -28,3 +28,4 @@ def test_a_killed_worker_and_cut_connections_lose_and_double_nothing() -> None:
     assert ledger["acked"] > 0
     assert ledger["acked_lost"] == 0 and ledger["duplicated"] == 0
     assert ledger["acked_stored"] == ledger["acked"]
+    assert result.secrets_in_log == 0
