@@ -64,6 +64,11 @@ KEYS: dict[str, tuple[str, str]] = {
                                   "The referral cannot move to this status."),
     "error.submission_key_reused": ("Biểu mẫu này đã được gửi cho một việc khác.",
                                     "This form was already submitted for something else."),
+    "error.submission_other_target": (
+        "Biểu mẫu này đã được dùng để lưu cho một đối tượng hoặc địa bàn khác, nên lần này chưa "
+        "lưu gì. Hãy kiểm tra lại rồi bấm Lưu lần nữa.",
+        "This form was already used to save a record for another client or place, so nothing "
+        "was saved this time. Check the details and tap Save again."),
     "error.term_range": ("Thời hạn vay phải từ 1 đến 120 tháng.",
                          "The loan term must be 1 to 120 months."),
     "error.too_long": ("Nội dung quá dài.", "The text is too long."),

@@ -3,7 +3,8 @@ activities — and the due list of a volunteer's Today screen.
 
 Each service checks the policy, validates every field (all errors at once, as catalogue keys),
 then writes the record and its audit event in the caller's one transaction. Every create is
-exactly-once per submission key (`app.services.submissions.Once`).
+exactly-once per submission key, and a key answers only for its own client or place
+(`app.services.submissions.Once`).
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def log_visit(
     twice) returns the visit already saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.VISIT_CREATE, data.client_id)
     once = Once(session, me, submission_key, "visit")
-    if (seen := once.replayed(Visit)) is not None:
+    if (seen := once.replayed(Visit, client_id=data.client_id)) is not None:
         return _visit_read(me, seen)
     today = today_vn()
     errors: dict[str, str] = {}
@@ -165,7 +166,8 @@ def log_outreach_contact(
     `submission_key` returns the contact already saved and writes nothing."""
     me = authorize_grant(session, actor, Action.CONTACT_CREATE)
     once = Once(session, me, submission_key, "outreach_contact")
-    if (seen := once.replayed(OutreachContact)) is not None:
+    seen = once.replayed(OutreachContact, place_id=data.place_id, client_id=data.client_id)
+    if seen is not None:
         return _contact_read(seen)
     errors: dict[str, str] = {}
     _check_date(data.contact_date, "contact_date", errors, today_vn())
@@ -203,7 +205,7 @@ def record_drug_test(
     already saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.TEST_CREATE, data.client_id)
     once = Once(session, me, submission_key, "drug_test")
-    if (seen := once.replayed(DrugTest)) is not None:
+    if (seen := once.replayed(DrugTest, client_id=data.client_id)) is not None:
         return _test_read(seen)
     errors: dict[str, str] = {}
     _check_date(data.tested_on, "tested_on", errors, today_vn())
@@ -235,7 +237,7 @@ def create_referral(
     `submission_key` returns the referral already saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.REFERRAL_CREATE, data.client_id)
     once = Once(session, me, submission_key, "referral")
-    if (seen := once.replayed(Referral)) is not None:
+    if (seen := once.replayed(Referral, client_id=data.client_id)) is not None:
         return _referral_read(seen)
     errors: dict[str, str] = {}
     if not data.consent:
@@ -313,7 +315,7 @@ def record_support(
     saved and writes nothing."""
     me, _client, _target = authorize_client(session, actor, Action.SUPPORT_CREATE, data.client_id)
     once = Once(session, me, submission_key, "support")
-    if (seen := once.replayed(Support)) is not None:
+    if (seen := once.replayed(Support, client_id=data.client_id)) is not None:
         return _support_read(seen)
     errors: dict[str, str] = {}
     _check_date(data.started_on, "started_on", errors, today_vn())
@@ -366,7 +368,7 @@ def record_group_activity(
     A repeated `submission_key` returns the activity already saved and writes nothing."""
     me = authorize_grant(session, actor, Action.GROUP_CREATE)
     once = Once(session, me, submission_key, "group_activity")
-    if (seen := once.replayed(GroupActivity)) is not None:
+    if (seen := once.replayed(GroupActivity, place_id=data.place_id)) is not None:
         return _group_read(session, seen)
     errors: dict[str, str] = {}
     _check_date(data.held_on, "held_on", errors, today_vn())

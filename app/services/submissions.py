@@ -4,8 +4,10 @@ A form (or an offline draft) sends a key it made once. The service that creates 
 remembers the key with that record in the same transaction; seeing the key again, it answers
 with that record and writes nothing, whichever process or browser tab the repeat reaches.
 
-A key answers only for what it made: the same key from another account or for another kind of
-record is refused (`Conflict`) and nothing is written.
+A key answers only for what it made. The same key from another account or for another kind of
+record, or for another client or place than its record's, is refused (`Conflict`) and nothing
+is written: a form that kept its key after a save whose answer was lost must never be
+"answered" with a record made for someone else.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from models import Submission
 # Keys are made by the client (a UUID or similar): plain ASCII, at most 64 characters.
 _KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 KEY_REUSED = "error.submission_key_reused"
+OTHER_TARGET = "error.submission_other_target"
 
 R = TypeVar("R", bound=SQLModel)
 
@@ -67,8 +70,9 @@ class Once:
     key: str | None
     kind: str
 
-    def replayed(self, model: type[R]) -> R | None:
-        """The record this key already made, or None for a new key."""
+    def replayed(self, model: type[R], **target: object) -> R | None:
+        """The record this key already made, or None for a new key. `target` names what the
+        request is for (`client_id=7`): a record made for anything else is refused."""
         record_id = replayed_record_id(self.session, key=self.key, kind=self.kind,
                                        actor=self.actor)
         if record_id is None:
@@ -76,6 +80,8 @@ class Once:
         record = self.session.get(model, record_id)
         if record is None:
             raise NotFound()
+        if any(getattr(record, name) != value for name, value in target.items()):
+            raise Conflict(OTHER_TARGET)
         return record
 
     def store(self, record: _Row, *, action: str, target_type: str, detail: str = "") -> int:
