@@ -100,6 +100,8 @@ class Episode(SQLModel, table=True):
     __table_args__ = (
         Index("ix_episode_client_status", "client_id", "status"),
         Index("ix_episode_type_start", "episode_type", "start_date"),
+        # A facility's admissions and residents (reports): its episodes, not the country's.
+        Index("ix_episode_provider_start", "provider_id", "start_date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -59,9 +59,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, exists, func, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.services import audit
@@ -217,6 +230,10 @@ class ReportContext:
     start: date
     end: date
     not_visited_days: int = DEFAULT_NOT_VISITED_DAYS
+    # The place and, for a province, its communes, looked up once by `authorize_report`. As
+    # constants they give the planner a true estimate of the place's clients (PostgreSQL took
+    # a sub-query's province of 20,000 clients for ~600 and chose 20,000 index probes).
+    place_ids: tuple[int, ...] = ()
 
     def area_places(self) -> Select[Any]:
         """The place and, for a province, its communes (where contacts, events, orgs sit)."""
@@ -224,9 +241,12 @@ class ReportContext:
             or_(col(Place.id) == self.place_id, col(Place.parent_id) == self.place_id)
         )
 
+    def in_area(self, column: Any) -> ColumnElement[bool]:
+        return column.in_(self.place_ids if self.place_ids else self.area_places())
+
     def area_clients(self) -> Select[Any]:
         return select(col(Client.id)).where(
-            col(Client.commune_id).in_(self.area_places()),
+            self.in_area(col(Client.commune_id)),
             col(Client.status) != ClientStatus.MERGED,
         )
 
@@ -235,6 +255,82 @@ class ReportContext:
 
     def drill(self, key: str) -> Drilldown:
         return Drilldown(key, self.place_id, self.start, self.end, self.not_visited_days)
+
+    # The sets many figures start from, each named once as a common table expression: a
+    # statement that uses one several times computes it once (PostgreSQL and SQLite both
+    # materialise a CTE referenced more than once). Every query of one report shares them.
+    # The place's clients stay an ordinary sub-query: the planner then knows their ids are
+    # unique and picks per use between index probes and one hash.
+
+    @cached_property
+    def community_episodes(self) -> CTE:
+        """Episodes of a community type live during the period, of clients of the place
+        (columns `id` = the client, `commune_id`, `actual_end`): one pass gives both sets
+        below, since an episode live at the period end is also live during the period."""
+        return (
+            select(col(Episode.client_id).label("id"), col(Client.commune_id),
+                   col(Episode.actual_end))
+            .join(Client, col(Client.id) == col(Episode.client_id))
+            .where(col(Episode.episode_type).in_(COMMUNITY_TYPES),
+                   _live_during(self.start, self.end),
+                   self.in_area(col(Client.commune_id)),
+                   col(Client.status) != ClientStatus.MERGED)
+            .cte("community_episode")
+        )
+
+    @cached_property
+    def managed(self) -> CTE:
+        """Clients of the place under community management in the period (column `id`)."""
+        return select(self.community_episodes.c.id).distinct().cte("managed")
+
+    @cached_property
+    def managed_at_end(self) -> CTE:
+        """Clients of the place under community management at the period end (column `id`)."""
+        episodes = self.community_episodes
+        return (
+            select(episodes.c.id).distinct()
+            .where(or_(episodes.c.actual_end.is_(None), episodes.c.actual_end > self.end))
+            .cte("managed_at_end")
+        )
+
+    @cached_property
+    def referrals(self) -> CTE:
+        """Referrals of clients of the place made by the period end (`client_id`, `service`,
+        `status`, `referred_on`): the place's share of the table, read once per statement."""
+        return (
+            select(col(Referral.client_id), col(Referral.service), col(Referral.status),
+                   col(Referral.referred_on))
+            .join(Client, col(Client.id) == col(Referral.client_id))
+            .where(col(Referral.referred_on) <= self.end,
+                   self.in_area(col(Client.commune_id)),
+                   col(Client.status) != ClientStatus.MERGED)
+            .cte("area_referral")
+        )
+
+    @cached_property
+    def facility_episodes(self) -> CTE:
+        """Episodes at a rehab facility of the place started by the period end, whoever the
+        client (`client_id`, `episode_type`, `start_date`, `actual_end`)."""
+        return (
+            select(col(Episode.client_id), col(Episode.episode_type), col(Episode.start_date),
+                   col(Episode.actual_end))
+            .where(col(Episode.provider_id).in_(_facilities(self)),
+                   col(Episode.episode_type).in_(tuple(FACILITY_TYPES)),
+                   col(Episode.start_date) <= self.end)
+            .cte("facility_episode")
+        )
+
+    @cached_property
+    def training(self) -> CTE:
+        """Vocational classes: `training` activities organised by a rehab facility of the
+        place in the period (`attendees_total`)."""
+        return (
+            select(col(GroupActivity.attendees_total))
+            .where(col(GroupActivity.kind) == GroupActivityKind.TRAINING,
+                   col(GroupActivity.organiser_id).in_(_facilities(self)),
+                   self.in_period(col(GroupActivity.held_on)))
+            .cte("facility_training")
+        )
 
 
 def _live_during(start: date, end: date) -> ColumnElement[bool]:
@@ -255,27 +351,14 @@ def _live_at(day: date) -> ColumnElement[bool]:
 
 
 def _referred(ctx: ReportContext, services: tuple[ReferralService, ...]) -> Select[Any]:
-    return select(col(Referral.client_id)).where(
-        col(Referral.service).in_(services),
-        ctx.in_period(col(Referral.referred_on)),
-        col(Referral.client_id).in_(ctx.area_clients()),
+    referrals = ctx.referrals
+    return select(referrals.c.client_id).where(
+        referrals.c.service.in_(services), ctx.in_period(referrals.c.referred_on)
     )
 
 
 def _managed(ctx: ReportContext) -> Select[Any]:
-    return select(col(Episode.client_id)).where(
-        col(Episode.episode_type).in_(COMMUNITY_TYPES),
-        _live_during(ctx.start, ctx.end),
-        col(Episode.client_id).in_(ctx.area_clients()),
-    )
-
-
-def _managed_at_end(ctx: ReportContext) -> Select[Any]:
-    return select(col(Episode.client_id)).where(
-        col(Episode.episode_type).in_(COMMUNITY_TYPES),
-        _live_at(ctx.end),
-        col(Episode.client_id).in_(ctx.area_clients()),
-    )
+    return select(ctx.managed.c.id)
 
 
 def _good_progress(ctx: ReportContext) -> Select[Any]:
@@ -309,13 +392,12 @@ def _job_referrals(ctx: ReportContext) -> Select[Any]:
     placed = select(col(Support.client_id)).where(
         col(Support.kind) == SupportKind.JOB_PLACEMENT, ctx.in_period(col(Support.started_on))
     )
-    referred = select(col(Referral.client_id)).where(
-        col(Referral.service) == ReferralService.JOB, ctx.in_period(col(Referral.referred_on))
+    # Managed clients are clients of the place: their referrals are among the place's.
+    referred = select(ctx.referrals.c.client_id).where(
+        ctx.referrals.c.service == ReferralService.JOB, ctx.in_period(ctx.referrals.c.referred_on)
     )
-    return select(col(Client.id)).where(
-        col(Client.id).in_(_managed(ctx)),
-        or_(col(Client.id).in_(placed), col(Client.id).in_(referred)),
-    )
+    managed = ctx.managed.c.id
+    return select(managed).where(or_(managed.in_(placed), managed.in_(referred)))
 
 
 def _loans_where(ctx: ReportContext) -> tuple[ColumnElement[bool], ...]:
@@ -333,7 +415,7 @@ def _loan_clients(ctx: ReportContext) -> Select[Any]:
 def _facilities(ctx: ReportContext) -> Select[Any]:
     return select(col(Organisation.id)).where(
         col(Organisation.kind) == OrgKind.REHAB_FACILITY,
-        col(Organisation.place_id).in_(ctx.area_places()),
+        ctx.in_area(col(Organisation.place_id)),
     )
 
 
@@ -345,62 +427,65 @@ def _facility_types(suffix: str) -> tuple[EpisodeType, ...]:
 
 def _admitted(suffix: str) -> Callable[[ReportContext], Select[Any]]:
     def query(ctx: ReportContext) -> Select[Any]:
-        return select(col(Episode.client_id)).where(
-            col(Episode.episode_type).in_(_facility_types(suffix)),
-            col(Episode.provider_id).in_(_facilities(ctx)),
-            ctx.in_period(col(Episode.start_date)),
+        episodes = ctx.facility_episodes  # started by the period end
+        return select(episodes.c.client_id).where(
+            episodes.c.episode_type.in_(_facility_types(suffix)),
+            episodes.c.start_date >= ctx.start,
         )
     return query
 
 
 def _in_facility(suffix: str) -> Callable[[ReportContext], Select[Any]]:
     def query(ctx: ReportContext) -> Select[Any]:
-        return select(col(Episode.client_id)).where(
-            col(Episode.episode_type).in_(_facility_types(suffix)),
-            col(Episode.provider_id).in_(_facilities(ctx)),
-            _live_at(ctx.end),
+        episodes = ctx.facility_episodes  # started by the period end; live at it:
+        return select(episodes.c.client_id).where(
+            episodes.c.episode_type.in_(_facility_types(suffix)),
+            or_(episodes.c.actual_end.is_(None), episodes.c.actual_end > ctx.end),
         )
     return query
 
 
 def _not_visited(ctx: ReportContext) -> Select[Any]:
-    since = ctx.end - timedelta(days=ctx.not_visited_days)
-    recent = select(col(Visit.client_id)).where(
-        col(Visit.visit_date) > since, col(Visit.visit_date) <= ctx.end
+    # NOT EXISTS per client (an index probe on visit (client_id, visit_date)), not NOT IN over
+    # everyone's visits of the last days, which grows with the whole table.
+    managed = ctx.managed_at_end.c.id
+    recent = select(col(Visit.id)).where(
+        col(Visit.client_id) == managed,
+        col(Visit.visit_date) > ctx.end - timedelta(days=ctx.not_visited_days),
+        col(Visit.visit_date) <= ctx.end,
     )
-    return select(col(Client.id)).where(
-        col(Client.id).in_(_managed_at_end(ctx)), col(Client.id).not_in(recent)
-    )
+    return select(managed).where(~exists(recent))
 
 
 def _overdue_followups(ctx: ReportContext) -> Select[Any]:
-    latest = (
-        select(
-            col(Visit.client_id).label("client_id"),
-            func.max(col(Visit.visit_date)).label("last_visit"),
-        )
-        .where(col(Visit.visit_date) <= ctx.end, col(Visit.client_id).in_(_managed_at_end(ctx)))
-        .group_by(col(Visit.client_id))
-        .subquery()
+    # Per client: the date of the latest visit (one backward probe of the (client_id,
+    # visit_date) index), then whether a visit of that day set an appointment already passed.
+    # Grouping all visits of the managed clients to find the same dates read ~400,000 index
+    # entries for a province and was the slowest figure of the report.
+    managed = ctx.managed_at_end.c.id
+    earlier = aliased(Visit)
+    last_day = (
+        select(func.max(col(earlier.visit_date)))
+        .where(col(earlier.client_id) == managed, col(earlier.visit_date) <= ctx.end)
+        .correlate(ctx.managed_at_end)
+        .scalar_subquery()
     )
-    return (
-        select(col(Visit.client_id))
-        .join(latest, and_(col(Visit.client_id) == latest.c.client_id,
-                           col(Visit.visit_date) == latest.c.last_visit))
-        .where(col(Visit.next_appointment).is_not(None), col(Visit.next_appointment) < ctx.end)
-    )
+    due = select(col(Visit.id)).where(
+        col(Visit.client_id) == managed,
+        col(Visit.visit_date) == last_day,
+        col(Visit.next_appointment).is_not(None),
+        col(Visit.next_appointment) < ctx.end,
+    ).correlate(ctx.managed_at_end)
+    return select(managed).where(exists(due))
 
 
-def _open_referrals_where(ctx: ReportContext) -> tuple[ColumnElement[bool], ...]:
-    return (
-        col(Referral.status).in_(OPEN_REFERRALS),
-        col(Referral.referred_on) <= ctx.end,
-        col(Referral.client_id).in_(ctx.area_clients()),
-    )
+def _open_referrals(ctx: ReportContext) -> Select[Any]:
+    """Referrals of clients of the place made by the period end and still open now."""
+    return select(ctx.referrals.c.client_id).where(ctx.referrals.c.status.in_(OPEN_REFERRALS))
 
 
 def _open_referral_clients(ctx: ReportContext) -> Select[Any]:
-    return select(col(Referral.client_id)).where(*_open_referrals_where(ctx))
+    return _open_referrals(ctx)
 
 
 K = "report."
@@ -418,47 +503,79 @@ _CLIENT_SETS: dict[str, Callable[[ReportContext], Select[Any]]] = {
     f"{K}activity.overdue_followups": _overdue_followups,
     f"{K}activity.open_referrals": _open_referral_clients,
 }
+# Figures counted as referrals, not people (their drill-down still lists the people).
+_NOT_PEOPLE = frozenset({f"{K}activity.open_referrals"})
 
 
-def _count_distinct(session: Session, ids: Select[Any]) -> int:
+def _count_distinct(ids: Select[Any]) -> ColumnElement[Any]:
     sub = ids.subquery()
     column = next(iter(sub.c))
-    return int(session.execute(select(func.count(distinct(column)))).scalar_one())
+    return select(func.count(distinct(column))).scalar_subquery()
 
 
-def _people(
-    session: Session, ctx: ReportContext, key: str, denominator: int | None = None
-) -> Figure:
-    return Figure(key, _count_distinct(session, _CLIENT_SETS[key](ctx)), denominator,
-                  ctx.drill(key))
+def _scalar_figures(ctx: ReportContext) -> dict[str, ColumnElement[Any]]:
+    """Every single-number figure of the report, as a scalar sub-query of one statement."""
+    figures = {key: _count_distinct(ids(ctx)) for key, ids in _CLIENT_SETS.items()
+               if key not in _NOT_PEOPLE}
+    training = ctx.training
+    communes = and_(
+        col(Place.kind) == PlaceKind.COMMUNE,
+        ctx.in_area(col(Place.id)),
+        or_(col(Place.valid_to).is_(None), col(Place.valid_to) >= ctx.start),
+    )
+    managed_communes = select(ctx.community_episodes.c.commune_id)
+    team_communes = select(col(Organisation.place_id)).where(
+        col(Organisation.kind) == OrgKind.VOLUNTEER_TEAM, col(Organisation.active).is_(True),
+        or_(col(Organisation.founded_on).is_(None), col(Organisation.founded_on) <= ctx.end),
+    )
+    scalars: dict[str, Select[Any]] = {
+        f"{K}community.loan_amount": select(
+            func.coalesce(func.sum(col(Support.amount_vnd)), 0)).where(*_loans_where(ctx)),
+        f"{K}facility.vocational_classes": select(func.count()).select_from(training),
+        f"{K}facility.vocational_learners": select(
+            func.coalesce(func.sum(training.c.attendees_total), 0)),
+        f"{K}activity.open_referrals": select(func.count()).select_from(
+            _open_referrals(ctx).subquery()),
+        f"{K}models.communes_implementing": select(func.count()).select_from(Place).where(
+            communes,
+            or_(col(Place.id).in_(managed_communes), col(Place.id).in_(team_communes))),
+        "communes_total": select(func.count()).select_from(Place).where(communes),
+    }
+    figures.update({k: v.scalar_subquery() for k, v in scalars.items()})
+    return figures
+
+
+def _figure_values(session: Session, ctx: ReportContext) -> dict[str, int]:
+    exprs = _scalar_figures(ctx)
+    names = list(exprs)
+    row = session.execute(select(*(exprs[n].label(f"f{i}") for i, n in enumerate(names)))).one()
+    return {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+
+
+def _people(values: dict[str, int], ctx: ReportContext, key: str,
+            denominator: int | None = None) -> Figure:
+    return Figure(key, values[key], denominator, ctx.drill(key))
 
 
 # --- sections ------------------------------------------------------------------------------
 
 
-def _outreach(session: Session, ctx: ReportContext) -> Section:
-    rows = session.execute(
-        select(col(OutreachContact.category), func.sum(col(OutreachContact.count)))
-        .where(col(OutreachContact.place_id).in_(ctx.area_places()),
-               ctx.in_period(col(OutreachContact.contact_date)))
-        .group_by(col(OutreachContact.category))
-    ).all()
-    by_category = {ContactCategory(c): int(n or 0) for c, n in rows}
+def _outreach(by_category: dict[ContactCategory, int]) -> Section:
     figures = [Figure(f"{K}outreach.{c.value}", by_category.get(c, 0)) for c in ContactCategory]
     figures.append(Figure(f"{K}outreach.total", sum(by_category.values())))
     return Section(f"{K}section.outreach", tuple(figures))
 
 
-def _connections(session: Session, ctx: ReportContext) -> Section:
+def _connections(values: dict[str, int], ctx: ReportContext) -> Section:
     keys = ("connected_treatment", "referred_health", "referred_legal")
     return Section(f"{K}section.connections",
-                   tuple(_people(session, ctx, f"{K}{k}") for k in keys))
+                   tuple(_people(values, ctx, f"{K}{k}") for k in keys))
 
 
 def _events(session: Session, ctx: ReportContext) -> Section:
     rows = session.execute(
         select(col(GroupActivity.kind), func.count(), func.sum(col(GroupActivity.attendees_total)))
-        .where(col(GroupActivity.place_id).in_(ctx.area_places()),
+        .where(ctx.in_area(col(GroupActivity.place_id)),
                ctx.in_period(col(GroupActivity.held_on)))
         .group_by(col(GroupActivity.kind))
     ).all()
@@ -471,65 +588,40 @@ def _events(session: Session, ctx: ReportContext) -> Section:
     return Section(f"{K}section.events", tuple(figures))
 
 
-def _models(session: Session, ctx: ReportContext) -> Section:
+def _models(session: Session, ctx: ReportContext, values: dict[str, int]) -> Section:
     rows = session.execute(
         select(col(Organisation.kind), func.count())
         .where(col(Organisation.kind).in_(MODEL_KINDS), col(Organisation.active).is_(True),
-               col(Organisation.place_id).in_(ctx.area_places()),
+               ctx.in_area(col(Organisation.place_id)),
                or_(col(Organisation.founded_on).is_(None), col(Organisation.founded_on) <= ctx.end))
         .group_by(col(Organisation.kind))
     ).all()
     found = {OrgKind(k): int(n) for k, n in rows}
     figures = [Figure(f"{K}models.{kind.value}", found.get(kind, 0)) for kind in MODEL_KINDS]
-
-    communes = and_(
-        col(Place.kind) == PlaceKind.COMMUNE,
-        col(Place.id).in_(ctx.area_places()),
-        or_(col(Place.valid_to).is_(None), col(Place.valid_to) >= ctx.start),
-    )
-    managed_communes = select(col(Client.commune_id)).where(col(Client.id).in_(_managed(ctx)))
-    team_communes = select(col(Organisation.place_id)).where(
-        col(Organisation.kind) == OrgKind.VOLUNTEER_TEAM, col(Organisation.active).is_(True),
-        or_(col(Organisation.founded_on).is_(None), col(Organisation.founded_on) <= ctx.end),
-    )
-    implementing = session.execute(
-        select(func.count()).select_from(Place).where(
-            communes,
-            or_(col(Place.id).in_(managed_communes), col(Place.id).in_(team_communes)),
-        )
-    ).scalar_one()
-    total = session.execute(select(func.count()).select_from(Place).where(communes)).scalar_one()
-    figures.append(Figure(f"{K}models.communes_implementing", int(implementing), int(total)))
+    figures.append(Figure(f"{K}models.communes_implementing",
+                          values[f"{K}models.communes_implementing"], values["communes_total"]))
     return Section(f"{K}section.models", tuple(figures))
 
 
-def _community(session: Session, ctx: ReportContext) -> Section:
-    managed = _people(session, ctx, f"{K}community.managed")
-    base = int(managed.value)
-    amount = session.execute(
-        select(func.coalesce(func.sum(col(Support.amount_vnd)), 0)).where(*_loans_where(ctx))
-    ).scalar_one()
+def _community(values: dict[str, int], ctx: ReportContext) -> Section:
+    managed = _people(values, ctx, f"{K}community.managed")
     return Section(f"{K}section.community", (
         managed,
-        _people(session, ctx, f"{K}community.good_progress", base),
-        _people(session, ctx, f"{K}community.job_referrals"),
-        _people(session, ctx, f"{K}community.loans"),
-        Figure(f"{K}community.loan_amount", int(amount), unit="vnd"),
+        _people(values, ctx, f"{K}community.good_progress", int(managed.value)),
+        _people(values, ctx, f"{K}community.job_referrals"),
+        _people(values, ctx, f"{K}community.loans"),
+        Figure(f"{K}community.loan_amount", values[f"{K}community.loan_amount"], unit="vnd"),
     ))
 
 
-def _facility(session: Session, ctx: ReportContext) -> Section:
+def _facility(values: dict[str, int], ctx: ReportContext) -> Section:
     suffixes = (*FACILITY_TYPES.values(), "total")
-    figures = [_people(session, ctx, f"{K}facility.admitted.{s}") for s in suffixes]
-    figures += [_people(session, ctx, f"{K}facility.managed.{s}") for s in suffixes]
-    classes, learners = session.execute(
-        select(func.count(), func.coalesce(func.sum(col(GroupActivity.attendees_total)), 0))
-        .where(col(GroupActivity.kind) == GroupActivityKind.TRAINING,
-               col(GroupActivity.organiser_id).in_(_facilities(ctx)),
-               ctx.in_period(col(GroupActivity.held_on)))
-    ).one()
-    figures += [Figure(f"{K}facility.vocational_classes", int(classes)),
-                Figure(f"{K}facility.vocational_learners", int(learners))]
+    figures = [_people(values, ctx, f"{K}facility.admitted.{s}") for s in suffixes]
+    figures += [_people(values, ctx, f"{K}facility.managed.{s}") for s in suffixes]
+    figures += [Figure(f"{K}facility.vocational_classes",
+                       values[f"{K}facility.vocational_classes"]),
+                Figure(f"{K}facility.vocational_learners",
+                       values[f"{K}facility.vocational_learners"])]
     return Section(f"{K}section.facility", tuple(figures))
 
 
@@ -538,51 +630,79 @@ def months_in(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
-def _activity(session: Session, ctx: ReportContext, managed: int) -> Section:
-    visits = session.execute(
-        select(func.count()).select_from(Visit).where(
-            ctx.in_period(col(Visit.visit_date)), col(Visit.client_id).in_(_managed(ctx))
-        )
-    ).scalar_one()
+def _activity(values: dict[str, int], ctx: ReportContext, visits: int) -> Section:
+    managed = values[f"{K}community.managed"]
     per_client_month = 0.0
     if managed:
-        rate = Decimal(int(visits)) / Decimal(managed) / Decimal(months_in(ctx.start, ctx.end))
+        rate = Decimal(visits) / Decimal(managed) / Decimal(months_in(ctx.start, ctx.end))
         per_client_month = float(rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    open_referrals = session.execute(
-        select(func.count()).select_from(Referral).where(*_open_referrals_where(ctx))
-    ).scalar_one()
     key = f"{K}activity.open_referrals"
     return Section(f"{K}section.activity", (
-        Figure(f"{K}activity.visits", int(visits)),
+        Figure(f"{K}activity.visits", visits),
         Figure(f"{K}activity.visits_per_client_month", per_client_month,
                unit="per_client_month"),
-        _people(session, ctx, f"{K}activity.not_visited", managed),
-        _people(session, ctx, f"{K}activity.overdue_followups"),
-        Figure(key, int(open_referrals), drilldown=ctx.drill(key)),
+        _people(values, ctx, f"{K}activity.not_visited", managed),
+        _people(values, ctx, f"{K}activity.overdue_followups"),
+        Figure(key, values[key], drilldown=ctx.drill(key)),
     ))
 
 
-# --- chart data ----------------------------------------------------------------------------
+# --- day-by-day counts, folded into months -------------------------------------------------
+# Grouped by day on the date index and folded into months here: no date function per row
+# (on SQLite a province's year of visits took 2-3x longer with EXTRACT; bench/queries.py).
 
 
-def _month_counts(session: Session, column: Any, amount: Any, where: list[Any]) -> dict[date, int]:
-    # Grouped by day on the date index and folded into months here: no date function per row
-    # (on SQLite a province's year of visits took 2-3x longer with EXTRACT; bench/queries.py).
-    rows = session.execute(select(column, amount).where(*where).group_by(column)).all()
-    months: dict[date, int] = {}
-    for day, n in rows:
-        month = date(day.year, day.month, 1)
-        months[month] = months.get(month, 0) + int(n or 0)
-    return months
+def _month(day: date) -> date:
+    return date(day.year, day.month, 1)
 
 
-def _trend(session: Session, ctx: ReportContext) -> tuple[MonthPoint, ...]:
-    visits = _month_counts(session, col(Visit.visit_date), func.count(), [
-        ctx.in_period(col(Visit.visit_date)), col(Visit.client_id).in_(ctx.area_clients())])
-    contacts = _month_counts(session, col(OutreachContact.contact_date),
-                             func.sum(col(OutreachContact.count)), [
-        ctx.in_period(col(OutreachContact.contact_date)),
-        col(OutreachContact.place_id).in_(ctx.area_places())])
+@dataclass(frozen=True)
+class _Visits:
+    by_month: dict[date, int]  # visits to clients of the place, by month
+    managed: int  # visits in the period to clients under community management
+
+
+def _visits(session: Session, ctx: ReportContext, *, managed: bool) -> _Visits:
+    """One pass over the period's visits to clients of the place: the trend's monthly counts
+    and, with `managed`, how many of them were to clients under community management (they
+    are clients of the place, so their visits are a part of the same rows)."""
+    counts: list[Any] = [func.count()]
+    query = select(col(Visit.visit_date)).where(col(Visit.client_id).in_(ctx.area_clients()))
+    if managed:  # an IN-list looked up per row: a hashed sub-plan / an ephemeral index
+        counts.append(func.count(case((col(Visit.client_id).in_(_managed(ctx)), 1))))
+    rows = session.execute(
+        query.add_columns(*counts).where(ctx.in_period(col(Visit.visit_date)))
+        .group_by(col(Visit.visit_date))
+    ).all()
+    by_month: dict[date, int] = {}
+    to_managed = 0
+    for day, n, *of_managed in rows:
+        by_month[_month(day)] = by_month.get(_month(day), 0) + int(n)
+        to_managed += int(of_managed[0]) if of_managed else 0
+    return _Visits(by_month, to_managed)
+
+
+def _contacts(session: Session, ctx: ReportContext
+              ) -> tuple[dict[ContactCategory, int], dict[date, int]]:
+    """Outreach contacts of the place in the period by category, and by month."""
+    rows = session.execute(
+        select(col(OutreachContact.contact_date), col(OutreachContact.category),
+               func.sum(col(OutreachContact.count)))
+        .where(ctx.in_area(col(OutreachContact.place_id)),
+               ctx.in_period(col(OutreachContact.contact_date)))
+        .group_by(col(OutreachContact.contact_date), col(OutreachContact.category))
+    ).all()
+    by_category: dict[ContactCategory, int] = {}
+    by_month: dict[date, int] = {}
+    for day, category, n in rows:
+        cat = ContactCategory(category)
+        by_category[cat] = by_category.get(cat, 0) + int(n or 0)
+        by_month[_month(day)] = by_month.get(_month(day), 0) + int(n or 0)
+    return by_category, by_month
+
+
+def _trend(ctx: ReportContext, visits: dict[date, int],
+           contacts: dict[date, int]) -> tuple[MonthPoint, ...]:
     points: list[MonthPoint] = []
     month = date(ctx.start.year, ctx.start.month, 1)
     while month <= ctx.end:
@@ -592,11 +712,11 @@ def _trend(session: Session, ctx: ReportContext) -> tuple[MonthPoint, ...]:
 
 
 def _referral_outcomes(session: Session, ctx: ReportContext) -> tuple[ReferralOutcome, ...]:
+    referrals = ctx.referrals
     rows = session.execute(
-        select(col(Referral.service), col(Referral.status), func.count())
-        .where(ctx.in_period(col(Referral.referred_on)),
-               col(Referral.client_id).in_(ctx.area_clients()))
-        .group_by(col(Referral.service), col(Referral.status))
+        select(referrals.c.service, referrals.c.status, func.count())
+        .where(ctx.in_period(referrals.c.referred_on))
+        .group_by(referrals.c.service, referrals.c.status)
     ).all()
     found = {(ReferralService(s), ReferralStatus(st)): int(n) for s, st, n in rows}
     return tuple(
@@ -606,18 +726,19 @@ def _referral_outcomes(session: Session, ctx: ReportContext) -> tuple[ReferralOu
 
 
 def _episode_types(session: Session, ctx: ReportContext) -> tuple[EpisodeTypeCount, ...]:
-    in_area = col(Episode.client_id).in_(ctx.area_clients())
-
-    def by_type(condition: ColumnElement[bool]) -> dict[EpisodeType, int]:
-        rows = session.execute(
-            select(col(Episode.episode_type), func.count(distinct(col(Episode.client_id))))
-            .where(in_area, condition).group_by(col(Episode.episode_type))
-        ).all()
-        return {EpisodeType(t): int(n) for t, n in rows}
-
-    started = by_type(ctx.in_period(col(Episode.start_date)))
-    live = by_type(_live_at(ctx.end))
-    return tuple(EpisodeTypeCount(t, started.get(t, 0), live.get(t, 0)) for t in EpisodeType)
+    """Both counts from one pass over the place's episodes that started or are live."""
+    started = ctx.in_period(col(Episode.start_date))
+    live = _live_at(ctx.end)
+    client = col(Episode.client_id)
+    rows = session.execute(
+        select(col(Episode.episode_type),
+               func.count(distinct(case((started, client)))),
+               func.count(distinct(case((live, client)))))
+        .where(client.in_(ctx.area_clients()), or_(started, live))
+        .group_by(col(Episode.episode_type))
+    ).all()
+    found = {EpisodeType(t): (int(s), int(n)) for t, s, n in rows}
+    return tuple(EpisodeTypeCount(t, *found.get(t, (0, 0))) for t in EpisodeType)
 
 
 # --- services ------------------------------------------------------------------------------
@@ -645,7 +766,10 @@ def authorize_report(
     place = session.get(Place, place_id)
     if place is None:  # in scope but gone: treat like any refusal
         raise ValidationFailed({"place_id": "report.error.place"})
-    return me, ReportContext(place_id, period_start, period_end, not_visited_days), place
+    area = ReportContext(place_id, period_start, period_end).area_places()
+    place_ids = tuple(sorted(session.execute(area).scalars()))
+    return me, ReportContext(place_id, period_start, period_end, not_visited_days,
+                             place_ids), place
 
 
 def report_header(session: Session) -> str:
@@ -655,9 +779,13 @@ def report_header(session: Session) -> str:
 
 
 def build_report(session: Session, ctx: ReportContext, place: Place) -> Report:
-    """All figures for an already authorised place and period (no audit)."""
-    community = _community(session, ctx)
-    managed = int(community.figures[0].value)
+    """All figures for an already authorised place and period (no audit).
+
+    Nine statements: every single-number figure in one (sharing the client sets named once),
+    the period's visits in one pass (trend and the visits figure), then the grouped counts."""
+    values = _figure_values(session, ctx)
+    visits = _visits(session, ctx, managed=True)
+    by_category, contacts = _contacts(session, ctx)
     return Report(
         place_id=ctx.place_id,
         place_name=place.name,
@@ -666,11 +794,11 @@ def build_report(session: Session, ctx: ReportContext, place: Place) -> Report:
         period_end=ctx.end,
         header=report_header(session),
         sections=(
-            _outreach(session, ctx), _connections(session, ctx), _events(session, ctx),
-            _models(session, ctx), community, _facility(session, ctx),
-            _activity(session, ctx, managed),
+            _outreach(by_category), _connections(values, ctx), _events(session, ctx),
+            _models(session, ctx, values), _community(values, ctx), _facility(values, ctx),
+            _activity(values, ctx, visits.managed),
         ),
-        trend=_trend(session, ctx),
+        trend=_trend(ctx, visits.by_month, contacts),
         referral_outcomes=_referral_outcomes(session, ctx),
         episode_types=_episode_types(session, ctx),
     )
@@ -741,7 +869,8 @@ def monthly_trend(
 ) -> list[MonthPoint]:
     """Visits (to clients of the place) and outreach contacts per calendar month."""
     me, ctx, _place = authorize_report(session, actor, place_id, period_start, period_end)
-    points = list(_trend(session, ctx))
+    points = list(_trend(ctx, _visits(session, ctx, managed=False).by_month,
+                         _contacts(session, ctx)[1]))
     audit.record(session, actor=me, action=Action.REPORT_VIEW, target_type="place",
                  target_id=place_id, detail="chart=monthly_trend")
     return points
