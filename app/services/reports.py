@@ -1,9 +1,12 @@
 """Report figures for a commune or province and a period, computed from the records only.
 
-Every figure is one aggregate query (COUNT DISTINCT / SUM / GROUP BY) that runs the same on
-SQLite and PostgreSQL. A figure about people is defined once, as a query of client ids
+Every figure is an aggregate (COUNT DISTINCT / SUM / GROUP BY) that runs the same on SQLite
+and PostgreSQL. A figure about people is defined once, as a query of client ids
 (`_CLIENT_SETS`): the count is `COUNT(DISTINCT …)` over it and the drill-down lists it, so the
-two can never disagree about who is in it.
+two can never disagree about who is in it. The sets many figures start from ("clients under
+community management", the place's referrals, …) are common table expressions of the
+`ReportContext`; all single-number figures are sub-queries of one statement that computes
+each of those sets once (`build_report`: eight statements for the whole report).
 
 Definitions (period = `period_start` … `period_end`, both days included; "the place" = the
 commune, or the province and all its communes; "clients of the place" = clients whose commune
@@ -781,8 +784,9 @@ def report_header(session: Session) -> str:
 def build_report(session: Session, ctx: ReportContext, place: Place) -> Report:
     """All figures for an already authorised place and period (no audit).
 
-    Nine statements: every single-number figure in one (sharing the client sets named once),
-    the period's visits in one pass (trend and the visits figure), then the grouped counts."""
+    Eight statements: every single-number figure in one (sharing the client sets named once),
+    the period's visits in one pass (trend and the visits figure), outreach by category and
+    month in one, then the header, events, models, referral outcomes and episode types."""
     values = _figure_values(session, ctx)
     visits = _visits(session, ctx, managed=True)
     by_category, contacts = _contacts(session, ctx)
