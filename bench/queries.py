@@ -333,26 +333,32 @@ FACILITY = {s: _lit([t.value for t, x in reports.FACILITY_TYPES.items() if s in 
             for s in (*reports.FACILITY_TYPES.values(), "total")}
 MODEL_KINDS = _lit([k.value for k in reports.MODEL_KINDS])
 
+# The place's sets, named once. `{ap}` is the place and its communes, looked up first and
+# written as constants (a sub-query of places made PostgreSQL guess ~600 of a province's
+# 20,000 clients); the rest is read once per statement: the community episodes of the
+# place's clients (both "managed" sets come from them), their referrals, and the episodes
+# at the place's rehab facilities.
 _PRELUDE = f"""
-WITH ap AS (SELECT id FROM place WHERE id = :p OR parent_id = :p),
-ac AS (SELECT id FROM client WHERE commune_id IN (SELECT id FROM ap) AND status <> 'merged'),
-managed AS (SELECT DISTINCT client_id AS id FROM episode
-             WHERE episode_type IN {COMMUNITY} AND start_date <= :e
-               AND (actual_end IS NULL OR actual_end >= :s)
-               AND client_id IN (SELECT id FROM ac)),
-managed_end AS (SELECT DISTINCT client_id AS id FROM episode
-             WHERE episode_type IN {COMMUNITY} AND start_date <= :e
-               AND (actual_end IS NULL OR actual_end > :e)
-               AND client_id IN (SELECT id FROM ac)),
-fac AS (SELECT id FROM organisation WHERE kind = 'rehab_facility'
-          AND place_id IN (SELECT id FROM ap))
+WITH ce AS (SELECT e.client_id AS id, c.commune_id, e.actual_end FROM episode e
+              JOIN client c ON c.id = e.client_id
+             WHERE e.episode_type IN {COMMUNITY} AND e.start_date <= :e
+               AND (e.actual_end IS NULL OR e.actual_end >= :s)
+               AND c.commune_id IN {{ap}} AND c.status <> 'merged'),
+managed AS (SELECT DISTINCT id FROM ce),
+managed_end AS (SELECT DISTINCT id FROM ce WHERE actual_end IS NULL OR actual_end > :e),
+ar AS (SELECT r.client_id, r.service, r.status, r.referred_on FROM referral r
+         JOIN client c ON c.id = r.client_id
+        WHERE r.referred_on <= :e AND c.commune_id IN {{ap}} AND c.status <> 'merged'),
+fac AS (SELECT id FROM organisation WHERE kind = 'rehab_facility' AND place_id IN {{ap}}),
+fe AS (SELECT client_id, episode_type, start_date, actual_end FROM episode
+        WHERE provider_id IN (SELECT id FROM fac) AND episode_type IN {FACILITY["total"]}
+          AND start_date <= :e)
 """
 
 
 def _referred(services: Sequence[Any]) -> str:
-    return (f"(SELECT count(DISTINCT client_id) FROM referral WHERE service IN "
-            f"{_lit([s.value for s in services])} AND referred_on BETWEEN :s AND :e "
-            f"AND client_id IN (SELECT id FROM ac))")
+    return (f"(SELECT count(DISTINCT client_id) FROM ar WHERE service IN "
+            f"{_lit([s.value for s in services])} AND referred_on BETWEEN :s AND :e)")
 
 
 def _scalar_figures() -> dict[str, str]:
@@ -374,7 +380,7 @@ def _scalar_figures() -> dict[str, str]:
         f"{k}community.job_referrals": """(SELECT count(*) FROM managed m WHERE
             m.id IN (SELECT client_id FROM support WHERE kind = 'job_placement'
                       AND started_on BETWEEN :s AND :e)
-            OR m.id IN (SELECT client_id FROM referral WHERE service = 'job'
+            OR m.id IN (SELECT client_id FROM ar WHERE service = 'job'
                       AND referred_on BETWEEN :s AND :e))""",
         f"{k}community.loans": """(SELECT count(DISTINCT client_id) FROM support
             WHERE kind = 'loan' AND started_on BETWEEN :s AND :e
@@ -388,35 +394,30 @@ def _scalar_figures() -> dict[str, str]:
         f"{k}facility.vocational_learners": """(SELECT coalesce(sum(attendees_total), 0)
             FROM groupactivity WHERE kind = 'training' AND organiser_id IN (SELECT id FROM fac)
               AND held_on BETWEEN :s AND :e)""",
-        f"{k}activity.visits": """(SELECT count(*) FROM visit WHERE visit_date BETWEEN :s AND :e
-              AND client_id IN (SELECT id FROM managed))""",
         f"{k}activity.not_visited": """(SELECT count(*) FROM managed_end m
-            WHERE m.id NOT IN (SELECT client_id FROM visit
-                                WHERE visit_date > :since AND visit_date <= :e))""",
-        f"{k}activity.overdue_followups": """(SELECT count(DISTINCT v.client_id) FROM visit v
-            JOIN (SELECT client_id, max(visit_date) AS d FROM visit
-                   WHERE visit_date <= :e AND client_id IN (SELECT id FROM managed_end)
-                   GROUP BY client_id) l ON l.client_id = v.client_id AND l.d = v.visit_date
-            WHERE v.next_appointment IS NOT NULL AND v.next_appointment < :e)""",
-        f"{k}activity.open_referrals": """(SELECT count(*) FROM referral
-            WHERE status IN ('sent', 'received') AND referred_on <= :e
-              AND client_id IN (SELECT id FROM ac))""",
+            WHERE NOT EXISTS (SELECT 1 FROM visit v WHERE v.client_id = m.id
+                                AND v.visit_date > :since AND v.visit_date <= :e))""",
+        f"{k}activity.overdue_followups": """(SELECT count(*) FROM managed_end m
+            WHERE EXISTS (SELECT 1 FROM visit v WHERE v.client_id = m.id
+                AND v.next_appointment < :e
+                AND v.visit_date = (SELECT max(w.visit_date) FROM visit w
+                                     WHERE w.client_id = m.id AND w.visit_date <= :e)))""",
+        f"{k}activity.open_referrals": """(SELECT count(*) FROM ar
+            WHERE status IN ('sent', 'received'))""",
         f"{k}models.communes_implementing": """(SELECT count(*) FROM place pl
-            WHERE pl.kind = 'commune' AND pl.id IN (SELECT id FROM ap)
+            WHERE pl.kind = 'commune' AND pl.id IN {ap}
               AND (pl.valid_to IS NULL OR pl.valid_to >= :s)
-              AND (pl.id IN (SELECT commune_id FROM client WHERE id IN (SELECT id FROM managed))
+              AND (pl.id IN (SELECT commune_id FROM ce)
                    OR pl.id IN (SELECT place_id FROM organisation WHERE kind = 'volunteer_team'
                         AND active = :yes AND (founded_on IS NULL OR founded_on <= :e))))""",
         "communes_total": """(SELECT count(*) FROM place pl WHERE pl.kind = 'commune'
-              AND pl.id IN (SELECT id FROM ap) AND (pl.valid_to IS NULL OR pl.valid_to >= :s))""",
+              AND pl.id IN {ap} AND (pl.valid_to IS NULL OR pl.valid_to >= :s))""",
     }
     for suffix, types in FACILITY.items():
         figs[f"{k}facility.admitted.{suffix}"] = f"""(SELECT count(DISTINCT client_id)
-            FROM episode WHERE episode_type IN {types} AND provider_id IN (SELECT id FROM fac)
-              AND start_date BETWEEN :s AND :e)"""
+            FROM fe WHERE episode_type IN {types} AND start_date >= :s)"""
         figs[f"{k}facility.managed.{suffix}"] = f"""(SELECT count(DISTINCT client_id)
-            FROM episode WHERE episode_type IN {types} AND provider_id IN (SELECT id FROM fac)
-              AND start_date <= :e AND (actual_end IS NULL OR actual_end > :e))"""
+            FROM fe WHERE episode_type IN {types} AND (actual_end IS NULL OR actual_end > :e))"""
     return figs
 
 
@@ -429,52 +430,62 @@ def report_sql(conn: Connection, place_id: int, start: date, end: date,
     k = "report."
     p = {"p": place_id, "s": start, "e": end, "yes": True,
          "since": end - timedelta(days=not_visited_days)}
+    ap = _ids(conn.execute(text("SELECT id FROM place WHERE id = :p OR parent_id = :p"),
+                           p).scalars())
+    prelude = _PRELUDE.format(ap=ap)
     names = list(SCALARS)
-    row = conn.execute(text(_PRELUDE + "SELECT " + ",\n".join(
-        f"{SCALARS[n]} AS f{i}" for i, n in enumerate(names))), p).one()
+    row = conn.execute(text(prelude + "SELECT " + ",\n".join(
+        f"{SCALARS[n].format(ap=ap)} AS f{i}" for i, n in enumerate(names))), p).one()
     out: dict[str, Any] = {n: int(v or 0) for n, v in zip(names, row, strict=True)}
 
     def grouped(sql: str) -> list[Any]:
-        return list(conn.execute(text(_PRELUDE + sql), p).all())
+        return list(conn.execute(text(prelude + sql.format(ap=ap)), p).all())
 
     outreach = dict(grouped("""SELECT category, sum("count") FROM outreachcontact
-        WHERE place_id IN (SELECT id FROM ap) AND contact_date BETWEEN :s AND :e
+        WHERE place_id IN {ap} AND contact_date BETWEEN :s AND :e
         GROUP BY category"""))
     for c in ContactCategory:
         out[f"{k}outreach.{c.value}"] = int(outreach.get(c.value) or 0)
     out[f"{k}outreach.total"] = sum(int(v or 0) for v in outreach.values())
     events = {kind: (n, a) for kind, n, a in grouped("""SELECT kind, count(*),
-        sum(attendees_total) FROM groupactivity WHERE place_id IN (SELECT id FROM ap)
+        sum(attendees_total) FROM groupactivity WHERE place_id IN {ap}
         AND held_on BETWEEN :s AND :e GROUP BY kind""")}
     for g in GroupActivityKind:
         n, a = events.get(g.value, (0, 0))
         out[f"{k}events.{g.value}"] = int(n)
         out[f"{k}events.{g.value}.attendees"] = int(a or 0)
     models = dict(grouped(f"""SELECT kind, count(*) FROM organisation
-        WHERE kind IN {MODEL_KINDS} AND active = :yes AND place_id IN (SELECT id FROM ap)
+        WHERE kind IN {MODEL_KINDS} AND active = :yes AND place_id IN {{ap}}
           AND (founded_on IS NULL OR founded_on <= :e) GROUP BY kind"""))
     for m in reports.MODEL_KINDS:
         out[f"{k}models.{m.value}"] = int(models.get(m.value, 0))
     month = ("to_char({c}, 'YYYY-MM')" if _pg(conn) else "strftime('%Y-%m', {c})")
-    visits = dict(grouped(f"""SELECT {month.format(c='visit_date')}, count(*) FROM visit
-        WHERE visit_date BETWEEN :s AND :e AND client_id IN (SELECT id FROM ac)
-        GROUP BY 1"""))
+    # One pass over the period's visits to the place's clients: the trend, and how many of
+    # them were to clients under community management (the visits figure).
+    visits = {m: (int(n), int(to_managed)) for m, n, to_managed in grouped(f"""
+        SELECT {month.format(c='visit_date')}, count(*),
+               count(CASE WHEN client_id IN (SELECT id FROM managed) THEN 1 END) FROM visit
+        WHERE visit_date BETWEEN :s AND :e AND client_id IN (
+            SELECT id FROM client WHERE commune_id IN {{ap}} AND status <> 'merged')
+        GROUP BY 1""")}
+    out[f"{k}activity.visits"] = sum(m for _, m in visits.values())
     contacts = dict(grouped(f"""SELECT {month.format(c='contact_date')}, sum("count")
         FROM outreachcontact WHERE contact_date BETWEEN :s AND :e
-          AND place_id IN (SELECT id FROM ap) GROUP BY 1"""))
-    out["trend"] = {m: (int(visits.get(m, 0)), int(contacts.get(m) or 0))
+          AND place_id IN {{ap}} GROUP BY 1"""))
+    out["trend"] = {m: (visits.get(m, (0, 0))[0], int(contacts.get(m) or 0))
                     for m in sorted(set(visits) | set(contacts))}
     out["outcomes"] = {(s, st): int(n) for s, st, n in grouped("""SELECT service, status,
-        count(*) FROM referral WHERE referred_on BETWEEN :s AND :e
-          AND client_id IN (SELECT id FROM ac) GROUP BY service, status""")}
-    started = dict(grouped("""SELECT episode_type, count(DISTINCT client_id) FROM episode
-        WHERE client_id IN (SELECT id FROM ac) AND start_date BETWEEN :s AND :e
-        GROUP BY episode_type"""))
-    live = dict(grouped("""SELECT episode_type, count(DISTINCT client_id) FROM episode
-        WHERE client_id IN (SELECT id FROM ac) AND start_date <= :e
-          AND (actual_end IS NULL OR actual_end > :e) GROUP BY episode_type"""))
-    out["episode_types"] = {t.value: (int(started.get(t.value, 0)), int(live.get(t.value, 0)))
-                            for t in EpisodeType}
+        count(*) FROM ar WHERE referred_on BETWEEN :s AND :e GROUP BY service, status""")}
+    types = grouped("""SELECT episode_type,
+          count(DISTINCT CASE WHEN start_date >= :s THEN client_id END),
+          count(DISTINCT CASE WHEN actual_end IS NULL OR actual_end > :e THEN client_id END)
+        FROM episode WHERE start_date <= :e
+          AND (start_date >= :s OR actual_end IS NULL OR actual_end > :e)
+          AND client_id IN (SELECT id FROM client WHERE commune_id IN {ap}
+                            AND status <> 'merged')
+        GROUP BY episode_type""")
+    found = {t: (int(a), int(b)) for t, a, b in types}
+    out["episode_types"] = {t.value: found.get(t.value, (0, 0)) for t in EpisodeType}
     return out
 
 
