@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -262,7 +263,15 @@ def _user_name(session: Session, user_id: int | None) -> str:
     return user.full_name if user is not None else ""
 
 
-def _list_item(client: Client) -> ClientListItem:
+# What a list shows of a client: selected as columns, a page costs no ORM objects.
+_LIST_COLUMNS = (
+    col(Client.id), col(Client.full_name), col(Client.birth_year), col(Client.sex),
+    col(Client.commune_id), col(Client.assigned_volunteer_id), col(Client.status),
+)
+
+
+def _list_item(client: Any) -> ClientListItem:
+    """A list item from a Client or a row of `_LIST_COLUMNS`."""
     return ClientListItem(
         id=client.id or 0, full_name=client.full_name, birth_year=client.birth_year,
         sex=client.sex, commune_id=client.commune_id,
@@ -506,8 +515,8 @@ def search_clients(
     )
     # Sort narrow (name key, id) rows, then load only the page's whole rows: sorting whole rows
     # made a province's deep pages twice as slow on SQLite (bench/queries.py, docs/BENCHMARKS.md).
-    rows = session.exec(
-        select(Client).where(col(Client.id).in_(page_ids))
+    rows = session.execute(
+        sa_select(*_LIST_COLUMNS).where(col(Client.id).in_(page_ids))
         .order_by(col(Client.name_key), col(Client.id))
     ).all()
     audit.record(session, actor=me, action=Action.CLIENT_SEARCH, target_type="client",
@@ -549,6 +558,25 @@ def _timeline_fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in names}
 
 
+def _timeline_rows(session: Session, on: Any, fields: tuple[str, ...],
+                   *where: ColumnElement[bool]) -> list[Any]:
+    """Rows of (id, the date `on`, *fields) of one record table, as columns: a timeline of a
+    few hundred records cost ~5 ms building ORM objects that were read once and dropped."""
+    model = on.class_
+    return list(session.execute(
+        sa_select(col(model.id).label("id"), on.label("on"),
+                  *(getattr(model, name) for name in fields)).where(*where)
+    ).all())
+
+
+_VISIT_FIELDS = ("kind", "content", "notes", "risk_flags", "next_appointment", "author_id")
+_REFERRAL_FIELDS = ("service", "facility_id", "status", "feedback_on", "expires_on")
+_TEST_FIELDS = ("result", "sample", "method", "substances")
+_SUPPORT_FIELDS = ("kind", "amount_vnd", "term_months", "status")
+_EPISODE_FIELDS = ("episode_type", "status", "expected_end", "actual_end", "end_reason",
+                   "version")
+
+
 def client_timeline(*, session: Session, actor: Actor | None, client_id: int) -> list[TimelineItem]:
     """Visits, tests, referrals, support and episodes of a client, newest first (audited).
 
@@ -556,33 +584,29 @@ def client_timeline(*, session: Session, actor: Actor | None, client_id: int) ->
     and no tests or support."""
     me, _client, _target = authorize_client(session, actor, Action.CLIENT_READ, client_id)
     items: list[TimelineItem] = []
-    for visit in session.exec(select(Visit).where(Visit.client_id == client_id)).all():
-        fields = strip_visit_fields(me, _timeline_fields(
-            visit, ("kind", "content", "notes", "risk_flags", "next_appointment", "author_id")))
-        items.append(TimelineItem(kind="visit", record_id=visit.id or 0, on=visit.visit_date,
-                                  fields=fields))
-    referrals = select(Referral).where(Referral.client_id == client_id)
+
+    def add(kind: str, rows: list[Any], fields: tuple[str, ...]) -> None:
+        for row in rows:
+            values = _timeline_fields(row, fields)
+            if kind == "visit":
+                values = strip_visit_fields(me, values)
+            items.append(TimelineItem(kind=kind, record_id=row.id or 0, on=row.on,
+                                      fields=values))
+
+    add("visit", _timeline_rows(session, col(Visit.visit_date), _VISIT_FIELDS,
+                                col(Visit.client_id) == client_id), _VISIT_FIELDS)
+    referrals = [col(Referral.client_id) == client_id]
     if me.role == Role.CLINIC:
-        referrals = referrals.where(col(Referral.facility_id).in_(me.facility_ids))
-    for ref in session.exec(referrals).all():
-        items.append(TimelineItem(kind="referral", record_id=ref.id or 0, on=ref.referred_on,
-                                  fields=_timeline_fields(ref, (
-                                      "service", "facility_id", "status", "feedback_on",
-                                      "expires_on"))))
+        referrals.append(col(Referral.facility_id).in_(me.facility_ids))
+    add("referral", _timeline_rows(session, col(Referral.referred_on), _REFERRAL_FIELDS,
+                                   *referrals), _REFERRAL_FIELDS)
     if sees_tests_and_support(me):
-        for test in session.exec(select(DrugTest).where(DrugTest.client_id == client_id)).all():
-            items.append(TimelineItem(kind="test", record_id=test.id or 0, on=test.tested_on,
-                                      fields=_timeline_fields(test, (
-                                          "result", "sample", "method", "substances"))))
-        for sup in session.exec(select(Support).where(Support.client_id == client_id)).all():
-            items.append(TimelineItem(kind="support", record_id=sup.id or 0, on=sup.started_on,
-                                      fields=_timeline_fields(sup, (
-                                          "kind", "amount_vnd", "term_months", "status"))))
-    for ep in session.exec(select(Episode).where(Episode.client_id == client_id)).all():
-        items.append(TimelineItem(kind="episode", record_id=ep.id or 0, on=ep.start_date,
-                                  fields=_timeline_fields(ep, (
-                                      "episode_type", "status", "expected_end", "actual_end",
-                                      "end_reason", "version"))))
+        add("test", _timeline_rows(session, col(DrugTest.tested_on), _TEST_FIELDS,
+                                   col(DrugTest.client_id) == client_id), _TEST_FIELDS)
+        add("support", _timeline_rows(session, col(Support.started_on), _SUPPORT_FIELDS,
+                                      col(Support.client_id) == client_id), _SUPPORT_FIELDS)
+    add("episode", _timeline_rows(session, col(Episode.start_date), _EPISODE_FIELDS,
+                                  col(Episode.client_id) == client_id), _EPISODE_FIELDS)
     items.sort(key=lambda i: (i.on, i.kind, i.record_id), reverse=True)
     audit.record(session, actor=me, action="client.timeline", target_type="client",
                  target_id=client_id)
