@@ -16,7 +16,7 @@ from app.pages.record_form import (
     record_form,
 )
 from app.services import activities
-from app.services.dto import DrugTestCreate, parse
+from app.services.dto import DrugTestCreate
 from app.state.guard import guarded
 from app.state.session import AppState
 from models import Role, TestResult
@@ -27,10 +27,13 @@ SUBSTANCES = ["heroin", "methamphetamine", "mdma", "ketamine", "cannabis", "othe
 RESULTS = [(r.value, f"rec.test.result.{r.value}") for r in TestResult]
 
 
-def drug_test_input(client_id: int, form_data: dict[str, Any]) -> dict[str, Any]:
+def drug_test_input(
+    client_id: int, form_data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The raw service input, and the choices left unmade (or not among those offered)."""
     sample = field_text(form_data, "sample", 20)
     method = field_text(form_data, "method", 40)
-    return {
+    raw = {
         "client_id": client_id,
         "tested_on": field_text(form_data, "tested_on", 10).strip(),
         "result": field_text(form_data, "result", 20),
@@ -40,6 +43,12 @@ def drug_test_input(client_id: int, form_data: dict[str, Any]) -> dict[str, Any]
         "substances": ",".join(ticked(form_data, "substance", SUBSTANCES)),
         "performed_by": field_text(form_data, "performed_by", 120),
     }
+    unchosen = {
+        name: "rec.error.choose_one"
+        for name in ("sample", "method", "result")
+        if raw[name] in ("!", "")
+    }
+    return raw, unchosen
 
 
 class DrugTestState(RecordForm, AppState):
@@ -50,35 +59,10 @@ class DrugTestState(RecordForm, AppState):
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def save(self, form_data: dict[str, Any]) -> Any:
-        client_id = self._route_client_id()
-        if client_id is None:
-            self.not_found = True
-            return
-        key = self._submitted_key(form_data)
-        profile = f"/clients/{client_id}"
-        raw = drug_test_input(client_id, form_data)
-        if raw["sample"] == "!" or raw["method"] == "!" or not raw["result"]:
-            self.field_errors = {
-                name: await self._text("rec.error.choose_one")
-                for name in ("sample", "method", "result")
-                if raw[name] in ("!", "")
-            }
-            self.error = await self._text("error.validation")
-            return
-        self.saving = True
-        yield
-        outcome = await self._run(
-            lambda db, actor: activities.record_drug_test(
-                session=db, actor=actor, data=parse(DrugTestCreate, raw),
-                submission_key=key,
-            )
-        )
-        self.saving = False
-        if not outcome.ok:
-            await self._failed(outcome)
-            return
-        self._saved()
-        yield rx.redirect(profile)
+        async for update in self._save_for_client(
+            form_data, drug_test_input, activities.record_drug_test, DrugTestCreate
+        ):
+            yield update
 
 
 def _form() -> rx.Component:

@@ -15,9 +15,9 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
-from app.pages.record_form import CLEAR_FORM, RecordForm, field_text, record_form
+from app.pages.record_form import RecordForm, field_text, record_form
 from app.services import activities, clients, facilities
-from app.services.dto import GroupActivityCreate, parse
+from app.services.dto import GroupActivityCreate
 from app.services.policy import Action, role_may
 from app.services.text import clean, fold
 from app.state.guard import guarded
@@ -110,26 +110,12 @@ class GroupActivityState(RecordForm, AppState):
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def save(self, form_data: dict[str, Any]) -> Any:
-        key = self._submitted_key(form_data)
-        raw = group_input(form_data)
-        self.saving = True
-        yield
-        outcome = await self._run(
-            lambda db, actor: activities.record_group_activity(
-                session=db, actor=actor, data=parse(GroupActivityCreate, raw),
-                submission_key=key,
-            )
-        )
-        self.saving = False
-        if not outcome.ok or outcome.value is None:
-            await self._failed(outcome)
-            self.not_found = False  # the form stays, with the message
-            return
-        self._saved()
-        self.success = await self._text(
-            "rec.group.saved", count=len(outcome.value.client_ids)
-        )
-        yield rx.call_script(CLEAR_FORM.format(form_id="group-form"))
+        async for update in self._save_record(
+            form_data, group_input(form_data), activities.record_group_activity,
+            GroupActivityCreate,
+            lambda group: self._stay("group-form", "rec.group.saved", count=len(group.client_ids)),
+        ):
+            yield update
 
 
 def _select(label_key: str, name: str, items: Any, *, optional: bool) -> rx.Component:

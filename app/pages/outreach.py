@@ -8,9 +8,9 @@ import reflex as rx
 
 from app.components.forms import choice_group, date_field, number_field, text_field
 from app.components.frame import app_frame
-from app.pages.record_form import CLEAR_FORM, RecordForm, field_text, record_form
+from app.pages.record_form import RecordForm, field_text, record_form
 from app.services import activities, facilities
-from app.services.dto import OutreachContactCreate, parse
+from app.services.dto import OutreachContactCreate
 from app.services.policy import Action, role_may
 from app.state.guard import guarded
 from app.state.lang import tr
@@ -45,24 +45,12 @@ class OutreachState(RecordForm, AppState):
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def save(self, form_data: dict[str, Any]) -> Any:
-        key = self._submitted_key(form_data)
-        raw = contact_input(form_data)
-        self.saving = True
-        yield
-        outcome = await self._run(
-            lambda db, actor: activities.log_outreach_contact(
-                session=db, actor=actor, data=parse(OutreachContactCreate, raw),
-                submission_key=key,
-            )
-        )
-        self.saving = False
-        if not outcome.ok or outcome.value is None:
-            await self._failed(outcome)
-            self.not_found = False  # not client-bound: the form stays, with its message
-            return
-        self._saved()
-        self.success = await self._text("rec.outreach.saved", count=outcome.value.count)
-        yield rx.call_script(CLEAR_FORM.format(form_id="outreach-form"))
+        async for update in self._save_record(
+            form_data, contact_input(form_data), activities.log_outreach_contact,
+            OutreachContactCreate,
+            lambda contact: self._stay("outreach-form", "rec.outreach.saved", count=contact.count),
+        ):
+            yield update
 
 
 def _commune_select() -> rx.Component:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +22,7 @@ import reflex as rx
 from app.components.forms import form_message
 from app.components.frame import BRAND
 from app.services import clients
+from app.services.dto import parse
 from app.services.rules import today_vn
 from app.state.lang import tr
 from app.state.session import Outcome
@@ -33,6 +34,9 @@ _CLIENT_ROUTE = re.compile(r"^/clients/([0-9]{1,12})(?:/|$)")
 MAX_TEXT = 2000
 # After a save on a form that stays open (outreach, group): back to its defaults for the next.
 CLEAR_FORM = "document.getElementById('{form_id}')?.reset()"
+# A client form's reading of the submitted fields: the raw service input, and the catalogue keys
+# of the fields it could not read at all (refused before the service is called).
+ReadForm = Callable[[int, dict[str, Any]], tuple[dict[str, Any], dict[str, str]]]
 
 
 def client_id_in(path: str) -> int | None:
@@ -106,8 +110,69 @@ class RecordForm(rx.State, mixin=True):
         self.error = outcome.error
         self.field_errors = dict(outcome.fields)
         self.success = ""
-        if outcome.error == await self._text("error.not_found"):
+        not_found = outcome.error == await self._text("error.not_found")
+        if not_found and self._route_client_id() is not None:
+            self.not_found = True  # the route's client (a form of no one client stays open)
+
+    async def _save_record(
+        self,
+        form_data: dict[str, Any],
+        raw: dict[str, Any],
+        create: Callable[..., Any],
+        model: type[Any],
+        then: Callable[[Any], Awaitable[Any]],
+    ) -> AsyncIterator[Any]:
+        """Save one record: the spinner, then `create(session=, actor=, data=, submission_key=)`
+        with `raw` parsed as `model`. A failure shows its messages; a success renews the key and
+        yields what `then(record)` answers (a redirect, a script). A handler that calls this
+        yields each of its updates: `async for update in self._save_record(...): yield update`.
+        """
+        key = self._submitted_key(form_data)
+        self.saving = True
+        yield
+        outcome = await self._run(
+            lambda db, actor: create(
+                session=db, actor=actor, data=parse(model, raw), submission_key=key
+            )
+        )
+        self.saving = False
+        if not outcome.ok or outcome.value is None:
+            await self._failed(outcome)
+            return
+        self._saved()
+        yield await then(outcome.value)
+
+    async def _save_for_client(
+        self,
+        form_data: dict[str, Any],
+        read: ReadForm,
+        create: Callable[..., Any],
+        model: type[Any],
+    ) -> AsyncIterator[Any]:
+        """The save of a client's record form: the client named in the route (else not found),
+        the fields `read` could not read refused next to them, else `_save_record` and back to
+        the client's profile."""
+        client_id = self._route_client_id()
+        if client_id is None:
             self.not_found = True
+            return
+        raw, problems = read(client_id, form_data)
+        if problems:
+            self.field_errors = {name: await self._text(key) for name, key in problems.items()}
+            self.error = await self._text("error.validation")
+            return
+
+        async def to_profile(_record: Any) -> Any:
+            return rx.redirect(f"/clients/{client_id}")
+
+        async for update in self._save_record(form_data, raw, create, model, to_profile):
+            yield update
+
+    async def _stay(self, form_id: str, message_key: str, **params: Any) -> Any:
+        """After a save on a form that stays open: the message, and the form back to its
+        defaults for the next record."""
+        self.success = await self._text(message_key, **params)
+        return rx.call_script(CLEAR_FORM.format(form_id=form_id))
 
     async def _load_client(self) -> int | None:
         """The route's client, if the actor may record for them (audited read); else not found."""

@@ -16,7 +16,7 @@ from app.pages.record_form import (
     record_form,
 )
 from app.services import activities, facilities
-from app.services.dto import ReferralCreate, parse
+from app.services.dto import ReferralCreate
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState
@@ -29,15 +29,19 @@ _SELECT_STYLE = {
 }
 
 
-def referral_input(client_id: int, form_data: dict[str, Any]) -> dict[str, Any]:
+def referral_input(
+    client_id: int, form_data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The raw service input (consent is checked by the service); no field is refused here."""
     facility = field_text(form_data, "facility_id", 12).strip()
-    return {
+    raw = {
         "client_id": client_id,
         "service": field_text(form_data, "service", 40),
         "facility_id": facility or None,
         "referred_on": field_text(form_data, "referred_on", 10).strip(),
         "consent": bool(form_data.get("consent")),
     }
+    return raw, {}
 
 
 class ReferralState(RecordForm, AppState):
@@ -55,27 +59,10 @@ class ReferralState(RecordForm, AppState):
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def save(self, form_data: dict[str, Any]) -> Any:
-        client_id = self._route_client_id()
-        if client_id is None:
-            self.not_found = True
-            return
-        key = self._submitted_key(form_data)
-        profile = f"/clients/{client_id}"
-        raw = referral_input(client_id, form_data)
-        self.saving = True
-        yield
-        outcome = await self._run(
-            lambda db, actor: activities.create_referral(
-                session=db, actor=actor, data=parse(ReferralCreate, raw),
-                submission_key=key,
-            )
-        )
-        self.saving = False
-        if not outcome.ok:
-            await self._failed(outcome)
-            return
-        self._saved()
-        yield rx.redirect(profile)
+        async for update in self._save_for_client(
+            form_data, referral_input, activities.create_referral, ReferralCreate
+        ):
+            yield update
 
 
 def _facility_select() -> rx.Component:

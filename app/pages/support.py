@@ -25,7 +25,7 @@ from app.pages.record_form import (
     record_form,
 )
 from app.services import activities
-from app.services.dto import SupportCreate, parse
+from app.services.dto import SupportCreate
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState
@@ -73,31 +73,10 @@ class SupportState(RecordForm, AppState):
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def save(self, form_data: dict[str, Any]) -> Any:
-        client_id = self._route_client_id()
-        if client_id is None:
-            self.not_found = True
-            return
-        key = self._submitted_key(form_data)
-        profile = f"/clients/{client_id}"
-        raw, problems = support_input(client_id, form_data)
-        if problems:
-            self.field_errors = {name: await self._text(k) for name, k in problems.items()}
-            self.error = await self._text("error.validation")
-            return
-        self.saving = True
-        yield
-        outcome = await self._run(
-            lambda db, actor: activities.record_support(
-                session=db, actor=actor, data=parse(SupportCreate, raw),
-                submission_key=key,
-            )
-        )
-        self.saving = False
-        if not outcome.ok:
-            await self._failed(outcome)
-            return
-        self._saved()
-        yield rx.redirect(profile)
+        async for update in self._save_for_client(
+            form_data, support_input, activities.record_support, SupportCreate
+        ):
+            yield update
 
 
 def _loan_fields() -> rx.Component:

@@ -22,7 +22,7 @@ from app.pages.record_form import (
     record_form,
 )
 from app.services import activities
-from app.services.dto import VisitCreate, parse
+from app.services.dto import VisitCreate
 from app.state.guard import guarded
 from app.state.session import AppState
 from models import Role, VisitKind
@@ -32,10 +32,13 @@ CONTENTS = ["counselling", "education", "support"]
 RISKS = ["relapse", "health", "family", "housing", "legal", "money"]
 
 
-def visit_input(client_id: int, form_data: dict[str, Any]) -> dict[str, Any]:
-    """The raw service input from the submitted form (types are checked by `parse`)."""
+def visit_input(
+    client_id: int, form_data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The raw service input from the submitted form (types are checked by `parse`); every
+    field can be read, so no field is refused here."""
     next_appointment = field_text(form_data, "next_appointment", 10).strip()
-    return {
+    raw = {
         "client_id": client_id,
         "visit_date": field_text(form_data, "visit_date", 10).strip(),
         "kind": field_text(form_data, "kind", 40),
@@ -44,6 +47,7 @@ def visit_input(client_id: int, form_data: dict[str, Any]) -> dict[str, Any]:
         "risk_flags": ",".join(ticked(form_data, "risk", RISKS)),
         "next_appointment": next_appointment or None,
     }
+    return raw, {}
 
 
 class VisitState(RecordForm, AppState):
@@ -54,26 +58,10 @@ class VisitState(RecordForm, AppState):
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def save(self, form_data: dict[str, Any]) -> Any:
-        client_id = self._route_client_id()
-        if client_id is None:
-            self.not_found = True
-            return
-        key = self._submitted_key(form_data)
-        profile = f"/clients/{client_id}"
-        raw = visit_input(client_id, form_data)
-        self.saving = True
-        yield
-        outcome = await self._run(
-            lambda db, actor: activities.log_visit(
-                session=db, actor=actor, data=parse(VisitCreate, raw), submission_key=key
-            )
-        )
-        self.saving = False
-        if not outcome.ok:
-            await self._failed(outcome)
-            return
-        self._saved()
-        yield rx.redirect(profile)
+        async for update in self._save_for_client(
+            form_data, visit_input, activities.log_visit, VisitCreate
+        ):
+            yield update
 
 
 def _form() -> rx.Component:
