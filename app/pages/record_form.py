@@ -5,8 +5,12 @@ A form's submission key is made on the server and written into the form as a hid
 a double tap (or a retry after a timeout) sends the *same* key twice. Each page passes it to its
 service as `submission_key`; the service remembers it in the database with the record it made
 and, seeing it again, returns that record and writes nothing — the one place duplicates are
-stopped, whichever server process or browser tab the second submission reaches. The key is
-renewed only after a successful save.
+stopped, whichever server process or browser tab the second submission reaches.
+
+The key is renewed after a save the page saw succeed, and when the form is opened for another
+client than the one the key was made for. It is kept when the same client's form is opened
+again: a retry after a save whose answer was lost is then answered with the record it made.
+A key the service refuses as another client's (or place's) is renewed, so the next tap saves.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from app.components.frame import BRAND
 from app.services import clients
 from app.services.dto import parse
 from app.services.rules import today_vn
+from app.services.submissions import KEY_REUSED, OTHER_TARGET
 from app.state.lang import tr
 from app.state.session import Outcome
 
@@ -69,6 +74,8 @@ class RecordForm(rx.State, mixin=True):
     profile_href: str = ""
     today: str = ""
     max_appointment: str = ""
+    # The client (from the route) `form_key` was made for; None for a form of no one client.
+    _key_for: int | None = None
 
     if TYPE_CHECKING:  # provided by AppState, the other base of every form's State
 
@@ -79,7 +86,8 @@ class RecordForm(rx.State, mixin=True):
     # ---- helpers (underscore: not callable from the browser) -------------------------------
 
     def _begin(self) -> None:
-        """Fresh messages and dates; a key for the form unless it already has an unused one."""
+        """Fresh messages and dates; a new key unless the form already has an unused one for
+        the same client."""
         self.error = ""
         self.success = ""
         self.field_errors = {}
@@ -88,8 +96,12 @@ class RecordForm(rx.State, mixin=True):
         today = today_vn()
         self.today = iso_date(today)
         self.max_appointment = iso_date(today + timedelta(days=365))
-        if not self.form_key:
-            self.form_key = secrets.token_hex(16)
+        if not self.form_key or self._key_for != self._route_client_id():
+            self._new_key()
+
+    def _new_key(self) -> None:
+        self.form_key = secrets.token_hex(16)
+        self._key_for = self._route_client_id()
 
     def _route_client_id(self) -> int | None:
         return client_id_in(self.router.url.path)
@@ -101,15 +113,18 @@ class RecordForm(rx.State, mixin=True):
 
     def _saved(self) -> None:
         """After a save (or its replay): the next submission of this form is a new one."""
-        self.form_key = secrets.token_hex(16)
+        self._new_key()
         self.error = ""
         self.field_errors = {}
 
     async def _failed(self, outcome: Outcome[Any]) -> None:
-        """Show what went wrong next to the fields; keep everything typed (nothing is reset)."""
+        """Show what went wrong next to the fields; keep everything typed (nothing is reset).
+        A key the service refused as used for another record is renewed: the next tap saves."""
         self.error = outcome.error
         self.field_errors = dict(outcome.fields)
         self.success = ""
+        if outcome.error in (await self._text(OTHER_TARGET), await self._text(KEY_REUSED)):
+            self._new_key()
         not_found = outcome.error == await self._text("error.not_found")
         if not_found and self._route_client_id() is not None:
             self.not_found = True  # the route's client (a form of no one client stays open)

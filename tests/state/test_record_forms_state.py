@@ -26,7 +26,8 @@ from app.pages.outreach import OutreachState
 from app.pages.referral import ReferralState
 from app.pages.support import SupportState
 from app.pages.visit import VisitState
-from app.services import accounts, security
+from app.services import accounts, activities, security
+from app.services.dto import VisitCreate
 from app.services.rules import today_vn
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
@@ -40,6 +41,7 @@ from models import (
     Support,
     User,
     Visit,
+    VisitKind,
 )
 from tests.factories import World, build_world, count
 
@@ -280,3 +282,77 @@ def test_a_volunteer_records_a_group_talk_with_their_own_client_present(
     assert [(r.attendees_total, r.attendees_clients) for r in rows] == [(12, 1)]
     assert present == [mine]
     assert "1" in state.success
+
+
+# ---- a key kept after a lost answer -------------------------------------------------------
+
+
+def _goto(state: Any, path: str) -> None:
+    """The same browser tab navigates: the router of its root state points elsewhere."""
+    root = state
+    while root.parent_state is not None:
+        root = root.parent_state
+    root.router = RouterData(url=ReflexURL(f"http://localhost{path}"))
+
+
+def _lost_answer(engine: Engine, world: World, client_id: int, key: str) -> int:
+    """A save that reached the database while its answer never reached the page."""
+    with Session(engine, expire_on_commit=False) as s:
+        visit = activities.log_visit(
+            session=s, actor=world.actor(s, "sup_a"),
+            data=VisitCreate(client_id=client_id, visit_date=today_vn(), kind=VisitKind.HOME),
+            submission_key=key,
+        )
+        s.commit()
+        return visit.id
+
+
+def _visits_of(engine: Engine, client_id: int) -> list[int]:
+    with Session(engine) as s:
+        return list(s.exec(select(Visit.id).where(Visit.client_id == client_id)).all())
+
+
+VISIT = {"kind": "home", "visit_date": TODAY, "content_counselling": "on"}
+
+
+def test_a_form_opened_for_another_client_after_a_lost_answer_gets_a_new_key_and_saves(
+    world_db: World, engine: Engine
+) -> None:
+    first, other = world_db.clients["a1"], world_db.clients["a2"]
+    state = _state(VisitState, _sign_in(engine, "sup_a"), f"/clients/{first}/visit")
+    _call(state, "load")
+    kept = state.form_key
+    _lost_answer(engine, world_db, first, kept)
+
+    _call(state, "load")  # the same client's form again: the retry must be the same save
+    assert state.form_key == kept
+
+    _goto(state, f"/clients/{other}/visit")
+    _call(state, "load")
+    assert state.form_key != kept
+    events = _call(state, "save", {**VISIT, "submission_key": state.form_key})
+
+    assert state.error == ""
+    assert len(_visits_of(engine, other)) == 1  # saved for the client on the screen
+    assert [e for e in events if getattr(e, "handler", None) is not None]  # back to the profile
+
+
+def test_a_key_refused_as_another_clients_is_renewed_so_the_next_tap_saves(
+    world_db: World, engine: Engine
+) -> None:
+    first, other = world_db.clients["a1"], world_db.clients["a2"]
+    state = _state(VisitState, _sign_in(engine, "sup_a"), f"/clients/{other}/visit")
+    _call(state, "load")
+    stale = state.form_key  # the key this form holds already made the first client's visit
+    first_visit = _lost_answer(engine, world_db, first, stale)
+
+    events = _call(state, "save", {**VISIT, "submission_key": stale})
+
+    assert "khác" in state.error  # told, in Vietnamese, that nothing was saved
+    assert [e for e in events if getattr(e, "handler", None) is not None] == []  # stays
+    assert _visits_of(engine, other) == [] and _visits_of(engine, first) == [first_visit]
+    assert state.form_key not in ("", stale)  # renewed: the hidden field gets the new key
+
+    _call(state, "save", {**VISIT, "submission_key": state.form_key})  # the next tap
+    assert state.error == ""
+    assert len(_visits_of(engine, other)) == 1
