@@ -36,6 +36,8 @@ app = rx.App(
         rx.el.script(src="/dh.js", defer=True),
         rx.el.script(src="/offline.js", defer=True),
     ],
+    # Bundled into the one stylesheet with Radix's (no extra request): see client_cards.py.
+    stylesheets=["/lists.css"],
     # Our routes first, then the security headers around everything Reflex serves.
     api_transformer=[api_app(), security_headers],
 )

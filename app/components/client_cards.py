@@ -71,26 +71,43 @@ def badge(row: Any, name: str = "label", *, tone_field: str = "tone") -> rx.Comp
                     high_contrast=True)
 
 
-def _chevron() -> rx.Component:
-    return rx.icon("chevron-right", size=20, color="var(--gray-9)", aria_hidden="true",
-                   flex_shrink="0")
+# --- list rows -------------------------------------------------------------------------------
+# A screen draws dozens of rows at once (the due list, a client's history), on phones. Rows
+# are plain elements wearing Radix Themes' own classes (`rt-Text rt-r-size-3`, …) and the
+# app's classes from assets/lists.css: the same look as the Radix components, without a
+# React component and a run-time style computation per element (that made Today's list take
+# a few hundred milliseconds to draw on a phone).
+
+
+def _text(*children: Any, size: str, cls: str = "", **props: Any) -> rx.Component:
+    return rx.el.p(*children, class_name=f"rt-Text rt-r-size-{size} {cls}".strip(), **props)
+
+
+def _flex(*children: Any, cls: str) -> rx.Component:
+    return rx.el.div(*children, class_name=f"rt-Flex {cls}")
+
+
+def _row_badge(row: Any, name: str = "label", *, tone_field: str = "tone") -> rx.Component:
+    """`badge()` as plain markup (what Radix's Badge renders)."""
+    return rx.el.span(
+        bi(row, name),
+        class_name="rt-reset rt-Badge rt-r-size-2 rt-variant-soft rt-high-contrast",
+        custom_attrs={"data-accent-color": row[tone_field]},
+    )
 
 
 def _row_link(*children: rx.Component, href: Any, row_id: Any) -> rx.Component:
     return rx.el.li(
         rx.link(
-            rx.flex(*children, _chevron(), align="center", spacing="3", width="100%"),
+            _flex(*children,
+                  rx.icon("chevron-right", size=20, class_name="dh-chevron", aria_hidden="true"),
+                  cls="rt-r-ai-center rt-r-gap-3 dh-full"),
             href=href,
             id=row_id,
             underline="none",
-            color="var(--gray-12)",
-            display="block",
-            padding="12px",
-            min_height="56px",
-            _hover={"background": "var(--gray-2)"},
+            class_name="dh-row-link",
         ),
-        border_bottom="1px solid var(--gray-4)",
-        list_style="none",
+        class_name="dh-row",
     )
 
 
@@ -100,34 +117,25 @@ def row_list(items: rx.Var, render: Any, *, list_id: str, label_key: str) -> rx.
         rx.foreach(items, render),
         id=list_id,
         aria_label=tr(label_key),
-        padding="0",
-        margin="0",
-        border="1px solid var(--gray-5)",
-        border_radius="12px",
-        overflow="hidden",
-        background="white",
+        class_name="dh-rows",
     )
 
 
 def due_row(row: Any) -> rx.Component:
     """One follow-up on the Today screen: who, what, when; tap → the client's profile."""
     return _row_link(
-        rx.flex(
-            rx.text(row["client_name"], weight="bold", size="3", color="var(--gray-12)"),
-            rx.flex(
-                badge(row),
+        _flex(
+            _text(row["client_name"], size="3", cls="rt-r-weight-bold dh-strong"),
+            _flex(
+                _row_badge(row),
                 rx.cond(
                     row["when_vi"] != "",
-                    rx.text(bi(row, "when"), size="2", color=f"var(--{row['tone']}-11)"),
+                    _text(bi(row, "when"), size="2", cls="dh-tone",
+                          custom_attrs={"data-accent-color": row["tone"]}),
                 ),
-                spacing="2",
-                align="center",
-                wrap="wrap",
+                cls="rt-r-ai-center rt-r-fw-wrap rt-r-gap-2",
             ),
-            direction="column",
-            spacing="1",
-            flex="1",
-            min_width="0",
+            cls="rt-r-fd-column rt-r-gap-1 dh-fill",
         ),
         href=row["href"],
         row_id=row["row_id"],
@@ -137,19 +145,13 @@ def due_row(row: Any) -> rx.Component:
 def client_row(row: Any) -> rx.Component:
     """One client in a list: name, birth year and sex, commune, status."""
     return _row_link(
-        rx.flex(
-            rx.text(row["full_name"], weight="bold", size="3", class_name="client-name",
-                    color="var(--gray-12)"),
-            rx.text(
-                row["birth_year"], " · ", bi(row, "sex"), " · ", row["commune_name"],
-                size="2", color="var(--gray-11)",
-            ),
-            direction="column",
-            spacing="1",
-            flex="1",
-            min_width="0",
+        _flex(
+            _text(row["full_name"], size="3", cls="rt-r-weight-bold dh-strong client-name"),
+            _text(row["birth_year"], " · ", bi(row, "sex"), " · ", row["commune_name"],
+                  size="2", cls="dh-muted"),
+            cls="rt-r-fd-column rt-r-gap-1 dh-fill",
         ),
-        rx.cond(row["status"] != "active", badge(row, "status")),
+        rx.cond(row["status"] != "active", _row_badge(row, "status")),
         href=row["href"],
         row_id=row["row_id"],
     )
@@ -158,8 +160,8 @@ def client_row(row: Any) -> rx.Component:
 def timeline_item(row: Any) -> rx.Component:
     """A dated entry of a client's history, with an icon for its kind."""
     return rx.el.li(
-        rx.flex(
-            rx.flex(
+        _flex(
+            _flex(
                 rx.match(
                     row["kind"],
                     ("visit", rx.icon("house", size=18, aria_hidden="true")),
@@ -168,39 +170,31 @@ def timeline_item(row: Any) -> rx.Component:
                     ("support", rx.icon("hand-heart", size=18, aria_hidden="true")),
                     rx.icon("calendar-range", size=18, aria_hidden="true"),
                 ),
-                align="center",
-                justify="center",
-                width="36px",
-                height="36px",
-                border_radius="18px",
-                background="var(--teal-3)",
-                color=BRAND,
-                flex_shrink="0",
+                cls="rt-r-ai-center rt-r-jc-center dh-timeline-icon",
             ),
-            rx.flex(
-                rx.flex(
-                    rx.text(bi(row, "title"), weight="bold", size="3"),
-                    rx.text(row["on"], size="2", color="var(--gray-11)"),
-                    justify="between",
-                    spacing="2",
-                    wrap="wrap",
+            _flex(
+                _flex(
+                    _text(bi(row, "title"), size="3", cls="rt-r-weight-bold"),
+                    _text(row["on"], size="2", cls="dh-muted"),
+                    cls="rt-r-jc-space-between rt-r-fw-wrap rt-r-gap-2",
                 ),
                 rx.cond(
                     row["detail_vi"] != "",
-                    rx.text(bi(row, "detail"), size="2", color="var(--gray-11)"),
+                    _text(bi(row, "detail"), size="2", cls="dh-muted"),
                 ),
-                direction="column",
-                spacing="1",
-                flex="1",
-                min_width="0",
+                cls="rt-r-fd-column rt-r-gap-1 dh-fill",
             ),
-            spacing="3",
-            align="start",
+            cls="rt-r-ai-start rt-r-gap-3",
         ),
-        padding_y="10px",
-        border_bottom="1px solid var(--gray-4)",
-        list_style="none",
+        class_name="dh-timeline-item",
     )
+
+
+def loading_note() -> rx.Component:
+    """Until the screen's data arrives: still text, announced to screen readers (a spinner's
+    animation keeps a slow phone's main thread busy while the page is still starting)."""
+    return rx.text(tr("common.loading"), role="status", color="var(--gray-11)", size="2",
+                   padding_y="24px", text_align="center")
 
 
 def empty_note(key: str, *, note_id: str = "") -> rx.Component:

@@ -40,8 +40,13 @@ def _visible_for_role(item: NavItem) -> rx.Var:
     return rx.Var.create(list(item.roles)).contains(AppState.nav_role)
 
 
-def _nav_link(item: NavItem, *, compact: bool) -> rx.Component:
-    active = rx.State.router.page.path == item.route
+# Pages whose title is not the label of their navigation entry.
+_NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts"}
+
+
+def _nav_link(item: NavItem, *, compact: bool, active: bool) -> rx.Component:
+    """One entry; `active` is known when the page is built (no need to watch the router,
+    whose every change would redraw both navigation bars)."""
     return rx.cond(
         _visible_for_role(item),
         rx.link(
@@ -53,8 +58,8 @@ def _nav_link(item: NavItem, *, compact: bool) -> rx.Component:
                 spacing="1" if compact else "3",
             ),
             href=item.route,
-            aria_current=rx.cond(active, "page", "false"),
-            color=rx.cond(active, BRAND, "var(--gray-11)"),
+            aria_current="page" if active else "false",
+            color=BRAND if active else "var(--gray-11)",
             underline="none",
             padding_y="6px",
             padding_x="8px" if compact else "12px",
@@ -64,15 +69,16 @@ def _nav_link(item: NavItem, *, compact: bool) -> rx.Component:
             align_items="center",
             justify_content="center" if compact else "start",
             border_radius="8px",
-            background="transparent"
-            if compact
-            else rx.cond(active, "var(--teal-3)", "transparent"),
+            background="var(--teal-3)" if active and not compact else "transparent",
         ),
     )
 
 
 def greeting() -> rx.Component:
-    """Who is signed in, and in which role: the top of every role's home screen."""
+    """Who is signed in, and in which role: the top of every role's home screen.
+
+    Name and role arrive from the server after the page shows; they sit one under the other
+    and the badge keeps its place while hidden, so their arrival moves nothing below."""
     return rx.flex(
         rx.heading(tr("home.hello"), " ", AppState.display_name, size="5", as_="h2", id="welcome"),
         rx.badge(
@@ -85,10 +91,11 @@ def greeting() -> rx.Component:
             high_contrast=True,
             id="role-badge",
             width="fit-content",
+            visibility=rx.cond(AppState.nav_role == "", "hidden", "visible"),
         ),
-        spacing="2",
-        align="center",
-        wrap="wrap",
+        direction="column",
+        align="start",
+        spacing="1",
     )
 
 
@@ -130,11 +137,12 @@ def _top_bar(title_key: str) -> rx.Component:
     )
 
 
-def _side_nav() -> rx.Component:
+def _side_nav(active_key: str) -> rx.Component:
     return rx.el.nav(
         rx.flex(
             rx.heading(tr("app.name"), size="5", color=BRAND, padding="12px"),
-            *[_nav_link(item, compact=False) for item in NAV_ITEMS],
+            *[_nav_link(item, compact=False, active=item.key == active_key)
+              for item in NAV_ITEMS],
             direction="column",
             spacing="1",
         ),
@@ -150,12 +158,15 @@ def _side_nav() -> rx.Component:
     )
 
 
-def _bottom_nav() -> rx.Component:
+def _bottom_nav(active_key: str) -> rx.Component:
     return rx.el.nav(
         rx.flex(
-            *[_nav_link(item, compact=True) for item in NAV_ITEMS],
+            *[_nav_link(item, compact=True, active=item.key == active_key)
+              for item in NAV_ITEMS],
             justify_content="space-around",
             align="center",
+            # The entries appear once the role is known: the bar has their height from the start.
+            min_height="54px",
         ),
         aria_label=tr("nav.main"),
         display=["block", "block", "none"],
@@ -187,8 +198,9 @@ def offline_banner() -> rx.Component:
 
 def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
     """Every signed-in screen: top bar, content, role-aware navigation."""
+    active_key = _NAV_KEY_BY_TITLE.get(title_key, title_key)
     return rx.flex(
-        _side_nav(),
+        _side_nav(active_key),
         rx.box(
             offline_banner(),
             _top_bar(title_key),
@@ -204,6 +216,6 @@ def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
             flex="1",
             min_width="0",
         ),
-        _bottom_nav(),
+        _bottom_nav(active_key),
         min_height="100vh",
     )

@@ -14,6 +14,7 @@ from app.components.client_cards import (
     dmy,
     due_row,
     empty_note,
+    loading_note,
     row_list,
     section_heading,
 )
@@ -174,6 +175,6 @@ def today_page() -> rx.Component:
                                    "vol.today.none_upcoming"),
                 ),
             ),
-            rx.center(rx.spinner(size="3"), padding="24px", aria_label=tr("common.loading")),
+            loading_note(),
         ),
     )
