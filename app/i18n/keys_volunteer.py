@@ -187,6 +187,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "vol.profile.ethnicity": ("Dân tộc", "Ethnicity"),
     "vol.profile.timeline": ("Quá trình", "History"),
     "vol.profile.no_history": ("Chưa có hoạt động nào.", "Nothing recorded yet."),
+    "vol.profile.timeline_more": ("Xem các mục cũ hơn", "Show older entries"),
     "vol.timeline.next_appointment": ("Hẹn lần sau: {date}", "Next appointment: {date}"),
     "vol.timeline.amount": ("{amount} đồng", "{amount} đồng"),
     "vol.profile.not_found_title": ("Không tìm thấy đối tượng", "Client not found"),

@@ -22,6 +22,7 @@ from app.components.client_cards import (
     disclosure,
     dmy,
     empty_note,
+    loading_note,
     section_heading,
     timeline_item,
 )
@@ -66,6 +67,9 @@ CLOSURE_FIELDS = ("episode_id", "end_reason", "actual_end")
 END_REASONS = [(r.value, f"sup.end_reason.{r.value}") for r in EndReason]
 SELECT_STYLE = {"minHeight": "44px", "fontSize": "16px", "padding": "8px", "borderRadius": "8px",
                 "border": "1px solid var(--gray-7)", "background": "white", "width": "100%"}
+# The history shows its newest entries first and the rest on request: a client with years of
+# weekly visits has hundreds, and drawing them all made the page slow to open on a phone.
+TIMELINE_PAGE = 20
 DETAIL_FIELDS = ("phone", "national_id", "other_names", "address", "former_address",
                  "family_contact", "legal_rep_name", "legal_rep_phone", "priority_group",
                  "substances")
@@ -218,7 +222,8 @@ class ProfileState(AppState):
     details: rx.Field[list[Row]] = rx.field(default_factory=list)
     episode: rx.Field[Row] = rx.field(default_factory=dict)
     has_episode: rx.Field[bool] = rx.field(False)
-    timeline: rx.Field[list[Row]] = rx.field(default_factory=list)
+    timeline: rx.Field[list[Row]] = rx.field(default_factory=list)  # the rows on screen
+    timeline_more: rx.Field[int] = rx.field(0)  # older rows not drawn yet
     actions: rx.Field[list[str]] = rx.field(default_factory=list)
     can_open_episode: rx.Field[bool] = rx.field(False)
     episode_error: rx.Field[str] = rx.field("")
@@ -236,6 +241,7 @@ class ProfileState(AppState):
     today: rx.Field[str] = rx.field("")
 
     _client_id: int = 0
+    _timeline_rows: list[Row] = []  # the whole history, newest first
     # Episode id -> version as shown: a proposal made on an outdated screen is a conflict.
     _episode_versions: dict[int, int] = {}
 
@@ -257,7 +263,8 @@ class ProfileState(AppState):
         self.view = "found"
         self.head = header(client, actor, today)
         self.details = detail_rows(client)
-        self.timeline = [timeline_row(i) for i in items]
+        self._timeline_rows = [timeline_row(i) for i in items]
+        self._show_timeline(TIMELINE_PAGE)
         self.episode = current_episode(items, today)
         self.has_episode = bool(self.episode)
         self.actions = [name for name, action in RECORD_ACTIONS if role_may(actor.role, action)]
@@ -267,10 +274,16 @@ class ProfileState(AppState):
         self.can_propose_closure = role_may(actor.role, Action.EPISODE_PROPOSE_CLOSE)
         self.today = today.isoformat()
 
+    def _show_timeline(self, count: int) -> None:
+        self.timeline = self._timeline_rows[:count]
+        self.timeline_more = len(self._timeline_rows) - len(self.timeline)
+
     def _missing(self) -> None:
         self._client_id = 0
         self.cid, self.view = "", "missing"
-        self.head, self.details, self.episode, self.timeline, self.actions = {}, [], {}, [], []
+        self.head, self.details, self.episode, self.actions = {}, [], {}, []
+        self._timeline_rows = []
+        self._show_timeline(0)
         self.has_episode = False
         self.can_open_episode = False
         self.can_issue_card = self.can_propose_closure = False
@@ -290,6 +303,11 @@ class ProfileState(AppState):
             return None
         await self._fetch(client_id)
         return None
+
+    @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
+    def show_more_timeline(self) -> None:
+        """Draw the next older entries of the history."""
+        self._show_timeline(len(self.timeline) + TIMELINE_PAGE)
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def open_episode(self, form_data: dict[str, Any]) -> Any:
@@ -591,6 +609,19 @@ def _timeline() -> rx.Component:
                      style={"padding": "0", "margin": "0"}),
             empty_note("vol.profile.no_history"),
         ),
+        rx.cond(
+            s.timeline_more > 0,
+            rx.button(
+                tr("vol.profile.timeline_more"), " (", s.timeline_more, ")",
+                on_click=s.show_more_timeline,
+                variant="soft",
+                high_contrast=True,
+                size="3",
+                width="100%",
+                margin_top="12px",
+                id="timeline-more",
+            ),
+        ),
     )
 
 
@@ -603,6 +634,6 @@ def profile_page() -> rx.Component:
             ("found", rx.fragment(_header(), _actions(), _episode_card(), _details(),
                                   _timeline())),
             ("missing", _not_found()),
-            rx.center(rx.spinner(size="3"), padding="24px"),
+            loading_note(),
         ),
     )

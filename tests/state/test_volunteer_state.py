@@ -22,13 +22,13 @@ from sqlmodel import Session, col, select
 import app.app  # noqa: F401  (registers every page, so every State class exists)
 from app.i18n import t
 from app.pages.clients import ClientsState
-from app.pages.profile import ProfileState
+from app.pages.profile import TIMELINE_PAGE, ProfileState
 from app.pages.register import RegisterState
 from app.pages.today import TodayState
 from app.services import security
 from app.services.db import engine_for
 from app.services.rules import today_vn
-from models import AuditEvent, AuthSession, Client, Episode, Role, utcnow
+from models import AuditEvent, AuthSession, Client, Episode, Role, Visit, VisitKind, utcnow
 from tests.factories import World, build_world, count, prepare_database
 
 S = TypeVar("S", bound=rx.State)
@@ -110,6 +110,31 @@ def test_a_volunteer_opening_their_own_client_sees_profile_timeline_and_sensitiv
     assert state.can_open_episode  # they enter the authority's decision for their own client
     assert state.can_issue_card and state.can_propose_closure
     assert [row["id"] for row in state.closable] == [str(world.episodes["a1_open"])]
+
+
+def test_a_long_history_shows_its_newest_entries_first_and_the_rest_on_request(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    with _db(url) as session:
+        first = today_vn() - timedelta(days=400)
+        session.add_all(Visit(client_id=cid, visit_date=first + timedelta(days=7 * i),
+                              kind=VisitKind.HOME) for i in range(45))
+        session.commit()
+    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
+    _call(state.load)
+    whole = len(state._timeline_rows)
+    assert whole > 45 and len(state.timeline) == TIMELINE_PAGE
+    assert state.timeline == state._timeline_rows[:TIMELINE_PAGE]  # newest first
+    assert state.timeline_more == whole - TIMELINE_PAGE
+    _call(state.show_more_timeline)
+    assert len(state.timeline) == 2 * TIMELINE_PAGE
+    while state.timeline_more:
+        _call(state.show_more_timeline)
+    assert state.timeline == state._timeline_rows and len(state.timeline) == whole
+    _call(state.load)  # opening the profile again starts from the newest entries
+    assert len(state.timeline) == TIMELINE_PAGE
 
 
 @pytest.mark.parametrize("other", ["a2", "b1"])
