@@ -86,7 +86,7 @@ def _signin_card() -> rx.Component:
                     align="center",
                 ),
                 rx.text(tr("app.tagline"), color="var(--gray-11)"),
-                rx.heading(tr("signin.title"), size="5", as_="h2", margin_top="2"),
+                rx.heading(tr("signin.title"), size="5", as_="h2", margin_top="8px"),
                 rx.cond(
                     SignInState.notice_key == "signin.expired",
                     rx.callout(
