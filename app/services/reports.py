@@ -58,18 +58,18 @@ facility's admissions from outside the actor's communes are counted but not name
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
+    Date,
+    Integer,
     Select,
     and_,
+    bindparam,
     case,
     distinct,
     exists,
@@ -225,6 +225,17 @@ class Report:
 
 
 # --- the place and period ------------------------------------------------------------------
+# Every report statement takes the place and period as bound parameters (`ReportContext.
+# params`), so the statements are built once and reused: building and hashing the one with
+# ~30 sub-queries cost ~10 ms of CPU per report, more than its SQL on a small data set.
+
+_START = bindparam("report_start", type_=Date())
+_END = bindparam("report_end", type_=Date())
+_NOT_VISITED_SINCE = bindparam("report_not_visited_since", type_=Date())  # exclusive
+# The place and, for a province, its communes, looked up once by `authorize_report`. As
+# constants they give the planner a true estimate of the place's clients (PostgreSQL took a
+# sub-query's province of 20,000 clients for ~600 and chose 20,000 index probes).
+_PLACES = bindparam("report_places", expanding=True, type_=Integer())
 
 
 @dataclass(frozen=True)
@@ -233,10 +244,7 @@ class ReportContext:
     start: date
     end: date
     not_visited_days: int = DEFAULT_NOT_VISITED_DAYS
-    # The place and, for a province, its communes, looked up once by `authorize_report`. As
-    # constants they give the planner a true estimate of the place's clients (PostgreSQL took
-    # a sub-query's province of 20,000 clients for ~600 and chose 20,000 index probes).
-    place_ids: tuple[int, ...] = ()
+    place_ids: tuple[int, ...] = ()  # the place and its communes (`authorize_report`)
 
     def area_places(self) -> Select[Any]:
         """The place and, for a province, its communes (where contacts, events, orgs sit)."""
@@ -244,127 +252,129 @@ class ReportContext:
             or_(col(Place.id) == self.place_id, col(Place.parent_id) == self.place_id)
         )
 
-    def in_area(self, column: Any) -> ColumnElement[bool]:
-        return column.in_(self.place_ids if self.place_ids else self.area_places())
-
     def area_clients(self) -> Select[Any]:
+        """Clients of the place, as a statement with its values (for other services)."""
         return select(col(Client.id)).where(
-            self.in_area(col(Client.commune_id)),
+            col(Client.commune_id).in_(self.place_ids or self.area_places()),
             col(Client.status) != ClientStatus.MERGED,
         )
 
-    def in_period(self, column: Any) -> ColumnElement[bool]:
-        return and_(column >= self.start, column <= self.end)
+    def params(self) -> dict[str, Any]:
+        """The values of the report statements' bound parameters."""
+        if not self.place_ids:
+            raise ValueError("a report context needs its places (authorize_report)")
+        return {
+            _START.key: self.start, _END.key: self.end, _PLACES.key: list(self.place_ids),
+            _NOT_VISITED_SINCE.key: self.end - timedelta(days=self.not_visited_days),
+        }
 
     def drill(self, key: str) -> Drilldown:
         return Drilldown(key, self.place_id, self.start, self.end, self.not_visited_days)
 
-    # The sets many figures start from, each named once as a common table expression: a
-    # statement that uses one several times computes it once (PostgreSQL and SQLite both
-    # materialise a CTE referenced more than once). Every query of one report shares them.
-    # The place's clients stay an ordinary sub-query: the planner then knows their ids are
-    # unique and picks per use between index probes and one hash.
 
-    @cached_property
-    def community_episodes(self) -> CTE:
-        """Episodes of a community type live during the period, of clients of the place
-        (columns `id` = the client, `commune_id`, `actual_end`): one pass gives both sets
-        below, since an episode live at the period end is also live during the period."""
-        return (
-            select(col(Episode.client_id).label("id"), col(Client.commune_id),
-                   col(Episode.actual_end))
-            .join(Client, col(Client.id) == col(Episode.client_id))
-            .where(col(Episode.episode_type).in_(COMMUNITY_TYPES),
-                   _live_during(self.start, self.end),
-                   self.in_area(col(Client.commune_id)),
-                   col(Client.status) != ClientStatus.MERGED)
-            .cte("community_episode")
-        )
-
-    @cached_property
-    def managed(self) -> CTE:
-        """Clients of the place under community management in the period (column `id`)."""
-        return select(self.community_episodes.c.id).distinct().cte("managed")
-
-    @cached_property
-    def managed_at_end(self) -> CTE:
-        """Clients of the place under community management at the period end (column `id`)."""
-        episodes = self.community_episodes
-        return (
-            select(episodes.c.id).distinct()
-            .where(or_(episodes.c.actual_end.is_(None), episodes.c.actual_end > self.end))
-            .cte("managed_at_end")
-        )
-
-    @cached_property
-    def referrals(self) -> CTE:
-        """Referrals of clients of the place made by the period end (`client_id`, `service`,
-        `status`, `referred_on`): the place's share of the table, read once per statement."""
-        return (
-            select(col(Referral.client_id), col(Referral.service), col(Referral.status),
-                   col(Referral.referred_on))
-            .join(Client, col(Client.id) == col(Referral.client_id))
-            .where(col(Referral.referred_on) <= self.end,
-                   self.in_area(col(Client.commune_id)),
-                   col(Client.status) != ClientStatus.MERGED)
-            .cte("area_referral")
-        )
-
-    @cached_property
-    def facility_episodes(self) -> CTE:
-        """Episodes at a rehab facility of the place started by the period end, whoever the
-        client (`client_id`, `episode_type`, `start_date`, `actual_end`)."""
-        return (
-            select(col(Episode.client_id), col(Episode.episode_type), col(Episode.start_date),
-                   col(Episode.actual_end))
-            .where(col(Episode.provider_id).in_(_facilities(self)),
-                   col(Episode.episode_type).in_(tuple(FACILITY_TYPES)),
-                   col(Episode.start_date) <= self.end)
-            .cte("facility_episode")
-        )
-
-    @cached_property
-    def training(self) -> CTE:
-        """Vocational classes: `training` activities organised by a rehab facility of the
-        place in the period (`attendees_total`)."""
-        return (
-            select(col(GroupActivity.attendees_total))
-            .where(col(GroupActivity.kind) == GroupActivityKind.TRAINING,
-                   col(GroupActivity.organiser_id).in_(_facilities(self)),
-                   self.in_period(col(GroupActivity.held_on)))
-            .cte("facility_training")
-        )
+def _in_area(column: Any) -> ColumnElement[bool]:
+    return cast(ColumnElement[bool], column.in_(_PLACES))
 
 
-def _live_during(start: date, end: date) -> ColumnElement[bool]:
+def _in_period(column: Any) -> ColumnElement[bool]:
+    return and_(column >= _START, column <= _END)
+
+
+def _live_during_period() -> ColumnElement[bool]:
     return and_(
-        col(Episode.start_date) <= end,
-        or_(col(Episode.actual_end).is_(None), col(Episode.actual_end) >= start),
+        col(Episode.start_date) <= _END,
+        or_(col(Episode.actual_end).is_(None), col(Episode.actual_end) >= _START),
     )
 
 
-def _live_at(day: date) -> ColumnElement[bool]:
+def _live_at_end() -> ColumnElement[bool]:
     return and_(
-        col(Episode.start_date) <= day,
-        or_(col(Episode.actual_end).is_(None), col(Episode.actual_end) > day),
+        col(Episode.start_date) <= _END,
+        or_(col(Episode.actual_end).is_(None), col(Episode.actual_end) > _END),
     )
+
+
+def _area_clients() -> Select[Any]:
+    """Clients of the place: an ordinary sub-query, so the planner knows their ids are
+    unique and picks per use between index probes and one hash."""
+    return select(col(Client.id)).where(
+        _in_area(col(Client.commune_id)), col(Client.status) != ClientStatus.MERGED
+    )
+
+
+def _facilities() -> Select[Any]:
+    return select(col(Organisation.id)).where(
+        col(Organisation.kind) == OrgKind.REHAB_FACILITY, _in_area(col(Organisation.place_id))
+    )
+
+
+# The sets many figures start from, each named once as a common table expression: a
+# statement that uses one several times computes it once (PostgreSQL and SQLite both
+# materialise a CTE referenced more than once).
+
+# Episodes of a community type live during the period, of clients of the place (`id` = the
+# client, `commune_id`, `actual_end`): one pass gives both sets below, since an episode live
+# at the period end is also live during the period.
+_COMMUNITY_EPISODES = (
+    select(col(Episode.client_id).label("id"), col(Client.commune_id), col(Episode.actual_end))
+    .join(Client, col(Client.id) == col(Episode.client_id))
+    .where(col(Episode.episode_type).in_(COMMUNITY_TYPES), _live_during_period(),
+           _in_area(col(Client.commune_id)), col(Client.status) != ClientStatus.MERGED)
+    .cte("community_episode")
+)
+# Clients of the place under community management in the period (`id`).
+_MANAGED = select(_COMMUNITY_EPISODES.c.id).distinct().cte("managed")
+# Clients of the place under community management at the period end (`id`).
+_MANAGED_AT_END = (
+    select(_COMMUNITY_EPISODES.c.id).distinct()
+    .where(or_(_COMMUNITY_EPISODES.c.actual_end.is_(None),
+               _COMMUNITY_EPISODES.c.actual_end > _END))
+    .cte("managed_at_end")
+)
+# Referrals of clients of the place made by the period end (`client_id`, `service`,
+# `status`, `referred_on`): the place's share of the table, read once per statement.
+_REFERRALS = (
+    select(col(Referral.client_id), col(Referral.service), col(Referral.status),
+           col(Referral.referred_on))
+    .join(Client, col(Client.id) == col(Referral.client_id))
+    .where(col(Referral.referred_on) <= _END, _in_area(col(Client.commune_id)),
+           col(Client.status) != ClientStatus.MERGED)
+    .cte("area_referral")
+)
+# Episodes at a rehab facility of the place started by the period end, whoever the client
+# (`client_id`, `episode_type`, `start_date`, `actual_end`).
+_FACILITY_EPISODES = (
+    select(col(Episode.client_id), col(Episode.episode_type), col(Episode.start_date),
+           col(Episode.actual_end))
+    .where(col(Episode.provider_id).in_(_facilities()),
+           col(Episode.episode_type).in_(tuple(FACILITY_TYPES)), col(Episode.start_date) <= _END)
+    .cte("facility_episode")
+)
+# Vocational classes: `training` activities organised by a rehab facility of the place in the
+# period (`attendees_total`).
+_TRAINING = (
+    select(col(GroupActivity.attendees_total))
+    .where(col(GroupActivity.kind) == GroupActivityKind.TRAINING,
+           col(GroupActivity.organiser_id).in_(_facilities()),
+           _in_period(col(GroupActivity.held_on)))
+    .cte("facility_training")
+)
 
 
 # --- client sets: one query of client ids per figure about people --------------------------
 
 
-def _referred(ctx: ReportContext, services: tuple[ReferralService, ...]) -> Select[Any]:
-    referrals = ctx.referrals
-    return select(referrals.c.client_id).where(
-        referrals.c.service.in_(services), ctx.in_period(referrals.c.referred_on)
+def _referred(services: tuple[ReferralService, ...]) -> Select[Any]:
+    return select(_REFERRALS.c.client_id).where(
+        _REFERRALS.c.service.in_(services), _in_period(_REFERRALS.c.referred_on)
     )
 
 
-def _managed(ctx: ReportContext) -> Select[Any]:
-    return select(ctx.managed.c.id)
+def _managed() -> Select[Any]:
+    return select(_MANAGED.c.id)
 
 
-def _good_progress(ctx: ReportContext) -> Select[Any]:
+def _good_progress() -> Select[Any]:
     negatives = (
         select(
             col(DrugTest.client_id).label("client_id"),
@@ -373,8 +383,8 @@ def _good_progress(ctx: ReportContext) -> Select[Any]:
         )
         .where(
             col(DrugTest.result) == TestResult.NEGATIVE,
-            ctx.in_period(col(DrugTest.tested_on)),
-            col(DrugTest.client_id).in_(_managed(ctx)),
+            _in_period(col(DrugTest.tested_on)),
+            col(DrugTest.client_id).in_(_managed()),
         )
         .group_by(col(DrugTest.client_id))
         .subquery()
@@ -385,41 +395,34 @@ def _good_progress(ctx: ReportContext) -> Select[Any]:
             col(DrugTest.client_id) == negatives.c.client_id,
             col(DrugTest.result) == TestResult.POSITIVE,
             col(DrugTest.tested_on) >= negatives.c.first_negative,
-            col(DrugTest.tested_on) <= ctx.end,
+            col(DrugTest.tested_on) <= _END,
         )
     )
     return select(negatives.c.client_id).where(negatives.c.days >= 2, ~exists(positive_after))
 
 
-def _job_referrals(ctx: ReportContext) -> Select[Any]:
+def _job_referrals() -> Select[Any]:
     placed = select(col(Support.client_id)).where(
-        col(Support.kind) == SupportKind.JOB_PLACEMENT, ctx.in_period(col(Support.started_on))
+        col(Support.kind) == SupportKind.JOB_PLACEMENT, _in_period(col(Support.started_on))
     )
     # Managed clients are clients of the place: their referrals are among the place's.
-    referred = select(ctx.referrals.c.client_id).where(
-        ctx.referrals.c.service == ReferralService.JOB, ctx.in_period(ctx.referrals.c.referred_on)
+    referred = select(_REFERRALS.c.client_id).where(
+        _REFERRALS.c.service == ReferralService.JOB, _in_period(_REFERRALS.c.referred_on)
     )
-    managed = ctx.managed.c.id
+    managed = _MANAGED.c.id
     return select(managed).where(or_(managed.in_(placed), managed.in_(referred)))
 
 
-def _loans_where(ctx: ReportContext) -> tuple[ColumnElement[bool], ...]:
+def _loans_where() -> tuple[ColumnElement[bool], ...]:
     return (
         col(Support.kind) == SupportKind.LOAN,
-        ctx.in_period(col(Support.started_on)),
-        col(Support.client_id).in_(_managed(ctx)),
+        _in_period(col(Support.started_on)),
+        col(Support.client_id).in_(_managed()),
     )
 
 
-def _loan_clients(ctx: ReportContext) -> Select[Any]:
-    return select(col(Support.client_id)).where(*_loans_where(ctx))
-
-
-def _facilities(ctx: ReportContext) -> Select[Any]:
-    return select(col(Organisation.id)).where(
-        col(Organisation.kind) == OrgKind.REHAB_FACILITY,
-        ctx.in_area(col(Organisation.place_id)),
-    )
+def _loan_clients() -> Select[Any]:
+    return select(col(Support.client_id)).where(*_loans_where())
 
 
 def _facility_types(suffix: str) -> tuple[EpisodeType, ...]:
@@ -428,83 +431,74 @@ def _facility_types(suffix: str) -> tuple[EpisodeType, ...]:
     return tuple(t for t, s in FACILITY_TYPES.items() if s == suffix)
 
 
-def _admitted(suffix: str) -> Callable[[ReportContext], Select[Any]]:
-    def query(ctx: ReportContext) -> Select[Any]:
-        episodes = ctx.facility_episodes  # started by the period end
-        return select(episodes.c.client_id).where(
-            episodes.c.episode_type.in_(_facility_types(suffix)),
-            episodes.c.start_date >= ctx.start,
-        )
-    return query
+def _admitted(suffix: str) -> Select[Any]:
+    episodes = _FACILITY_EPISODES  # started by the period end
+    return select(episodes.c.client_id).where(
+        episodes.c.episode_type.in_(_facility_types(suffix)), episodes.c.start_date >= _START
+    )
 
 
-def _in_facility(suffix: str) -> Callable[[ReportContext], Select[Any]]:
-    def query(ctx: ReportContext) -> Select[Any]:
-        episodes = ctx.facility_episodes  # started by the period end; live at it:
-        return select(episodes.c.client_id).where(
-            episodes.c.episode_type.in_(_facility_types(suffix)),
-            or_(episodes.c.actual_end.is_(None), episodes.c.actual_end > ctx.end),
-        )
-    return query
+def _in_facility(suffix: str) -> Select[Any]:
+    episodes = _FACILITY_EPISODES  # started by the period end; live at it:
+    return select(episodes.c.client_id).where(
+        episodes.c.episode_type.in_(_facility_types(suffix)),
+        or_(episodes.c.actual_end.is_(None), episodes.c.actual_end > _END),
+    )
 
 
-def _not_visited(ctx: ReportContext) -> Select[Any]:
+def _not_visited() -> Select[Any]:
     # NOT EXISTS per client (an index probe on visit (client_id, visit_date)), not NOT IN over
     # everyone's visits of the last days, which grows with the whole table.
-    managed = ctx.managed_at_end.c.id
+    managed = _MANAGED_AT_END.c.id
     recent = select(col(Visit.id)).where(
         col(Visit.client_id) == managed,
-        col(Visit.visit_date) > ctx.end - timedelta(days=ctx.not_visited_days),
-        col(Visit.visit_date) <= ctx.end,
+        col(Visit.visit_date) > _NOT_VISITED_SINCE,
+        col(Visit.visit_date) <= _END,
     )
     return select(managed).where(~exists(recent))
 
 
-def _overdue_followups(ctx: ReportContext) -> Select[Any]:
+def _overdue_followups() -> Select[Any]:
     # Per client: the date of the latest visit (one backward probe of the (client_id,
     # visit_date) index), then whether a visit of that day set an appointment already passed.
     # Grouping all visits of the managed clients to find the same dates read ~400,000 index
     # entries for a province and was the slowest figure of the report.
-    managed = ctx.managed_at_end.c.id
+    managed = _MANAGED_AT_END.c.id
     earlier = aliased(Visit)
     last_day = (
         select(func.max(col(earlier.visit_date)))
-        .where(col(earlier.client_id) == managed, col(earlier.visit_date) <= ctx.end)
-        .correlate(ctx.managed_at_end)
+        .where(col(earlier.client_id) == managed, col(earlier.visit_date) <= _END)
+        .correlate(_MANAGED_AT_END)
         .scalar_subquery()
     )
     due = select(col(Visit.id)).where(
         col(Visit.client_id) == managed,
         col(Visit.visit_date) == last_day,
         col(Visit.next_appointment).is_not(None),
-        col(Visit.next_appointment) < ctx.end,
-    ).correlate(ctx.managed_at_end)
+        col(Visit.next_appointment) < _END,
+    ).correlate(_MANAGED_AT_END)
     return select(managed).where(exists(due))
 
 
-def _open_referrals(ctx: ReportContext) -> Select[Any]:
+def _open_referrals() -> Select[Any]:
     """Referrals of clients of the place made by the period end and still open now."""
-    return select(ctx.referrals.c.client_id).where(ctx.referrals.c.status.in_(OPEN_REFERRALS))
-
-
-def _open_referral_clients(ctx: ReportContext) -> Select[Any]:
-    return _open_referrals(ctx)
+    return select(_REFERRALS.c.client_id).where(_REFERRALS.c.status.in_(OPEN_REFERRALS))
 
 
 K = "report."
-_CLIENT_SETS: dict[str, Callable[[ReportContext], Select[Any]]] = {
-    f"{K}connected_treatment": lambda ctx: _referred(ctx, TREATMENT_SERVICES),
-    f"{K}referred_health": lambda ctx: _referred(ctx, HEALTH_SERVICES),
-    f"{K}referred_legal": lambda ctx: _referred(ctx, LEGAL_SERVICES),
-    f"{K}community.managed": _managed,
-    f"{K}community.good_progress": _good_progress,
-    f"{K}community.job_referrals": _job_referrals,
-    f"{K}community.loans": _loan_clients,
+_CLIENT_SETS: dict[str, Select[Any]] = {
+    f"{K}connected_treatment": _referred(TREATMENT_SERVICES),
+    f"{K}referred_health": _referred(HEALTH_SERVICES),
+    f"{K}referred_legal": _referred(LEGAL_SERVICES),
+    f"{K}community.managed": _managed(),
+    f"{K}community.good_progress": _good_progress(),
+    f"{K}community.job_referrals": _job_referrals(),
+    f"{K}community.loans": _loan_clients(),
     **{f"{K}facility.admitted.{s}": _admitted(s) for s in (*FACILITY_TYPES.values(), "total")},
     **{f"{K}facility.managed.{s}": _in_facility(s) for s in (*FACILITY_TYPES.values(), "total")},
-    f"{K}activity.not_visited": _not_visited,
-    f"{K}activity.overdue_followups": _overdue_followups,
-    f"{K}activity.open_referrals": _open_referral_clients,
+    f"{K}activity.not_visited": _not_visited(),
+    f"{K}activity.overdue_followups": _overdue_followups(),
+    f"{K}activity.open_referrals": _open_referrals(),
 }
 # Figures counted as referrals, not people (their drill-down still lists the people).
 _NOT_PEOPLE = frozenset({f"{K}activity.open_referrals"})
@@ -516,29 +510,28 @@ def _count_distinct(ids: Select[Any]) -> ColumnElement[Any]:
     return select(func.count(distinct(column))).scalar_subquery()
 
 
-def _scalar_figures(ctx: ReportContext) -> dict[str, ColumnElement[Any]]:
+def _scalar_figures() -> dict[str, ColumnElement[Any]]:
     """Every single-number figure of the report, as a scalar sub-query of one statement."""
-    figures = {key: _count_distinct(ids(ctx)) for key, ids in _CLIENT_SETS.items()
+    figures = {key: _count_distinct(ids) for key, ids in _CLIENT_SETS.items()
                if key not in _NOT_PEOPLE}
-    training = ctx.training
     communes = and_(
         col(Place.kind) == PlaceKind.COMMUNE,
-        ctx.in_area(col(Place.id)),
-        or_(col(Place.valid_to).is_(None), col(Place.valid_to) >= ctx.start),
+        _in_area(col(Place.id)),
+        or_(col(Place.valid_to).is_(None), col(Place.valid_to) >= _START),
     )
-    managed_communes = select(ctx.community_episodes.c.commune_id)
+    managed_communes = select(_COMMUNITY_EPISODES.c.commune_id)
     team_communes = select(col(Organisation.place_id)).where(
         col(Organisation.kind) == OrgKind.VOLUNTEER_TEAM, col(Organisation.active).is_(True),
-        or_(col(Organisation.founded_on).is_(None), col(Organisation.founded_on) <= ctx.end),
+        or_(col(Organisation.founded_on).is_(None), col(Organisation.founded_on) <= _END),
     )
     scalars: dict[str, Select[Any]] = {
         f"{K}community.loan_amount": select(
-            func.coalesce(func.sum(col(Support.amount_vnd)), 0)).where(*_loans_where(ctx)),
-        f"{K}facility.vocational_classes": select(func.count()).select_from(training),
+            func.coalesce(func.sum(col(Support.amount_vnd)), 0)).where(*_loans_where()),
+        f"{K}facility.vocational_classes": select(func.count()).select_from(_TRAINING),
         f"{K}facility.vocational_learners": select(
-            func.coalesce(func.sum(training.c.attendees_total), 0)),
+            func.coalesce(func.sum(_TRAINING.c.attendees_total), 0)),
         f"{K}activity.open_referrals": select(func.count()).select_from(
-            _open_referrals(ctx).subquery()),
+            _open_referrals().subquery()),
         f"{K}models.communes_implementing": select(func.count()).select_from(Place).where(
             communes,
             or_(col(Place.id).in_(managed_communes), col(Place.id).in_(team_communes))),
@@ -548,11 +541,13 @@ def _scalar_figures(ctx: ReportContext) -> dict[str, ColumnElement[Any]]:
     return figures
 
 
+_FIGURES = _scalar_figures()
+_FIGURES_STATEMENT = select(*(expr.label(f"f{i}") for i, expr in enumerate(_FIGURES.values())))
+
+
 def _figure_values(session: Session, ctx: ReportContext) -> dict[str, int]:
-    exprs = _scalar_figures(ctx)
-    names = list(exprs)
-    row = session.execute(select(*(exprs[n].label(f"f{i}") for i, n in enumerate(names)))).one()
-    return {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+    row = session.execute(_FIGURES_STATEMENT, ctx.params()).one()
+    return {n: int(v or 0) for n, v in zip(_FIGURES, row, strict=True)}
 
 
 def _people(values: dict[str, int], ctx: ReportContext, key: str,
@@ -575,13 +570,15 @@ def _connections(values: dict[str, int], ctx: ReportContext) -> Section:
                    tuple(_people(values, ctx, f"{K}{k}") for k in keys))
 
 
+_EVENTS = (
+    select(col(GroupActivity.kind), func.count(), func.sum(col(GroupActivity.attendees_total)))
+    .where(_in_area(col(GroupActivity.place_id)), _in_period(col(GroupActivity.held_on)))
+    .group_by(col(GroupActivity.kind))
+)
+
+
 def _events(session: Session, ctx: ReportContext) -> Section:
-    rows = session.execute(
-        select(col(GroupActivity.kind), func.count(), func.sum(col(GroupActivity.attendees_total)))
-        .where(ctx.in_area(col(GroupActivity.place_id)),
-               ctx.in_period(col(GroupActivity.held_on)))
-        .group_by(col(GroupActivity.kind))
-    ).all()
+    rows = session.execute(_EVENTS, ctx.params()).all()
     found = {GroupActivityKind(k): (int(n), int(a or 0)) for k, n, a in rows}
     figures: list[Figure] = []
     for kind in GroupActivityKind:
@@ -591,15 +588,17 @@ def _events(session: Session, ctx: ReportContext) -> Section:
     return Section(f"{K}section.events", tuple(figures))
 
 
+_MODELS = (
+    select(col(Organisation.kind), func.count())
+    .where(col(Organisation.kind).in_(MODEL_KINDS), col(Organisation.active).is_(True),
+           _in_area(col(Organisation.place_id)),
+           or_(col(Organisation.founded_on).is_(None), col(Organisation.founded_on) <= _END))
+    .group_by(col(Organisation.kind))
+)
+
+
 def _models(session: Session, ctx: ReportContext, values: dict[str, int]) -> Section:
-    rows = session.execute(
-        select(col(Organisation.kind), func.count())
-        .where(col(Organisation.kind).in_(MODEL_KINDS), col(Organisation.active).is_(True),
-               ctx.in_area(col(Organisation.place_id)),
-               or_(col(Organisation.founded_on).is_(None), col(Organisation.founded_on) <= ctx.end))
-        .group_by(col(Organisation.kind))
-    ).all()
-    found = {OrgKind(k): int(n) for k, n in rows}
+    found = {OrgKind(k): int(n) for k, n in session.execute(_MODELS, ctx.params()).all()}
     figures = [Figure(f"{K}models.{kind.value}", found.get(kind, 0)) for kind in MODEL_KINDS]
     figures.append(Figure(f"{K}models.communes_implementing",
                           values[f"{K}models.communes_implementing"], values["communes_total"]))
@@ -665,43 +664,52 @@ class _Visits:
     managed: int  # visits in the period to clients under community management
 
 
+def _visits_statement(managed: bool) -> Select[Any]:
+    counts: list[Any] = [func.count()]
+    if managed:  # an IN-list looked up per row: a hashed sub-plan / an ephemeral index
+        counts.append(func.count(case((col(Visit.client_id).in_(_managed()), 1))))
+    return (
+        select(col(Visit.visit_date), *counts)
+        .where(col(Visit.client_id).in_(_area_clients()), _in_period(col(Visit.visit_date)))
+        .group_by(col(Visit.visit_date))
+    )
+
+
+_VISITS = {managed: _visits_statement(managed) for managed in (False, True)}
+
+
 def _visits(session: Session, ctx: ReportContext, *, managed: bool) -> _Visits:
     """One pass over the period's visits to clients of the place: the trend's monthly counts
     and, with `managed`, how many of them were to clients under community management (they
     are clients of the place, so their visits are a part of the same rows)."""
-    counts: list[Any] = [func.count()]
-    query = select(col(Visit.visit_date)).where(col(Visit.client_id).in_(ctx.area_clients()))
-    if managed:  # an IN-list looked up per row: a hashed sub-plan / an ephemeral index
-        counts.append(func.count(case((col(Visit.client_id).in_(_managed(ctx)), 1))))
-    rows = session.execute(
-        query.add_columns(*counts).where(ctx.in_period(col(Visit.visit_date)))
-        .group_by(col(Visit.visit_date))
-    ).all()
     by_month: dict[date, int] = {}
     to_managed = 0
-    for day, n, *of_managed in rows:
-        by_month[_month(day)] = by_month.get(_month(day), 0) + int(n)
+    for day, n, *of_managed in session.execute(_VISITS[managed], ctx.params()).all():
+        month = _month(day)
+        by_month[month] = by_month.get(month, 0) + int(n)
         to_managed += int(of_managed[0]) if of_managed else 0
     return _Visits(by_month, to_managed)
+
+
+_CONTACTS = (
+    select(col(OutreachContact.contact_date), col(OutreachContact.category),
+           func.sum(col(OutreachContact.count)))
+    .where(_in_area(col(OutreachContact.place_id)),
+           _in_period(col(OutreachContact.contact_date)))
+    .group_by(col(OutreachContact.contact_date), col(OutreachContact.category))
+)
 
 
 def _contacts(session: Session, ctx: ReportContext
               ) -> tuple[dict[ContactCategory, int], dict[date, int]]:
     """Outreach contacts of the place in the period by category, and by month."""
-    rows = session.execute(
-        select(col(OutreachContact.contact_date), col(OutreachContact.category),
-               func.sum(col(OutreachContact.count)))
-        .where(ctx.in_area(col(OutreachContact.place_id)),
-               ctx.in_period(col(OutreachContact.contact_date)))
-        .group_by(col(OutreachContact.contact_date), col(OutreachContact.category))
-    ).all()
-    by_category: dict[ContactCategory, int] = {}
+    by_category: dict[str, int] = {}
     by_month: dict[date, int] = {}
-    for day, category, n in rows:
-        cat = ContactCategory(category)
-        by_category[cat] = by_category.get(cat, 0) + int(n or 0)
-        by_month[_month(day)] = by_month.get(_month(day), 0) + int(n or 0)
-    return by_category, by_month
+    for day, category, n in session.execute(_CONTACTS, ctx.params()).all():
+        by_category[category] = by_category.get(category, 0) + int(n or 0)
+        month = _month(day)
+        by_month[month] = by_month.get(month, 0) + int(n or 0)
+    return {ContactCategory(c): n for c, n in by_category.items()}, by_month
 
 
 def _trend(ctx: ReportContext, visits: dict[date, int],
@@ -714,13 +722,15 @@ def _trend(ctx: ReportContext, visits: dict[date, int],
     return tuple(points)
 
 
+_OUTCOMES = (
+    select(_REFERRALS.c.service, _REFERRALS.c.status, func.count())
+    .where(_in_period(_REFERRALS.c.referred_on))
+    .group_by(_REFERRALS.c.service, _REFERRALS.c.status)
+)
+
+
 def _referral_outcomes(session: Session, ctx: ReportContext) -> tuple[ReferralOutcome, ...]:
-    referrals = ctx.referrals
-    rows = session.execute(
-        select(referrals.c.service, referrals.c.status, func.count())
-        .where(ctx.in_period(referrals.c.referred_on))
-        .group_by(referrals.c.service, referrals.c.status)
-    ).all()
+    rows = session.execute(_OUTCOMES, ctx.params()).all()
     found = {(ReferralService(s), ReferralStatus(st)): int(n) for s, st, n in rows}
     return tuple(
         ReferralOutcome(s, st, found[(s, st)])
@@ -728,18 +738,25 @@ def _referral_outcomes(session: Session, ctx: ReportContext) -> tuple[ReferralOu
     )
 
 
-def _episode_types(session: Session, ctx: ReportContext) -> tuple[EpisodeTypeCount, ...]:
+def _episode_types_statement() -> Any:  # Select[EpisodeType, int, int]
     """Both counts from one pass over the place's episodes that started or are live."""
-    started = ctx.in_period(col(Episode.start_date))
-    live = _live_at(ctx.end)
+    started = _in_period(col(Episode.start_date))
+    live = _live_at_end()
     client = col(Episode.client_id)
-    rows = session.execute(
+    return (
         select(col(Episode.episode_type),
                func.count(distinct(case((started, client)))),
                func.count(distinct(case((live, client)))))
-        .where(client.in_(ctx.area_clients()), or_(started, live))
+        .where(client.in_(_area_clients()), or_(started, live))
         .group_by(col(Episode.episode_type))
-    ).all()
+    )
+
+
+_EPISODE_TYPES = _episode_types_statement()
+
+
+def _episode_types(session: Session, ctx: ReportContext) -> tuple[EpisodeTypeCount, ...]:
+    rows = session.execute(_EPISODE_TYPES, ctx.params()).all()
     found = {EpisodeType(t): (int(s), int(n)) for t, s, n in rows}
     return tuple(EpisodeTypeCount(t, *found.get(t, (0, 0))) for t in EpisodeType)
 
@@ -843,14 +860,15 @@ def report_drilldown(
     me, ctx, _place = authorize_report(session, actor, place_id, period_start, period_end,
                                       not_visited_days)
     authorize_grant(session, me, Action.CLIENT_SEARCH)
-    ids_of = _CLIENT_SETS.get(figure_key)
-    if ids_of is None:
+    ids = _CLIENT_SETS.get(figure_key)
+    if ids is None:
         raise ValidationFailed({"figure_key": "report.error.no_drilldown"})
     rows = session.execute(
         select(Client)
-        .where(col(Client.id).in_(ids_of(ctx)), client_scope_filter(me))
+        .where(col(Client.id).in_(ids), client_scope_filter(me))
         .order_by(col(Client.name_key), col(Client.id))
-        .limit(max(1, min(limit, MAX_DRILLDOWN_ROWS)))
+        .limit(max(1, min(limit, MAX_DRILLDOWN_ROWS))),
+        ctx.params(),
     ).scalars().all()
     items = [
         ClientListRow(id=c.id or 0, full_name=c.full_name, birth_year=c.birth_year, sex=c.sex,
