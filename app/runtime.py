@@ -19,8 +19,12 @@ second socket) from a reconnect. A worker killed without warning never deletes i
 so every tab it served, reconnecting to a surviving worker, looks like a duplicate: Reflex
 hands it a new token and an empty state. The volunteer's open form would get a new
 submission key (a save whose answer was lost could then be stored twice) and every page
-would load again from nothing. Each worker now beats a heartbeat in Redis; a record whose
-worker has stopped beating is a leftover, and the tab keeps its token and its state.
+would load again from nothing. The same happens, without any crash, when a browser
+reconnects faster than the worker holding its old socket runs the disconnect (under load).
+Each worker now beats a heartbeat in Redis; a record whose worker has stopped beating, or
+whose socket is released while the new connection waits (up to 3 s), is a leftover, and the
+tab keeps its token and its state. Only a record that stays on a live worker for the whole
+wait is a duplicated tab.
 """
 
 from __future__ import annotations
@@ -68,9 +72,10 @@ def respawn_crashed_workers() -> bool:
 
 
 HEARTBEAT_SECONDS = 0.5  # how often a worker says it is alive
-# A worker whose heartbeat has not moved for this long is gone. A duplicated tab on a live
-# worker waits this long, once, for its new token; a busy worker still beats (it is a task
-# on the same event loop as the sockets it would have to answer).
+# A worker whose heartbeat has not moved for this long is gone, and a socket record that has
+# not been released by then belongs to a duplicated tab (which waits this long, once, for its
+# new token). A busy worker still beats: the heartbeat is a task on the same event loop as
+# the sockets it would have to answer.
 SILENT_SECONDS = 3.0
 _ALIVE_PREFIX = "dh_worker_alive_"
 
@@ -82,19 +87,33 @@ async def _beat(manager: Any) -> None:
         await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
-async def _worker_gone(manager: Any, instance_id: str) -> bool:
-    """Whether the worker with this id has stopped beating (or never beat at all)."""
-    key = _ALIVE_PREFIX + instance_id
-    first = await manager.redis.get(key)
-    if first is None:
-        return True
+async def _leftover(manager: Any, token: str, record: Any) -> bool:
+    """Whether `record` (the socket record Redis holds for `token`) is a leftover this
+    connection may take over: its worker has stopped beating, or its socket is released
+    (the record deleted or moved) while we watch. A record that stays put on a live worker for
+    the whole wait belongs to a duplicated tab.
+
+    The wait also covers the ordinary race of a reconnect: the browser's old socket is closed,
+    but the worker that held it has not yet run its disconnect and deleted the record."""
+    key = manager._get_redis_key(token)
+    mine = record.instance_id == manager.instance_id
+    beat_key = _ALIVE_PREFIX + record.instance_id
+    first = None if mine else await manager.redis.get(beat_key)
+    if not mine and first is None:
+        return True  # the worker never beat, or stopped over a minute ago
+    beating = mine
     waited = 0.0
     while waited < SILENT_SECONDS:
+        if mine and manager.sid_to_token.get(record.sid) != token:
+            return True  # this worker already let the old socket go
+        now = await manager.redis.get(key)
+        if now is None or pickle.loads(now).sid != record.sid:  # noqa: S301 (Reflex's record)
+            return True
+        if not mine and await manager.redis.get(beat_key) != first:
+            beating = True
         await asyncio.sleep(HEARTBEAT_SECONDS / 2)
         waited += HEARTBEAT_SECONDS / 2
-        if await manager.redis.get(key) != first:
-            return False
-    return True
+    return not beating
 
 
 def reconnect_to_own_state() -> bool:
@@ -117,13 +136,14 @@ def reconnect_to_own_state() -> bool:
             raw = await self.redis.get(self._get_redis_key(token))
             if raw:
                 record = pickle.loads(raw)  # noqa: S301 (Reflex's own record, as it reads it)
-                if record.instance_id == self.instance_id:
-                    stale = self.sid_to_token.get(record.sid) != token
-                else:
-                    stale = await _worker_gone(self, record.instance_id)
-                if stale:
-                    log.info("tab reconnects after its worker stopped; it keeps its state")
+                if await _leftover(self, token, record):
+                    log.warning("tab %s reconnects after its old socket ended; it keeps its "
+                                "state", token)
                     await self.redis.delete(self._get_redis_key(token))
+                else:
+                    log.warning("tab %s connects while its socket is live on worker %s: "
+                                "a duplicated tab, it gets a new state", token,
+                                record.instance_id[:4])
         except Exception:  # Redis trouble: Reflex's own handling decides, as before
             log.exception("could not check the owner of a reconnecting tab")
         return await link(self, token, sid)

@@ -329,11 +329,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--size", default="small", help="bench data set (default small)")
     parser.add_argument("--no-faults", action="store_true")
+    parser.add_argument("--name", default="soak",
+                        help="names the database copy, build folder and server log")
     parser.add_argument("--no-save", action="store_true",
                         help=f"don't write {OUT.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
-    result = soak(args.sessions, args.minutes, args.workers, not args.no_faults, args.size)
+    result = soak(args.sessions, args.minutes, args.workers, not args.no_faults, args.size,
+                  name=args.name)
     print(format_soak(result), flush=True)
     if not args.no_save:
         save(result)

@@ -92,6 +92,7 @@ class ReflexSocket:
         # Set when the server says this token is a duplicate tab and hands out another
         # (Reflex's "new_token" event): the tab's server-side state is then gone.
         self.new_token: str | None = None
+        self.on_new_token: Callable[[], None] | None = None
 
     async def connect(self) -> None:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
@@ -162,6 +163,8 @@ class ReflexSocket:
                 self.updates.put_nowait(sio.data[1])
             elif sio.packet_type == sio_packet.EVENT and sio.data and sio.data[0] == "new_token":
                 self.new_token = str(sio.data[1])
+                if self.on_new_token is not None:
+                    self.on_new_token()
             elif sio.packet_type == sio_packet.CONNECT_ERROR:
                 self.closed = True
 
@@ -278,6 +281,7 @@ class Stats:
     interrupted: list[tuple[float, str]] = field(default_factory=list)
     reconnects: int = 0
     tokens_replaced: int = 0
+    replaced_at: list[float] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
     def error(self, op: str, what: str) -> None:
@@ -288,6 +292,14 @@ class Stats:
 
 def _has_redirect(update: Update) -> bool:
     return any(e.get("name") == "_redirect" for e in update.get("events") or [])
+
+
+def _redirect_path(update: Update) -> str | None:
+    """Where a redirect in this update sends the tab (None: no redirect)."""
+    for e in update.get("events") or []:
+        if e.get("name") == "_redirect":
+            return str((e.get("payload") or {}).get("path", ""))
+    return None
 
 
 def _form_done(handler: str) -> Callable[[Update], bool]:
@@ -319,8 +331,14 @@ class SimUser:
         self.url = url
         self.token = str(uuid.uuid4())
         self.sock = ReflexSocket(url, self.token)
+        self.sock.on_new_token = self._state_lost
         self.resilient = resilient
         self._seq = 0
+
+    def _state_lost(self) -> None:
+        """The server took this tab for a duplicate: new token, empty state (signed out)."""
+        self.stats.tokens_replaced += 1
+        self.stats.replaced_at.append(round(time.perf_counter() - self.stats.started, 1))
 
     async def reconnect(self) -> None:
         """A fresh socket with this tab's token, retried until the server answers again."""
@@ -331,6 +349,7 @@ class SimUser:
         pause = 0.25
         while True:
             self.sock = ReflexSocket(self.url, self.token)
+            self.sock.on_new_token = self._state_lost
             try:
                 await self.sock.connect()
                 self.stats.reconnects += 1
@@ -383,8 +402,6 @@ class SimUser:
                 except (OSError, TimeoutError, SocketClosed) as again:
                     self.stats.error(op, f"no reconnect: {again or type(again).__name__}")
                     return None
-                if self.sock.new_token:
-                    self.stats.tokens_replaced += 1
                 continue
             self.stats.latencies[op].append(seconds)
             return updates
@@ -442,7 +459,7 @@ class SimUser:
                                    _form_done(h.visit_save), query)
         if updates is None:
             return
-        if _has_redirect(updates[-1]):
+        if _redirect_path(updates[-1]) == path.rsplit("/", 1)[0]:  # the client's profile
             self.stats.acked_keys.append(key)
         else:
             self.stats.error("visit.save", json.dumps(updates[-1])[:200])
@@ -469,6 +486,7 @@ class LoadResult:
     interrupted: list[tuple[float, str]] = field(default_factory=list)
     reconnects: int = 0
     tokens_replaced: int = 0
+    replaced_at: list[float] = field(default_factory=list)
     ledger: Ledger | None = None
 
     def percentile(self, op: str, q: float) -> float | None:
@@ -623,6 +641,7 @@ async def run_load(
         saves_in_db=saved, events=sum(len(v) for v in stats.latencies.values()),
         sent_saves=len(stats.sent_keys), interrupted=list(stats.interrupted),
         reconnects=stats.reconnects, tokens_replaced=stats.tokens_replaced,
+        replaced_at=list(stats.replaced_at),
         ledger=ledger(engine, stats.sent_keys, stats.acked_keys, since),
     )
 
@@ -646,7 +665,9 @@ def format_result(r: LoadResult) -> str:
     if r.interrupted or r.reconnects:
         lines.append(f"  cut off by a fault and sent again after reconnecting: "
                      f"{len(r.interrupted)} events; reconnects {r.reconnects}; "
-                     f"tokens replaced by the server {r.tokens_replaced}")
+                     f"tokens replaced by the server {r.tokens_replaced}"
+                     + (f" (at {', '.join(f'{t:.0f}' for t in r.replaced_at[:20])} s)"
+                        if r.replaced_at else ""))
     if r.ledger is not None:
         g = r.ledger
         lines.append(f"  saves: sent {g.sent}, acknowledged {g.acked}, acknowledged and stored "
