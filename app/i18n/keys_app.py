@@ -39,6 +39,10 @@ KEYS: dict[str, tuple[str, str]] = {
         "Đã có lỗi xảy ra. Vui lòng thử lại.",
         "Something went wrong. Please try again.",
     ),
+    "error.nul_character": (
+        "Nội dung có một ký tự không lưu được. Hãy xoá ô đó và nhập lại.",
+        "The text holds a character that cannot be stored. Clear the field and type it again.",
+    ),
     "error.validation": (
         "Vui lòng kiểm tra các ô được đánh dấu.",
         "Please check the highlighted fields.",

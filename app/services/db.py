@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
+from app.services.errors import ValidationFailed
 from app.services.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,26 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _no_nul(params: Any) -> bool:
+    """Whether no string among a statement's parameters holds a NUL character."""
+    if isinstance(params, str):
+        return "\x00" not in params
+    if isinstance(params, dict):
+        return all(_no_nul(v) for v in params.values())
+    if isinstance(params, list | tuple):
+        return all(_no_nul(v) for v in params)
+    return True
+
+
+def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, params: Any, _context: Any,
+                _executemany: bool) -> None:
+    # PostgreSQL cannot store U+0000 in text and fails the whole statement; SQLite would keep
+    # it silently. Either way it is never real input: the user gets a message, nothing is
+    # written, on both databases alike, whichever form, import or API the text came from.
+    if not _no_nul(params):
+        raise ValidationFailed({}, "error.nul_character")
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """The engine for `url`. Database errors never carry the statement's values (names,
@@ -41,9 +62,11 @@ def engine_for(url: str) -> Engine:
         eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                             hide_parameters=True)
         event.listen(eng, "connect", _sqlite_pragmas)
-        return eng
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                         hide_parameters=True)
+    else:
+        eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                            hide_parameters=True)
+    event.listen(eng, "before_cursor_execute", _refuse_nul)
+    return eng
 
 
 def get_engine() -> Engine:

@@ -116,3 +116,19 @@ def test_a_second_drop_is_not_hidden(engine: Engine, world: World, session: Sess
     assert len(attempts) == 2
     session.expire_all()
     assert count(session, Visit) == 0
+
+
+def test_a_nul_character_is_refused_with_a_message_and_nothing_is_written(
+    engine: Engine, world: World, session: Session
+) -> None:
+    """PostgreSQL cannot store U+0000 and SQLite would keep it silently: both refuse it the
+    same way, from any form, import or API, before the statement runs."""
+    from app.services.errors import ValidationFailed
+
+    before = count(session, User)
+    with pytest.raises(ValidationFailed) as caught:
+        in_transaction(lambda db: db.add(User(username="nul", full_name="Lê\x00Văn",
+                                              password_hash="x")), engine)
+    assert caught.value.key == "error.nul_character"
+    session.expire_all()
+    assert count(session, User) == before
