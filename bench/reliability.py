@@ -125,7 +125,9 @@ def audit_reachable() -> str:
     import urllib.request
 
     tried = []
-    for name, url in (("PyPI JSON API", "https://pypi.org/pypi/pip/json"),
+    # pip-audit asks PyPI per pinned version; the unversioned page lists only the newest
+    # release's advisories, so it is no substitute.
+    for name, url in (("PyPI JSON API per version", "https://pypi.org/pypi/pip/24.0/json"),
                       ("OSV", "https://api.osv.dev/v1/query")):
         try:
             with urllib.request.urlopen(url, timeout=10) as r:
