@@ -136,12 +136,13 @@ def backend_workers(tree: list[int], supervisor: int) -> list[int]:
                   and "python" in _cmdline(pid) and "node" not in _cmdline(pid))
 
 
-def terminate_connections(db_name: str) -> int:
+def terminate_connections(
+    db_name: str, admin_dsn: str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+) -> int:
     """Every connection to `db_name` is closed by the server, as in a database restart."""
     import psycopg
 
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()", (db_name,)).fetchall()

@@ -16,6 +16,7 @@ import time
 import psycopg
 from playwright.sync_api import Browser, Page, expect
 
+from bench.soak import terminate_connections
 from tests.e2e.server import RunningApp
 from tests.e2e.test_auth import DEMO_PASSWORD, sign_in
 
@@ -99,13 +100,9 @@ def test_cut_database_connections_are_invisible_to_the_volunteer(
     client_id = _a_client_of(dsn, "tnv.demo")
     page = _volunteer_on_visit_form(browser, pg_app, client_id)
     key = page.locator("input[name=submission_key]").input_value()
-    name = pg_database_url.rsplit("/", 1)[1]
-    with psycopg.connect(_dsn(pg_database_url).rsplit("/", 1)[0] + "/postgres",
-                         autocommit=True) as conn:
-        cut = conn.execute(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()
-    assert cut is not None and cut[0] >= 1, "the app held no connection to cut"
+    base, name = _dsn(pg_database_url).rsplit("/", 1)
+    cut = terminate_connections(name, admin_dsn=base + "/postgres")
+    assert cut >= 1, "the app held no connection to cut"
     page.locator("#visit-form").evaluate("form => form.requestSubmit()")
     expect(page).to_have_url(f"{pg_app.url}clients/{client_id}", timeout=30_000)
     assert _count(dsn, "SELECT count(*) FROM submission WHERE key = %s", key) == 1
