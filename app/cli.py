@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 
 from alembic import command
@@ -21,8 +22,16 @@ def alembic_config(db_url: str | None = None) -> Config:
     return cfg
 
 
-def migrate(db_url: str | None = None) -> None:
-    command.upgrade(alembic_config(db_url or load_settings().db_url), "head")
+def migrate(db_url: str | None = None) -> str:
+    """Apply the schema migrations, then load the reference data that is missing (places,
+    duration rules): safe to run on every deploy. Returns what was loaded, for the operator."""
+    url = db_url or load_settings().db_url
+    command.upgrade(alembic_config(url), "head")
+    from app.services.db import engine_for, session_scope
+    from app.services.reference import load_reference_data
+
+    with session_scope(engine_for(url)) as session:
+        return load_reference_data(session=session).summary()
 
 
 def _seed_demo() -> None:
@@ -45,16 +54,39 @@ def _banner(port: int) -> None:
     print(f"{line}\n (The first build takes a minute; later starts take seconds.)\n")
 
 
-def _create_admin(username: str, full_name: str) -> int:
+ADMIN_PASSWORD_ENV = "DH_ADMIN_PASSWORD"  # noqa: S105 (a variable name)
+
+
+def _admin_password(from_stdin: bool) -> str | None:
+    """The first administrator's password: one line of standard input (`--password-stdin`),
+    else the DH_ADMIN_PASSWORD environment variable, else asked twice on the terminal.
+    None (after a message) when there is no way to get it or the two entries differ."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    env = os.environ.get(ADMIN_PASSWORD_ENV)
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        print(f"No terminal to ask the password on: pipe it in with --password-stdin or set "
+              f"{ADMIN_PASSWORD_ENV}; nothing created.", file=sys.stderr)
+        return None
+    password = getpass.getpass("Password for the first administrator: ")
+    again = getpass.getpass("Repeat it: ")
+    if password != again:
+        print("Passwords differ; nothing created.", file=sys.stderr)
+        return None
+    return password
+
+
+def _create_admin(username: str, full_name: str, from_stdin: bool = False) -> int:
     from app.i18n import t
     from app.services import accounts
     from app.services.db import session_scope
     from app.services.errors import DomainError
 
-    password = getpass.getpass("Password for the first administrator: ")
-    again = getpass.getpass("Repeat it: ")
-    if password != again:
-        print("Passwords differ; nothing created.", file=sys.stderr)
+    password = _admin_password(from_stdin)
+    if password is None:
         return 2
     try:
         with session_scope() as session:
@@ -116,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     admin = sub.add_parser("create-admin", help="create the first administrator")
     admin.add_argument("--username", required=True)
     admin.add_argument("--full-name", required=True)
+    admin.add_argument("--password-stdin", action="store_true",
+                       help="read the password from one line of standard input (scripted "
+                            f"installs); or set {ADMIN_PASSWORD_ENV}")
     dump = sub.add_parser("backup", help="write a verified backup of the database")
     dump.add_argument("--to", required=True, metavar="FILE", help="a new file")
     back = sub.add_parser("restore", help="replace the database with a verified backup")
@@ -124,13 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "migrate":
-        migrate()
+        print(f"Database migrated; reference data: {migrate()}.")
     elif args.cmd == "seed-demo":
         _seed_demo()
     elif args.cmd == "banner":
         _banner(args.port)
     elif args.cmd == "create-admin":
-        return _create_admin(args.username, args.full_name)
+        return _create_admin(args.username, args.full_name, args.password_stdin)
     elif args.cmd == "backup":
         return _backup(args.to)
     elif args.cmd == "restore":

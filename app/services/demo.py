@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from app.services import places, rules, security
+from app.services import security
+from app.services.reference import load_reference_data
 from app.services.text import fold
 from models import Organisation, OrgKind, Place, PlaceKind, Role, RoleAssignment, User
 
@@ -48,8 +49,7 @@ def _demo_places(session: Session) -> tuple[Place, list[Place]]:
 
 def seed_demo(*, session: Session, today: date | None = None) -> bool:
     """Load the demo once; returns False if it was already there."""
-    places.load_places(session)
-    rules.seed_duration_rules(session)
+    load_reference_data(session=session)
     if session.exec(select(User).where(User.username == "qt.demo")).first() is not None:
         return False
     today = today or date.today()
