@@ -5,6 +5,7 @@ import reflex as rx
 from app.api import api_app
 from app.api.security import security_headers
 from app.pages.account import AccountState, account_page
+from app.pages.admin_settings import SettingsState, admin_settings_page
 from app.pages.admin_users import AdminUsersState, admin_users_page
 from app.pages.card_link import card_link_page
 from app.pages.cards import CardState, PrintState, card_page, print_page
@@ -62,6 +63,12 @@ app.add_page(
     route="/admin/users",
     title="Đồng Hành",
     on_load=[AppState.check_session, AdminUsersState.load],
+)
+app.add_page(
+    admin_settings_page,
+    route="/admin/settings",
+    title="Đồng Hành",
+    on_load=[AppState.check_session, SettingsState.load],
 )
 # The volunteer's day: Today (their home), My clients, Register, Profile.
 for route, page, load in (

@@ -28,6 +28,7 @@ from models.clients import (
     EpisodeType,
     Sex,
 )
+from models.deployment import FacilityService, OrganisationService, SettingFile
 from models.merges import ClientMerge
 from models.places import Organisation, OrgKind, Place, PlaceKind, TeamMember
 from models.records import (
@@ -56,6 +57,7 @@ __all__ = [
     "Episode",
     "EpisodeStatus",
     "EpisodeType",
+    "FacilityService",
     "GroupActivity",
     "GroupActivityClient",
     "GroupActivityKind",
@@ -63,6 +65,7 @@ __all__ = [
     "LoginAttempt",
     "OrgKind",
     "Organisation",
+    "OrganisationService",
     "OutreachContact",
     "Place",
     "PlaceKind",
@@ -72,6 +75,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "Setting",
+    "SettingFile",
     "Sex",
     "Submission",
     "Support",

@@ -56,6 +56,8 @@ class Organisation(SQLModel, table=True):
     founded_on: date | None = None
     active: bool = True
     created_at: datetime = created_field()
+    # Street address of a facility (the commune is `place_id`).
+    address: str = Field(default="", max_length=300)
 
 
 class TeamMember(SQLModel, table=True):

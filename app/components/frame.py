@@ -30,6 +30,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("nav.teams", "/teams", "users-round", ("supervisor",)),
     NavItem("nav.scan", "/scan", "scan-line", ("volunteer", "clinic")),
     NavItem("nav.users", "/admin/users", "user-cog", ("admin",)),
+    NavItem("nav.settings", "/admin/settings", "settings", ("admin",)),
     NavItem(
         "nav.account", "/account", "circle-user", ("volunteer", "supervisor", "clinic", "admin")
     ),

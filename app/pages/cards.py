@@ -18,11 +18,10 @@ from app.components.forms import select_field
 from app.components.frame import BRAND, app_frame
 from app.i18n import t
 from app.pages.record_form import client_id_in, not_found_screen
-from app.services import card_sheets, cards, clients
+from app.services import card_sheets, cards, clients, deployment
 from app.services.cards import REVOKE_REASONS, CardRead
 from app.services.policy import Action, role_may
 from app.services.rules import LOCAL_TZ
-from app.services.settings import load_settings
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState
@@ -45,13 +44,10 @@ def _pdf_name(layout: str) -> str:
     return f"the-{layout}-{datetime.now(LOCAL_TZ):%Y%m%d-%H%M}.pdf"
 
 
-def base_url_for(state: rx.State) -> str:
-    """Where the QR link points: the configured public address, else this page's origin."""
-    configured = load_settings().public_url
-    if configured:
-        return configured
-    origin = str(state.router.url.origin or "")
-    return origin if origin.startswith(("http://", "https://")) else ""
+def base_url_for(session: Any) -> str:
+    """Where the QR link points: the public address of the deployment settings, else "" (the
+    bare token). Never the issuing browser's own host, which may be a private address."""
+    return deployment.public_url(session)
 
 
 class CardState(AppState):
@@ -68,6 +64,8 @@ class CardState(AppState):
     error: str = ""
     success: str = ""
     working: bool = False
+    # No public address in the deployment settings: the QR holds the bare token only.
+    public_url_missing: bool = False
 
     _active_card_id: int | None = None
 
@@ -93,22 +91,21 @@ class CardState(AppState):
 
     async def _refresh(self, client_id: int) -> bool:
         """Reload the card, its QR and the history; False (and "not found") if out of scope."""
-        base_url = base_url_for(self)
-
-        def read(db: Any, actor: Any) -> tuple[str, list[CardRead], str]:
+        def read(db: Any, actor: Any) -> tuple[str, list[CardRead], str, bool]:
+            base_url = base_url_for(db)
             client = clients.get_client(session=db, actor=actor, client_id=client_id)
             history = cards.card_history(session=db, actor=actor, client_id=client_id)
             active = [c for c in history if c.status == CardStatus.ACTIVE]
             svg = (cards.card_qr_svg(session=db, actor=actor, client_id=client_id,
                                      base_url=base_url) if active else "")
-            return client.full_name, history, svg
+            return client.full_name, history, svg, not base_url
 
         outcome = await self._run(read)
         if not outcome.ok or outcome.value is None:
             self._reset_screen()
             self.not_found = True
             return False
-        name, history, svg = outcome.value
+        name, history, svg, self.public_url_missing = outcome.value
         self.client_name = name
         self.client_id = str(client_id)
         active = next((c for c in history if c.status == CardStatus.ACTIVE), None)
@@ -194,10 +191,10 @@ class CardState(AppState):
         client_id = self._route_client()
         if client_id is None:
             return None
-        base_url = base_url_for(self)
         outcome = await self._run(
             lambda db, actor: cards.print_cards(
-                session=db, actor=actor, client_ids=[client_id], base_url=base_url, layout="id1"
+                session=db, actor=actor, client_ids=[client_id], base_url=base_url_for(db),
+                layout="id1",
             )
         )
         if not outcome.ok or outcome.value is None:
@@ -235,12 +232,10 @@ class PrintState(AppState):
             self.error = await self._text("error.invalid_choice")
             return None
         commune_id = int(raw)
-        base_url = base_url_for(self)
-
         def sheet(db: Any, actor: Any) -> tuple[int, bytes]:
             ids = card_sheets.clients_with_cards(session=db, actor=actor, commune_id=commune_id)
-            pdf = cards.print_cards(session=db, actor=actor, client_ids=ids, base_url=base_url,
-                                    layout="a4")
+            pdf = cards.print_cards(session=db, actor=actor, client_ids=ids,
+                                    base_url=base_url_for(db), layout="a4")
             return len(ids), pdf
 
         outcome = await self._run(sheet)
@@ -309,6 +304,9 @@ def _active_card() -> rx.Component:
                     color="var(--gray-11)"),
             rx.text(tr("cardui.card.show_hint"), size="2", color="var(--gray-11)",
                     text_align="center"),
+            rx.cond(CardState.public_url_missing,
+                    rx.callout(tr("deploy.card_no_public_url"), icon="triangle-alert",
+                               color_scheme="amber", high_contrast=True, id="no-public-url")),
             direction="column",
             align="center",
             spacing="2",

@@ -94,6 +94,9 @@ def _figure_row(fig: Figure, drillable: bool) -> Row:
         "value_vi": value["vi"], "value_en": value["en"],
         "extra_vi": extra["vi"], "extra_en": extra["en"],
         "drill": "1" if drillable and fig.drilldown is not None else "",
+        # The drill-down button is named by its figure (18 buttons, one name each).
+        **{f"aria_{lang}": t("report.open_list_of", lang, figure=t(fig.key, lang),
+                             value=value[lang]) for lang in ("vi", "en")},
     }
 
 
@@ -103,7 +106,8 @@ def report_rows(report: Report, drillable: bool) -> list[Row]:
         rows.append({"kind": "head", "key": section.key,
                      "row_id": "sec-" + section.key.replace(".", "-"),
                      **bilingual("label", section.key), "value_vi": "", "value_en": "",
-                     "extra_vi": "", "extra_en": "", "drill": ""})
+                     "extra_vi": "", "extra_en": "", "drill": "", "aria_vi": "",
+                     "aria_en": ""})
         rows += [_figure_row(f, drillable) for f in section.figures]
     return rows
 
@@ -128,6 +132,9 @@ class ReportsState(AppState):
     loaded: bool = False
     # The period and place of the report on screen: what downloads and drill-downs use.
     _shown: tuple[int, str, str] | None = None
+    _shown_place_name: str = ""
+    # The organisation line of the deployment settings ("" = the programme's name).
+    header: str = ""
 
     def _period(self) -> tuple[date, date] | None:
         return preset_period(self.preset, today_vn()) or (
@@ -154,6 +161,8 @@ class ReportsState(AppState):
         report = outcome.value
         actor = self._require_actor()
         self._shown = (place, self.start, self.end)
+        self._shown_place_name = report.place_name
+        self.header = report.header or t("report.header_default", lang)
         self.title = t("report.title", lang, place=report.place_name, start=dmy(start),
                        end=dmy(end))
         self.rows = report_rows(report, drillable=actor.role == Role.SUPERVISOR)
@@ -239,7 +248,8 @@ class ReportsState(AppState):
         if outcome.value is None:
             self.error = outcome.error
             return None
-        name = f"bao-cao-{start}-{end}.{fmt}"
+        name = exports.report_file_name(self._shown_place_name, date.fromisoformat(start),
+                                        date.fromisoformat(end), fmt)
         return rx.download(data=outcome.value, filename=name, mime_type=MIME_TYPES[fmt])
 
     @guarded(Role.SUPERVISOR)
@@ -348,7 +358,7 @@ def _figure(row: Any) -> rx.Component:
                     row["drill"] != "",
                     rx.button(bi(row, "value"), variant="ghost", size="3", weight="bold",
                               on_click=ReportsState.drill(row["key"]),
-                              aria_label=tr("sup.report.open_list"),
+                              aria_label=bi(row, "aria"),
                               class_name="figure-value"),
                     rx.text(bi(row, "value"), weight="bold", size="3",
                             class_name="figure-value"),
@@ -438,7 +448,9 @@ def reports_page() -> rx.Component:
             rx.cond(
                 s.rows.length() > 0,
                 rx.fragment(
-                    rx.heading(s.title, size="4", as_="h2", margin_top="12px", id="report-title"),
+                    rx.text(s.header, weight="bold", size="2", margin_top="12px",
+                            id="report-header"),
+                    rx.heading(s.title, size="4", as_="h2", id="report-title"),
                     _downloads(),
                     rx.box(rx.foreach(s.rows, _figure), id="report-figures"),
                     section_heading("sup.chart.title"),

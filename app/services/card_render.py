@@ -22,6 +22,7 @@ from typing import Literal
 import qrcode
 import qrcode.image.svg
 from fpdf import FPDF
+from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 
 from app.services.settings import PROJECT_ROOT
@@ -65,6 +66,7 @@ class CardPrint:
     given_name: str
     short_code: str
     payload: str
+    logo_png: bytes | None = None  # the organisation's logo (deployment settings)
 
 
 # --- QR ------------------------------------------------------------------------------------
@@ -156,6 +158,14 @@ def _fit_font(pdf: FPDF, text: str, family: str, style: str, size: float, width:
         size -= 0.5
 
 
+def logo_box(png: bytes, *, max_w: float, max_h: float) -> tuple[float, float]:
+    """Width and height (mm) of a logo fitted into max_w × max_h, its proportions kept."""
+    with Image.open(io.BytesIO(png)) as image:
+        ratio = image.width / max(1, image.height)
+    width = min(max_w, max_h * ratio)
+    return width, width / ratio
+
+
 def _draw_card(pdf: FPDF, card: CardPrint, x0: float, y0: float) -> None:
     pdf.set_text_color(0, 0, 0)
     # Programme name: neutral wording from the settings, up to three lines at the top left.
@@ -169,6 +179,10 @@ def _draw_card(pdf: FPDF, card: CardPrint, x0: float, y0: float) -> None:
     pdf.set_draw_color(120, 120, 120)
     pdf.set_line_width(0.3)
     pdf.line(x0 + _PAD, y0 + 33.5, x0 + _PAD + 12.0, y0 + 33.5)
+    if card.logo_png:
+        # Bottom left, under the rule: at most 11 mm high and as wide as the text column.
+        w, h = logo_box(card.logo_png, max_w=_TEXT_W, max_h=11.0)
+        pdf.image(io.BytesIO(card.logo_png), x=x0 + _PAD, y=y0 + 37.5, w=w, h=h)
     # QR on the right, the typed-in code centred under it.
     qr_x = x0 + CARD_W - _QR_SIZE - 3.0
     _draw_qr(pdf, card.payload, qr_x, y0 + _QR_TOP, _QR_SIZE)

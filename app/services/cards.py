@@ -58,7 +58,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from app.services import audit
+from app.services import audit, deployment
 from app.services.activities import complete_referral
 from app.services.actor import Actor
 from app.services.card_render import CardPrint, card_pdf, card_svg
@@ -401,6 +401,7 @@ def card_history(*, session: Session, actor: Actor | None, client_id: int) -> li
 def _print_data(session: Session, client: Client, card: Card, base_url: str) -> CardPrint:
     return CardPrint(
         programme_name=programme_name(session),
+        logo_png=deployment.logo_png(session),
         given_name=given_name(client.full_name),
         short_code=format_short_code(card.short_code),
         payload=qr_payload(card.token, base_url),

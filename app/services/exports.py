@@ -18,12 +18,13 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from fpdf import FPDF
 from openpyxl import Workbook
+from openpyxl.drawing.image import Image as XlImage
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import or_, select
@@ -32,10 +33,13 @@ from sqlmodel import Session, col
 from app.i18n import t
 from app.services import audit
 from app.services.actor import Actor
+from app.services.card_render import logo_box
+from app.services.deployment import logo_png
 from app.services.errors import ValidationFailed
 from app.services.policy import Action, PlaceTarget, authorize, authorize_grant, client_scope_filter
 from app.services.reports import Report, authorize_report, build_report
 from app.services.settings import PROJECT_ROOT
+from app.services.text import fold
 from models import Client, ClientStatus, Episode, EpisodeStatus, EpisodeType, Place, Setting
 
 Format = Literal["xlsx", "pdf", "csv"]
@@ -116,8 +120,39 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def report_xlsx(report: Report, lang: str = "vi") -> bytes:
-    """One sheet per table, the organisation line and title on top, numbers as numbers."""
+def report_file_name(place_name: str, start: date, end: date, fmt: str) -> str:
+    """`bao-cao-<place>-<period>.<fmt>` in ASCII: the place folded ("Tỉnh Đồng Tháp" ->
+    "tinh-dong-thap"), the period as a year (2022), a quarter (2022-q1), a month (2022-03)
+    or its two dates."""
+    place = "-".join("".join(c if c.isalnum() else " " for c in fold(place_name)).split())
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        period = f"{start.year}"
+    elif (start.day == 1 and start.month % 3 == 1 and end == _month_end(start, 2)):
+        period = f"{start.year}-q{(start.month - 1) // 3 + 1}"
+    elif start.day == 1 and end == _month_end(start, 0):
+        period = f"{start.year}-{start.month:02d}"
+    else:
+        period = f"{start.isoformat()}-{end.isoformat()}"
+    return f"bao-cao-{place or 'dia-ban'}-{period}.{fmt}"
+
+
+def _month_end(start: date, months_after: int) -> date:
+    index = start.month - 1 + months_after + 1
+    first_after = date(start.year + index // 12, index % 12 + 1, 1)
+    return first_after - timedelta(days=1)
+
+
+def _xlsx_logo(ws: Any, logo: bytes) -> None:
+    """The organisation's logo at the top right of a sheet, about 1.5 cm high."""
+    image = XlImage(io.BytesIO(logo))
+    scale = 56 / max(1, image.height)
+    image.width, image.height = int(image.width * scale), 56
+    ws.add_image(image, "F1")
+
+
+def report_xlsx(report: Report, lang: str = "vi", logo: bytes | None = None) -> bytes:
+    """One sheet per table, the organisation line (and logo) and title on top, numbers as
+    numbers, the contact line under the table."""
     wb = Workbook()
     if wb.active is not None:
         wb.remove(wb.active)
@@ -146,6 +181,11 @@ def report_xlsx(report: Report, lang: str = "vi") -> bytes:
         ws.column_dimensions["A"].width = 60
         for i in range(2, len(headers) + 1):
             ws.column_dimensions[get_column_letter(i)].width = 18
+        if report.contact:
+            ws.append([])
+            ws.append([safe_text(t("deploy.contact", lang, line=report.contact))])
+        if logo:
+            _xlsx_logo(ws, logo)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -171,14 +211,19 @@ def _number(value: Any, lang: str) -> str:
     return text.translate(_VI_DIGITS) if lang == "vi" else text
 
 
-def report_pdf(report: Report, lang: str = "vi") -> bytes:
-    """An A4 portrait PDF with a Unicode font: header line, title, then one table per section."""
+def report_pdf(report: Report, lang: str = "vi", logo: bytes | None = None) -> bytes:
+    """An A4 portrait PDF with a Unicode font: logo and header line, title, then one table per
+    section, the contact line at the end."""
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_font("DejaVu", "", str(font_path()))
     pdf.add_font("DejaVu", "B", str(font_path(bold=True)))
     pdf.set_title(t("report.title_short", lang))
     pdf.add_page()
+    if logo:
+        w, h = logo_box(logo, max_w=40.0, max_h=16.0)
+        pdf.image(io.BytesIO(logo), x=pdf.l_margin, y=pdf.t_margin, w=w, h=h)
+        pdf.set_y(pdf.t_margin + h + 2)
     pdf.set_font("DejaVu", "B", 11)
     pdf.multi_cell(0, 6, _header_line(report, lang), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
@@ -196,6 +241,11 @@ def report_pdf(report: Report, lang: str = "vi") -> bytes:
             table.row(headers)
             for row in rows:
                 table.row([v if isinstance(v, str) else _number(v, lang) for v in row])
+    if report.contact:
+        pdf.ln(4)
+        pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(0, 5, t("deploy.contact", lang, line=report.contact),
+                       new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -215,7 +265,8 @@ def export_report(
     if fmt not in ("xlsx", "pdf"):
         raise ValidationFailed({"fmt": "export.error.format"})
     report = build_report(session, ctx, place)
-    data = report_xlsx(report, lang) if fmt == "xlsx" else report_pdf(report, lang)
+    logo = logo_png(session)
+    data = report_xlsx(report, lang, logo) if fmt == "xlsx" else report_pdf(report, lang, logo)
     audit.record(session, actor=me, action=Action.EXPORT, target_type="place", target_id=place_id,
                  detail=f"report fmt={fmt} {period_start.isoformat()}..{period_end.isoformat()}")
     return data

@@ -120,6 +120,7 @@ from models import (
 ClientListRow = ClientListItem
 
 HEADER_SETTING = "report_header"
+CONTACT_SETTING = "deployment.contact"  # app/services/deployment.py writes both
 DEFAULT_NOT_VISITED_DAYS = 30
 MAX_PERIOD_DAYS = 3660
 MAX_DRILLDOWN_ROWS = 5000
@@ -208,6 +209,7 @@ class Report:
     period_end: date
     header: str  # organisation header line ("" = the catalogue default)
     sections: tuple[Section, ...]
+    contact: str = ""  # contact line of the deployment settings ("" = none)
     trend: tuple[MonthPoint, ...] = ()
     referral_outcomes: tuple[ReferralOutcome, ...] = ()
     episode_types: tuple[EpisodeTypeCount, ...] = ()
@@ -798,6 +800,11 @@ def report_header(session: Session) -> str:
     return setting.value.strip() if setting is not None else ""
 
 
+def _contact_line(session: Session) -> str:
+    setting = session.get(Setting, CONTACT_SETTING)
+    return setting.value.strip() if setting is not None else ""
+
+
 def build_report(session: Session, ctx: ReportContext, place: Place) -> Report:
     """All figures for an already authorised place and period (no audit).
 
@@ -814,6 +821,7 @@ def build_report(session: Session, ctx: ReportContext, place: Place) -> Report:
         period_start=ctx.start,
         period_end=ctx.end,
         header=report_header(session),
+        contact=_contact_line(session),
         sections=(
             _outreach(by_category), _connections(values, ctx), _events(session, ctx),
             _models(session, ctx, values), _community(values, ctx), _facility(values, ctx),

@@ -20,7 +20,7 @@ import app.app  # noqa: F401  (registers every page and State)
 from app.i18n import t
 from app.pages.cards import CardState, PrintState, base_url_for
 from app.pages.scan import SCAN_ROLES, ScanState
-from app.services import accounts, cards, security
+from app.services import accounts, cards, deployment, security
 from app.services.cards import format_short_code, qr_payload
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
@@ -250,13 +250,35 @@ def test_another_volunteers_client_is_not_found_and_audited(engine: Engine,
         assert s.exec(select(Card)).all() == []
 
 
-def test_the_qr_points_at_the_configured_public_address_or_else_this_origin(
+def test_the_qr_points_at_the_public_address_of_the_settings_never_the_browsers_host(
     engine: Engine, cards_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    screen = make_state(CardState, sign_in(engine, "vol_a1"), "/clients/1/card")
-    assert base_url_for(screen) == ORIGIN
-    monkeypatch.setenv("DH_PUBLIC_URL", "https://the.example.org/")
-    assert base_url_for(screen) == "https://the.example.org"
+    with Session(engine) as s:
+        assert base_url_for(s) == ""  # not set: the bare token, not ORIGIN
+        monkeypatch.setenv("DH_PUBLIC_URL", "https://the.example.org/")
+        assert base_url_for(s) == "https://the.example.org"
+        admin = cards_world.actor(s, "admin")
+        deployment.update_settings(session=s, actor=admin, data=deployment.SettingsInput(
+            organisation_name="", programme_name="", public_url="https://dh.tinh.gov.vn/",
+            contact_line=""))
+        s.commit()
+        assert base_url_for(s) == "https://dh.tinh.gov.vn"
+    issue(engine, cards_world)
+    monkeypatch.delenv("DH_PUBLIC_URL")
+    screen = make_state(CardState, sign_in(engine, "vol_a1"),
+                        f"/clients/{cards_world.clients['a1']}/card")
+    call(screen, "load")
+    assert screen.qr_src and not screen.public_url_missing
+
+
+def test_a_card_screen_warns_while_no_public_address_is_set(
+    engine: Engine, cards_world: World
+) -> None:
+    issue(engine, cards_world)
+    screen = make_state(CardState, sign_in(engine, "vol_a1"),
+                        f"/clients/{cards_world.clients['a1']}/card")
+    call(screen, "load")
+    assert screen.qr_src and screen.public_url_missing
 
 
 def test_downloading_a_card_gives_a_pdf_and_is_audited(engine: Engine, cards_world: World) -> None:

@@ -1,0 +1,49 @@
+"""A province can adopt it (issue 15): facility addresses and services, the deployment logo.
+
+Revision ID: 0020_adoption
+Revises: 0002
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0020_adoption"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("address", sa.String(length=300), nullable=False,
+                                      server_default=""))
+    op.create_table(
+        "organisationservice",
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("service", sa.String(length=24), nullable=False),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"]),
+        sa.PrimaryKeyConstraint("organisation_id", "service"),
+    )
+    op.create_index("ix_orgservice_service", "organisationservice",
+                    ["service", "organisation_id"], unique=False)
+    op.create_table(
+        "settingfile",
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("media_type", sa.String(length=40), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["updated_by_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("key"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("settingfile")
+    op.drop_index("ix_orgservice_service", table_name="organisationservice")
+    op.drop_table("organisationservice")
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.drop_column("address")

@@ -1,0 +1,70 @@
+"""Catalogue keys of issue 15 (a province adopts the app): deployment settings, facilities,
+the new import sheets, report labels. key -> (vi, en)."""
+
+KEYS: dict[str, tuple[str, str]] = {
+    # ---- navigation
+    "nav.settings": ("Cài đặt", "Settings"),
+    "nav.facilities": ("Cơ sở", "Facilities"),
+    # ---- /admin/settings
+    "deploy.organisation_name": ("Tên cơ quan, đơn vị", "Organisation or department"),
+    "deploy.organisation_hint": (
+        "In ở đầu báo cáo và tệp xuất, ví dụ: Sở Y tế tỉnh Đồng Tháp.",
+        "Printed at the top of reports and exports, e.g. Đồng Tháp Department of Health.",
+    ),
+    "deploy.programme_name": ("Tên chương trình trên thẻ", "Programme name on cards"),
+    "deploy.programme_hint": (
+        "Tên trung tính in trên thẻ QR; không ghi chữ “ma túy”. Để trống: Chương trình Đồng Hành.",
+        "A neutral name printed on QR cards; never the word “drugs”. Empty: "
+        "Chương trình Đồng Hành.",
+    ),
+    "deploy.public_url": ("Địa chỉ công khai", "Public address"),
+    "deploy.public_url_hint": (
+        "Địa chỉ https mà mã QR trên thẻ dẫn tới, ví dụ https://donghanh.tinh.gov.vn.",
+        "The https address QR cards link to, e.g. https://donghanh.tinh.gov.vn.",
+    ),
+    "deploy.contact_line": ("Thông tin liên hệ", "Contact line"),
+    "deploy.contact_hint": (
+        "In cuối báo cáo, ví dụ: Phòng Phòng chống tệ nạn xã hội — 0277 3851 234.",
+        "Printed under reports, e.g. Social Evils Prevention Office — 0277 3851 234.",
+    ),
+    "deploy.save": ("Lưu cài đặt", "Save settings"),
+    "deploy.saved": ("Đã lưu cài đặt.", "Settings saved."),
+    "deploy.logo": ("Biểu trưng (logo)", "Logo"),
+    "deploy.logo_hint": (
+        "Ảnh PNG, JPEG hoặc WebP, tối đa 1 MB; in trên báo cáo, tệp xuất và thẻ.",
+        "A PNG, JPEG or WebP image up to 1 MB; printed on reports, exports and cards.",
+    ),
+    "deploy.no_logo": ("Chưa có logo.", "No logo yet."),
+    "deploy.choose_logo": ("Chọn ảnh", "Choose an image"),
+    "deploy.upload_logo": ("Tải logo lên", "Upload the logo"),
+    "deploy.remove_logo": ("Xóa logo", "Remove the logo"),
+    "deploy.logo_saved": ("Đã lưu logo.", "Logo saved."),
+    "deploy.logo_removed": ("Đã xóa logo.", "Logo removed."),
+    "deploy.error.public_url": (
+        "Nhập một địa chỉ https đầy đủ, ví dụ https://donghanh.tinh.gov.vn.",
+        "Enter a full https address, e.g. https://donghanh.tinh.gov.vn.",
+    ),
+    "deploy.error.logo_type": (
+        "Tệp không phải ảnh PNG, JPEG hoặc WebP.",
+        "The file is not a PNG, JPEG or WebP image.",
+    ),
+    "deploy.error.logo_size": (
+        "Ảnh quá lớn (tối đa 1 MB).", "The image is too large (1 MB at most).",
+    ),
+    "deploy.public_url_missing": (
+        "Chưa đặt địa chỉ công khai: mã QR trên thẻ chỉ chứa mã thẻ, camera điện thoại sẽ "
+        "không mở được ứng dụng. Hãy đặt địa chỉ trước khi in thẻ.",
+        "No public address yet: card QR codes hold only the card code, and a phone camera "
+        "cannot open the app from them. Set the address before printing cards.",
+    ),
+    "deploy.card_no_public_url": (
+        "Quản trị viên chưa đặt địa chỉ công khai: mã QR chỉ quét được bằng ứng dụng.",
+        "The administrator has not set the public address: this QR can be scanned only "
+        "from within the app.",
+    ),
+    "deploy.contact": ("Liên hệ: {line}", "Contact: {line}"),
+    # ---- reports
+    "report.open_list_of": (
+        "Xem danh sách: {figure} ({value})", "Show the list: {figure} ({value})",
+    ),
+}

@@ -1,0 +1,171 @@
+"""Deployment settings (administrator): organisation name and logo on reports, exports and
+cards, the neutral programme name on cards, the public address QR cards point to, a contact
+line. Stored and audited by `app/services/deployment.py`."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import reflex as rx
+
+from app.components.forms import form_message, submit_button, text_field
+from app.components.frame import app_frame
+from app.services import deployment
+from app.state.guard import guarded
+from app.state.lang import tr
+from app.state.session import AppState
+from models import Role
+
+LOGO_UPLOAD_ID = "logo-upload"
+_IMAGE_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
+
+
+class SettingsState(AppState):
+    organisation_name: str = ""
+    programme_name: str = ""
+    public_url: str = ""
+    contact_line: str = ""
+    logo_src: str = ""
+    loaded_at: int = 0  # re-keys the uncontrolled form after a load or save
+    error: str = ""
+    success: str = ""
+    fields: dict[str, str] = {}
+
+    def _show(self, found: deployment.DeploymentSettings, logo: bytes | None) -> None:
+        self.organisation_name = found.organisation_name
+        self.programme_name = found.programme_name
+        self.public_url = found.public_url
+        self.contact_line = found.contact_line
+        self.logo_src = ("data:image/png;base64," + base64.b64encode(logo).decode("ascii")
+                         if logo else "")
+        self.loaded_at += 1
+
+    @guarded(Role.ADMIN)
+    async def load(self) -> Any:
+        self.error = self.success = ""
+        self.fields = {}
+        outcome = await self._run(lambda db, actor: (
+            deployment.read_settings(db), deployment.logo_png(db)))
+        if outcome.value is not None:
+            self._show(*outcome.value)
+        return None
+
+    @guarded(Role.ADMIN)
+    async def save(self, form_data: dict[str, Any]) -> Any:
+        data = deployment.SettingsInput(
+            organisation_name=str(form_data.get("organisation_name", ""))[:400],
+            programme_name=str(form_data.get("programme_name", ""))[:400],
+            public_url=str(form_data.get("public_url", ""))[:400],
+            contact_line=str(form_data.get("contact_line", ""))[:400],
+        )
+        outcome = await self._run(lambda db, actor: (
+            deployment.update_settings(session=db, actor=actor, data=data),
+            deployment.logo_png(db)))
+        self.error, self.fields = outcome.error, outcome.fields
+        if outcome.value is None:
+            self.success = ""
+            return None
+        self._show(*outcome.value)
+        self.success = await self._text("deploy.saved")
+        return None
+
+    @guarded(Role.ADMIN)
+    async def upload_logo(self, files: list[rx.UploadFile]) -> Any:
+        self.success = ""
+        if len(files) != 1:
+            self.error = await self._text("deploy.error.logo_type")
+            return None
+        content = await files[0].read(deployment.MAX_LOGO_BYTES + 1)
+        outcome = await self._run(lambda db, actor: (
+            deployment.set_logo(session=db, actor=actor, content=content),
+            deployment.logo_png(db)))
+        self.error = outcome.fields.get("logo") or outcome.error
+        if outcome.value is not None:
+            self._show(*outcome.value)
+            self.success = await self._text("deploy.logo_saved")
+        return None
+
+    @guarded(Role.ADMIN)
+    async def remove_logo(self) -> Any:
+        outcome = await self._run(lambda db, actor: (
+            deployment.remove_logo(session=db, actor=actor), None))
+        self.error = outcome.error
+        if outcome.value is not None:
+            self._show(*outcome.value)
+            self.success = await self._text("deploy.logo_removed")
+        return None
+
+
+def _error(name: str) -> rx.Var:
+    return SettingsState.fields.get(name, "")
+
+
+def _form() -> rx.Component:
+    s = SettingsState
+    return rx.form(
+        rx.flex(
+            text_field("deploy.organisation_name", "organisation_name",
+                       default_value=s.organisation_name, error=_error("organisation_name"),
+                       hint_key="deploy.organisation_hint"),
+            text_field("deploy.programme_name", "programme_name",
+                       default_value=s.programme_name, error=_error("programme_name"),
+                       hint_key="deploy.programme_hint"),
+            text_field("deploy.public_url", "public_url", default_value=s.public_url,
+                       error=_error("public_url"), hint_key="deploy.public_url_hint",
+                       type="url", placeholder="https://donghanh.tinh.gov.vn"),
+            text_field("deploy.contact_line", "contact_line", default_value=s.contact_line,
+                       error=_error("contact_line"), hint_key="deploy.contact_hint"),
+            submit_button("deploy.save", id="settings-save"),
+            direction="column", spacing="3",
+        ),
+        on_submit=SettingsState.save,
+        reset_on_submit=False,
+        key=s.loaded_at.to_string(),
+        id="settings-form",
+    )
+
+
+def _logo() -> rx.Component:
+    s = SettingsState
+    return rx.flex(
+        rx.heading(tr("deploy.logo"), size="4", as_="h2"),
+        rx.text(tr("deploy.logo_hint"), size="2", color="var(--gray-11)"),
+        rx.cond(s.logo_src != "",
+                rx.image(src=s.logo_src, alt=tr("deploy.logo"), max_height="96px",
+                         width="auto", id="logo-preview"),
+                rx.text(tr("deploy.no_logo"), size="2", id="no-logo")),
+        rx.upload.root(
+            rx.button(tr("deploy.choose_logo"), type="button", size="3", variant="soft"),
+            id=LOGO_UPLOAD_ID, accept=_IMAGE_TYPES, max_files=1, multiple=False,
+            max_size=deployment.MAX_LOGO_BYTES,
+        ),
+        rx.flex(
+            rx.button(tr("deploy.upload_logo"), size="3", id="logo-save",
+                      on_click=SettingsState.upload_logo(
+                          rx.upload_files(upload_id=LOGO_UPLOAD_ID))),
+            rx.cond(s.logo_src != "",
+                    rx.button(tr("deploy.remove_logo"), size="3", variant="outline",
+                              color_scheme="red", on_click=SettingsState.remove_logo,
+                              id="logo-remove")),
+            spacing="2", wrap="wrap",
+        ),
+        direction="column", spacing="2", margin_top="16px",
+    )
+
+
+def admin_settings_page() -> rx.Component:
+    s = SettingsState
+    return app_frame(
+        "nav.settings",
+        rx.flex(
+            rx.cond(s.public_url == "",
+                    rx.callout(tr("deploy.public_url_missing"), icon="triangle-alert",
+                               color_scheme="amber", high_contrast=True,
+                               id="public-url-missing")),
+            form_message(s.error, s.success),
+            _form(),
+            _logo(),
+            direction="column", spacing="3",
+        ),
+    )
