@@ -30,6 +30,7 @@ from models.clients import (
 )
 from models.deployment import FacilityService, OrganisationService, SettingFile
 from models.merges import ClientMerge
+from models.outbox import OutboxDevice, OutboxRecord, OutboxStatus
 from models.places import Organisation, OrgKind, Place, PlaceKind, TeamMember
 from models.records import (
     AuditEvent,
@@ -66,6 +67,9 @@ __all__ = [
     "OrgKind",
     "Organisation",
     "OrganisationService",
+    "OutboxDevice",
+    "OutboxRecord",
+    "OutboxStatus",
     "OutreachContact",
     "Place",
     "PlaceKind",

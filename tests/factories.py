@@ -238,3 +238,47 @@ def build_world(session: Session) -> World:
             session, client_id, EpisodeType.POST_REHAB, status=EpisodeStatus.CLOSURE_PROPOSED)
     session.commit()
     return world
+
+
+# --- the device outbox (issue 14) ----------------------------------------------------------
+
+
+def outbox_payload(kind: str, world: World, today: date, **overrides: Any) -> dict[str, Any]:
+    """A valid payload of one outbox record kind for vol_a1 (client a1, commune A1), as the
+    device sends it (JSON values: ISO dates, enum values)."""
+    day = today.isoformat()
+    client = world.clients["a1"]
+    payloads: dict[str, dict[str, Any]] = {
+        "visit": {"client_id": client, "visit_date": day, "kind": "home", "notes": "ổn định",
+                  "risk_flags": "", "content": "counselling"},
+        "outreach_contact": {"contact_date": day, "place_id": world.commune_a1,
+                             "category": "pwud", "count": 3, "topic": "HIV"},
+        "drug_test": {"client_id": client, "tested_on": day, "result": "negative",
+                      "sample": "urine", "method": "rapid"},
+        "referral": {"client_id": client, "service": "mmt", "facility_id": world.facility_a,
+                     "referred_on": day, "consent": True},
+        "support": {"client_id": client, "kind": "loan", "started_on": day,
+                    "amount_vnd": 5_000_000, "term_months": 12, "fund_source": "xã"},
+        "group_activity": {"kind": "club_meeting", "held_on": day, "place_id": world.commune_a1,
+                           "topic": "CLB", "attendees_total": 10, "attendees_clients": 2,
+                           "client_ids": [client]},
+        "client": {"full_name": "Đỗ Thị Giang", "birth_year": 1995, "sex": "female",
+                   "commune_id": world.commune_a1, "phone": "0901 234 567",
+                   "consents": [{"purpose": "case_management",
+                                 "sensitive_categories": ["drug_use"], "given_on": day}]},
+    }
+    body = payloads[kind]
+    body.update(overrides)
+    return body
+
+
+def outbox_record(kind: str, payload: dict[str, Any], *, key: str | None = None,
+                  **envelope: Any) -> dict[str, Any]:
+    """One record as the device sends it to POST /api/outbox/sync."""
+    import uuid
+    from datetime import UTC, datetime
+
+    record: dict[str, Any] = {"key": key or str(uuid.uuid4()), "kind": kind,
+                              "saved_at": datetime.now(UTC).isoformat(), "payload": payload}
+    record.update(envelope)
+    return record

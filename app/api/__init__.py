@@ -9,11 +9,12 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from app.api.offline import ROUTES as OFFLINE_ROUTES
+from app.api.outbox import ROUTES as OUTBOX_ROUTES
 
 
 def api_app() -> Starlette:
     """A fresh Starlette app with our routes; Reflex adds CORS and mounts itself inside."""
-    return Starlette(routes=[*OFFLINE_ROUTES])
+    return Starlette(routes=[*OFFLINE_ROUTES, *OUTBOX_ROUTES])
 
 
 __all__ = ["api_app"]

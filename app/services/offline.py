@@ -388,3 +388,15 @@ def _apply_with_retry(open_scope: Callable[[], Any], actor: Actor,
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+def legacy_keys(*, session: Session, actor: Actor, now: datetime | None = None) -> list[DeviceKey]:
+    """The per-session keys of the first offline queue (this session's, then the lapsed
+    ones), so that a device can open and re-seal records it queued before the device outbox."""
+    now = now or utcnow()
+    keys: list[DeviceKey] = []
+    if actor.session_id is not None:
+        row = session.get(AuthSession, actor.session_id)
+        if row is not None and row.user_id == actor.user_id and row.device_key:
+            keys.append(DeviceKey(key_id=key_id(row.device_key), key=row.device_key))
+    return keys + _previous_keys(session, actor, now)

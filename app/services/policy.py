@@ -77,6 +77,9 @@ class Action(StrEnum):
     PLACE_ADMIN = "place.admin"
     RULE_EDIT = "rule.edit"
     AUDIT_VIEW = "audit.view"
+    # A supervisor's review list of records the sync refused (issue 14): its scope is
+    # `outbox_item_in_scope` (the record's commune or its author's communes).
+    OUTBOX_REVIEW = "outbox.review"
 
 
 A = Action
@@ -96,7 +99,7 @@ _GRANTS: dict[Role, frozenset[Action]] = {
     Role.VOLUNTEER: _VOLUNTEER,
     Role.SUPERVISOR: _VOLUNTEER | {
         A.CLIENT_REASSIGN, A.REFERRAL_COMPLETE, A.EPISODE_APPROVE_CLOSE,
-        A.REPORT_VIEW, A.EXPORT,
+        A.REPORT_VIEW, A.EXPORT, A.OUTBOX_REVIEW,
     },
     Role.CLINIC: frozenset({A.CLIENT_SEARCH, A.CLIENT_READ, A.REFERRAL_COMPLETE, A.CARD_SCAN}),
     Role.ADMIN: frozenset({A.USER_ADMIN, A.PLACE_ADMIN, A.RULE_EDIT, A.AUDIT_VIEW}),
@@ -116,7 +119,7 @@ _PLACE_BOUND = frozenset({
 _REFERRAL_BOUND = frozenset({A.REFERRAL_COMPLETE})
 _UNSCOPED = frozenset({
     A.CLIENT_SEARCH, A.CASELOAD_VIEW, A.CARD_SCAN, A.USER_ADMIN, A.PLACE_ADMIN, A.RULE_EDIT,
-    A.AUDIT_VIEW,
+    A.AUDIT_VIEW, A.OUTBOX_REVIEW,
 })
 
 # A referral in one of these states lets the receiving clinic see the client.
@@ -335,3 +338,13 @@ def strip_visit_fields(actor: Actor | None, record: dict[str, Any]) -> dict[str,
 def sees_tests_and_support(actor: Actor | None) -> bool:
     """Drug tests and support (loans) are for the client's own case workers only."""
     return actor is not None and actor.role in (Role.VOLUNTEER, Role.SUPERVISOR)
+
+
+def outbox_item_in_scope(actor: Actor | None, *, commune_id: int | None,
+                         author_commune_ids: frozenset[int]) -> bool:
+    """May this supervisor see (and apply or dismiss) a record the sync refused? Yes if the
+    record's commune, or one of its author's communes, is theirs."""
+    if actor is None or not role_may(actor.role, Action.OUTBOX_REVIEW):
+        return False
+    return (commune_id is not None and commune_id in actor.commune_ids) or bool(
+        author_commune_ids & actor.commune_ids)

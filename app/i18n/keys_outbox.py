@@ -1,0 +1,113 @@
+"""The device outbox (issue 14): sync outcomes, the review list and the supervisor's screen."""
+
+KEYS: dict[str, tuple[str, str]] = {
+    # --- why a record was kept for review, or is waiting --------------------------------------
+    "outbox.reason.client_unavailable": (
+        "Người này không còn do bạn phụ trách (đã chuyển người phụ trách, chuyển địa bàn hoặc "
+        "gộp hồ sơ). Bản ghi được giữ lại để cán bộ quản lý xem xét.",
+        "This client is no longer assigned to you (reassigned, moved or merged). The record is "
+        "kept for your supervisor to review.",
+    ),
+    "outbox.reason.client_closed": (
+        "Hồ sơ của người này đã đóng trong lúc bản ghi chờ gửi. Kiểm tra lại rồi chọn "
+        "“Vẫn gửi” nếu đúng.",
+        "This client's case was closed while the record was waiting. Check, then choose "
+        "“Send anyway” if it is right.",
+    ),
+    "outbox.reason.episode_closed": (
+        "Đợt quản lý của người này đã kết thúc trong lúc bản ghi chờ gửi. Kiểm tra lại rồi "
+        "chọn “Vẫn gửi” nếu đúng.",
+        "This client's episode was closed while the record was waiting. Check, then choose "
+        "“Send anyway” if it is right.",
+    ),
+    "outbox.reason.rule": (
+        "Bản ghi chưa đúng quy định. Sửa các mục được đánh dấu rồi gửi lại.",
+        "The record breaks a rule. Correct the marked fields and send it again.",
+    ),
+    "outbox.reason.not_allowed": (
+        "Bạn không được ghi việc này ở địa bàn đó. Bản ghi được giữ lại để cán bộ quản lý "
+        "xem xét.",
+        "You may not record this in that place. The record is kept for your supervisor to "
+        "review.",
+    ),
+    "outbox.reason.registration_dismissed": (
+        "Đăng ký người này đã bị bỏ qua, nên bản ghi chưa gắn được với ai. Cán bộ quản lý sẽ "
+        "xem xét.",
+        "This person's registration was dismissed, so the record has nobody to belong to. "
+        "Your supervisor will review it.",
+    ),
+    "outbox.reason.dismissed": (
+        "Cán bộ quản lý đã bỏ qua bản ghi này.",
+        "Your supervisor dismissed this record.",
+    ),
+    "outbox.reason.temp_client_pending": (
+        "Đang chờ đăng ký người này được xử lý; bản ghi sẽ được gửi sau.",
+        "Waiting for this person's registration; the record will be sent afterwards.",
+    ),
+    "outbox.reason.possible_duplicate": (
+        "Có thể người này đã có hồ sơ ({count}). Đây có phải cùng một người không?",
+        "This person may already be registered ({count}). Is it the same person?",
+    ),
+    "outbox.reason.invalid": (
+        "Bản ghi bị hỏng, không đọc được.",
+        "The record is damaged and cannot be read.",
+    ),
+    "outbox.error.not_pending": (
+        "Bản ghi này đã được xử lý.",
+        "This record has already been dealt with.",
+    ),
+    "outbox.error.reason_required": (
+        "Ghi lý do (ít nhất 3 ký tự).",
+        "Give a reason (at least 3 characters).",
+    ),
+    "outbox.error.choose_client": (
+        "Chọn đối tượng để áp dụng bản ghi.",
+        "Choose the client to apply the record to.",
+    ),
+    "outbox.error.request": (
+        "Yêu cầu không hợp lệ.",
+        "The request is not valid.",
+    ),
+    # --- record kinds ---------------------------------------------------------------------------
+    "outbox.kind.visit": ("Lần thăm", "Visit"),
+    "outbox.kind.outreach_contact": ("Tiếp cận", "Outreach contact"),
+    "outbox.kind.drug_test": ("Xét nghiệm", "Drug test"),
+    "outbox.kind.referral": ("Chuyển gửi", "Referral"),
+    "outbox.kind.support": ("Hỗ trợ", "Support"),
+    "outbox.kind.group_activity": ("Sinh hoạt nhóm", "Group activity"),
+    "outbox.kind.client": ("Đăng ký đối tượng", "Client registration"),
+    # --- the supervisor's review screen ---------------------------------------------------------
+    "outbox.review.nav": ("Bản ghi bị từ chối", "Refused records"),
+    "outbox.review.title": ("Bản ghi bị từ chối khi gửi", "Records refused at sync"),
+    "outbox.review.intro": (
+        "Tình nguyện viên đã ghi những bản ghi này nhưng máy chủ chưa nhận được. Xem nội dung, "
+        "rồi áp dụng cho đúng đối tượng hoặc bỏ qua kèm lý do.",
+        "Volunteers recorded these but the server could not accept them. Read each one, then "
+        "apply it to the right client or dismiss it with a reason.",
+    ),
+    "outbox.review.empty": (
+        "Không có bản ghi nào chờ xem xét.",
+        "No records are waiting for review.",
+    ),
+    "outbox.review.by": ("Người ghi: {name}", "Recorded by: {name}"),
+    "outbox.review.received": ("Nhận lúc {time}", "Received at {time}"),
+    "outbox.review.saved": ("Ghi trên máy lúc {time}", "Saved on the device at {time}"),
+    "outbox.review.reason": ("Lý do", "Reason"),
+    "outbox.review.content": ("Nội dung bản ghi", "The record"),
+    "outbox.review.client_named": ("Đối tượng trong bản ghi", "Client named in the record"),
+    "outbox.review.open": ("Xem", "Open"),
+    "outbox.review.back": ("Quay lại danh sách", "Back to the list"),
+    "outbox.review.search": ("Tìm đối tượng (tên, CCCD, số điện thoại)",
+                             "Find a client (name, ID number, phone)"),
+    "outbox.review.search_button": ("Tìm", "Search"),
+    "outbox.review.choose": ("Chọn", "Choose"),
+    "outbox.review.chosen": ("Áp dụng cho: {name}", "Apply to: {name}"),
+    "outbox.review.apply": ("Áp dụng", "Apply"),
+    "outbox.review.apply_new": ("Đăng ký người mới", "Register as a new person"),
+    "outbox.review.link": ("Là người đã chọn", "Is the chosen person"),
+    "outbox.review.dismiss_reason": ("Lý do bỏ qua", "Reason for dismissing"),
+    "outbox.review.dismiss": ("Bỏ qua", "Dismiss"),
+    "outbox.review.applied": ("Đã áp dụng bản ghi.", "The record was applied."),
+    "outbox.review.dismissed": ("Đã bỏ qua bản ghi.", "The record was dismissed."),
+    "outbox.review.none_found": ("Không tìm thấy ai.", "Nobody found."),
+}
