@@ -1,5 +1,5 @@
 """Operator commands: `python -m app.cli migrate | seed-demo | banner | create-admin | backup |
-restore`."""
+restore | retention`."""
 
 from __future__ import annotations
 
@@ -32,6 +32,26 @@ def migrate(db_url: str | None = None) -> str:
 
     with session_scope(engine_for(url)) as session:
         return load_reference_data(session=session).summary()
+
+
+def _retention(apply: bool) -> int:
+    """Print the retention dry run; with --apply, anonymise what it lists (audited)."""
+    from app.services import privacy
+    from app.services.db import session_scope
+
+    with session_scope() as session:
+        result = privacy.apply(session=session, system=True) if apply \
+            else privacy.plan(session=session, system=True)
+    verb = "Anonymised" if apply else "Would anonymise"
+    print(f"{verb} {len(result.client_ids)} closed client record(s) with nothing since "
+          f"{result.client_cutoff:%d/%m/%Y}: {result.client_ids}")
+    print(f"{'Emptied' if apply else 'Would empty'} the notes of {result.visit_notes} visit(s) "
+          f"before {result.notes_cutoff:%d/%m/%Y}.")
+    if result.held_ids:
+        print(f"Kept under a legal hold (live episode): {result.held_ids}")
+    if not apply:
+        print("Dry run: nothing changed. Run again with --apply to do it.")
+    return 0
 
 
 def _seed_demo() -> None:
@@ -156,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     back = sub.add_parser("restore", help="replace the database with a verified backup")
     back.add_argument("--from", dest="source", required=True, metavar="FILE")
     back.add_argument("--yes", action="store_true", help="really replace the current data")
+    keep = sub.add_parser("retention", help="the retention schedule: dry run, or --apply")
+    keep.add_argument("--apply", action="store_true", help="anonymise what the dry run lists")
     args = parser.parse_args(argv)
 
     if args.cmd == "migrate":
@@ -170,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return _backup(args.to)
     elif args.cmd == "restore":
         return _restore(args.source, args.yes)
+    elif args.cmd == "retention":
+        return _retention(args.apply)
     return 0
 
 

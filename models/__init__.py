@@ -32,6 +32,15 @@ from models.deployment import FacilityService, OrganisationService, SettingFile
 from models.merges import ClientMerge
 from models.outbox import OutboxDevice, OutboxRecord, OutboxStatus
 from models.places import Organisation, OrgKind, Place, PlaceKind, TeamMember
+from models.privacy import (
+    BreakGlass,
+    DataRequest,
+    Holiday,
+    PrivacyTerm,
+    RequestKind,
+    RequestStatus,
+    TermUnit,
+)
 from models.records import (
     AuditEvent,
     Card,
@@ -45,6 +54,7 @@ from models.records import (
 __all__ = [
     "AuditEvent",
     "AuthSession",
+    "BreakGlass",
     "Card",
     "CardStatus",
     "Client",
@@ -52,6 +62,7 @@ __all__ = [
     "ClientStatus",
     "Consent",
     "ContactCategory",
+    "DataRequest",
     "DrugTest",
     "DurationRule",
     "EndReason",
@@ -62,6 +73,7 @@ __all__ = [
     "GroupActivity",
     "GroupActivityClient",
     "GroupActivityKind",
+    "Holiday",
     "Incident",
     "LoginAttempt",
     "OrgKind",
@@ -73,9 +85,12 @@ __all__ = [
     "OutreachContact",
     "Place",
     "PlaceKind",
+    "PrivacyTerm",
     "Referral",
     "ReferralService",
     "ReferralStatus",
+    "RequestKind",
+    "RequestStatus",
     "Role",
     "RoleAssignment",
     "Setting",
@@ -85,6 +100,7 @@ __all__ = [
     "Support",
     "SupportKind",
     "TeamMember",
+    "TermUnit",
     "TestResult",
     "User",
     "Visit",

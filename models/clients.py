@@ -58,9 +58,15 @@ class Client(SQLModel, table=True):
     created_at: datetime = created_field()
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     version: int = 1
+    # Set when identifying fields were erased (a deletion request or the retention schedule):
+    # the row stays for the figures and the audit trail, and leaves every list and search.
+    anonymised_at: datetime | None = None
 
 
 class Consent(SQLModel, table=True):
+    """Consent to one purpose: who gave it (the person or a legal representative), how (a
+    signed paper form, or on screen), which sensitive categories were shown; withdrawal dated."""
+
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id", index=True)
     purpose: str = Field(max_length=60)
@@ -69,6 +75,12 @@ class Consent(SQLModel, table=True):
     withdrawn_on: date | None = None
     recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = created_field()
+    given_by: str = Field(default="subject", max_length=20)  # subject | representative
+    representative_name: str = Field(default="", max_length=120)
+    representative_relation: str = Field(default="", max_length=60)
+    method: str = Field(default="screen", max_length=20)  # screen | paper
+    form_number: str = Field(default="", max_length=40)
+    withdrawn_recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
 
 
 class EpisodeType(StrEnum):

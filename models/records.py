@@ -51,7 +51,9 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Incident(SQLModel, table=True):
-    """A personal-data incident log entry (Decree 356/2025)."""
+    """A personal-data breach and its written record (PDPL Art 23, Decree 356/2025 Art 28).
+
+    The authority (A05) must be notified within the `breach.notify` term of discovery."""
 
     id: int | None = Field(default=None, primary_key=True)
     reported_at: datetime = created_field()
@@ -59,6 +61,15 @@ class Incident(SQLModel, table=True):
     description: str = Field(max_length=2000)
     severity: str = Field(default="low", max_length=20)
     resolved_at: datetime | None = None
+    discovered_at: datetime | None = None
+    notify_due_at: datetime | None = Field(default=None, index=True)
+    notified_at: datetime | None = None
+    notification_ref: str = Field(default="", max_length=60)
+    data_categories: str = Field(default="", max_length=300)
+    subjects_count: int | None = None
+    consequences: str = Field(default="", max_length=1000)
+    measures: str = Field(default="", max_length=1000)
+    contact: str = Field(default="", max_length=200)
 
 
 class DurationRule(SQLModel, table=True):

@@ -423,7 +423,8 @@ def validate_session(
     actor = (
         None
         if reason
-        else load_actor(session, user_id=row.user_id, role=Role(row.role), session_id=row.id)
+        else load_actor(session, user_id=row.user_id, role=Role(row.role), session_id=row.id,
+                        now=now)
     )
     if actor is None:
         _end(session, row, now=now, reason=reason or "access_lost")

@@ -36,6 +36,7 @@ from app.services.dto import (
 )
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.policy import (
+    REFERRAL_SHARING,
     Action,
     PlaceTarget,
     ReferralTarget,
@@ -44,6 +45,7 @@ from app.services.policy import (
     authorize_grant,
     client_scope_filter,
     client_target,
+    purpose_withdrawn,
     strip_visit_fields,
 )
 from app.services.rules import today_vn
@@ -250,6 +252,9 @@ def create_referral(
         facility = session.get(Organisation, data.facility_id)
         if facility is None or not facility.active:
             errors["facility_id"] = "error.invalid_facility"
+        elif purpose_withdrawn(session, data.client_id, REFERRAL_SHARING):
+            # The person withdrew consent to sharing with receiving facilities.
+            errors["facility_id"] = "privacy.error.sharing_withdrawn"
     _raise_if(errors)
     referral = Referral(
         client_id=data.client_id, service=data.service, facility_id=data.facility_id,

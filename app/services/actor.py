@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models import Place, PlaceKind, Role, RoleAssignment, User
+from models import BreakGlass, Place, PlaceKind, Role, RoleAssignment, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,30 @@ class Actor:
     must_change_password: bool = False
     # The staff member's own name, for greeting them (not client data).
     display_name: str = ""
+    # Clients opened by break-glass, still running (see app/services/privacy/breakglass.py):
+    # readable, and writable only for those in `glass_write_ids`. Never in lists or searches.
+    glass_read_ids: frozenset[int] = field(default_factory=frozenset)
+    glass_write_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def live_glass(
+    session: Session, *, user_id: int, role: Role, now: datetime | None = None
+) -> list[tuple[int, bool]]:
+    """(client id, writable) of this user's break-glass openings in this role not yet over."""
+    moment = now or utcnow()
+    return [
+        (client_id, writable)
+        for client_id, writable in session.exec(
+            select(BreakGlass.client_id, BreakGlass.writable).where(
+                BreakGlass.user_id == user_id, BreakGlass.role == role.value,
+                col(BreakGlass.expires_at) > moment, col(BreakGlass.ended_at).is_(None))
+        ).all()
+    ]
 
 
 def load_actor(
-    session: Session, *, user_id: int, role: Role, session_id: int | None = None
+    session: Session, *, user_id: int, role: Role, session_id: int | None = None,
+    now: datetime | None = None,
 ) -> Actor | None:
     """The actor for this user in this role, or None if the user is disabled or lacks the role."""
     user = session.get(User, user_id)
@@ -55,7 +76,11 @@ def load_actor(
                 select(Place.id).where(Place.parent_id.in_(provinces))  # type: ignore[union-attr]
             ).all()
             communes.update(c for c in children if c is not None)
+    glass = live_glass(session, user_id=user_id, role=role, now=now) \
+        if role in (Role.SUPERVISOR, Role.CLINIC) else []
     return Actor(
+        glass_read_ids=frozenset(c for c, _w in glass),
+        glass_write_ids=frozenset(c for c, w in glass if w),
         user_id=user_id,
         role=role,
         commune_ids=frozenset(communes),

@@ -30,7 +30,7 @@ from app.services.dto import (
     DuplicateCandidate,
     TimelineItem,
 )
-from app.services.errors import Conflict, DomainError, NotFound, ValidationFailed
+from app.services.errors import Conflict, DomainError, ValidationFailed
 from app.services.places import place_name
 from app.services.policy import (
     Action,
@@ -611,27 +611,3 @@ def client_timeline(*, session: Session, actor: Actor | None, client_id: int) ->
     audit.record(session, actor=me, action="client.timeline", target_type="client",
                  target_id=client_id)
     return items
-
-
-def withdraw_consent(
-    *,
-    session: Session,
-    actor: Actor | None,
-    client_id: int,
-    consent_id: int,
-    on: date | None = None,
-) -> list[ConsentRead]:
-    """Record that a client withdrew a consent (kept, dated: the record of it must remain)."""
-    me, _client, _target = authorize_client(session, actor, Action.CLIENT_UPDATE, client_id)
-    consent = session.get(Consent, consent_id)
-    if consent is None or consent.client_id != client_id:
-        raise NotFound()
-    when = on or today_vn()
-    if consent.withdrawn_on is not None or not consent.given_on <= when <= today_vn():
-        raise ValidationFailed({"withdrawn_on": "error.date_range"})
-    consent.withdrawn_on = when
-    session.add(consent)
-    audit.record(session, actor=me, action="consent.withdraw", target_type="client",
-                 target_id=client_id, detail=f"consent={consent_id}")
-    session.flush()
-    return _consents(session, client_id)

@@ -36,7 +36,15 @@ from app.services.actor import Actor
 from app.services.card_render import logo_box
 from app.services.deployment import logo_png
 from app.services.errors import ValidationFailed
-from app.services.policy import Action, PlaceTarget, authorize, authorize_grant, client_scope_filter
+from app.services.policy import (
+    STATISTICS,
+    Action,
+    PlaceTarget,
+    authorize,
+    authorize_grant,
+    client_scope_filter,
+    withdrawn_filter,
+)
 from app.services.reports import Report, authorize_report, build_report
 from app.services.settings import PROJECT_ROOT
 from app.services.text import fold
@@ -317,6 +325,9 @@ def _line_rows(session: Session, me: Actor, filters: LineListFilters, deidentifi
                              col(Client.status) != ClientStatus.MERGED]
     if filters.status is not None:
         conditions.append(col(Client.status) == filters.status)
+    if deidentified:
+        # A person who withdrew consent to de-identified statistics is left out of them.
+        conditions.append(~withdrawn_filter(STATISTICS))
     if filters.assigned_volunteer_id is not None:
         conditions.append(col(Client.assigned_volunteer_id) == filters.assigned_volunteer_id)
     live = select(col(Episode.client_id)).where(col(Episode.status) != EpisodeStatus.CLOSED)

@@ -46,7 +46,7 @@ from sqlmodel import Session, col, select
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import NotFound, PermissionDenied
-from models import Client, Referral, ReferralStatus, Role
+from models import Client, Consent, Referral, ReferralStatus, Role
 
 
 class Action(StrEnum):
@@ -80,6 +80,14 @@ class Action(StrEnum):
     # A supervisor's review list of records the sync refused (issue 14): its scope is
     # `outbox_item_in_scope` (the record's commune or its author's communes).
     OUTBOX_REVIEW = "outbox.review"
+    # Personal-data protection (app/services/privacy/).
+    CLIENT_AUDIT_VIEW = "privacy.client_audit"  # "who saw this record"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_WITHDRAW = "consent.withdraw"
+    REQUEST_MANAGE = "privacy.request"  # the register of data-subject requests
+    BREACH_MANAGE = "privacy.breach"
+    PRIVACY_ADMIN = "privacy.admin"  # terms, holidays, retention, inventory
+    BREAK_GLASS = "privacy.break_glass"
 
 
 A = Action
@@ -93,16 +101,23 @@ _VOLUNTEER = frozenset({
     # An episode records a decision the authority already took; the volunteer who manages
     # the client enters it (their own assigned clients only, like every client-bound action).
     A.EPISODE_OPEN,
+    # The person's consent is collected by whoever registers and follows them.
+    A.CONSENT_RECORD, A.CONSENT_WITHDRAW,
 })
 
 _GRANTS: dict[Role, frozenset[Action]] = {
     Role.VOLUNTEER: _VOLUNTEER,
     Role.SUPERVISOR: _VOLUNTEER | {
         A.CLIENT_REASSIGN, A.REFERRAL_COMPLETE, A.EPISODE_APPROVE_CLOSE,
-        A.REPORT_VIEW, A.EXPORT, A.OUTBOX_REVIEW,
+        A.REPORT_VIEW, A.EXPORT, A.OUTBOX_REVIEW, A.CLIENT_AUDIT_VIEW, A.REQUEST_MANAGE,
+        A.BREAK_GLASS,
     },
-    Role.CLINIC: frozenset({A.CLIENT_SEARCH, A.CLIENT_READ, A.REFERRAL_COMPLETE, A.CARD_SCAN}),
-    Role.ADMIN: frozenset({A.USER_ADMIN, A.PLACE_ADMIN, A.RULE_EDIT, A.AUDIT_VIEW}),
+    Role.CLINIC: frozenset({A.CLIENT_SEARCH, A.CLIENT_READ, A.REFERRAL_COMPLETE, A.CARD_SCAN,
+                            A.BREAK_GLASS}),
+    # Administrators see the audit *metadata* of a record (who, when, which screen) by its
+    # number, never its content: `privacy.record_audit` returns no client field to them.
+    Role.ADMIN: frozenset({A.USER_ADMIN, A.PLACE_ADMIN, A.RULE_EDIT, A.AUDIT_VIEW,
+                          A.CLIENT_AUDIT_VIEW, A.BREACH_MANAGE, A.PRIVACY_ADMIN}),
 }
 
 # What kind of target each action is checked against. Unlisted actions take no target: their
@@ -111,7 +126,8 @@ _CLIENT_BOUND = frozenset({
     A.CLIENT_READ, A.CLIENT_UPDATE, A.CLIENT_REASSIGN, A.SENSITIVE_READ, A.VISIT_CREATE,
     A.CONTACT_CREATE, A.TEST_CREATE, A.REFERRAL_CREATE, A.SUPPORT_CREATE, A.EPISODE_OPEN,
     A.EPISODE_PROPOSE_CLOSE, A.EPISODE_APPROVE_CLOSE, A.CARD_ISSUE, A.CARD_REVOKE,
-    A.GROUP_CREATE,
+    A.GROUP_CREATE, A.CLIENT_AUDIT_VIEW, A.CONSENT_RECORD, A.CONSENT_WITHDRAW,
+    A.REQUEST_MANAGE,
 })
 _PLACE_BOUND = frozenset({
     A.CLIENT_CREATE, A.CLIENT_UPDATE, A.CONTACT_CREATE, A.GROUP_CREATE, A.REPORT_VIEW, A.EXPORT,
@@ -119,11 +135,20 @@ _PLACE_BOUND = frozenset({
 _REFERRAL_BOUND = frozenset({A.REFERRAL_COMPLETE})
 _UNSCOPED = frozenset({
     A.CLIENT_SEARCH, A.CASELOAD_VIEW, A.CARD_SCAN, A.USER_ADMIN, A.PLACE_ADMIN, A.RULE_EDIT,
-    A.AUDIT_VIEW, A.OUTBOX_REVIEW,
+    A.AUDIT_VIEW, A.OUTBOX_REVIEW, A.BREACH_MANAGE, A.PRIVACY_ADMIN, A.BREAK_GLASS,
 })
+# What a break-glass opening allows on its one client: reading, and when its reason says
+# so (`privacy.breakglass.REASONS`), recording what the emergency needs.
+_GLASS_READ = frozenset({A.CLIENT_READ, A.SENSITIVE_READ})
+_GLASS_WRITE = frozenset({A.VISIT_CREATE, A.TEST_CREATE, A.REFERRAL_CREATE})
 
 # A referral in one of these states lets the receiving clinic see the client.
 CLINIC_VISIBLE_REFERRALS = (ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.USED)
+
+# Consent purposes whose withdrawal changes who may see the client (the whole catalogue of
+# purposes is app/services/privacy/inventory.py).
+REFERRAL_SHARING = "referral_sharing"
+STATISTICS = "statistics"
 
 SENSITIVE_CLIENT_FIELDS = frozenset({"hiv_status", "ethnicity"})
 CLINIC_HIDDEN_VISIT_FIELDS = frozenset({"notes", "risk_flags"})
@@ -160,7 +185,15 @@ def role_may(role: Role, action: Action) -> bool:
     return action in _GRANTS.get(role, frozenset())
 
 
-def _client_in_scope(actor: Actor, target: ClientTarget) -> bool:
+def _client_in_scope(actor: Actor, target: ClientTarget, action: Action | None = None) -> bool:
+    if target.client_id in actor.glass_read_ids and action is not None and (
+        action in _GLASS_READ
+        or (action in _GLASS_WRITE and target.client_id in actor.glass_write_ids)
+    ):
+        # Break-glass (supervisor or clinic): never the sensitive fields for clinic staff.
+        return not (action == A.SENSITIVE_READ and actor.role == Role.CLINIC)
+    if actor.role == Role.ADMIN and action == A.CLIENT_AUDIT_VIEW:
+        return True  # audit metadata of any record, by number (see _GRANTS)
     if actor.role == Role.VOLUNTEER:
         return (
             target.assigned_volunteer_id == actor.user_id
@@ -190,7 +223,7 @@ def can(actor: Actor | None, action: Action, target: Target | None = None) -> bo
     if action in _UNSCOPED:
         return target is None
     if isinstance(target, ClientTarget) and action in _CLIENT_BOUND:
-        return _client_in_scope(actor, target)
+        return _client_in_scope(actor, target, action)
     if isinstance(target, PlaceTarget) and action in _PLACE_BOUND:
         return _place_in_scope(actor, target.place_id)
     if isinstance(target, ReferralTarget) and action in _REFERRAL_BOUND:
@@ -262,8 +295,28 @@ def authorize_grant(
     raise PermissionDenied()
 
 
+def purpose_withdrawn(session: Session, client_id: int, purpose: str) -> bool:
+    """The person withdrew their consent to `purpose` and gave no newer one. (A client whose
+    consent never named the purpose is governed by the consent they gave at registration.)"""
+    rows = session.exec(
+        select(col(Consent.withdrawn_on)).where(col(Consent.client_id) == client_id,
+                                           col(Consent.purpose) == purpose)).all()
+    return bool(rows) and all(w is not None for w in rows)
+
+
+def withdrawn_filter(purpose: str) -> ColumnElement[bool]:
+    """WHERE clause: clients who withdrew `purpose` (see `purpose_withdrawn`)."""
+    has = select(Consent.client_id).where(col(Consent.purpose) == purpose)
+    live = has.where(col(Consent.withdrawn_on).is_(None))
+    return and_(col(Client.id).in_(has), col(Client.id).not_in(live))
+
+
 def client_target(session: Session, client: Client) -> ClientTarget:
     assert client.id is not None
+    if purpose_withdrawn(session, client.id, REFERRAL_SHARING):
+        # Sharing with receiving facilities stopped the day the consent was withdrawn.
+        return ClientTarget(client_id=client.id, commune_id=client.commune_id,
+                            assigned_volunteer_id=client.assigned_volunteer_id)
     facilities = session.exec(
         select(Referral.facility_id).where(
             col(Referral.client_id) == client.id,
@@ -297,19 +350,22 @@ def client_scope_filter(actor: Actor | None) -> ColumnElement[bool]:
     """A WHERE clause restricting Client queries to the actor's scope."""
     if actor is None:
         return false()
+    # An anonymised record (deletion request, retention) is in nobody's lists any more.
+    kept = col(Client.anonymised_at).is_(None)
     if actor.role == Role.VOLUNTEER:
         return and_(
+            kept,
             col(Client.assigned_volunteer_id) == actor.user_id,
             col(Client.commune_id).in_(actor.commune_ids),
         )
     if actor.role == Role.SUPERVISOR:
-        return col(Client.commune_id).in_(actor.commune_ids)
+        return and_(kept, col(Client.commune_id).in_(actor.commune_ids))
     if actor.role == Role.CLINIC:
         referred = select(Referral.client_id).where(
             col(Referral.facility_id).in_(actor.facility_ids),
             col(Referral.status).in_(CLINIC_VISIBLE_REFERRALS),
         )
-        return col(Client.id).in_(referred)
+        return and_(kept, col(Client.id).in_(referred), ~withdrawn_filter(REFERRAL_SHARING))
     return false()  # otherwise nothing
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app.services import places, rules
+from app.services import calendar, places, rules
+from app.services.privacy.terms import seed_terms
+from app.services.rules import today_vn
 
 
 @dataclass(frozen=True)
@@ -21,18 +23,26 @@ class ReferenceLoadResult:
     provinces_added: int
     communes_added: int
     rules_added: int
+    terms_added: int = 0
+    holidays_added: int = 0
 
     def summary(self) -> str:
-        return (f"{self.provinces_added} provinces, {self.communes_added} communes and "
-                f"{self.rules_added} duration rules added")
+        return (f"{self.provinces_added} provinces, {self.communes_added} communes, "
+                f"{self.rules_added} duration rules, {self.terms_added} privacy terms and "
+                f"{self.holidays_added} public holidays added")
 
 
 def load_reference_data(*, session: Session) -> ReferenceLoadResult:
     """Load what is missing of the places and the duration rules (in the caller's transaction)."""
     loaded = places.load_places(session)
     rules_added = rules.seed_duration_rules(session)
+    # The privacy terms (request clocks, 72 h, retention) and the holidays legal clocks skip:
+    # this year's and the next five (an administrator adds what a decree moves).
+    year = today_vn().year
     return ReferenceLoadResult(
         provinces_added=loaded.provinces_added,
         communes_added=loaded.communes_added,
         rules_added=rules_added,
+        terms_added=seed_terms(session),
+        holidays_added=calendar.seed_holidays(session=session, years=range(year - 1, year + 6)),
     )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from app.services import activities, clients
+from app.services import activities, clients, privacy
 from app.services.clients import DuplicateCandidates
 from app.services.dto import (
     ClientFilters,
@@ -260,9 +260,9 @@ def test_consent_withdrawal_is_dated_and_kept(session: Session, world: World) ->
     created = _register(session, world, consents=[ConsentInput(
         purpose="case_management", sensitive_categories=["drug_use"], given_on=date(2025, 8, 1))])
     consent_id = created.consents[0].id
-    after = clients.withdraw_consent(session=session, actor=world.actor(session, "vol_a1"),
+    after = privacy.withdraw_consent(session=session, actor=world.actor(session, "vol_a1"),
                                      client_id=created.id, consent_id=consent_id)
-    assert after[0].withdrawn_on == TODAY
+    assert after.withdrawn_on == TODAY
 
 
 # --- filters: episode type, overdue ----------------------------------------------------------

@@ -42,7 +42,8 @@ def test_migrate_and_create_admin_make_an_empty_database_usable(
     assert "34 provinces, 3321 communes" in first.stdout
     again = cli(empty_db_url, "migrate")
     assert again.returncode == 0, again.stderr
-    assert "0 provinces, 0 communes and 0 duration rules added" in again.stdout
+    assert ("0 provinces, 0 communes, 0 duration rules, 0 privacy terms and 0 public holidays "
+            "added") in again.stdout
 
     made = cli(empty_db_url, "create-admin", "--username", "qt.tinh", "--full-name",
                "Nguyễn Văn A", "--password-stdin", stdin=PASSWORD + "\n")
