@@ -19,6 +19,7 @@ from app.pages.profile import ProfileState, profile_page
 from app.pages.referral import ReferralState, referral_page
 from app.pages.register import RegisterState, register_page
 from app.pages.reports import ReportsState, reports_page
+from app.pages.review import ReviewState, review_page
 from app.pages.scan import ScanState, scan_page
 from app.pages.signin import signin_page
 from app.pages.support import SupportState, support_page
@@ -50,6 +51,7 @@ for route, page, load in (
     ("/reports", reports_page, ReportsState.load),
     ("/teams", teams_page, TeamsState.load),
     ("/import", import_page, ImportState.load),
+    ("/review", review_page, ReviewState.load),
 ):
     app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])
 app.add_page(

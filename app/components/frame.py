@@ -28,6 +28,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("nav.caseload", "/caseload", "clipboard-list", ("supervisor",)),
     NavItem("nav.reports", "/reports", "chart-column", ("supervisor",)),
     NavItem("nav.teams", "/teams", "users-round", ("supervisor",)),
+    NavItem("outbox.review.nav", "/review", "inbox", ("supervisor",)),
     NavItem("nav.scan", "/scan", "scan-line", ("volunteer", "clinic")),
     NavItem("nav.users", "/admin/users", "user-cog", ("admin",)),
     NavItem("nav.settings", "/admin/settings", "settings", ("admin",)),
@@ -42,7 +43,8 @@ def _visible_for_role(item: NavItem) -> rx.Var:
 
 
 # Pages whose title is not the label of their navigation entry.
-_NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts"}
+_NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts",
+                     "outbox.review.title": "outbox.review.nav"}
 
 
 def _nav_link(item: NavItem, *, compact: bool, active: bool) -> rx.Component:
