@@ -12,6 +12,7 @@ from app.pages.cards import CardState, PrintState, card_page, print_page
 from app.pages.caseload import CaseloadState, caseload_page
 from app.pages.clients import ClientsState, clients_page
 from app.pages.drug_test import DrugTestState, drug_test_page
+from app.pages.facilities import FacilitiesState, facilities_page
 from app.pages.group_activity import GroupActivityState, group_activity_page
 from app.pages.import_page import ImportState, import_page
 from app.pages.outreach import OutreachState, outreach_page
@@ -52,6 +53,7 @@ for route, page, load in (
     ("/teams", teams_page, TeamsState.load),
     ("/import", import_page, ImportState.load),
     ("/review", review_page, ReviewState.load),
+    ("/facilities", facilities_page, FacilitiesState.load),
 ):
     app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])
 app.add_page(

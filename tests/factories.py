@@ -17,6 +17,7 @@ from app.services.actor import Actor, load_actor
 from app.services.audit import install_append_only_guard
 from app.services.db import engine_for
 from app.services.dto import ClientCreate, ConsentInput
+from app.services.facility_registry import DEFAULT_SERVICES
 from app.services.rules import seed_duration_rules
 from app.services.text import fold
 from models import (
@@ -25,7 +26,9 @@ from models import (
     Episode,
     EpisodeStatus,
     EpisodeType,
+    FacilityService,
     Organisation,
+    OrganisationService,
     OrgKind,
     Place,
     PlaceKind,
@@ -78,11 +81,17 @@ def make_place(session: Session, code: str, name: str, parent_id: int | None = N
 
 
 def make_facility(session: Session, name: str, place_id: int,
-                  kind: OrgKind = OrgKind.TREATMENT_CLINIC) -> int:
+                  kind: OrgKind = OrgKind.TREATMENT_CLINIC,
+                  services: frozenset[FacilityService] | None = None) -> int:
+    """A facility; it provides the usual services of its kind unless `services` says."""
     org = Organisation(name=name, kind=kind, place_id=place_id)
     session.add(org)
     session.flush()
     assert org.id is not None
+    provided = DEFAULT_SERVICES.get(kind, frozenset()) if services is None else services
+    for service in provided:
+        session.add(OrganisationService(organisation_id=org.id, service=service))
+    session.flush()
     return org.id
 
 

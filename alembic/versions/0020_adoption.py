@@ -15,6 +15,15 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# A copy (migrations do not import the app): facility kind -> services it provides.
+_DEFAULT_SERVICES = {
+    "treatment_clinic": ("methadone", "treatment", "health"),
+    "rehab_facility": ("voluntary_rehab", "compulsory_rehab", "vocational"),
+    "health_facility": ("health",),
+    "legal_aid": ("legal",),
+    "vocational_school": ("vocational",),
+}
+
 
 def upgrade() -> None:
     with op.batch_alter_table("organisation", schema=None) as batch_op:
@@ -29,6 +38,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_orgservice_service", "organisationservice",
                     ["service", "organisation_id"], unique=False)
+    # Facilities created before services were recorded provide the usual ones of their kind
+    # (app/services/facility_registry.py, DEFAULT_SERVICES), so referrals to them go on.
+    for kind, services in _DEFAULT_SERVICES.items():
+        for service in services:
+            op.execute(sa.text(
+                "INSERT INTO organisationservice (organisation_id, service) "
+                "SELECT id, :service FROM organisation WHERE kind = :kind"
+            ).bindparams(service=service, kind=kind))
     op.create_table(
         "settingfile",
         sa.Column("key", sa.String(length=60), nullable=False),

@@ -32,6 +32,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("nav.scan", "/scan", "scan-line", ("volunteer", "clinic")),
     NavItem("nav.users", "/admin/users", "user-cog", ("admin",)),
     NavItem("nav.settings", "/admin/settings", "settings", ("admin",)),
+    NavItem("nav.facilities", "/facilities", "hospital", ("admin",)),
     NavItem(
         "nav.account", "/account", "circle-user", ("volunteer", "supervisor", "clinic", "admin")
     ),

@@ -67,4 +67,56 @@ KEYS: dict[str, tuple[str, str]] = {
     "report.open_list_of": (
         "Xem danh sách: {figure} ({value})", "Show the list: {figure} ({value})",
     ),
+    # ---- facilities
+    "facility.error.not_providing": (
+        "Cơ sở này không cung cấp dịch vụ đã chọn.",
+        "This facility does not provide the chosen service.",
+    ),
+    "facility.error.services": (
+        "Chọn ít nhất một dịch vụ cơ sở cung cấp.",
+        "Choose at least one service the facility provides.",
+    ),
+    "facility.intro": (
+        "Các cơ sở điều trị, cai nghiện, y tế, trợ giúp pháp lý, dạy nghề của tỉnh. Phiếu chuyển "
+        "gửi chỉ gợi ý cơ sở cung cấp dịch vụ đã chọn.",
+        "The province's treatment, rehab, health, legal-aid and vocational facilities. The "
+        "referral form offers a facility only for a service it provides.",
+    ),
+    "facility.province": ("Tỉnh, thành phố", "Province"),
+    "facility.pick_province": ("— Chọn tỉnh —", "— Choose a province —"),
+    "facility.add": ("Thêm cơ sở", "Add a facility"),
+    "facility.new_title": ("Thêm cơ sở mới", "New facility"),
+    "facility.edit_title": ("Sửa thông tin cơ sở", "Edit the facility"),
+    "facility.edit": ("Sửa", "Edit"),
+    "facility.name": ("Tên cơ sở", "Name"),
+    "facility.kind": ("Loại cơ sở", "Type"),
+    "facility.commune": ("Xã, phường", "Commune"),
+    "facility.address": ("Địa chỉ", "Address"),
+    "facility.services": ("Dịch vụ cung cấp", "Services provided"),
+    "facility.staff": ("Tài khoản nhân viên", "Staff accounts"),
+    "facility.active": ("Đang hoạt động", "Active"),
+    "facility.inactive": ("Ngừng hoạt động", "Inactive"),
+    "facility.active_label": ("Đang hoạt động (bỏ chọn để ngừng)", "Active (untick to deactivate)"),
+    "facility.save": ("Lưu cơ sở", "Save the facility"),
+    "facility.saved": ("Đã lưu cơ sở “{name}”.", "Facility “{name}” saved."),
+    "facility.none": ("Tỉnh này chưa có cơ sở nào.", "This province has no facility yet."),
+    "facility.kind.treatment_clinic": (
+        "Cơ sở điều trị (Methadone)", "Treatment clinic (methadone)",
+    ),
+    "facility.kind.rehab_facility": ("Cơ sở cai nghiện ma túy", "Drug rehab facility"),
+    "facility.kind.health_facility": ("Cơ sở y tế", "Health facility"),
+    "facility.kind.legal_aid": ("Trợ giúp pháp lý", "Legal aid"),
+    "facility.kind.vocational_school": ("Cơ sở dạy nghề", "Vocational school"),
+    "facility.service.methadone": ("Điều trị Methadone", "Methadone"),
+    "facility.service.treatment": ("Điều trị nghiện", "Addiction treatment"),
+    "facility.service.voluntary_rehab": ("Cai nghiện tự nguyện", "Voluntary rehab"),
+    "facility.service.compulsory_rehab": ("Cai nghiện bắt buộc", "Compulsory rehab"),
+    "facility.service.health": ("Y tế (khám, xét nghiệm, HIV)", "Health (checks, tests, HIV)"),
+    "facility.service.legal": ("Pháp lý, giấy tờ", "Legal, identity papers"),
+    "facility.service.vocational": ("Dạy nghề, việc làm", "Vocational training, jobs"),
+    # ---- episodes recorded from a register
+    "episode.error.end_pair": (
+        "Ngày kết thúc và lý do kết thúc phải ghi cùng nhau.",
+        "The end date and the end reason go together.",
+    ),
 }

@@ -45,17 +45,32 @@ def referral_input(
 
 
 class ReferralState(RecordForm, AppState):
+    # Every facility the actor may refer to, with the services it receives ("mmt,arv,…").
     facilities: list[dict[str, str]] = []
+    service: str = SERVICES[0][0]
+
+    @rx.var
+    def offered(self) -> list[dict[str, str]]:
+        """The facilities that provide the service chosen on the form."""
+        return [f for f in self.facilities if self.service in f["serves"].split(",")]
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def load(self) -> None:
         self._begin()
+        self.service = SERVICES[0][0]
         if await self._load_client() is None:
             return
         outcome = await self._run(
-            lambda db, actor: facilities.facilities_for(session=db, actor=actor)
+            lambda db, actor: facilities.referral_facilities(session=db, actor=actor)
         )
-        self.facilities = [{"id": str(i), "name": name} for i, name, _kind in outcome.value or []]
+        self.facilities = [{"id": str(i), "name": name, "serves": ",".join(serves)}
+                           for i, name, serves in outcome.value or []]
+
+    @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
+    async def pick_service(self, value: str) -> None:
+        """The service select changed: offer only the facilities that provide it."""
+        chosen = str(value)[:40]
+        self.service = chosen if chosen in {v for v, _k in SERVICES} else SERVICES[0][0]
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def save(self, form_data: dict[str, Any]) -> Any:
@@ -71,7 +86,7 @@ def _facility_select() -> rx.Component:
         rx.el.select(
             rx.el.option(tr("rec.referral.no_facility"), value=""),
             rx.foreach(
-                ReferralState.facilities,
+                ReferralState.offered,
                 lambda f: rx.el.option(f["name"], value=f["id"]),
             ),
             id="facility_id",
@@ -120,7 +135,7 @@ def _form() -> rx.Component:
         ReferralState,
         ReferralState.save,
         select_field("rec.referral.service", "service", SERVICES,
-                     error=errors.get("service", "")),
+                     error=errors.get("service", ""), on_change=ReferralState.pick_service),
         _facility_select(),
         date_field(
             "rec.referral.date", "referred_on", default=ReferralState.today,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from app.services import audit
+from app.services import audit, facility_registry
 from app.services.actor import Actor
 from app.services.dto import (
     DrugTestCreate,
@@ -252,6 +252,8 @@ def create_referral(
         facility = session.get(Organisation, data.facility_id)
         if facility is None or not facility.active:
             errors["facility_id"] = "error.invalid_facility"
+        elif not facility_registry.provides(session, data.facility_id, data.service):
+            errors["facility_id"] = "facility.error.not_providing"
         elif purpose_withdrawn(session, data.client_id, REFERRAL_SHARING):
             # The person withdrew consent to sharing with receiving facilities.
             errors["facility_id"] = "privacy.error.sharing_withdrawn"
@@ -272,9 +274,12 @@ def complete_referral(
     referral_id: int,
     status: ReferralStatus,
     expected_version: int | None = None,
+    feedback_on: date | None = None,
 ) -> ReferralRead:
     """Move a referral on (received, used, declined, expired): staff of the receiving facility,
-    or a supervisor of the client's commune."""
+    or a supervisor of the client's commune. `feedback_on` (default today) is the day the
+    outcome happened, e.g. from a register being imported: not before the referral, not in
+    the future."""
     me = authorize_grant(session, actor, Action.REFERRAL_COMPLETE)
     referral = session.get(Referral, referral_id)
     if referral is None:
@@ -288,11 +293,14 @@ def complete_referral(
     current = ReferralStatus(referral.status)
     if status not in REFERRAL_TRANSITIONS.get(current, frozenset()):
         raise ValidationFailed({"status": "error.referral_transition"})
+    outcome_on = feedback_on or today_vn()
+    if not referral.referred_on <= outcome_on <= today_vn():
+        raise ValidationFailed({"feedback_on": "error.date_range"})
     version = referral.version if expected_version is None else expected_version
     result = session.execute(
         update(Referral)
         .where(col(Referral.id) == referral_id, col(Referral.version) == version)
-        .values(status=status, status_changed_at=utcnow(), feedback_on=today_vn(),
+        .values(status=status, status_changed_at=utcnow(), feedback_on=outcome_on,
                 closed_by_id=me.user_id, version=version + 1)
         .execution_options(synchronize_session=False)
     )

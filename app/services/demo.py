@@ -10,9 +10,19 @@ from datetime import date, timedelta
 from sqlmodel import Session, col, select
 
 from app.services import security
+from app.services.facility_registry import DEFAULT_SERVICES
 from app.services.reference import load_reference_data
 from app.services.text import fold
-from models import Organisation, OrgKind, Place, PlaceKind, Role, RoleAssignment, User
+from models import (
+    Organisation,
+    OrganisationService,
+    OrgKind,
+    Place,
+    PlaceKind,
+    Role,
+    RoleAssignment,
+    User,
+)
 
 DEMO_PASSWORD = "DongHanh-2026"  # noqa: S105 (demo data only, printed by `make run`)
 DEMO_PROVINCE = "Đồng Tháp"
@@ -67,6 +77,8 @@ def seed_demo(*, session: Session, today: date | None = None) -> bool:
     )
     session.add_all([team, clinic])
     session.flush()
+    session.add_all([OrganisationService(organisation_id=_id(clinic.id), service=service)
+                     for service in DEFAULT_SERVICES[OrgKind.TREATMENT_CLINIC]])
     hashed = security.hash_password(DEMO_PASSWORD)
     scopes = {
         "tnv.demo": (Role.VOLUNTEER, communes[0].id, None, "Nguyễn Thị Hoa"),

@@ -93,6 +93,64 @@ def open_episode(
     return _read(episode)
 
 
+def record_episode(
+    *, session: Session, actor: Actor | None, client_id: int, data: EpisodeCreate,
+    expected_end_on: date | None = None, actual_end: date | None = None,
+    end_reason: EndReason | None = None,
+) -> EpisodeRead:
+    """An episode from a register kept before the app (the import): as `open_episode`, but
+    the expected end may be given (else the rule in force on the start date), and an episode
+    that already ended is stored closed with its end date and reason (audited as opened and
+    closed)."""
+    me, _client, _target = authorize_client(session, actor, Action.EPISODE_OPEN, client_id)
+    today = today_vn()
+    errors: dict[str, str] = {}
+    if not EARLIEST <= data.start_date <= today:
+        errors["start_date"] = "error.date_range"
+    if data.decision_date is not None and not EARLIEST <= data.decision_date <= today:
+        errors["decision_date"] = "error.date_range"
+    decision_number = clean(data.decision_number)
+    if len(decision_number) > 60:
+        errors["decision_number"] = "error.too_long"
+    if data.provider_id is not None:
+        provider = session.get(Organisation, data.provider_id)
+        if provider is None or not provider.active:
+            errors["provider_id"] = "error.invalid_value"
+    if expected_end_on is not None and expected_end_on <= data.start_date:
+        errors["expected_end"] = "error.date_order"
+    if actual_end is not None and not data.start_date <= actual_end <= today:
+        errors["actual_end"] = "error.date_order" if actual_end < data.start_date \
+            else "error.date_range"
+    if (actual_end is None) != (end_reason is None):
+        errors["actual_end" if actual_end is None else "end_reason"] = "episode.error.end_pair"
+    if actual_end is None and session.exec(
+        select(Episode.id).where(
+            Episode.client_id == client_id,
+            Episode.episode_type == data.episode_type,
+            col(Episode.status).in_(_LIVE),
+        )
+    ).first() is not None:
+        errors["episode_type"] = "error.episode_already_open"
+    if errors:
+        raise ValidationFailed(errors)
+    expected = expected_end_on or expected_end(session, data.episode_type, data.start_date)
+    episode = Episode(
+        client_id=client_id, episode_type=data.episode_type, decision_number=decision_number,
+        decision_date=data.decision_date, decision_signer=clean(data.decision_signer)[:120],
+        start_date=data.start_date, expected_end=expected, rehab_count=data.rehab_count,
+        provider_id=data.provider_id, actual_end=actual_end, end_reason=end_reason,
+        status=EpisodeStatus.CLOSED if actual_end is not None else EpisodeStatus.OPEN,
+    )
+    session.add(episode)
+    session.flush()
+    audit.record(session, actor=me, action=Action.EPISODE_OPEN, target_type="episode",
+                 target_id=episode.id, detail=f"client={client_id} recorded")
+    if actual_end is not None:
+        audit.record(session, actor=me, action="episode.close", target_type="episode",
+                     target_id=episode.id, detail=f"recorded reason={end_reason}")
+    return _read(episode)
+
+
 def _episode_for(
     session: Session, actor: Actor | None, action: Action, episode_id: int
 ) -> tuple[Actor, Episode]:

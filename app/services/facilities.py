@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from app.services import facility_registry
 from app.services.actor import Actor
 from app.services.policy import Action, authorize_grant
 from app.services.text import vi_sort_key
@@ -40,6 +41,22 @@ def facilities_for(*, session: Session, actor: Actor | None) -> list[tuple[int, 
     ).all()
     found = [(org.id, org.name, str(org.kind)) for org in rows if org.id is not None]
     return sorted(found, key=lambda row: vi_sort_key(row[1]))
+
+
+def referral_facilities(
+    *, session: Session, actor: Actor | None
+) -> list[tuple[int, str, tuple[str, ...]]]:
+    """(id, name, referral services it can receive) of the facilities `facilities_for` offers
+    that provide at least one service: the referral form lists a facility only under a
+    service it provides (`facility_registry.PROVIDERS`; the server checks it again)."""
+    rows = facilities_for(session=session, actor=actor)
+    services = facility_registry.services_of(session, [fid for fid, _n, _k in rows])
+    out = []
+    for fid, name, _kind in rows:
+        serves = tuple(facility_registry.referral_services_of(services.get(fid, ())))
+        if serves:
+            out.append((fid, name, serves))
+    return out
 
 
 def communes_for(*, session: Session, actor: Actor | None) -> list[tuple[int, str]]:

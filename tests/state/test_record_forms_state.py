@@ -126,6 +126,7 @@ def test_every_record_form_handler_is_for_volunteers_and_supervisors_only() -> N
     assert set(handlers) == {
         *(f"{n}.{h}" for n in names for h in ("load", "save")),
         "GroupActivityState.filter_clients",
+        "ReferralState.pick_service",
     }
     assert {frozenset(r.value for r in roles) for roles in handlers.values()} == {
         frozenset({"volunteer", "supervisor"})
