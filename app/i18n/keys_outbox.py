@@ -101,7 +101,7 @@ KEYS: dict[str, tuple[str, str]] = {
                              "Find a client (name, ID number, phone)"),
     "outbox.review.search_button": ("Tìm", "Search"),
     "outbox.review.choose": ("Chọn", "Choose"),
-    "outbox.review.chosen": ("Áp dụng cho: {name}", "Apply to: {name}"),
+    "outbox.review.chosen": ("Áp dụng cho:", "Apply to:"),
     "outbox.review.apply": ("Áp dụng", "Apply"),
     "outbox.review.apply_new": ("Đăng ký người mới", "Register as a new person"),
     "outbox.review.link": ("Là người đã chọn", "Is the chosen person"),

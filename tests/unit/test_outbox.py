@@ -5,6 +5,7 @@ and the device key."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -108,6 +109,39 @@ def test_every_kind_is_applied_through_its_service_once_whatever_the_replays(
         for action in ("visit.create", "contact.create", "test.create", "referral.create",
                        "support.create", "group.create", "client.create"):
             assert actions.count(action) == 1, action
+
+
+def test_the_same_batch_from_three_tabs_at_once_is_stored_once(
+    engine: Engine, session: Session, world: World
+) -> None:
+    me = _actor(session, world)
+    before = _counts(engine)
+    batch = [outbox_record(kind, outbox_payload(kind, world, TODAY))
+             for kind in ("visit", "drug_test", "client", "group_activity")]
+    start = threading.Barrier(3)
+    answers: list[list[outbox.SyncResult]] = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        start.wait()
+        try:
+            answers.append(_sync(engine, me, batch))
+        except BaseException as err:  # noqa: BLE001  (reported below)
+            errors.append(err)
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(answers) == 3
+    for answer in answers:
+        assert [(r.status, r.record_id) for r in answer] == \
+            [("applied", r.record_id) for r in answers[0]]
+    after = _counts(engine)
+    assert {k: after[k] - before[k] for k in after} == {
+        "visit": 1, "outreach_contact": 0, "drug_test": 1, "referral": 0, "support": 0,
+        "group_activity": 1, "client": 1}
 
 
 def test_a_field_rule_keeps_the_record_with_per_field_messages_and_a_fix_applies_it(
