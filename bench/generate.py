@@ -297,6 +297,7 @@ class _Writer:
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.next_ids: dict[str, int] = {}
         self._checked: set[str] = set()
+        self._fill: dict[str, dict[str, Any]] = {}
 
     def new_id(self, table: str) -> int:
         if table not in self.next_ids:
@@ -322,10 +323,10 @@ class _Writer:
             if parent != name:
                 self.flush(parent)
         if name not in self._checked:
-            missing = {c.name for c in table.columns} - rows[0].keys()
-            if missing:  # a builder forgot a column: COPY would silently write NULLs
-                raise RuntimeError(f"{name}: rows lack {sorted(missing)}")
+            self._fill[name] = self._column_fill(table, rows[0].keys())
             self._checked.add(name)
+        if self._fill.get(name):
+            rows = [{**self._fill[name], **row} for row in rows]
         started = time.perf_counter()
         if self.pg:
             self._copy(table, rows)
@@ -334,6 +335,24 @@ class _Writer:
         self.seconds[name] += time.perf_counter() - started
         self.counts[name] += len(rows)
         self.buffers[name] = []
+
+    @staticmethod
+    def _column_fill(table: Any, given: Any) -> dict[str, Any]:
+        """Values for the columns a builder leaves out: NULL where the column allows it, else
+        its scalar default. A required column with neither is a builder's mistake (COPY would
+        silently write NULLs), so it stops the run."""
+        fill: dict[str, Any] = {}
+        for column in table.columns:
+            if column.name in given:
+                continue
+            default = column.default
+            if default is not None and default.is_scalar:
+                fill[column.name] = default.arg
+            elif column.nullable and not column.primary_key:
+                fill[column.name] = None
+            else:
+                raise RuntimeError(f"{table.name}: rows lack the required column {column.name}")
+        return fill
 
     def flush_all(self) -> None:
         for name in list(self.buffers):
