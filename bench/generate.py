@@ -553,6 +553,7 @@ class _Generator:
                 "founding_decision": f"{rng.randint(12, 3999)}/QĐ-UBND",
                 "founded_on": founded,
                 "active": True,
+                "address": "",
                 "created_at": _dt(self.start - 31, 120),
             },
         )
@@ -915,6 +916,22 @@ class _Generator:
                 "status": status.value,
                 "created_at": _dt(ep.start, rng.randint(420, 1080)),
                 "version": 1 if status == EpisodeStatus.OPEN else 2,
+                # The law's columns (issue 16): carried-over episodes, as the migration leaves
+                # them, with the decision's authority.
+                "decision_authority": (
+                    "Tòa án nhân dân khu vực" if court else f"UBND {commune.name}"
+                )
+                if decided
+                else "",
+                "rule_id": None,
+                "age_band": "",
+                "decided_months": None,
+                "credited_days": 0,
+                "previous_episode_id": None,
+                "held_at": "family" if ep.kind == EpisodeType.PENDING_COMPULSORY else "",
+                "start_notice_on": None,
+                "end_notice_on": None,
+                "term_checked_at": None,
             },
         )
 

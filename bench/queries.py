@@ -39,8 +39,8 @@ from sqlmodel import Session, col
 
 from app.services import activities, clients, reports
 from app.services.actor import Actor, load_actor
+from app.services.calendar import today_vn
 from app.services.dto import ClientFilters
-from app.services.rules import today_vn
 from models import (
     Client,
     ClientStatus,

@@ -52,7 +52,7 @@ from wsproto.events import (
     TextMessage,
 )
 
-from app.services.rules import today_vn
+from app.services.calendar import today_vn
 from app.services.text import fold
 from bench.generate import PASSWORD
 from models import Client, ClientStatus, Role, RoleAssignment, Submission, User, Visit

@@ -29,6 +29,14 @@ from models.clients import (
     Sex,
 )
 from models.deployment import FacilityService, OrganisationService, SettingFile
+from models.law import (
+    AddictionDetermination,
+    ElectronicMonitoring,
+    EpisodeReduction,
+    LawClock,
+    MonitoringFault,
+    ResidenceChange,
+)
 from models.merges import ClientMerge
 from models.outbox import OutboxDevice, OutboxRecord, OutboxStatus
 from models.places import Organisation, OrgKind, Place, PlaceKind, TeamMember
@@ -52,6 +60,7 @@ from models.records import (
 )
 
 __all__ = [
+    "AddictionDetermination",
     "AuditEvent",
     "AuthSession",
     "BreakGlass",
@@ -65,8 +74,10 @@ __all__ = [
     "DataRequest",
     "DrugTest",
     "DurationRule",
+    "ElectronicMonitoring",
     "EndReason",
     "Episode",
+    "EpisodeReduction",
     "EpisodeStatus",
     "EpisodeType",
     "FacilityService",
@@ -75,7 +86,9 @@ __all__ = [
     "GroupActivityKind",
     "Holiday",
     "Incident",
+    "LawClock",
     "LoginAttempt",
+    "MonitoringFault",
     "OrgKind",
     "Organisation",
     "OrganisationService",
@@ -91,6 +104,7 @@ __all__ = [
     "ReferralStatus",
     "RequestKind",
     "RequestStatus",
+    "ResidenceChange",
     "Role",
     "RoleAssignment",
     "Setting",

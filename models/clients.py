@@ -106,6 +106,10 @@ class EndReason(StrEnum):
     MOVED = "moved"
     IMPRISONED = "imprisoned"
     DIED = "died"
+    # Set by the law's transitions, not chosen on a form: admission under the court decision
+    # ends pending-compulsory management; a determination of dependence ends illegal-use one.
+    ADMITTED = "admitted"
+    DEPENDENT = "dependent"
 
 
 class Episode(SQLModel, table=True):
@@ -122,6 +126,7 @@ class Episode(SQLModel, table=True):
     decision_number: str = Field(default="", max_length=60)
     decision_date: date | None = None
     decision_signer: str = Field(default="", max_length=120)
+    decision_authority: str = Field(default="", max_length=120)
     start_date: date
     expected_end: date | None = Field(default=None, index=True)
     actual_end: date | None = None
@@ -133,3 +138,19 @@ class Episode(SQLModel, table=True):
     status: EpisodeStatus = enum_field(EpisodeStatus, default=EpisodeStatus.OPEN)
     created_at: datetime = created_field()
     version: int = 1
+    # The law's terms (app/services/law): the rule row applied on the decision date, the age
+    # band and first/repeat rehab it was chosen by, the term the decision set (None: the
+    # rule's default), and the days held at a facility before admission credited against it.
+    rule_id: int | None = Field(default=None, foreign_key="durationrule.id")
+    age_band: str = Field(default="", max_length=10)
+    decided_months: int | None = None
+    credited_days: int = 0
+    previous_episode_id: int | None = Field(default=None, foreign_key="episode.id")
+    # Pending-compulsory management: "family" or "facility" (only facility time is credited).
+    held_at: str = Field(default="", max_length=10)
+    # A provider tells the commune within its clock when a person starts and ends (Decree
+    # 116/2021 Art 32): the dates the notices were received.
+    start_notice_on: date | None = None
+    end_notice_on: date | None = None
+    # When a supervisor reviewed this episode's expected end against the rules (issue 16).
+    term_checked_at: datetime | None = None

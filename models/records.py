@@ -73,7 +73,10 @@ class Incident(SQLModel, table=True):
 
 
 class DurationRule(SQLModel, table=True):
-    """How long an episode type lasts, by the law in force on the episode's start date."""
+    """The term of an episode type by the law in force on the decision date, for an age band
+    ("minor" 12 to under 18, "adult", "any"), a first or repeat rehab ("first", "repeat",
+    "any") and the previous episode's type (None: any). `months` is the default term, within
+    [min_months, max_months]; 0 everywhere means open-ended. See app/services/law/rules.py."""
 
     __table_args__ = (Index("ix_rule_type_from", "episode_type", "effective_from"),)
 
@@ -84,6 +87,15 @@ class DurationRule(SQLModel, table=True):
     effective_to: date | None = None
     legal_basis: str = Field(default="", max_length=200)
     needs_review: bool = False
+    age_band: str = Field(default="any", max_length=10)
+    rehab_order: str = Field(default="any", max_length=10)
+    previous_type: EpisodeType | None = enum_field(EpisodeType, default=None)
+    min_months: int = 0
+    max_months: int = 0
+    source: str = Field(default="", max_length=200)
+    # The term runs from the episode's "start" date, or from its "decision" date (management
+    # of illegal use: 1 year from the management decision).
+    counts_from: str = Field(default="start", max_length=10)
 
 
 class Setting(SQLModel, table=True):

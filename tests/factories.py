@@ -18,7 +18,7 @@ from app.services.audit import install_append_only_guard
 from app.services.db import engine_for
 from app.services.dto import ClientCreate, ConsentInput
 from app.services.facility_registry import DEFAULT_SERVICES
-from app.services.rules import seed_duration_rules
+from app.services.law.rules import load_rules as seed_duration_rules
 from app.services.text import fold
 from models import (
     Client,

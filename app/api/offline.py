@@ -23,9 +23,9 @@ from starlette.routing import Route
 from app.i18n import LANGUAGES, t
 from app.services import accounts, offline
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.db import in_transaction
 from app.services.errors import DomainError, ValidationFailed
-from app.services.rules import today_vn
 from models import Role
 
 log = logging.getLogger(__name__)

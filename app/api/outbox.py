@@ -24,9 +24,9 @@ from app.api.offline import MAX_BODY_BYTES, _guarded, _json, _lang, _refusal
 from app.i18n import t
 from app.services import outbox
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.db import in_transaction
 from app.services.errors import DomainError, NotFound, ValidationFailed
-from app.services.rules import today_vn
 from models import utcnow
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from app.components.forms import form_message, submit_button, text_field
 from app.components.frame import app_frame
 from app.services import accounts
 from app.services.account_dto import SessionRead
-from app.services.rules import LOCAL_TZ
+from app.services.calendar import LOCAL_TZ
 from app.state.guard import guarded
 from app.state.lang import LangState, tr
 from app.state.session import HOME_ROUTES, AppState

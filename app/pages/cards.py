@@ -19,9 +19,9 @@ from app.components.frame import BRAND, app_frame
 from app.i18n import t
 from app.pages.record_form import client_id_in, not_found_screen
 from app.services import card_sheets, cards, clients, deployment
+from app.services.calendar import LOCAL_TZ
 from app.services.cards import REVOKE_REASONS, CardRead
 from app.services.policy import Action, role_may
-from app.services.rules import LOCAL_TZ
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState

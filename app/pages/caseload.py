@@ -13,8 +13,9 @@ import reflex as rx
 from app.components.client_cards import bi, bilingual, dmy, empty_note, section_heading
 from app.components.forms import form_message
 from app.components.frame import app_frame, greeting
-from app.services import caseload, clients, episodes, merge
+from app.services import caseload, clients, merge
 from app.services.caseload import UNASSIGNED, CaseloadFilters, CaseloadPage
+from app.services.law import episodes
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState

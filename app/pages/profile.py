@@ -36,8 +36,9 @@ from app.components.forms import (
 from app.components.frame import app_frame
 from app.i18n import t
 from app.pages.register import form_text
-from app.services import clients, episodes
+from app.services import clients
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.dto import (
     ClientRead,
     ClientReadSensitive,
@@ -46,8 +47,8 @@ from app.services.dto import (
     parse,
 )
 from app.services.errors import ValidationFailed
+from app.services.law import episodes
 from app.services.policy import Action, role_may
-from app.services.rules import today_vn
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState

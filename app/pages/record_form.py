@@ -26,8 +26,8 @@ import reflex as rx
 from app.components.forms import form_message
 from app.components.frame import BRAND
 from app.services import clients
+from app.services.calendar import today_vn
 from app.services.dto import parse
-from app.services.rules import today_vn
 from app.services.submissions import KEY_REUSED, OTHER_TARGET
 from app.state.lang import tr
 from app.state.session import Outcome

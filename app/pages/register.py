@@ -24,11 +24,11 @@ from app.components.forms import (
 from app.components.frame import app_frame
 from app.services import clients
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.clients import ADULT_AGE, DuplicateCandidates
 from app.services.dto import ClientCreate, ClientRead, ConsentInput, parse
 from app.services.errors import ValidationFailed
 from app.services.places import get_place, place_name
-from app.services.rules import today_vn
 from app.services.text import vi_sort_key
 from app.state.guard import guarded
 from app.state.lang import tr

@@ -18,9 +18,9 @@ from app.components.frame import app_frame
 from app.i18n import t
 from app.pages.caseload import as_int
 from app.services import caseload, exports, reports
+from app.services.calendar import today_vn
 from app.services.exports import MIME_TYPES, LineListFilters
 from app.services.reports import Figure, Report
-from app.services.rules import today_vn
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState

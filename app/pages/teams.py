@@ -18,9 +18,9 @@ from app.components.frame import app_frame
 from app.pages.caseload import as_int, scroll_table
 from app.pages.reports import quarter_of
 from app.services import caseload, organisations
+from app.services.calendar import today_vn
 from app.services.organisations import OrganisationInput
 from app.services.reports import MODEL_KINDS
-from app.services.rules import today_vn
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState

@@ -21,8 +21,8 @@ from app.components.client_cards import (
 from app.components.frame import app_frame, greeting
 from app.services import activities
 from app.services.activities import DueKind
+from app.services.calendar import today_vn
 from app.services.dto import DueItem
-from app.services.rules import today_vn
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.services import audit, facility_registry
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.dto import (
     DrugTestCreate,
     DrugTestRead,
@@ -48,7 +49,6 @@ from app.services.policy import (
     purpose_withdrawn,
     strip_visit_fields,
 )
-from app.services.rules import today_vn
 from app.services.submissions import Once
 from app.services.text import clean
 from models import (

@@ -1,4 +1,6 @@
-"""Working days in Vietnam: weekends and public holidays are not counted by legal clocks.
+"""Dates as Vietnam counts them: today in Asia/Ho_Chi_Minh, months, and working days.
+
+Working days: weekends and public holidays are not counted by legal clocks.
 
 Holidays are rows of `holiday`, seeded from the `holidays` package's Vietnam calendar (with
 Vietnamese names) and extendable by an administrator (a substituted day off, a new decree).
@@ -7,8 +9,10 @@ The one place that counts working days: every legal clock in days calls `add_wor
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 from sqlmodel import Session, col, select
@@ -20,9 +24,22 @@ from app.services.policy import Action, authorize_grant
 from app.services.text import clean
 from models import Holiday
 
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SATURDAY = 5
 # Far enough for the longest clock (20 working days) across Tết, never an endless loop.
 _MAX_SPAN_DAYS = 400
+
+
+def today_vn() -> date:
+    """Today's date in Vietnam: what "not in the future" means for a field worker."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def seed_holidays(*, session: Session, years: Iterable[int]) -> int:

@@ -61,6 +61,7 @@ from sqlmodel import Session, col, select
 from app.services import audit, deployment
 from app.services.activities import complete_referral
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.card_render import CardPrint, card_pdf, card_svg
 from app.services.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.services.policy import (
@@ -70,7 +71,6 @@ from app.services.policy import (
     can,
     client_target,
 )
-from app.services.rules import today_vn
 from app.services.settings import load_settings
 from models import (
     AuditEvent,

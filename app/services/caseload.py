@@ -28,9 +28,9 @@ from sqlmodel import Session, col
 
 from app.services import audit
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.errors import ValidationFailed
 from app.services.policy import Action, authorize_grant, client_scope_filter
-from app.services.rules import today_vn
 from app.services.text import vi_sort_key
 from models import (
     Client,

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.services import audit
 from app.services.actor import Actor, load_actor
+from app.services.calendar import today_vn
 from app.services.dto import (
     ClientCreate,
     ClientFilters,
@@ -46,7 +47,6 @@ from app.services.policy import (
     strip_client_fields,
     strip_visit_fields,
 )
-from app.services.rules import today_vn
 from app.services.submissions import Once
 from app.services.text import clean, fold
 from models import (

@@ -119,7 +119,7 @@ def _seed_clients(
     today: date,
 ) -> None:
     """A handful of clients through the real services, so the demo obeys every rule."""
-    from app.services import activities, clients, episodes
+    from app.services import activities, clients
     from app.services.actor import load_actor
     from app.services.dto import (
         ClientCreate,
@@ -128,6 +128,7 @@ def _seed_clients(
         ReferralCreate,
         VisitCreate,
     )
+    from app.services.law import episodes
     from models import EpisodeType, ReferralService, Sex, VisitKind
 
     actor = load_actor(session, user_id=volunteer.id, role=Role.VOLUNTEER)  # type: ignore[arg-type]

@@ -228,9 +228,13 @@ class EpisodeCreate(_In):
     decision_number: str = ""
     decision_date: date | None = None
     decision_signer: str = ""
-    rehab_count: int = 1
+    decision_authority: str = ""
+    decided_months: int | None = None  # None: the rule's default term
+    rehab_count: int = 1  # raised to the rehab episodes on record + 1
     manager_id: int | None = None
     provider_id: int | None = None
+    held_at: str = ""  # pending-compulsory only: "family" or "facility"
+    previous_episode_id: int | None = None
 
 
 class EpisodeRead(_Out):
@@ -250,6 +254,13 @@ class EpisodeRead(_Out):
     stages_completed: str
     status: EpisodeStatus
     version: int
+    decision_authority: str
+    rule_id: int | None
+    age_band: str
+    decided_months: int | None
+    credited_days: int
+    previous_episode_id: int | None
+    held_at: str
 
 
 class EpisodeDueItem(_Out):
@@ -263,11 +274,18 @@ class EpisodeDueItem(_Out):
 
 class DurationRuleCreate(_In):
     episode_type: EpisodeType
-    months: int  # 0: open-ended (no expected end)
+    months: int  # the default term; 0: open-ended (no expected end)
     effective_from: date
-    effective_to: date | None = None
+    effective_to: date | None = None  # the first day it no longer applies
     legal_basis: str = ""
     needs_review: bool = False
+    age_band: str = "any"  # "minor" (12 to under 18), "adult", "any"
+    rehab_order: str = "any"  # "first", "repeat", "any"
+    previous_type: EpisodeType | None = None  # None: whatever came before
+    min_months: int | None = None  # None: the default term
+    max_months: int | None = None
+    source: str = ""
+    counts_from: str = "start"  # or "decision"
 
 
 class DurationRuleRead(_Out):
@@ -278,6 +296,13 @@ class DurationRuleRead(_Out):
     effective_to: date | None
     legal_basis: str
     needs_review: bool
+    age_band: str
+    rehab_order: str
+    previous_type: EpisodeType | None
+    min_months: int
+    max_months: int
+    source: str
+    counts_from: str
 
 
 # --- activities ----------------------------------------------------------------------------

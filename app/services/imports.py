@@ -46,6 +46,7 @@ from app.services.activities import (
     record_support,
 )
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.clients import DuplicateCandidates, register_client
 from app.services.dto import (
     ClientCreate,
@@ -66,7 +67,6 @@ from app.services.policy import (
     can,
     client_target,
 )
-from app.services.rules import today_vn
 from app.services.text import clean, fold
 from models import (
     Client,

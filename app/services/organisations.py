@@ -22,10 +22,10 @@ from sqlmodel import Session, col
 
 from app.services import audit
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.errors import NotFound, ValidationFailed
 from app.services.policy import Action, PlaceTarget, authorize, authorize_grant, can
 from app.services.reports import COMMUNITY_TYPES, MODEL_KINDS, ReportContext, authorize_report
-from app.services.rules import today_vn
 from app.services.submissions import Once
 from app.services.text import clean, fold, vi_sort_key
 from models import (

@@ -66,6 +66,12 @@ class Action(StrEnum):
     EPISODE_OPEN = "episode.open"
     EPISODE_PROPOSE_CLOSE = "episode.propose_close"
     EPISODE_APPROVE_CLOSE = "episode.approve_close"
+    # The law's decisions a supervisor takes: accept a proposed post-rehab episode, record a
+    # reduction, confirm terms after a rule change (app/services/law).
+    EPISODE_DECIDE = "episode.decide"
+    # The law's other records: addiction determination, electronic monitoring, change of
+    # residence and its notices, a provider's notices.
+    LAW_RECORD = "law.record"
     CASELOAD_VIEW = "caseload.view"  # due list, overdue and ending-soon episodes
     GROUP_CREATE = "group.create"
     REPORT_VIEW = "report.view"
@@ -100,7 +106,7 @@ _VOLUNTEER = frozenset({
     A.GROUP_CREATE,
     # An episode records a decision the authority already took; the volunteer who manages
     # the client enters it (their own assigned clients only, like every client-bound action).
-    A.EPISODE_OPEN,
+    A.EPISODE_OPEN, A.LAW_RECORD,
     # The person's consent is collected by whoever registers and follows them.
     A.CONSENT_RECORD, A.CONSENT_WITHDRAW,
 })
@@ -110,7 +116,7 @@ _GRANTS: dict[Role, frozenset[Action]] = {
     Role.SUPERVISOR: _VOLUNTEER | {
         A.CLIENT_REASSIGN, A.REFERRAL_COMPLETE, A.EPISODE_APPROVE_CLOSE,
         A.REPORT_VIEW, A.EXPORT, A.OUTBOX_REVIEW, A.CLIENT_AUDIT_VIEW, A.REQUEST_MANAGE,
-        A.BREAK_GLASS,
+        A.BREAK_GLASS, A.EPISODE_DECIDE,
     },
     Role.CLINIC: frozenset({A.CLIENT_SEARCH, A.CLIENT_READ, A.REFERRAL_COMPLETE, A.CARD_SCAN,
                             A.BREAK_GLASS}),
@@ -127,7 +133,7 @@ _CLIENT_BOUND = frozenset({
     A.CONTACT_CREATE, A.TEST_CREATE, A.REFERRAL_CREATE, A.SUPPORT_CREATE, A.EPISODE_OPEN,
     A.EPISODE_PROPOSE_CLOSE, A.EPISODE_APPROVE_CLOSE, A.CARD_ISSUE, A.CARD_REVOKE,
     A.GROUP_CREATE, A.CLIENT_AUDIT_VIEW, A.CONSENT_RECORD, A.CONSENT_WITHDRAW,
-    A.REQUEST_MANAGE,
+    A.REQUEST_MANAGE, A.EPISODE_DECIDE, A.LAW_RECORD,
 })
 _PLACE_BOUND = frozenset({
     A.CLIENT_CREATE, A.CLIENT_UPDATE, A.CONTACT_CREATE, A.GROUP_CREATE, A.REPORT_VIEW, A.EXPORT,

@@ -1,4 +1,5 @@
-"""Reference data every deployment needs before anyone can work: the places and the rules.
+"""Reference data every deployment needs before anyone can work: the places, the law's rules
+and clocks (`app.services.law.load_rules`), the privacy terms and the public holidays.
 
 `python -m app.cli migrate` calls `load_reference_data` after the schema migrations, so a
 fresh deployment without demo data has its 34 provinces, 3,321 communes and the episode
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app.services import calendar, places, rules
+from app.services import calendar, places
+from app.services.calendar import today_vn
+from app.services.law import load_rules
 from app.services.privacy.terms import seed_terms
-from app.services.rules import today_vn
 
 
 @dataclass(frozen=True)
@@ -33,16 +35,18 @@ class ReferenceLoadResult:
 
 
 def load_reference_data(*, session: Session) -> ReferenceLoadResult:
-    """Load what is missing of the places and the duration rules (in the caller's transaction)."""
+    """Load what is missing of the places, the law's rules and clocks, the privacy terms and
+    the holidays (in the caller's transaction)."""
     loaded = places.load_places(session)
-    rules_added = rules.seed_duration_rules(session)
+    rules_added = load_rules(session)
     # The privacy terms (request clocks, 72 h, retention) and the holidays legal clocks skip:
-    # this year's and the next five (an administrator adds what a decree moves).
+    # this year's and the next five (an administrator adds what a decree moves). The law's
+    # clocks reach back to 2022 (episodes decided under Law 73/2021).
     year = today_vn().year
     return ReferenceLoadResult(
         provinces_added=loaded.provinces_added,
         communes_added=loaded.communes_added,
         rules_added=rules_added,
         terms_added=seed_terms(session),
-        holidays_added=calendar.seed_holidays(session=session, years=range(year - 1, year + 6)),
+        holidays_added=calendar.seed_holidays(session=session, years=range(2022, year + 6)),
     )

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 
 from app.services import activities, cards, clients
 from app.services.actor import load_actor
+from app.services.calendar import today_vn
 from app.services.cards import format_short_code
 from app.services.db import engine_for
 from app.services.demo import DEMO_PASSWORD
 from app.services.dto import ClientCreate, ConsentInput, ReferralCreate
-from app.services.rules import today_vn
 from models import Card, ReferralService, Role, RoleAssignment, Sex, User
 from tests.e2e.axe import serious_violations
 from tests.e2e.conftest import PHONE

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.pages.reports import quarter_of
+from app.services.calendar import today_vn
 from app.services.demo import DEMO_PASSWORD
 from app.services.imports import SHEETS
-from app.services.rules import today_vn
 from app.services.text import fold
 from models import (
     Client,

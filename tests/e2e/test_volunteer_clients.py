@@ -18,8 +18,8 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import Session, col, select
 
 from app.services import security
+from app.services.calendar import today_vn
 from app.services.demo import DEMO_PASSWORD
-from app.services.rules import today_vn
 from app.services.text import fold, vi_sort_key
 from models import (
     AuditEvent,

@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from app.services import clients
 from app.services.actor import load_actor
+from app.services.calendar import today_vn
 from app.services.db import engine_for, session_scope
 from app.services.demo import DEMO_PASSWORD
 from app.services.dto import ClientCreate, ConsentInput
-from app.services.rules import today_vn
 from app.services.text import fold
 from models import Client, Role, Sex, User
 from tests.e2e.server import ROOT

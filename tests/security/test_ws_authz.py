@@ -27,9 +27,9 @@ from sqlmodel import Session, col, func, select
 
 import app.app  # noqa: F401  (imports every page, so every State class exists)
 from app.pages.signin import SignInState
+from app.services.calendar import today_vn
 from app.services.db import engine_for
 from app.services.demo import DEMO_LOGINS, DEMO_PASSWORD
-from app.services.rules import today_vn
 from app.services.text import fold
 from app.state.guard import HANDLER_ROLES
 from app.state.session import SIGN_IN_ROUTE

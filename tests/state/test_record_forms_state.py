@@ -27,8 +27,8 @@ from app.pages.referral import ReferralState
 from app.pages.support import SupportState
 from app.pages.visit import VisitState
 from app.services import accounts, activities, security
+from app.services.calendar import today_vn
 from app.services.dto import VisitCreate
-from app.services.rules import today_vn
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
 from models import (

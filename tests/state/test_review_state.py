@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 import app.app  # noqa: F401  (registers every page and State)
 from app.pages.review import ReviewState
 from app.services import accounts, clients, outbox, security
-from app.services.rules import today_vn
+from app.services.calendar import today_vn
 from app.state.guard import HANDLER_ROLES
 from models import AuditEvent, DrugTest, OutboxRecord, OutboxStatus, Role, User, Visit
 from tests.factories import World, build_world, count, outbox_payload, outbox_record

@@ -26,8 +26,8 @@ from app.pages.profile import TIMELINE_PAGE, ProfileState
 from app.pages.register import RegisterState
 from app.pages.today import TodayState
 from app.services import security
+from app.services.calendar import today_vn
 from app.services.db import engine_for
-from app.services.rules import today_vn
 from models import AuditEvent, AuthSession, Client, Episode, Role, Visit, VisitKind, utcnow
 from tests.factories import World, build_world, count, prepare_database
 

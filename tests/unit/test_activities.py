@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from app.services import activities
 from app.services.activities import DueKind
+from app.services.calendar import today_vn
 from app.services.dto import (
     GroupActivityCreate,
     OutreachContactCreate,
@@ -20,7 +21,6 @@ from app.services.dto import (
     VisitReadFull,
 )
 from app.services.errors import Conflict, NotFound, ValidationFailed
-from app.services.rules import today_vn
 from models import (
     AuditEvent,
     Client,

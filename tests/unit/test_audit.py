@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from app.services import activities, audit, clients, episodes
+from app.services import activities, audit, clients
+from app.services.calendar import today_vn
 from app.services.db import session_scope
 from app.services.dto import (
     ClientUpdate,
@@ -22,8 +23,16 @@ from app.services.dto import (
     VisitCreate,
 )
 from app.services.errors import NotFound, PermissionDenied
-from app.services.rules import today_vn
-from models import AuditEvent, ContactCategory, EpisodeType, ReferralService, VisitKind
+from app.services.law import episodes
+from models import (
+    AuditEvent,
+    ContactCategory,
+    Episode,
+    EpisodeStatus,
+    EpisodeType,
+    ReferralService,
+    VisitKind,
+)
 from tests.factories import World, client_create, count
 
 TODAY = today_vn()
@@ -42,6 +51,14 @@ def _last_id(session: Session) -> int:
 
 
 Step = Callable[[Session, World], Any]
+def _no_live_episodes(session: Session, client_id: int) -> None:
+    """Setup: end the client's episodes (the law lets no rehab overlap illegal-use management)."""
+    for ep in session.exec(select(Episode).where(Episode.client_id == client_id)).all():
+        ep.status = EpisodeStatus.CLOSED
+        session.add(ep)
+    session.flush()
+
+
 CASES: list[tuple[str, str, Step, tuple[str, str, str]]] = [
     ("get_client", "vol_a1",
      lambda s, w: clients.get_client(session=s, actor=w.actor(s, "vol_a1"),
@@ -68,7 +85,8 @@ CASES: list[tuple[str, str, Step, tuple[str, str, str]]] = [
                                                  referred_on=TODAY, consent=True)),
      ("referral.create", "referral", "new")),
     ("open_episode", "sup_b",
-     lambda s, w: episodes.open_episode(session=s, actor=w.actor(s, "sup_b"),
+     lambda s, w: _no_live_episodes(s, w.clients["b1"]) or episodes.open_episode(
+         session=s, actor=w.actor(s, "sup_b"),
                                         client_id=w.clients["b1"], data=EpisodeCreate(
                                             episode_type=EpisodeType.MMT,
                                             start_date=TODAY - timedelta(days=1))),

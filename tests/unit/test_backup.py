@@ -24,9 +24,9 @@ from app import cli
 from app.services import settings
 from app.services.activities import log_visit
 from app.services.backup import BackupError, backup, restore, verify
+from app.services.calendar import today_vn
 from app.services.db import engine_for
 from app.services.dto import VisitCreate
-from app.services.rules import today_vn
 from models import Client, Visit, VisitKind
 from tests.factories import World, build_world, prepare_database
 

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.services import activities, clients, privacy
+from app.services.calendar import today_vn
 from app.services.clients import DuplicateCandidates
 from app.services.dto import (
     ClientFilters,
@@ -19,7 +20,6 @@ from app.services.dto import (
     VisitCreate,
 )
 from app.services.errors import Conflict, PermissionDenied, ValidationFailed
-from app.services.rules import today_vn
 from models import (
     Client,
     Consent,

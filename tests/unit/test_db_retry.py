@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.services import activities
+from app.services.calendar import today_vn
 from app.services.db import in_transaction, is_disconnect
 from app.services.dto import VisitCreate
-from app.services.rules import today_vn
 from models import Submission, User, Visit, VisitKind
 from tests.factories import World, count
 

@@ -16,7 +16,7 @@ from app.services import accounts
 from app.services.account_dto import UserCreate
 from app.services.actor import load_actor
 from app.services.db import engine_for
-from app.services.rules import expected_end
+from app.services.law.rules import rule_in_force
 from app.services.text import fold
 from models import DurationRule, EpisodeType, Place, PlaceKind, Role, User
 from tests.unit.test_migrations import empty_db_url  # noqa: F401  (the fixture)
@@ -78,5 +78,5 @@ def test_migrate_and_create_admin_make_an_empty_database_usable(
         scoped = load_actor(session, user_id=supervisor.id, role=Role.SUPERVISOR)
         assert scoped is not None and len(scoped.commune_ids) > 50
         assert session.exec(select(func.count()).select_from(DurationRule)).one() > 0
-        assert expected_end(session, EpisodeType.POST_REHAB, date(2022, 3, 1)) is not None
+        assert rule_in_force(session, EpisodeType.POST_REHAB, date(2022, 3, 1)) is not None
     engine.dispose()

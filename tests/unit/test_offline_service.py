@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from app.services import offline
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.errors import PermissionDenied, ValidationFailed
-from app.services.rules import today_vn
 from models import (
     AuthSession,
     Client,

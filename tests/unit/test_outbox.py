@@ -16,8 +16,8 @@ from sqlmodel import Session, SQLModel, select
 
 from app.services import clients, outbox
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
-from app.services.rules import today_vn
 from models import (
     AuditEvent,
     AuthSession,

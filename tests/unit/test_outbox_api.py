@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from app.api import api_app
 from app.services import clients, security
-from app.services.rules import today_vn
+from app.services.calendar import today_vn
 from models import AuthSession, Role, Visit, utcnow
 from tests.factories import World, count, outbox_payload, outbox_record
 

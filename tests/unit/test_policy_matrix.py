@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from app.services import activities, clients, episodes, rules
+from app.services import activities, clients
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.dto import (
     ClientUpdate,
     DrugTestCreate,
@@ -30,6 +31,7 @@ from app.services.dto import (
     VisitCreate,
 )
 from app.services.errors import NotFound, PermissionDenied
+from app.services.law import episodes, rules
 from app.services.policy import (
     Action,
     ClientTarget,
@@ -45,6 +47,8 @@ from models import (
     Client,
     ContactCategory,
     EndReason,
+    Episode,
+    EpisodeStatus,
     EpisodeType,
     GroupActivityKind,
     ReferralService,
@@ -65,7 +69,7 @@ from tests.factories import (
     reset_database,
 )
 
-TODAY = rules.today_vn()
+TODAY = today_vn()
 YESTERDAY = TODAY - timedelta(days=1)
 
 
@@ -179,6 +183,12 @@ def _support(s: Session, a: Actor | None, w: World, k: str) -> Any:
 
 
 def _open_episode(s: Session, a: Actor | None, w: World, k: str) -> Any:
+    # The world's clients are under illegal-use and post-rehab management, which the law lets
+    # no rehab overlap: end them first (setup, not the call under test).
+    for ep in s.exec(select(Episode).where(Episode.client_id == w.clients[k])).all():
+        ep.status = EpisodeStatus.CLOSED
+        s.add(ep)
+    s.flush()
     return episodes.open_episode(session=s, actor=a, client_id=w.clients[k], data=EpisodeCreate(
         episode_type=EpisodeType.VOLUNTARY_COMMUNITY, start_date=YESTERDAY))
 
@@ -233,7 +243,8 @@ def _list_rules(s: Session, a: Actor | None, w: World, k: str) -> Any:
 
 def _add_rule(s: Session, a: Actor | None, w: World, k: str) -> Any:
     return rules.add_rule(session=s, actor=a, data=DurationRuleCreate(
-        episode_type=EpisodeType.POST_REHAB, months=18, effective_from=date(2027, 1, 1)))
+        episode_type=EpisodeType.POST_REHAB, months=18, effective_from=date(2027, 1, 1),
+        legal_basis="A future decree"))
 
 
 FIELD_WORKERS = {"-": _set("vol_a1", "vol_a1_peer", "vol_a2", "sup_a1", "sup_a", "sup_b")}

@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 
 from app.services import clients, privacy
 from app.services.actor import load_actor
+from app.services.calendar import today_vn
 from app.services.dto import ReferralCreate
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from app.services.exports import LineListFilters, client_line_list
-from app.services.rules import today_vn
 from models import (
     Card,
     CardStatus,

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.services import activities, clients
+from app.services.calendar import today_vn
 from app.services.dto import ClientCreate, ConsentInput, VisitCreate
 from app.services.errors import DomainError
-from app.services.rules import today_vn
 from models import AuditEvent, Client, Consent, Sex, Submission, Visit, VisitKind
 from tests.factories import World, build_world, count, prepare_database, reset_database
 

@@ -35,7 +35,7 @@ from app.services.activities import log_visit
 from app.services.actor import load_actor
 from app.services.db import engine_for, session_scope
 from app.services.dto import VisitCreate
-from app.services.rules import today_vn
+from app.services.calendar import today_vn
 from models import Role, VisitKind
 
 engine = engine_for(os.environ["CRASH_DB_URL"])

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.i18n import t
 from app.services import activities
+from app.services.calendar import today_vn
 from app.services.dto import (
     DrugTestCreate,
     GroupActivityCreate,
@@ -25,7 +26,6 @@ from app.services.dto import (
     VisitCreate,
 )
 from app.services.errors import Conflict
-from app.services.rules import today_vn
 from models import (
     AuditEvent,
     ContactCategory,

@@ -17,11 +17,11 @@ from sqlmodel import Session, col, select
 from app.i18n import t
 from app.services import audit
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.errors import NotFound, ValidationFailed
 from app.services.policy import Action, authorize_client
 from app.services.privacy.documents import pdf_document
 from app.services.privacy.inventory import PURPOSES, SENSITIVE_CATEGORIES
-from app.services.rules import today_vn
 from app.services.text import clean
 from models import Consent, User
 

@@ -20,10 +20,10 @@ from sqlmodel import Session, col, select
 from app.i18n import t
 from app.services import audit
 from app.services.actor import Actor
+from app.services.calendar import LOCAL_TZ
 from app.services.errors import NotFound, ValidationFailed
 from app.services.policy import Action, authorize, authorize_grant, client_target
 from app.services.privacy.documents import Table, pdf_document, xlsx_document
-from app.services.rules import LOCAL_TZ
 from models import (
     AuditEvent,
     Card,

@@ -21,13 +21,13 @@ from sqlmodel import Session, col, select
 from app.i18n import t
 from app.services import audit, calendar
 from app.services.actor import Actor
+from app.services.calendar import today_vn
 from app.services.errors import NotFound, ValidationFailed
 from app.services.policy import Action, authorize, authorize_client, authorize_grant, client_target
 from app.services.privacy.anonymise import anonymise_client, legal_hold
 from app.services.privacy.documents import Table, pdf_document, xlsx_document
 from app.services.privacy.record_audit import audit_rows, audit_table, client_events
 from app.services.privacy.terms import term
-from app.services.rules import today_vn
 from app.services.text import clean
 from models import (
     Card,

@@ -19,10 +19,10 @@ from sqlmodel import Session, col, func, select
 
 from app.services import audit
 from app.services.actor import Actor
+from app.services.calendar import add_months, today_vn
 from app.services.policy import Action, authorize_grant
 from app.services.privacy.anonymise import anonymise_client, legal_hold
 from app.services.privacy.terms import term
-from app.services.rules import add_months, today_vn
 from models import Client, ClientStatus, DrugTest, Episode, Referral, Support, Visit
 
 KINDS = ("retention.client_closed", "retention.visit_notes")

@@ -1,0 +1,115 @@
+"""What one episode's end sets in motion: the post-rehab management the law calls for.
+
+When a rehab episode (voluntary at home/community or at a facility, compulsory) or methadone
+ends completed, post-rehab management follows from its end (Law 73/2021 Art 40; Law 120/2025):
+`post_rehab_proposals` lists, for a supervisor, each such episode with no post-rehab episode
+after it yet, with the term the rule in force gives for the previous episode's type and the
+person's age; `accept_post_rehab` opens it. The other transitions happen where their cause is
+recorded: admission ends pending-compulsory management (`episodes.open_episode`), a
+determination of dependence ends illegal-use management (`records.record_determination`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import and_, exists
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from app.services.actor import Actor
+from app.services.dto import EpisodeCreate, EpisodeRead
+from app.services.errors import NotFound, ValidationFailed
+from app.services.law import episodes, rules
+from app.services.law.dto import PostRehabProposal
+from app.services.policy import Action, authorize_client, authorize_grant, client_scope_filter
+from models import (
+    Client,
+    ClientStatus,
+    DurationRule,
+    EndReason,
+    Episode,
+    EpisodeStatus,
+    EpisodeType,
+)
+
+# Episodes whose completion starts post-rehab management.
+LEADS_TO_POST_REHAB = (*sorted(rules.REHAB_TYPES), EpisodeType.MMT)
+MAX_PROPOSALS = 200
+
+
+def _proposal(session: Session, rows: list[DurationRule], episode: Episode, client: Client
+              ) -> PostRehabProposal | None:
+    assert episode.id is not None and episode.actual_end is not None
+    q = episodes._query_for(client, EpisodeType.POST_REHAB, episode.actual_end, 1,
+                            EpisodeType(episode.episode_type))
+    rule = rules.choose_rule(rows, q)
+    if rule is None:
+        return None
+    return PostRehabProposal(
+        previous_episode_id=episode.id, previous_type=EpisodeType(episode.episode_type),
+        client_id=client.id or 0, client_name=client.full_name, start_date=episode.actual_end,
+        months=rule.months, rule_id=rule.id, legal_basis=rule.legal_basis,
+        needs_review=rule.needs_review,
+        expected_end=rules.term_end(rule, start=episode.actual_end, decision=None,
+                                    decided_months=None),
+    )
+
+
+def _pending_query(actor: Actor):  # type: ignore[no-untyped-def]
+    later = aliased(Episode)
+    followed = exists().where(
+        col(later.client_id) == col(Episode.client_id),
+        col(later.episode_type) == EpisodeType.POST_REHAB,
+        # A post-rehab episode after this one (named as its previous, or started since).
+        (col(later.previous_episode_id) == col(Episode.id))
+        | and_(col(later.previous_episode_id).is_(None),
+               col(later.start_date) >= col(Episode.actual_end)),
+    )
+    return (
+        select(Episode, Client)
+        .join(Client, col(Client.id) == col(Episode.client_id))
+        .where(
+            client_scope_filter(actor),
+            col(Client.status) == ClientStatus.ACTIVE,
+            col(Episode.status) == EpisodeStatus.CLOSED,
+            col(Episode.end_reason) == EndReason.COMPLETED,
+            col(Episode.episode_type).in_(LEADS_TO_POST_REHAB),
+            col(Episode.actual_end).is_not(None),
+            ~followed,
+        )
+        .order_by(col(Episode.actual_end), col(Episode.id))
+    )
+
+
+def post_rehab_proposals(*, session: Session, actor: Actor | None) -> list[PostRehabProposal]:
+    """Completed rehab and methadone episodes in scope that await a post-rehab decision."""
+    me = authorize_grant(session, actor, Action.EPISODE_DECIDE)
+    rows = list(session.exec(select(DurationRule)).all())
+    found = session.exec(_pending_query(me).limit(MAX_PROPOSALS)).all()
+    return [p for e, c in found if (p := _proposal(session, rows, e, c)) is not None]
+
+
+def accept_post_rehab(
+    *, session: Session, actor: Actor | None, previous_episode_id: int,
+    decision_number: str = "", decision_date: date | None = None, decision_authority: str = "",
+    decision_signer: str = "",
+) -> EpisodeRead:
+    """A supervisor accepts the proposed post-rehab episode: it starts at the previous
+    episode's end, with the term of the rule for that episode's type and the person's age."""
+    me = authorize_grant(session, actor, Action.EPISODE_DECIDE)
+    previous = session.get(Episode, previous_episode_id)
+    if previous is None:
+        raise NotFound()
+    authorize_client(session, me, Action.EPISODE_DECIDE, previous.client_id)
+    still = session.exec(_pending_query(me).where(col(Episode.id) == previous_episode_id)).first()
+    if still is None or previous.actual_end is None:
+        raise ValidationFailed({"previous_episode_id": "error.no_post_rehab_due"})
+    data = EpisodeCreate(
+        episode_type=EpisodeType.POST_REHAB, start_date=previous.actual_end,
+        decision_number=decision_number, decision_date=decision_date,
+        decision_authority=decision_authority, decision_signer=decision_signer,
+        previous_episode_id=previous_episode_id,
+    )
+    return episodes.open_episode(session=session, actor=me, client_id=previous.client_id,
+                                 data=data)
