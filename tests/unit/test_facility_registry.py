@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import Session, select
 
 from app.services import activities, facilities, facility_registry
+from app.services.calendar import today_vn
 from app.services.dto import ReferralCreate
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from app.services.facility_registry import FacilityInput
-from app.services.rules import today_vn
 from models import AuditEvent, FacilityService, OrgKind, ReferralService
 from tests.factories import World
 
