@@ -52,6 +52,16 @@ KEYS: dict[str, tuple[str, str]] = {
         "Bản ghi bị hỏng, không đọc được.",
         "The record is damaged and cannot be read.",
     ),
+    "outbox.sup.client_unavailable": (
+        "Người ghi không còn phụ trách đối tượng này (đã chuyển người phụ trách, chuyển địa bàn "
+        "hoặc gộp hồ sơ) khi bản ghi được gửi.",
+        "The volunteer no longer looked after this client (reassigned, moved or merged) when "
+        "the record arrived.",
+    ),
+    "outbox.sup.not_allowed": (
+        "Người ghi không được ghi việc này ở địa bàn đó.",
+        "The volunteer may not record this in that place.",
+    ),
     "outbox.error.not_pending": (
         "Bản ghi này đã được xử lý.",
         "This record has already been dealt with.",

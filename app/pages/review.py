@@ -32,9 +32,38 @@ def _when(moment: datetime | None) -> str:
     return (moment + _VN).strftime("%H:%M %d/%m/%Y") if moment is not None else ""
 
 
-def _value(value: Any) -> str:
+# Choice values shown with the online forms' labels: (record kind or "*", field) -> key prefix.
+_CHOICES: dict[tuple[str, str], str] = {
+    ("visit", "kind"): "rec.visit.kind", ("visit", "content"): "rec.visit.content",
+    ("visit", "risk_flags"): "rec.visit.risk", ("drug_test", "result"): "rec.test.result",
+    ("drug_test", "sample"): "rec.test.sample", ("drug_test", "method"): "rec.test.method",
+    ("drug_test", "substances"): "rec.test.substance", ("group_activity", "kind"): "rec.group.kind",
+    ("support", "kind"): "rec.support.kind", ("support", "status"): "rec.support.status",
+    ("referral", "service"): "rec.service", ("outreach_contact", "category"): "rec.contact",
+    ("client", "sex"): "vol.sex",
+}
+# Reasons worded for the supervisor (the volunteer's wording says "you").
+_FOR_SUPERVISOR = {
+    "outbox.reason.client_unavailable": "outbox.sup.client_unavailable",
+    "outbox.reason.not_allowed": "outbox.sup.not_allowed",
+}
+
+
+def _label(prefix: str, raw: str, lang: str) -> str:
+    key = f"{prefix}.{raw}"
+    text = t(key, lang)
+    return raw if text == key else text
+
+
+def _value(kind: str, name: str, value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" == value[7:8]:
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"  # an ISO date, day first
+    prefix = _CHOICES.get((kind, name))
+    if prefix is not None and isinstance(value, str):
+        return ", ".join(_label(prefix, part.strip(), lang) for part in value.split(",")
+                         if part.strip())
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return "" if value is None else str(value)
@@ -69,7 +98,7 @@ class ReviewState(AppState):
             "received": t("outbox.review.received", lang, time=_when(item.received_at)),
             "saved": t("outbox.review.saved", lang, time=_when(item.saved_at))
             if item.saved_at else "",
-            "reason": t(item.reason, lang, **item.params),
+            "reason": t(_FOR_SUPERVISOR.get(item.reason, item.reason), lang, **item.params),
             "commune": item.commune_name,
             "client": item.client_name,
             "is_registration": "1" if item.kind == "client" else "",
@@ -113,7 +142,9 @@ class ReviewState(AppState):
         self.detail = await self._row(item)
         messages = {name: t(key, lang, **item.params) for name, key in item.fields.items()}
         self.detail_fields = [
-            {"name": name, "label": t(f"outbox.field.{name}", lang), "value": _value(value),
+            {"name": name, "label": t(f"outbox.field.{name}", lang),
+             "value": item.client_name if name == "client_id" and item.client_name
+             else _value(item.kind, name, value, lang),
              "problem": messages.get(name, "")}
             for name, value in item.payload.items()
         ]

@@ -74,7 +74,7 @@ def test_a_refused_visit_is_read_and_applied_by_the_supervisor_exactly_once(
     expect(page).to_have_url(base_url + "review")
     items = page.locator("#review-list [id^='review-item-']")
     expect(items.first).to_contain_text("Lần thăm")
-    expect(items.first).to_contain_text("không còn do bạn phụ trách")
+    expect(items.first).to_contain_text("không còn phụ trách đối tượng này")
     SCREENS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENS / "review-390.png"), full_page=True)
     items.first.get_by_role("button", name="Xem").click()

@@ -124,10 +124,12 @@ def test_the_supervisor_reads_the_whole_record_and_applies_it_once(
     _call(state, "load")
     [row] = state.rows
     assert row["kind"] == "Lần thăm" and row["author"] == "Người ghi: vol_a1"
-    assert "không còn do bạn phụ trách" in row["reason"]
+    assert "không còn phụ trách đối tượng này" in row["reason"]
     _call(state, "open_item", row["id"])
     shown = {f["name"]: f["value"] for f in state.detail_fields}
     assert shown["notes"] == "Đã gặp ở chợ" and state.detail["client"] == "Lê Văn Cường"
+    assert shown["client_id"] == "Lê Văn Cường" and shown["kind"] == "Thăm tại nhà"
+    assert shown["visit_date"] == TODAY.strftime("%d/%m/%Y")
     _call(state, "apply")
     _call(state, "apply")  # a double tap: the list is back, nothing open
     assert state.success == "Đã áp dụng bản ghi." and state.rows == []

@@ -497,6 +497,8 @@ def test_the_snapshot_holds_the_volunteers_own_caseload_and_nothing_else(
     assert [r["id"] for r in client["open_referrals"]] == [world.referrals["a1"]]
     assert data["user"]["id"] == me.user_id and data["places"][0]["id"] == world.commune_a1
     assert data["expires_after_days"] == 7 and data["idle_minutes"] == 30
+    assert [(f["id"], "mmt" in f["services"]) for f in data["facilities"]] == \
+        [(world.facility_a, True)]
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "outbox.snapshot")).all()
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from app.services import activities, audit
 from app.services.actor import Actor
 from app.services.errors import PermissionDenied
-from app.services.facilities import communes_for, facilities_for
+from app.services.facilities import communes_for, referral_facilities
 from app.services.policy import Action, authorize_grant, client_scope_filter, strip_visit_fields
 from app.services.settings import load_settings
 from models import (
@@ -164,8 +164,11 @@ def snapshot(*, session: Session, actor: Actor | None, today: date,
         "user": {"id": me.user_id, "full_name": user.full_name if user else ""},
         "places": [{"id": pid, "name": name} for pid, name in communes_for(session=session,
                                                                            actor=me)],
-        "facilities": [{"id": fid, "name": name, "kind": kind}
-                       for fid, name, kind in facilities_for(session=session, actor=me)],
+        # Each facility with the referral services it can receive: the referral form offers a
+        # facility only under a service it provides (the server checks it again).
+        "facilities": [{"id": fid, "name": name, "services": list(services)}
+                       for fid, name, services in referral_facilities(session=session,
+                                                                      actor=me)],
         "today_list": [{"client_id": i.client_id, "kind": i.kind, "due_on": _json(i.due_on),
                         "days_overdue": i.days_overdue, "record_id": i.record_id} for i in due],
         "clients": clients,
