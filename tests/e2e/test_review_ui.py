@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 
 from app.services import outbox
 from app.services.actor import load_actor
+from app.services.calendar import today_vn
 from app.services.db import engine_for
 from app.services.demo import DEMO_PASSWORD
-from app.services.calendar import today_vn
 from models import Client, Role, RoleAssignment, User, Visit
 from tests.e2e.test_auth import sign_in
 
