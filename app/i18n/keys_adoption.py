@@ -119,4 +119,17 @@ KEYS: dict[str, tuple[str, str]] = {
         "Ngày kết thúc và lý do kết thúc phải ghi cùng nhau.",
         "The end date and the end reason go together.",
     ),
+    # ---- import
+    "import.error.date_invalid": (
+        "Ngày này không có trên lịch (ví dụ 31/02/2022).",
+        "This date does not exist (e.g. 31/02/2022).",
+    ),
+    "import.error.unknown_referral": (
+        "Không tìm thấy lần chuyển gửi còn mở với cùng đối tượng, dịch vụ và ngày chuyển gửi.",
+        "No open referral of this client for this service on this date.",
+    ),
+    "import.error.not_rehab_facility": (
+        "Cơ sở này không phải cơ sở cai nghiện ma túy.",
+        "This organisation is not a drug rehab facility.",
+    ),
 }

@@ -20,6 +20,7 @@ from app.components.forms import form_message
 from app.components.frame import app_frame
 from app.i18n import t
 from app.pages.caseload import scroll_table
+from app.pages.reports import number_text
 from app.services import imports
 from app.services.imports import MAX_BYTES, SHEETS, RowError
 from app.state.guard import guarded
@@ -50,7 +51,7 @@ def _error_rows(errors: tuple[RowError, ...], lang: str) -> list[Row]:
 
 def _count_rows(counts: dict[str, int], lang: str) -> list[Row]:
     titles = {s.kind: s.title for s in SHEETS}
-    return [{"sheet": titles.get(kind, kind), "count": str(n)}
+    return [{"sheet": titles.get(kind, kind), "count": number_text(n, lang)}
             for kind, n in counts.items() if n]
 
 
@@ -59,8 +60,8 @@ class ImportState(AppState):
     checked: bool = False
     ok: bool = False
     committed: bool = False
-    total_rows: int = 0
-    duplicates: int = 0
+    total_rows: str = "0"  # written the reader's way ("2.700")
+    duplicates: str = "0"
     counts: list[Row] = []
     errors: list[Row] = []
     truncated: bool = False
@@ -84,7 +85,7 @@ class ImportState(AppState):
 
     def _reset_result(self) -> None:
         self.checked = self.ok = self.committed = self.truncated = False
-        self.total_rows = self.duplicates = 0
+        self.total_rows = self.duplicates = "0"
         self.counts, self.errors = [], []
         self.error = self.success = ""
 
@@ -125,7 +126,8 @@ class ImportState(AppState):
             return None
         preview, lang = outcome.value, await self._lang()
         self.checked, self.ok = True, preview.ok
-        self.total_rows, self.duplicates = preview.total_rows, preview.duplicates
+        self.total_rows = number_text(preview.total_rows, lang)
+        self.duplicates = number_text(preview.duplicates, lang)
         self.counts = _count_rows(preview.counts, lang)
         self.errors = _error_rows(preview.errors, lang)
         self.truncated = preview.errors_truncated
@@ -152,8 +154,8 @@ class ImportState(AppState):
             self.committed = True
             self.counts = _count_rows(result.created, lang)
             self.errors = []
-            self.success = await self._text("sup.import.committed",
-                                            count=sum(result.created.values()))
+            self.success = await self._text(
+                "sup.import.committed", count=number_text(sum(result.created.values()), lang))
         else:
             self.ok = False
             self.errors = _error_rows(result.errors, lang)

@@ -31,20 +31,23 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
+from vietnam_provinces import Province, Ward
 
 from app.services import audit
-from app.services.activities import create_referral as create_referral_record
 from app.services.activities import (
+    complete_referral,
     log_outreach_contact,
     log_visit,
     record_drug_test,
     record_group_activity,
     record_support,
 )
+from app.services.activities import create_referral as create_referral_record
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.clients import DuplicateCandidates, register_client
@@ -52,6 +55,7 @@ from app.services.dto import (
     ClientCreate,
     ConsentInput,
     DrugTestCreate,
+    EpisodeCreate,
     GroupActivityCreate,
     OutreachContactCreate,
     ReferralCreate,
@@ -59,6 +63,7 @@ from app.services.dto import (
     VisitCreate,
 )
 from app.services.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from app.services.law import record_episode
 from app.services.policy import (
     Action,
     PlaceTarget,
@@ -67,12 +72,15 @@ from app.services.policy import (
     can,
     client_target,
 )
-from app.services.text import clean, fold
+from app.services.text import clean, fold, vi_sort_key
 from models import (
     Client,
     ClientStatus,
     ContactCategory,
     DrugTest,
+    EndReason,
+    Episode,
+    EpisodeType,
     GroupActivity,
     GroupActivityKind,
     Organisation,
@@ -82,6 +90,7 @@ from models import (
     PlaceKind,
     Referral,
     ReferralService,
+    ReferralStatus,
     Sex,
     Support,
     SupportKind,
@@ -143,6 +152,28 @@ CONSENT_CATEGORIES = {
     "Hồ sơ công an": "police_records",
 }
 YES_NO = {"Có": True, "Không": False}
+EPISODE_TYPES = {
+    "Quản lý người sử dụng trái phép chất ma túy": EpisodeType.ILLEGAL_USE,
+    "Cai nghiện tự nguyện tại gia đình, cộng đồng": EpisodeType.VOLUNTARY_COMMUNITY,
+    "Cai nghiện tự nguyện tại cơ sở": EpisodeType.VOLUNTARY_FACILITY,
+    "Điều trị thay thế (Methadone)": EpisodeType.MMT,
+    "Cai nghiện bắt buộc": EpisodeType.COMPULSORY,
+    "Quản lý trong thời gian lập hồ sơ bắt buộc": EpisodeType.PENDING_COMPULSORY,
+    "Quản lý sau cai nghiện": EpisodeType.POST_REHAB,
+}
+END_REASONS = {
+    "Hoàn thành": EndReason.COMPLETED, "Bỏ dở": EndReason.QUIT,
+    "Tái nghiện": EndReason.RELAPSE, "Chuyển nơi khác": EndReason.MOVED,
+    "Chấp hành án phạt tù": EndReason.IMPRISONED, "Chết": EndReason.DIED,
+}
+ADMISSION_TYPES = {
+    "Tự nguyện": EpisodeType.VOLUNTARY_FACILITY, "Bắt buộc": EpisodeType.COMPULSORY,
+    "Chưa có quyết định": EpisodeType.PENDING_COMPULSORY,
+}
+REFERRAL_OUTCOMES = {
+    "Đã đến, sử dụng dịch vụ": ReferralStatus.USED, "Từ chối": ReferralStatus.DECLINED,
+    "Hết hạn": ReferralStatus.EXPIRED,
+}
 _RESOLVED_LATER = frozenset({"client", "place", "org"})
 _TRUE_WORDS = {"co", "x", "1", "true", "yes"}
 _FALSE_WORDS = {"khong", "0", "false", "no"}
@@ -266,6 +297,46 @@ SHEETS: tuple[SheetSpec, ...] = (
         Column("Tổng số người dự", "attendees_total", "int", True),
         Column("Số đối tượng dự", "attendees_clients", "int", False),
     )),
+    SheetSpec("episodes", "Đợt quản lý", (
+        _REF,
+        Column("Loại đợt", "episode_type", "choice", True, "Chọn trong danh mục",
+               EPISODE_TYPES),
+        Column("Số quyết định", "decision_number", "text"),
+        Column("Ngày quyết định", "decision_date", "date", False, _D),
+        Column("Ngày bắt đầu", "start_date", "date", True, _D),
+        Column("Ngày kết thúc dự kiến", "expected_end", "date", False,
+               f"{_D}; để trống: tính theo quy định thời hạn"),
+        Column("Ngày kết thúc", "actual_end", "date", False, f"{_D}, nếu đợt đã kết thúc"),
+        Column("Lý do kết thúc", "end_reason", "choice", False, "Bắt buộc nếu đã kết thúc",
+               END_REASONS),
+    )),
+    SheetSpec("admissions", "Cơ sở cai nghiện", (
+        _REF,
+        Column("Cơ sở", "provider_id", "org", True, "Tên cơ sở cai nghiện đã có trong hệ thống"),
+        Column("Hình thức", "episode_type", "choice", True,
+               "Tự nguyện / Bắt buộc / Chưa có quyết định", ADMISSION_TYPES),
+        Column("Số quyết định", "decision_number", "text"),
+        Column("Ngày quyết định", "decision_date", "date", False, _D),
+        Column("Ngày tiếp nhận", "start_date", "date", True, _D),
+        Column("Ngày kết thúc dự kiến", "expected_end", "date", False,
+               f"{_D}; để trống: tính theo quy định thời hạn"),
+        Column("Ngày ra", "actual_end", "date", False, f"{_D}, nếu đã rời cơ sở"),
+        Column("Lý do ra", "end_reason", "choice", False, "Bắt buộc nếu đã rời cơ sở",
+               END_REASONS),
+    )),
+    SheetSpec("outcomes", "Kết quả chuyển gửi", (
+        _REF,
+        Column("Dịch vụ", "service", "choice", True, "Như trong sheet Chuyển gửi", SERVICES),
+        Column("Ngày chuyển gửi", "referred_on", "date", True, _D),
+        Column("Kết quả", "status", "choice", True, "Chọn trong danh mục", REFERRAL_OUTCOMES),
+        Column("Ngày kết quả", "feedback_on", "date", True, _D),
+    )),
+    SheetSpec("classes", "Lớp học nghề", (
+        Column("Cơ sở", "organiser_id", "org", True, "Tên cơ sở tổ chức lớp"),
+        Column("Tên lớp, nghề", "topic", "text", True, "Ví dụ: Sửa chữa điều hòa"),
+        Column("Ngày khai giảng", "held_on", "date", True, _D),
+        Column("Số học viên", "attendees_total", "int", True),
+    )),
 )
 SHEET_BY_KIND = {s.kind: s for s in SHEETS}
 
@@ -337,9 +408,49 @@ class _Run:
 # --- the template --------------------------------------------------------------------------
 
 
+LIST_SHEET = "Danh sách"  # hidden: one column per code list, behind the drop-downs
+CODES_SHEET = "Mã xã phường"  # every commune code of the 2025 list with its name
+CATALOGUE_SHEET = "Danh mục"
+
+
+def code_lists() -> dict[str, tuple[str, ...]]:
+    """Every drop-down of the template: defined name -> the labels it offers, whole (labels
+    with commas included: a list range, never Excel's comma-separated literal)."""
+    lists: dict[str, tuple[str, ...]] = {}
+    for spec in SHEETS:
+        for column in spec.columns:
+            if column.kind in ("choice", "bool") and column.choices:
+                lists.setdefault(_list_name(column), tuple(column.choices))
+    return lists
+
+
+def _list_name(column: Column) -> str:
+    """One defined name per distinct list ("DS_YES_NO", "DS_1"…), stable for a list."""
+    assert column.choices is not None
+    if column.kind == "bool":
+        return "DS_CO_KHONG"
+    labels = tuple(column.choices)
+    distinct: list[tuple[str, ...]] = []
+    for spec in SHEETS:
+        for c in spec.columns:
+            if c.kind == "choice" and c.choices and tuple(c.choices) not in distinct:
+                distinct.append(tuple(c.choices))
+    return f"DS_{distinct.index(labels) + 1}"
+
+
+def commune_codes() -> list[tuple[str, str, str]]:
+    """(code, commune, province) of every commune of the 2025 list, by province then name."""
+    provinces = {p.code: p.name for p in Province.iter_all()}
+    rows = [(f"{int(w.code):05d}", w.name, provinces.get(w.province_code, ""))
+            for w in Ward.iter_all()]
+    return sorted(rows, key=lambda r: (vi_sort_key(r[2]), vi_sort_key(r[1]), r[0]))
+
+
 def template_xlsx() -> bytes:
-    """The workbook to fill: one sheet per kind, headers (* = required), a notes row, and
-    drop-down lists for the code-list columns; plus a sheet listing every code list."""
+    """The workbook to fill: one sheet per kind, headers (* = required), a notes row, and a
+    drop-down on every code-list and Có/Không column, fed from a hidden list sheet through
+    defined names (so "Điều trị, cai nghiện" is offered whole); a sheet of every commune code
+    with its name; and a sheet describing every code list."""
     wb = Workbook()
     if wb.active is not None:
         wb.remove(wb.active)
@@ -354,22 +465,44 @@ def template_xlsx() -> bytes:
             head = ws.cell(HEADER_ROW, i)
             head.font = bold
             ws.cell(NOTES_ROW, i).font = note_font
-            if column.choices and column.kind == "choice":
-                listing = ",".join(column.choices)
-                if len(listing) < 250:
-                    rule = DataValidation(type="list", formula1=f'"{listing}"', allow_blank=True)
-                    rule.add(f"{letter}3:{letter}{MAX_ROWS + 2}")
-                    ws.add_data_validation(rule)
+            if column.choices and column.kind in ("choice", "bool"):
+                rule = DataValidation(type="list", formula1=_list_name(column),
+                                      allow_blank=True, showErrorMessage=True,
+                                      errorTitle="Đồng Hành",
+                                      error="Chọn một giá trị trong danh sách.")
+                rule.add(f"{letter}3:{letter}{MAX_ROWS + 2}")
+                ws.add_data_validation(rule)
+            if column.choices:
                 head.comment = Comment("; ".join(column.choices), "Đồng Hành")
         ws.freeze_panes = "A3"
-    codes = wb.create_sheet("Danh mục")
-    codes.append(["Cột", "Giá trị được chấp nhận"])
+    lists = wb.create_sheet(LIST_SHEET)
+    for index, (name, labels) in enumerate(code_lists().items(), start=1):
+        letter = get_column_letter(index)
+        lists.cell(1, index, name).font = bold
+        for row, label in enumerate(labels, start=2):
+            lists.cell(row, index, label)
+        ref = f"'{LIST_SHEET}'!${letter}$2:${letter}${len(labels) + 1}"
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    lists.sheet_state = "hidden"
+    codes = wb.create_sheet(CODES_SHEET)
+    codes.append(["Mã xã/phường", "Tên xã/phường", "Tỉnh/thành phố"])
     for cell in codes[1]:
+        cell.font = bold
+    for code, name, province in commune_codes():
+        codes.append([code, name, province])
+    codes.column_dimensions["A"].width = 14
+    codes.column_dimensions["B"].width = 32
+    codes.column_dimensions["C"].width = 28
+    codes.freeze_panes = "A2"
+    catalogue = wb.create_sheet(CATALOGUE_SHEET)
+    catalogue.append(["Cột", "Giá trị được chấp nhận"])
+    for cell in catalogue[1]:
         cell.font = bold
     for spec in SHEETS:
         for column in spec.columns:
             if column.choices:
-                codes.append([f"{spec.title} › {column.header}", "; ".join(column.choices)])
+                catalogue.append([f"{spec.title} › {column.header}",
+                                  "; ".join(column.choices)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -425,7 +558,8 @@ def _parse_date(value: Any) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError("import.error.date_format") from None
+        # Written right, but no such day (31/02/2022, 29/02/2023, 12/13/2022).
+        raise ValueError("import.error.date_invalid") from None
 
 
 def _parse_int(value: Any, *, money: bool = False) -> int:
@@ -573,13 +707,23 @@ def _natural_key(row: _Row) -> tuple[Any, ...] | None:
         "models": lambda: (v.get("kind"), fold(r.get("name", "")), r.get("place_id")),
         "clients": lambda: (fold(r.get("full_name", "")), v.get("birth_year"), r.get("commune_id")),
         "visits": lambda: (r.get("client_id"), v.get("visit_date"), v.get("kind")),
+        # The count is part of the record: two sessions of a commune on one day with
+        # different counts are two records (docs/IMPORT.md).
         "contacts": lambda: (v.get("contact_date"), r.get("place_id"), v.get("category"),
-                             fold(r.get("topic", ""))),
+                             v.get("count"), fold(r.get("topic", ""))),
         "tests": lambda: (r.get("client_id"), v.get("tested_on"), v.get("result")),
         "referrals": lambda: (r.get("client_id"), v.get("service"), v.get("referred_on")),
         "support": lambda: (r.get("client_id"), v.get("kind"), v.get("started_on")),
         "groups": lambda: (v.get("kind"), v.get("held_on"), r.get("place_id"),
                            fold(r.get("topic", ""))),
+        "episodes": lambda: (fold(r.get("client_id", "")), v.get("episode_type"),
+                             v.get("start_date")),
+        "admissions": lambda: (fold(r.get("client_id", "")), v.get("episode_type"),
+                               v.get("start_date")),
+        "outcomes": lambda: (fold(r.get("client_id", "")), v.get("service"),
+                             v.get("referred_on")),
+        "classes": lambda: (fold(r.get("organiser_id", "")), v.get("held_on"),
+                            fold(r.get("topic", ""))),
     }
     return keys[row.spec.kind]()
 
@@ -659,6 +803,10 @@ _ACTION_BY_KIND = {
     "visits": Action.VISIT_CREATE, "contacts": Action.CONTACT_CREATE,
     "tests": Action.TEST_CREATE, "referrals": Action.REFERRAL_CREATE,
     "support": Action.SUPPORT_CREATE, "groups": Action.GROUP_CREATE,
+    "episodes": Action.EPISODE_OPEN, "admissions": Action.EPISODE_OPEN,
+    # Completing needs the referral itself (checked by the service); the client must be one
+    # the importer may refer.
+    "outcomes": Action.REFERRAL_CREATE, "classes": Action.GROUP_CREATE,
 }
 
 
@@ -688,6 +836,8 @@ def _resolve(rows: list[_Row], look: _Lookups, run: _Run) -> None:
                 if len(ids) != 1 and not (row.spec.kind == "groups" and _org_in_file(rows, text)):
                     key = "import.error.unknown_org" if not ids else "import.error.ambiguous_org"
                     run.add(row, column, key)
+                elif ids and row.spec.kind == "admissions" and not _is_rehab(look, ids[0]):
+                    run.add(row, column, "import.error.not_rehab_facility")
                 elif ids:
                     row.values[column.name] = ids[0]
             elif column.kind == "client":
@@ -695,6 +845,11 @@ def _resolve(rows: list[_Row], look: _Lookups, run: _Run) -> None:
         if not row.failed and _exists_in_database(look.session, row):
             run.duplicates += 1
             run.add(row, None, "import.error.duplicate_in_database")
+
+
+def _is_rehab(look: _Lookups, org_id: int) -> bool:
+    org = look.session.get(Organisation, org_id)
+    return org is not None and org.kind == OrgKind.REHAB_FACILITY
 
 
 def _org_in_file(rows: list[_Row], name: str) -> bool:
@@ -744,6 +899,19 @@ def _exists_in_database(session: Session, row: _Row) -> bool:
         where = [col(GroupActivity.place_id) == v["place_id"],
                  col(GroupActivity.held_on) == v["held_on"], col(GroupActivity.kind) == v["kind"],
                  col(GroupActivity.topic) == v.get("topic", "")]
+    elif row.spec.kind in ("episodes", "admissions") and "client_id" in v:
+        where = [col(Episode.client_id) == v["client_id"],
+                 col(Episode.episode_type) == v["episode_type"],
+                 col(Episode.start_date) == v["start_date"]]
+    elif row.spec.kind == "outcomes" and "client_id" in v:
+        where = [col(Referral.client_id) == v["client_id"], col(Referral.service) == v["service"],
+                 col(Referral.referred_on) == v["referred_on"],
+                 col(Referral.status) == v["status"]]
+    elif row.spec.kind == "classes" and "organiser_id" in v:
+        where = [col(GroupActivity.organiser_id) == v["organiser_id"],
+                 col(GroupActivity.held_on) == v["held_on"],
+                 col(GroupActivity.kind) == GroupActivityKind.TRAINING,
+                 col(GroupActivity.topic) == v.get("topic", "")]
     elif row.spec.kind == "models":
         # Few per commune: compare names accent- and case-insensitively here, not in SQL.
         names = session.execute(select(col(Organisation.name)).where(
@@ -753,7 +921,9 @@ def _exists_in_database(session: Session, row: _Row) -> bool:
     else:
         return False
     table = {"visits": Visit, "tests": DrugTest, "referrals": Referral, "support": Support,
-             "contacts": OutreachContact, "groups": GroupActivity, "models": Organisation}
+             "contacts": OutreachContact, "groups": GroupActivity, "models": Organisation,
+             "episodes": Episode, "admissions": Episode, "outcomes": Referral,
+             "classes": GroupActivity}
     model: Any = table[row.spec.kind]
     return session.execute(select(model.id).where(*where).limit(1)).first() is not None
 
@@ -831,6 +1001,28 @@ def _apply(session: Session, actor: Actor, row: _Row, look: _Lookups) -> None:
             client_id=_client_id(row, look), kind=v["kind"], started_on=v["started_on"],
             amount_vnd=v.get("amount_vnd"), term_months=v.get("term_months"),
             fund_source=v.get("fund_source", ""), notes=v.get("notes", "")))
+    elif kind in ("episodes", "admissions"):
+        record_episode(session=session, actor=actor, client_id=_client_id(row, look),
+                       data=EpisodeCreate(
+                           episode_type=v["episode_type"], start_date=v["start_date"],
+                           decision_number=v.get("decision_number", ""),
+                           decision_date=v.get("decision_date"),
+                           provider_id=v.get("provider_id")),
+                       expected_end_on=v.get("expected_end"), actual_end=v.get("actual_end"),
+                       end_reason=v.get("end_reason"))
+    elif kind == "outcomes":
+        referral_id = _open_referral(session, _client_id(row, look), v)
+        if referral_id is None:
+            raise ValidationFailed({"referred_on": "import.error.unknown_referral"})
+        complete_referral(session=session, actor=actor, referral_id=referral_id,
+                          status=v["status"], feedback_on=v["feedback_on"])
+    elif kind == "classes":
+        facility = session.get(Organisation, v["organiser_id"])
+        assert facility is not None  # resolved in pass 2
+        record_group_activity(session=session, actor=actor, data=GroupActivityCreate(
+            kind=GroupActivityKind.TRAINING, held_on=v["held_on"], place_id=facility.place_id,
+            organiser_id=facility.id, topic=v.get("topic", ""),
+            attendees_total=v["attendees_total"], attendees_clients=0))
     elif kind == "groups":
         organiser = v.get("organiser_id")
         if organiser is None and row.raw.get("organiser_id"):
@@ -840,6 +1032,17 @@ def _apply(session: Session, actor: Actor, row: _Row, look: _Lookups) -> None:
             kind=v["kind"], held_on=v["held_on"], place_id=v["place_id"], organiser_id=organiser,
             topic=v.get("topic", ""), attendees_total=v["attendees_total"],
             attendees_clients=v.get("attendees_clients", 0)))
+
+
+def _open_referral(session: Session, client_id: int, v: dict[str, Any]) -> int | None:
+    """The referral an outcome row is about: same client, service and date, still open."""
+    return session.execute(
+        select(col(Referral.id)).where(
+            col(Referral.client_id) == client_id, col(Referral.service) == v["service"],
+            col(Referral.referred_on) == v["referred_on"],
+            col(Referral.status).in_((ReferralStatus.SENT, ReferralStatus.RECEIVED)))
+        .order_by(col(Referral.id).desc()).limit(1)
+    ).scalars().first()
 
 
 def _report_domain_error(run: _Run, row: _Row, err: DomainError) -> None:
@@ -888,7 +1091,13 @@ def _run(session: Session, actor: Actor | None, data: bytes, *, keep: bool
     except _FileRefused as refused:
         run.add(None, None, refused.key, **refused.params)
         return me, run, created, 0, False
-    rows.sort(key=lambda r: [s.kind for s in SHEETS].index(r.spec.kind))
+    order = [s.kind for s in SHEETS]
+    # Sheet by sheet (later sheets refer to earlier ones); a client's episodes oldest first,
+    # so an episode that ended is stored before the one that followed it opens.
+    rows.sort(key=lambda r: (order.index(r.spec.kind),
+                             r.values.get("start_date") or date.min
+                             if r.spec.kind in ("episodes", "admissions") else date.min,
+                             r.number))
     _file_duplicates(rows, run)
     look = _Lookups(session, me)
     _resolve(rows, look, run)
@@ -913,11 +1122,25 @@ def _run(session: Session, actor: Actor | None, data: bytes, *, keep: bool
     return me, run, created, len(rows), committed
 
 
+def sorted_errors(errors: list[RowError]) -> tuple[RowError, ...]:
+    """Problems in the order of the workbook: the file first, then sheet by sheet (template
+    order), row by row, column by column."""
+    titles = [spec.title for spec in SHEETS]
+    headers = {spec.title: [c.header for c in spec.columns] for spec in SHEETS}
+
+    def key(e: RowError) -> tuple[int, int, int]:
+        sheet = titles.index(e.sheet) + 1 if e.sheet in titles else (0 if not e.sheet else 99)
+        columns = headers.get(e.sheet, [])
+        return sheet, e.row, columns.index(e.column) + 1 if e.column in columns else 0
+
+    return tuple(sorted(errors, key=key))
+
+
 def preview_import(*, session: Session, actor: Actor | None, data: bytes) -> ImportPreview:
     """Check a filled template as a commit would, write nothing; list every problem found."""
     _me, run, created, total, _ = _run(session, actor, data, keep=False)
     return ImportPreview(ok=not run.errors, counts=created, total_rows=total,
-                         duplicates=run.duplicates, errors=tuple(run.errors),
+                         duplicates=run.duplicates, errors=sorted_errors(run.errors),
                          errors_truncated=run.truncated)
 
 
@@ -934,4 +1157,4 @@ def commit_import(*, session: Session, actor: Actor | None, data: bytes) -> Impo
                  detail=f"committed={int(committed)} rows={sum(created.values())} "
                         f"errors={len(run.errors)}")
     return ImportResult(committed=committed, created=created, total_rows=total,
-                        errors=tuple(run.errors), errors_truncated=run.truncated)
+                        errors=sorted_errors(run.errors), errors_truncated=run.truncated)

@@ -125,7 +125,8 @@ def test_a_valid_file_previews_then_imports_exactly_its_rows(
     preview = preview_import(session=session, actor=me, data=data)
     assert preview.ok, preview.errors
     expected = {"models": 1, "clients": 3, "visits": 4, "contacts": 2, "tests": 2,
-                "referrals": 1, "support": 1, "groups": 1}
+                "referrals": 1, "support": 1, "groups": 1, "episodes": 0, "admissions": 0,
+                "outcomes": 0, "classes": 0}
     assert preview.counts == expected
     assert {m: count(session, m) for m in before} == before  # a preview writes nothing
 
@@ -175,7 +176,7 @@ def test_one_bad_row_imports_nothing_and_names_sheet_row_and_column(
     result = commit_import(session=session, actor=me, data=workbook(sheets))
     session.commit()
     assert not result.committed and sum(result.created.values()) == 0
-    assert _errors(result) == [("Thăm gặp", 5, "Ngày thăm", "import.error.date_format")]
+    assert _errors(result) == [("Thăm gặp", 5, "Ngày thăm", "import.error.date_invalid")]
     assert (count(session, Client), count(session, Visit)) == before
 
 
