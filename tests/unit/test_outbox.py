@@ -421,6 +421,34 @@ def test_the_supervisor_applies_to_the_right_client_or_dismisses_with_a_reason(
     assert again.decision_reason == "Trùng với khoản vay đã ghi" and count(session, Support) == 0
 
 
+def test_records_waiting_for_a_kept_registration_follow_it_once_the_supervisor_applies_it(
+    engine: Engine, session: Session, world: World
+) -> None:
+    me = _actor(session, world)
+    # Answered "same person as" a client who is not the volunteer's: kept for the supervisor.
+    reg = outbox_record("client", outbox_payload("client", world, TODAY),
+                        answer={"same_as": world.clients["a2"]})
+    visit = outbox_record("visit", outbox_payload("visit", world, TODAY,
+                                                  client_id=f"tmp:{reg['key']}"))
+    kept, waiting = _sync(engine, me, [reg, visit])
+    assert (kept.status, kept.reason) == ("kept", "outbox.reason.client_unavailable")
+    assert waiting.status == "waiting"
+    with _fresh(engine) as s:
+        item = outbox.apply_item(session=s, actor=world.actor(s, "sup_a1"),
+                                 review_id=kept.review_id or 0)
+        s.commit()
+    new_client = item.client_id
+    assert new_client is not None
+    again = _sync(engine, me, [reg, visit])
+    assert [(r.status, r.client_id) for r in again] == [("applied", new_client)] * 2
+    with _fresh(engine) as s:
+        client = s.get(Client, new_client)
+        assert client is not None and client.created_by_id == me.user_id
+        assert client.assigned_volunteer_id == me.user_id
+        assert s.exec(select(Visit.client_id)).all() == [new_client]
+        assert count(s, Client) == 4
+
+
 def test_closed_episode_or_case_is_kept_and_a_confirmed_resend_applies(
     engine: Engine, session: Session, world: World
 ) -> None:

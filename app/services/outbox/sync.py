@@ -437,9 +437,10 @@ def _keep(session: Session, actor: Actor, device_id: str, env: Envelope,
             hidden_count=question.hidden_count,
         )
     assert refusal is not None
-    fields = {str(k)[:60]: str(v)[:80] for k, v in list(refusal.fields.items())[:20]}
-    params = {str(k)[:40]: v for k, v in refusal.params.items()
-              if isinstance(v, int | str) and len(str(v)) < 60}
+    # Bounded to fit their columns (fields 2,000 characters, params 500) whatever was sent.
+    fields = {str(k)[:40]: str(v)[:80] for k, v in list(refusal.fields.items())[:12]}
+    params = {str(k)[:40]: v for k, v in list(refusal.params.items())[:5]
+              if isinstance(v, int | str) and len(str(v)) < 40}
     row = _store(session, row, env, actor, device_id, status=OutboxStatus.KEPT,
                  payload=payload, commune_id=commune, reason=refusal.reason[:80],
                  fields=json.dumps(fields), params=json.dumps(params),
