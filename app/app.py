@@ -5,17 +5,21 @@ import reflex as rx
 from app.api import api_app
 from app.api.security import security_headers
 from app.pages.account import AccountState, account_page
+from app.pages.admin_privacy import AdminPrivacyState, admin_privacy_page
 from app.pages.admin_settings import SettingsState, admin_settings_page
 from app.pages.admin_users import AdminUsersState, admin_users_page
 from app.pages.card_link import card_link_page
 from app.pages.cards import CardState, PrintState, card_page, print_page
 from app.pages.caseload import CaseloadState, caseload_page
 from app.pages.clients import ClientsState, clients_page
+from app.pages.consent_page import ConsentState, consent_page
 from app.pages.drug_test import DrugTestState, drug_test_page
 from app.pages.facilities import FacilitiesState, facilities_page
 from app.pages.group_activity import GroupActivityState, group_activity_page
 from app.pages.import_page import ImportState, import_page
 from app.pages.outreach import OutreachState, outreach_page
+from app.pages.privacy_audit import ClientAuditState, client_audit_page
+from app.pages.privacy_desk import PrivacyDeskState, privacy_desk_page
 from app.pages.profile import ProfileState, profile_page
 from app.pages.referral import ReferralState, referral_page
 from app.pages.register import RegisterState, register_page
@@ -47,8 +51,9 @@ app = rx.App(
 
 app.add_page(signin_page, route="/", title="Đồng Hành", on_load=AppState.redirect_if_signed_in)
 # The supervisor's screens: Caseload (their home), Reports, Teams and models, Import.
+app.add_page(caseload_page, route="/caseload", title="Đồng Hành",
+             on_load=[AppState.check_session, CaseloadState.load, PrivacyDeskState.load_clocks])
 for route, page, load in (
-    ("/caseload", caseload_page, CaseloadState.load),
     ("/reports", reports_page, ReportsState.load),
     ("/teams", teams_page, TeamsState.load),
     ("/import", import_page, ImportState.load),
@@ -98,5 +103,14 @@ for route, page, load in (
     ("/scan", scan_page, ScanState.load),
     ("/clients/[client_id]/card", card_page, CardState.load),
     ("/cards/print", print_page, PrintState.load),
+):
+    app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])
+# Personal-data protection (issue 17): consent, who saw a record, the requests desk and
+# break-glass, the administrator's breaches, audit, retention, terms and inventory.
+for route, page, load in (
+    ("/clients/[client_id]/consent", consent_page, ConsentState.load),
+    ("/clients/[client_id]/audit", client_audit_page, ClientAuditState.load),
+    ("/privacy", privacy_desk_page, PrivacyDeskState.load),
+    ("/admin/privacy", admin_privacy_page, AdminPrivacyState.load),
 ):
     app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])

@@ -13,6 +13,7 @@ import reflex as rx
 from app.components.client_cards import bi, bilingual, dmy, empty_note, section_heading
 from app.components.forms import form_message
 from app.components.frame import app_frame, greeting
+from app.pages.privacy_desk import privacy_clocks
 from app.services import caseload, clients, merge
 from app.services.caseload import UNASSIGNED, CaseloadFilters, CaseloadPage
 from app.services.law import episodes
@@ -685,6 +686,7 @@ def caseload_page() -> rx.Component:
         rx.flex(
             _welcome(),
             form_message(CaseloadState.error, CaseloadState.success),
+            privacy_clocks(),
             _filters(),
             _reassign_bar(),
             _caseload_table(),

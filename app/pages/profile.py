@@ -290,7 +290,8 @@ class ProfileState(AppState):
         self.can_issue_card = self.can_propose_closure = False
         self.closable, self._episode_versions = [], {}
 
-    @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
+    # Clinic staff: a client referred to them, or one opened by break-glass (read-only).
+    @guarded(Role.VOLUNTEER, Role.SUPERVISOR, Role.CLINIC)
     async def load(self) -> Any:
         """on_load: the client named in the address, if the actor may open it."""
         self.view = "loading"
@@ -305,7 +306,8 @@ class ProfileState(AppState):
         await self._fetch(client_id)
         return None
 
-    @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
+    # Clinic staff: a client referred to them, or one opened by break-glass (read-only).
+    @guarded(Role.VOLUNTEER, Role.SUPERVISOR, Role.CLINIC)
     def show_more_timeline(self) -> None:
         """Draw the next older entries of the history."""
         self._show_timeline(len(self.timeline) + TIMELINE_PAGE)
@@ -626,14 +628,30 @@ def _timeline() -> rx.Component:
     )
 
 
+def _privacy_links() -> rx.Component:
+    """Consent (case workers) and "Ai đã xem hồ sơ này" (supervisors only: a volunteer never
+    receives the audit of a record)."""
+    base = "/clients/" + ProfileState.cid
+    role = AppState.nav_role
+    return rx.grid(
+        rx.cond((role == "volunteer") | (role == "supervisor"),
+                action_link("privacy.consent.title", base + "/consent", "file-check",
+                            link_id="action-consent")),
+        rx.cond(role == "supervisor",
+                action_link("privacy.audit.title", base + "/audit", "eye",
+                            link_id="action-audit")),
+        columns="2", gap="8px", margin_top="8px",
+    )
+
+
 def profile_page() -> rx.Component:
     s = ProfileState
     return app_frame(
         "vol.profile.title",
         rx.match(
             s.view,
-            ("found", rx.fragment(_header(), _actions(), _episode_card(), _details(),
-                                  _timeline())),
+            ("found", rx.fragment(_header(), _actions(), _privacy_links(), _episode_card(),
+                                  _details(), _timeline())),
             ("missing", _not_found()),
             loading_note(),
         ),

@@ -29,6 +29,7 @@ from app.services.clients import ADULT_AGE, DuplicateCandidates
 from app.services.dto import ClientCreate, ClientRead, ConsentInput, parse
 from app.services.errors import ValidationFailed
 from app.services.places import get_place, place_name
+from app.services.privacy.inventory import PURPOSES
 from app.services.text import vi_sort_key
 from app.state.guard import guarded
 from app.state.lang import tr
@@ -38,7 +39,7 @@ from models import Role
 # Sensitive categories named on screen and recorded with each consent (clients.SENSITIVE_...).
 CONSENT_CATEGORIES = ("drug_use", "test_results", "hiv_status", "police_records")
 # Purposes the person may agree to, one checkbox each; case management is what registering is.
-CONSENT_PURPOSES = ("case_management", "referral", "reporting")
+CONSENT_PURPOSES = tuple(PURPOSES)  # the catalogue: app/services/privacy/inventory.py
 TEXT_FIELDS = (
     "full_name", "other_names", "phone", "national_id", "address", "former_address",
     "family_contact", "priority_group", "substances", "legal_rep_name", "legal_rep_phone",

@@ -47,6 +47,8 @@ from app.services.policy import (
     strip_client_fields,
     strip_visit_fields,
 )
+from app.services.privacy.inventory import PURPOSES
+from app.services.privacy.inventory import SENSITIVE_CATEGORIES as CATALOGUE_CATEGORIES
 from app.services.submissions import Once
 from app.services.text import clean, fold
 from models import (
@@ -66,10 +68,8 @@ from models import (
     Visit,
 )
 
-# Categories of sensitive personal data a consent can name (Decree 356/2025).
-SENSITIVE_CATEGORIES = frozenset(
-    {"drug_use", "test_results", "hiv_status", "ethnicity", "health", "police_records"}
-)
+# Categories of sensitive personal data and purposes a consent can name: the catalogue.
+SENSITIVE_CATEGORIES = frozenset(CATALOGUE_CATEGORIES)
 HIV_STATUSES = frozenset({"", "negative", "positive", "unknown"})
 MIN_BIRTH_YEAR = 1900
 ADULT_AGE = 18
@@ -187,7 +187,7 @@ def _validate_consents(data: ClientCreate, values: dict[str, Any], today: date,
     for consent in data.consents:
         purpose = clean(consent.purpose)
         categories = sorted({clean(c) for c in consent.sensitive_categories})
-        if not purpose or len(purpose) > 60 or not set(categories) <= SENSITIVE_CATEGORIES:
+        if purpose not in PURPOSES or not set(categories) <= SENSITIVE_CATEGORIES:
             errors["consents"] = "error.invalid_choice"
         elif not date(2000, 1, 1) <= consent.given_on <= today:
             errors["consents"] = "error.date_range"

@@ -153,8 +153,8 @@ CLINIC_VISIBLE_REFERRALS = (ReferralStatus.SENT, ReferralStatus.RECEIVED, Referr
 
 # Consent purposes whose withdrawal changes who may see the client (the whole catalogue of
 # purposes is app/services/privacy/inventory.py).
-REFERRAL_SHARING = "referral_sharing"
-STATISTICS = "statistics"
+REFERRAL_SHARING = "referral"  # the codes the registration form has always used
+STATISTICS = "reporting"
 
 SENSITIVE_CLIENT_FIELDS = frozenset({"hiv_status", "ethnicity"})
 CLINIC_HIDDEN_VISIT_FIELDS = frozenset({"notes", "risk_flags"})

@@ -104,13 +104,13 @@ def test_a_representatives_paper_consent_names_who_and_how(session: Session,
     cid = world.clients["a1"]
     with pytest.raises(ValidationFailed) as err:
         privacy.record_consent(session=session, actor=vol, client_id=cid, data=privacy.ConsentGiven(
-            purpose="referral_sharing", sensitive_categories=("health",), given_on=TODAY,
+            purpose="referral", sensitive_categories=("health",), given_on=TODAY,
             given_by="representative", method="paper"))
     assert set(err.value.fields) == {"representative_name", "representative_relation",
                                      "form_number"}
     view = privacy.record_consent(session=session, actor=vol, client_id=cid,
                                   data=privacy.ConsentGiven(
-        purpose="referral_sharing", sensitive_categories=("health", "drug_use"),
+        purpose="referral", sensitive_categories=("health", "drug_use"),
         given_on=TODAY, given_by="representative", representative_name="Lê Thị Mẹ",
         representative_relation="mẹ", method="paper", form_number="PL-2026-017"))
     listed = privacy.consents_of(session=session, actor=vol, client_id=cid)
@@ -126,7 +126,7 @@ def test_withdrawing_referral_sharing_stops_it_at_once(session: Session, world: 
     cid = world.clients["a1"]
     consent = privacy.record_consent(session=session, actor=vol, client_id=cid,
                                      data=privacy.ConsentGiven(
-        purpose="referral_sharing", sensitive_categories=("health",), given_on=TODAY))
+        purpose="referral", sensitive_categories=("health",), given_on=TODAY))
     clinic = world.actor(session, "clinic_a")
     assert clients.get_client(session=session, actor=clinic, client_id=cid).id == cid
     privacy.withdraw_consent(session=session, actor=vol, client_id=cid, consent_id=consent.id)
@@ -151,7 +151,7 @@ def test_withdrawing_statistics_leaves_deidentified_line_lists(session: Session,
     cid = world.clients["a1"]
     consent = privacy.record_consent(session=session, actor=vol, client_id=cid,
                                      data=privacy.ConsentGiven(
-        purpose="statistics", sensitive_categories=(), given_on=TODAY))
+        purpose="reporting", sensitive_categories=(), given_on=TODAY))
 
     def rows() -> int:
         data = client_line_list(session=session, actor=sup, deidentified=True,

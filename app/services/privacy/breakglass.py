@@ -81,8 +81,8 @@ def open_glass(*, session: Session, actor: Actor | None, client_id: int, reason_
 
 
 def close_glass(*, session: Session, actor: Actor | None, glass_id: int,
-                now: datetime | None = None) -> None:
-    """End one's own opening before it expires."""
+                now: datetime | None = None) -> bool:
+    """End one's own opening before it expires (True once it is over)."""
     me = authorize_grant(session, actor, Action.BREAK_GLASS)
     row = session.get(BreakGlass, glass_id)
     if row is None or row.user_id != me.user_id:
@@ -93,6 +93,7 @@ def close_glass(*, session: Session, actor: Actor | None, glass_id: int,
         audit.record(session, actor=me, action="privacy.break_glass.close",
                      target_type="client", target_id=row.client_id, detail=f"glass={row.id}")
         session.flush()
+    return True
 
 
 def _view(row: BreakGlass, user_name: str, now: datetime) -> GlassView:

@@ -59,7 +59,7 @@ def kind_of(action: str, outcome: str) -> str:
         return "export"
     reads = ("client.read", "client.timeline", "card.history", "card.show", "client.duplicates",
              "caseload.view", "privacy.client_audit")
-    return "read" if action in reads else "change"
+    return "read" if action in reads or action.endswith((".read", ".list")) else "change"
 
 
 def screen_key(action: str) -> str:

@@ -1,0 +1,453 @@
+"""The privacy desk (/privacy): the supervisor's register of data subjects' requests with
+their legal clocks, and break-glass for supervisors and clinic staff. The supervisor's home
+(/caseload) shows the clocks and break-glass openings on their clients (`privacy_clocks`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from app.components.client_cards import bi, bilingual, disclosure, dmy, empty_note, section_heading
+from app.components.forms import choice_group, select_field, submit_button, text_field
+from app.components.frame import app_frame
+from app.pages.privacy_common import Row, as_date, as_id, local
+from app.services import privacy
+from app.services.calendar import today_vn
+from app.services.errors import ValidationFailed
+from app.state.guard import guarded
+from app.state.lang import tr
+from app.state.session import AppState
+from models import RequestKind, Role
+
+KIND_OPTIONS = [(k.value, f"privacy.request_kind.{k.value}") for k in RequestKind]
+REASON_OPTIONS = [(k, f"privacy.glass.reason.{k}") for k in privacy.REASONS]
+REQUEST_FIELDS = ("client_id", "kind", "received_on", "requested_by", "requester_name",
+                  "requester_relation", "details")
+GLASS_FIELDS = ("client_id", "reason_kind", "reason")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def clock(days: int | None) -> dict[str, str]:
+    """A due date's state in working days: its words and tone (none once it is met)."""
+    if days is None:
+        return {**bilingual("left", None), "tone": "gray"}
+    if days < 0:
+        return {**bilingual("left", "privacy.clock.overdue", days=-days), "tone": "red"}
+    if days == 0:
+        return {**bilingual("left", "privacy.clock.today"), "tone": "red"}
+    return {**bilingual("left", "privacy.clock.left", days=days),
+            "tone": "amber" if days <= 2 else "teal"}
+
+
+def request_row(v: privacy.RequestView) -> Row:
+    ack = {f"ack_{k}": val for k, val in clock(v.ack_days_left).items()}
+    answer = {f"answer_{k}": val for k, val in clock(v.answer_days_left).items()}
+    return {
+        "id": str(v.id), "client": str(v.client_id), "kind": v.kind.value,
+        "received": dmy(v.received_on), "requester": v.requester_name,
+        "ack_due": dmy(v.ack_due), "answer_due": dmy(v.answer_due),
+        "open": "1" if v.answer_days_left is not None else "",
+        "acknowledged": "1" if v.acknowledged_on is not None else "",
+        "outcome": v.outcome, "basis": v.refusal_basis,
+        **bilingual("kind_label", f"privacy.request_kind.{v.kind.value}"),
+        **bilingual("status", f"privacy.request_status.{v.status.value}"),
+        **ack, **answer,
+    }
+
+
+def glass_row(g: privacy.GlassView) -> Row:
+    return {
+        "id": str(g.id), "client": str(g.client_id), "who": g.user_name,
+        "opened": local(g.opened_at), "expires": local(g.expires_at),
+        "reason": g.reason, "live": "1" if g.live else "",
+        **bilingual("role", f"privacy.role.{g.role}"),
+        **bilingual("reason_kind", f"privacy.glass.reason.{g.reason_kind}"),
+        **bilingual("mode", "privacy.glass.writable" if g.writable else "privacy.glass.read_only"),
+    }
+
+
+class PrivacyDeskState(AppState):
+    is_supervisor: bool = False
+    requests: list[Row] = []
+    mine: list[Row] = []  # my break-glass openings still running
+    review: list[Row] = []  # openings by others on my clients
+    request_errors: dict[str, str] = {name: "" for name in REQUEST_FIELDS}
+    glass_errors: dict[str, str] = {name: "" for name in GLASS_FIELDS}
+    error: str = ""
+    saved: str = ""
+    today: str = ""
+
+    async def _fetch(self) -> None:
+        supervisor = self.is_supervisor
+
+        def call(db: Any, actor: Any) -> tuple[list[Any], list[Any], list[Any]]:
+            mine = privacy.my_openings(session=db, actor=actor)
+            if not supervisor:
+                return [], mine, []
+            return (privacy.list_requests(session=db, actor=actor), mine,
+                    privacy.openings_to_review(session=db, actor=actor))
+
+        outcome = await self._run(call)
+        if outcome.value is not None:
+            requests, mine, review = outcome.value
+            self.requests = [request_row(v) for v in requests]
+            self.mine = [glass_row(g) for g in mine]
+            self.review = [glass_row(g) for g in review]
+        else:
+            self.error = outcome.error
+
+    def _reset_forms(self) -> None:
+        self.error = self.saved = ""
+        self.request_errors = {name: "" for name in REQUEST_FIELDS}
+        self.glass_errors = {name: "" for name in GLASS_FIELDS}
+
+    @guarded(Role.SUPERVISOR, Role.CLINIC)
+    async def load(self) -> Any:
+        self._reset_forms()
+        self.is_supervisor = self._require_actor().role == Role.SUPERVISOR
+        self.today = today_vn().isoformat()
+        await self._fetch()
+        return None
+
+    @guarded(Role.SUPERVISOR)
+    async def load_clocks(self) -> Any:
+        """on_load of the supervisor's home: the request clocks and break-glass openings."""
+        self.is_supervisor = True
+        await self._fetch()
+        return None
+
+    async def _after(self, outcome: Any, saved_key: str) -> None:
+        self.error = outcome.error
+        self.saved = await self._text(saved_key) if outcome.value is not None else ""
+        if outcome.value is not None:
+            await self._fetch()
+
+    @guarded(Role.SUPERVISOR)
+    async def receive(self, form_data: dict[str, Any]) -> Any:
+        """Enter a request in the register (its clocks start from the day it was received)."""
+        self._reset_forms()
+        client_id = as_id(form_data.get("client_id", ""))
+        received_on = as_date(form_data.get("received_on", ""))
+        kind = str(form_data.get("kind", ""))
+
+        def call(db: Any, actor: Any) -> Any:
+            errors = {}
+            if client_id is None:
+                errors["client_id"] = "privacy.error.client_number"
+            if received_on is None:
+                errors["received_on"] = "error.invalid_value"
+            if kind not in {k.value for k in RequestKind}:
+                errors["kind"] = "error.invalid_choice"
+            if errors or client_id is None or received_on is None:
+                raise ValidationFailed(errors)
+            return privacy.receive_request(session=db, actor=actor, data=privacy.RequestReceived(
+                client_id=client_id, kind=RequestKind(kind), received_on=received_on,
+                requested_by=str(form_data.get("requested_by", "subject"))[:20],
+                requester_name=str(form_data.get("requester_name", ""))[:200],
+                requester_relation=str(form_data.get("requester_relation", ""))[:100],
+                details=str(form_data.get("details", ""))[:1200]))
+
+        outcome = await self._run(call)
+        self.request_errors = {name: outcome.fields.get(name, "") for name in REQUEST_FIELDS}
+        await self._after(outcome, "privacy.request.saved")
+        return None
+
+    @guarded(Role.SUPERVISOR)
+    async def acknowledge(self, request_id: str) -> Any:
+        rid = as_id(request_id)
+        if rid is None:
+            return None
+        outcome = await self._run(lambda db, actor: privacy.acknowledge(
+            session=db, actor=actor, request_id=rid))
+        await self._after(outcome, "privacy.request.acknowledged")
+        return None
+
+    @guarded(Role.SUPERVISOR)
+    async def answer(self, form_data: dict[str, Any]) -> Any:
+        """Close a request with its outcome (a refusal gives its legal basis)."""
+        rid = as_id(form_data.get("request_id", ""))
+        if rid is None:
+            return None
+        outcome = await self._run(lambda db, actor: privacy.answer(
+            session=db, actor=actor, request_id=rid,
+            outcome=str(form_data.get("outcome", ""))[:1200],
+            refuse_basis=str(form_data.get("basis", ""))[:400]))
+        await self._after(outcome, "privacy.request.answered")
+        return None
+
+    @guarded(Role.SUPERVISOR)
+    async def delete(self, request_id: str) -> Any:
+        """Carry out a deletion request: anonymise, or refuse under a legal hold."""
+        rid = as_id(request_id)
+        if rid is None:
+            return None
+        lang = await self._lang()
+        outcome = await self._run(lambda db, actor: privacy.execute_deletion(
+            session=db, actor=actor, request_id=rid, lang=lang))
+        await self._after(outcome, "privacy.request.answered")
+        return None
+
+    @guarded(Role.SUPERVISOR)
+    async def access_file(self, request_id: str, fmt: str) -> Any:
+        """Everything held about the person (PDF or Excel), for an access or copy request."""
+        rid = as_id(request_id)
+        if rid is None or fmt not in ("pdf", "xlsx"):
+            return None
+        lang = await self._lang()
+        outcome = await self._run(lambda db, actor: privacy.access_export(
+            session=db, actor=actor, request_id=rid, fmt=fmt, lang=lang))
+        if outcome.value is None:
+            self.error = outcome.error
+            return None
+        return rx.download(data=outcome.value, filename=f"du-lieu-yeu-cau-{rid}.{fmt}",
+                           mime_type="application/pdf" if fmt == "pdf" else XLSX)
+
+    @guarded(Role.SUPERVISOR)
+    async def letter(self, request_id: str) -> Any:
+        """The written answer (PDF), with a refusal's legal basis."""
+        rid = as_id(request_id)
+        if rid is None:
+            return None
+        lang = await self._lang()
+        outcome = await self._run(lambda db, actor: privacy.answer_letter(
+            session=db, actor=actor, request_id=rid, lang=lang)[1])
+        if outcome.value is None:
+            self.error = outcome.error
+            return None
+        return rx.download(data=outcome.value, filename=f"tra-loi-yeu-cau-{rid}.pdf",
+                           mime_type="application/pdf")
+
+    @guarded(Role.SUPERVISOR, Role.CLINIC)
+    async def open_glass(self, form_data: dict[str, Any]) -> Any:
+        """Open one client outside one's scope, with a reason, for at most 3 hours."""
+        self._reset_forms()
+        client_id = as_id(form_data.get("glass_client_id", ""))
+
+        def call(db: Any, actor: Any) -> Any:
+            if client_id is None:
+                raise ValidationFailed({"client_id": "privacy.error.client_number"})
+            return privacy.open_glass(
+                session=db, actor=actor, client_id=client_id,
+                reason_kind=str(form_data.get("reason_kind", ""))[:40],
+                reason=str(form_data.get("reason", ""))[:600])
+
+        outcome = await self._run(call)
+        self.glass_errors = {name: outcome.fields.get(name, "") for name in GLASS_FIELDS}
+        await self._after(outcome, "privacy.glass.opened")
+        if outcome.value is not None:
+            return rx.redirect(f"/clients/{outcome.value.client_id}")
+        return None
+
+    @guarded(Role.SUPERVISOR, Role.CLINIC)
+    async def close_glass(self, glass_id: str) -> Any:
+        gid = as_id(glass_id)
+        if gid is None:
+            return None
+        outcome = await self._run(lambda db, actor: privacy.close_glass(
+            session=db, actor=actor, glass_id=gid))
+        await self._after(outcome, "privacy.glass.closed")
+        return None
+
+
+# --- components ----------------------------------------------------------------------------
+
+
+def _clock_badge(row: Any, prefix: str) -> rx.Component:
+    return rx.badge(bi(row, f"{prefix}_left"), color_scheme=row[f"{prefix}_tone"],
+                    high_contrast=True, size="2")
+
+
+def _request_card(row: Any) -> rx.Component:
+    s = PrivacyDeskState
+    rid = row["id"]
+    return rx.box(
+        rx.flex(
+            rx.text("#", rid, " · ", bi(row, "kind_label"), weight="bold", size="3"),
+            rx.badge(bi(row, "status"), high_contrast=True),
+            justify="between", align="center", wrap="wrap", gap="4px",
+        ),
+        rx.text(tr("privacy.request.client"), " ", row["client"], " · ", row["requester"],
+                " · ", tr("privacy.field.received_on"), " ", row["received"], size="2"),
+        rx.cond(row["open"] == "1", rx.flex(
+            rx.cond(row["acknowledged"] == "", rx.flex(
+                rx.text(tr("privacy.request.ack_due"), " ", row["ack_due"], size="2"),
+                _clock_badge(row, "ack"), gap="6px", align="center", wrap="wrap")),
+            rx.flex(rx.text(tr("privacy.request.answer_due"), " ", row["answer_due"], size="2"),
+                    _clock_badge(row, "answer"), gap="6px", align="center", wrap="wrap"),
+            direction="column", gap="4px", margin_top="4px",
+        ), rx.text(row["outcome"], " ", row["basis"], size="2", color="var(--gray-11)")),
+        rx.flex(
+            rx.cond((row["open"] == "1") & (row["acknowledged"] == ""), rx.button(
+                tr("privacy.request.acknowledge"), on_click=s.acknowledge(rid), size="2",
+                variant="soft", id="ack-" + rid)),
+            rx.cond((row["kind"] == "access") | (row["kind"] == "copy"), rx.fragment(
+                rx.button("PDF", on_click=s.access_file(rid, "pdf"), size="2", variant="soft",
+                          id="access-pdf-" + rid),
+                rx.button("Excel", on_click=s.access_file(rid, "xlsx"), size="2",
+                          variant="soft", id="access-xlsx-" + rid))),
+            rx.cond((row["open"] == "1") & (row["kind"] == "deletion"), rx.button(
+                tr("privacy.request.delete"), on_click=s.delete(rid), size="2",
+                color_scheme="red", variant="soft", id="delete-" + rid)),
+            rx.cond(row["open"] == "", rx.button(
+                tr("privacy.request.letter"), on_click=s.letter(rid), size="2",
+                variant="soft", id="letter-" + rid)),
+            gap="6px", wrap="wrap", margin_top="8px",
+        ),
+        rx.cond((row["open"] == "1") & (row["kind"] != "deletion"), rx.form(
+            rx.el.input(type="hidden", name="request_id", value=rid),
+            rx.flex(
+                rx.input(name="outcome", placeholder=tr("privacy.request.outcome"), size="3",
+                         id="outcome-" + rid),
+                rx.input(name="basis", placeholder=tr("privacy.request.refuse_basis"),
+                         size="3", id="basis-" + rid),
+                rx.button(tr("privacy.request.close"), type="submit", size="3",
+                          id="answer-" + rid),
+                direction="column", gap="6px",
+            ),
+            on_submit=s.answer, margin_top="8px",
+        )),
+        padding="12px", border="1px solid var(--gray-5)", border_radius="12px",
+        background="white", margin_bottom="8px", id="request-" + rid,
+    )
+
+
+def _glass_card(row: Any, closable: bool) -> rx.Component:
+    return rx.box(
+        rx.text(tr("privacy.request.client"), " ", row["client"], " · ", row["who"], " (",
+                bi(row, "role"), ")", weight="bold", size="2"),
+        rx.text(bi(row, "reason_kind"), " · ", bi(row, "mode"), size="2"),
+        rx.text(row["reason"], size="2", color="var(--gray-11)"),
+        rx.text(row["opened"], " → ", row["expires"], size="2", color="var(--gray-11)"),
+        rx.flex(
+            rx.link(tr("privacy.glass.open_record"), href="/clients/" + row["client"],
+                    min_height="44px", display="flex", align_items="center"),
+            rx.button(tr("privacy.glass.close"),
+                      on_click=PrivacyDeskState.close_glass(row["id"]),
+                      size="2", variant="soft", id="glass-close-" + row["id"]),
+            gap="12px", align="center",
+        ) if closable else rx.fragment(),
+        padding="10px 12px", border="1px solid var(--amber-7)", border_radius="12px",
+        background="var(--amber-2)", margin_bottom="8px", id="glass-" + row["id"],
+    )
+
+
+def _receive_form() -> rx.Component:
+    s = PrivacyDeskState
+    e: Any = s.request_errors
+    return disclosure(
+        "privacy.request.new",
+        rx.form(
+            rx.flex(
+                text_field("privacy.request.client_number", "client_id", input_mode="numeric",
+                           error=e["client_id"]),
+                select_field("privacy.col.kind", "kind", KIND_OPTIONS, error=e["kind"]),
+                text_field("privacy.field.received_on", "received_on", type="date",
+                           default_value=s.today, max=s.today, error=e["received_on"]),
+                choice_group("privacy.request.asked_by", "requested_by",
+                             [("subject", "privacy.consent.subject"),
+                              ("representative", "privacy.consent.representative")],
+                             default="subject", columns="2", error=e["requested_by"]),
+                text_field("privacy.request.requester_name", "requester_name", max_length=120,
+                           error=e["requester_name"]),
+                text_field("privacy.field.representative_relation", "requester_relation",
+                           max_length=60, error=e["requester_relation"]),
+                text_field("privacy.request.details", "details", max_length=1000,
+                           error=e["details"]),
+                submit_button("privacy.request.save", id="request-save"),
+                direction="column", spacing="3",
+            ),
+            on_submit=s.receive, reset_on_submit=False, padding_top="12px", id="request-form",
+        ),
+        summary_id="request-new-toggle",
+        style={"marginTop": "12px"},
+    )
+
+
+def _glass_form() -> rx.Component:
+    s = PrivacyDeskState
+    e: Any = s.glass_errors
+    return disclosure(
+        "privacy.glass.new",
+        rx.form(
+            rx.flex(
+                rx.callout(tr("privacy.glass.warning"), icon="shield-alert",
+                           color_scheme="amber", high_contrast=True),
+                text_field("privacy.request.client_number", "glass_client_id",
+                           input_mode="numeric", error=e["client_id"]),
+                select_field("privacy.glass.reason_kind", "reason_kind", REASON_OPTIONS,
+                             error=e["reason_kind"]),
+                text_field("privacy.glass.reason", "reason", max_length=500,
+                           error=e["reason"]),
+                submit_button("privacy.glass.submit", id="glass-submit", color_scheme="amber",
+                              high_contrast=True),
+                direction="column", spacing="3",
+            ),
+            on_submit=s.open_glass, reset_on_submit=True, padding_top="12px", id="glass-form",
+        ),
+        summary_id="glass-new-toggle",
+        style={"marginTop": "12px"},
+    )
+
+
+def _messages() -> rx.Component:
+    s = PrivacyDeskState
+    return rx.fragment(
+        rx.cond(s.error != "", rx.callout(s.error, color_scheme="red", role="alert",
+                                         id="desk-error", high_contrast=True)),
+        rx.cond(s.saved != "", rx.callout(s.saved, color_scheme="green", role="status",
+                                         id="desk-saved", high_contrast=True)),
+    )
+
+
+def privacy_desk_page() -> rx.Component:
+    s = PrivacyDeskState
+    return app_frame(
+        "privacy.desk.title",
+        _messages(),
+        rx.cond(s.is_supervisor, rx.fragment(
+            section_heading("privacy.request.register"),
+            rx.cond(s.requests.length() > 0, rx.box(rx.foreach(s.requests, _request_card),
+                                                    id="requests"),
+                    empty_note("privacy.request.none", note_id="requests-empty")),
+            _receive_form(),
+        )),
+        section_heading("privacy.glass.title"),
+        rx.cond(s.mine.length() > 0,
+                rx.box(rx.foreach(s.mine, lambda r: _glass_card(r, True)), id="glass-mine")),
+        _glass_form(),
+        rx.cond(s.is_supervisor & (s.review.length() > 0), rx.fragment(
+            section_heading("privacy.glass.review"),
+            rx.box(rx.foreach(s.review, lambda r: _glass_card(r, False)), id="glass-review"),
+        )),
+    )
+
+
+def privacy_clocks() -> rx.Component:
+    """On the supervisor's home: open requests with their clocks, break-glass on their clients."""
+    s = PrivacyDeskState
+    open_rows = s.requests.length() > 0
+    return rx.box(
+        rx.cond(open_rows | (s.review.length() > 0), rx.fragment(
+            section_heading("privacy.clocks.title"),
+            rx.foreach(s.requests, lambda row: rx.cond(row["open"] == "1", rx.link(
+                rx.flex(
+                    rx.text("#", row["id"], " ", bi(row, "kind_label"), " · ",
+                            tr("privacy.request.client"), " ", row["client"], size="2",
+                            weight="medium"),
+                    rx.flex(rx.cond(row["acknowledged"] == "", _clock_badge(row, "ack")),
+                            _clock_badge(row, "answer"), gap="4px"),
+                    justify="between", align="center", wrap="wrap", gap="4px",
+                ),
+                href="/privacy", underline="none", display="block", padding="8px 12px",
+                border="1px solid var(--gray-5)", border_radius="10px",
+                background="white", margin_bottom="6px", color="var(--gray-12)",
+                id="clock-" + row["id"],
+            ))),
+            rx.foreach(s.review, lambda r: _glass_card(r, False)),
+        )),
+        rx.link(rx.icon("shield-check", size=18, aria_hidden="true"), tr("privacy.desk.title"),
+                href="/privacy", min_height="44px", display="flex", align_items="center",
+                gap="6px", id="privacy-desk-link"),
+        id="privacy-clocks",
+    )

@@ -1,0 +1,196 @@
+"""The privacy screens' States driven without a browser: who may call what, and what the
+state carries (a volunteer never receives the audit of a record; an administrator never a
+client's name)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlmodel import Session, select
+
+import app.app  # noqa: F401  (registers every page and State)
+from app.pages.admin_privacy import AdminPrivacyState
+from app.pages.consent_page import ConsentState
+from app.pages.privacy_audit import ClientAuditState
+from app.pages.privacy_desk import PrivacyDeskState
+from app.pages.profile import ProfileState
+from app.services import security
+from app.services.calendar import today_vn
+from app.services.db import engine_for
+from app.state.guard import HANDLER_ROLES
+from models import AuditEvent, AuthSession, Client, DataRequest, Role, utcnow
+from tests.factories import World, build_world, prepare_database
+
+S = TypeVar("S", bound=rx.State)
+STATES = (ClientAuditState, ConsentState, PrivacyDeskState, AdminPrivacyState)
+TODAY = today_vn().isoformat()
+CALLS: dict[str, tuple[Any, ...]] = {
+    "ClientAuditState.load": (),
+    "ClientAuditState.filter": ({"start": TODAY, "end": TODAY, "kind": ""},),
+    "ClientAuditState.download": ("xlsx",),
+    "ConsentState.load": (),
+    "ConsentState.record": ({"purpose": "reporting", "given_on": TODAY},),
+    "ConsentState.withdraw": ("1",),
+    "ConsentState.print_form": (),
+    "PrivacyDeskState.load": (),
+    "PrivacyDeskState.load_clocks": (),
+    "PrivacyDeskState.receive": ({"client_id": "1", "kind": "access", "received_on": TODAY,
+                                  "requester_name": "Ai Đó"},),
+    "PrivacyDeskState.acknowledge": ("1",),
+    "PrivacyDeskState.answer": ({"request_id": "1", "outcome": "xong"},),
+    "PrivacyDeskState.delete": ("1",),
+    "PrivacyDeskState.access_file": ("1", "pdf"),
+    "PrivacyDeskState.letter": ("1",),
+    "PrivacyDeskState.open_glass": ({"glass_client_id": "1", "reason_kind": "medical_emergency",
+                                     "reason": "Cấp cứu tại trạm y tế xã"},),
+    "PrivacyDeskState.close_glass": ("1",),
+    "AdminPrivacyState.load": (),
+    "AdminPrivacyState.record_breach": ({"discovered_on": TODAY, "description": "Mất máy"},),
+    "AdminPrivacyState.mark_notified": ({"breach_id": "1", "reference": "A05"},),
+    "AdminPrivacyState.print_breach": ("1",),
+    "AdminPrivacyState.account_audit": ({"username": "vol_a1", "start": TODAY,
+                                         "end": TODAY},),
+    "AdminPrivacyState.open_record_audit": ({"client_id": "1"},),
+    "AdminPrivacyState.retention_plan": (),
+    "AdminPrivacyState.add_holiday": ({"on": TODAY, "name": "Nghỉ"},),
+    "AdminPrivacyState.update_term": ({"code": "request.ack", "amount": "2",
+                                       "legal_basis": "x"},),
+    "AdminPrivacyState.inventory": ("xlsx",),
+}
+NAMES = ("vol_a1", "sup_a", "clinic_a", "admin")
+
+
+@pytest.fixture
+def world_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, str]]:
+    url = f"sqlite:///{tmp_path}/state.db"
+    monkeypatch.setenv("REFLEX_DB_URL", url)
+    engine = prepare_database(url)
+    with Session(engine, expire_on_commit=False) as session:
+        world = build_world(session)
+    yield world, url
+    engine_for(url).dispose()
+
+
+def _token(url: str, world: World, name: str) -> str:
+    token = security.new_token()
+    with Session(engine_for(url)) as session:
+        session.add(AuthSession(user_id=world.users[name], token_hash=security.token_hash(token),
+                                role=world.roles[name], expires_at=utcnow() + timedelta(hours=1)))
+        session.commit()
+    return token
+
+
+def _state(cls: type[S], url: str, world: World, name: str, path: str = "/") -> S:
+    async def build() -> S:
+        root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
+        state = await root.get_state(cls)
+        state.session_token = _token(url, world, name)  # type: ignore[attr-defined]
+        state.router = RouterData.from_router_data({"pathname": path, "asPath": path})
+        return state
+
+    return asyncio.run(build())
+
+
+def _call(handler: Any, *args: Any) -> list[Any]:
+    async def drain() -> list[Any]:
+        return [item async for item in handler(*args)]
+
+    return asyncio.run(drain())
+
+
+def test_every_privacy_handler_is_registered_and_exercised_here() -> None:
+    names = {n for n in HANDLER_ROLES if n.split(".")[0] in {c.__name__ for c in STATES}}
+    assert names == set(CALLS)
+    # Nobody but supervisors and administrators may ask who saw a record.
+    assert HANDLER_ROLES["ClientAuditState.load"] == {Role.SUPERVISOR, Role.ADMIN}
+
+
+@pytest.mark.parametrize("handler", sorted(CALLS))
+def test_roles_outside_a_handlers_registration_are_refused_and_audited(
+        world_db: tuple[World, str], handler: str) -> None:
+    world, url = world_db
+    cls_name, name = handler.split(".")
+    cls = next(c for c in STATES if c.__name__ == cls_name)
+    for who in NAMES:
+        if world.roles[who] in HANDLER_ROLES[handler]:
+            continue
+        state = _state(cls, url, world, who, f"/clients/{world.clients['a1']}/audit")
+        assert _call(getattr(state, name), *CALLS[handler]), "a refusal says something"
+        assert not getattr(state, "rows", []) and not getattr(state, "requests", [])
+        with Session(engine_for(url)) as s:
+            denied = s.exec(select(AuditEvent).where(
+                AuditEvent.action == "handler.call", AuditEvent.outcome == "denied",
+                AuditEvent.actor_id == world.users[who], AuditEvent.detail == handler)).all()
+        assert len(denied) == 1, (who, handler)
+
+
+def test_the_supervisor_sees_who_saw_the_record_and_the_admin_never_its_name(
+        world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    profile = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
+    _call(profile.load)
+    assert profile.view == "found"
+    sup = _state(ClientAuditState, url, world, "sup_a", f"/clients/{cid}/audit")
+    _call(sup.load)
+    assert sup.view == "found" and any(r["who"] == "vol_a1" for r in sup.rows)
+    admin = _state(ClientAuditState, url, world, "admin", f"/clients/{cid}/audit")
+    _call(admin.load)
+    assert admin.view == "found" and admin.rows
+    assert "Lê Văn Cường" not in repr(admin.get_delta())
+    out_of_scope = _state(ClientAuditState, url, world, "sup_b", f"/clients/{cid}/audit")
+    _call(out_of_scope.load)
+    assert out_of_scope.view == "missing" and out_of_scope.rows == []
+    downloads = _call(sup.download, "xlsx")
+    assert downloads and "nhat-ky-ho-so" in repr(downloads)
+
+
+def test_a_request_from_the_desk_shows_its_clocks_on_the_supervisors_home(
+        world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    desk = _state(PrivacyDeskState, url, world, "sup_a", "/privacy")
+    _call(desk.load)
+    _call(desk.receive, {"client_id": str(world.clients["a1"]), "kind": "access",
+                         "received_on": TODAY, "requested_by": "subject",
+                         "requester_name": "Lê Văn Cường"})
+    assert desk.error == "" and desk.saved
+    with Session(engine_for(url)) as s:
+        request = s.exec(select(DataRequest)).one()
+    home = _state(PrivacyDeskState, url, world, "sup_a", "/caseload")
+    _call(home.load_clocks)
+    assert [r["id"] for r in home.requests] == [str(request.id)]
+    assert home.requests[0]["ack_left_vi"].startswith("còn 2 ngày làm việc")
+    files = _call(desk.access_file, str(request.id), "pdf")
+    assert files and "du-lieu-yeu-cau" in repr(files)
+    # A volunteer's Today never carries them: the home clocks are for supervisors only.
+    assert HANDLER_ROLES["PrivacyDeskState.load_clocks"] == {Role.SUPERVISOR}
+
+
+def test_clinic_staff_break_glass_then_read_the_one_client_on_the_profile(
+        world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    cid = world.clients["b1"]  # not referred to clinic_a
+    profile = _state(ProfileState, url, world, "clinic_a", f"/clients/{cid}")
+    _call(profile.load)
+    assert profile.view == "missing"
+    desk = _state(PrivacyDeskState, url, world, "clinic_a", "/privacy")
+    _call(desk.load)
+    _call(desk.open_glass, {"glass_client_id": str(cid), "reason_kind": "medical_emergency",
+                            "reason": "Người bệnh ngất tại cơ sở, cần biết tiền sử"})
+    assert desk.error == "" and [r["client"] for r in desk.mine] == [str(cid)]
+    profile = _state(ProfileState, url, world, "clinic_a", f"/clients/{cid}")
+    _call(profile.load)
+    assert profile.view == "found" and profile.head["name"] == "Hoàng Văn Em"
+    assert profile.actions == []  # read-only
+    with Session(engine_for(url)) as s:
+        assert s.get(Client, cid) is not None
+    sup = _state(PrivacyDeskState, url, world, "sup_b", "/caseload")
+    _call(sup.load_clocks)
+    assert [r["who"] for r in sup.review] == ["clinic_a"]
