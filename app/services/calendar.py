@@ -97,7 +97,9 @@ def working_days_left(*, session: Session, today: date, due: date) -> int:
 
 
 def list_holidays(*, session: Session, actor: Actor | None, year: int) -> list[Holiday]:
+    """The year's days off (its seeded holidays are added first if they are missing)."""
     authorize_grant(session, actor, Action.PRIVACY_ADMIN)
+    seed_holidays(session=session, years=[year])
     return list(session.exec(
         select(Holiday).where(col(Holiday.on) >= date(year, 1, 1),
                               col(Holiday.on) <= date(year, 12, 31)).order_by(col(Holiday.on))

@@ -194,3 +194,22 @@ def test_clinic_staff_break_glass_then_read_the_one_client_on_the_profile(
     sup = _state(PrivacyDeskState, url, world, "sup_b", "/caseload")
     _call(sup.load_clocks)
     assert [r["who"] for r in sup.review] == ["clinic_a"]
+
+
+def test_the_administrators_screen_loads_records_a_breach_and_shows_its_countdown(
+        world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    state = _state(AdminPrivacyState, url, world, "admin", "/admin/privacy")
+    _call(state.load)
+    assert state.error == "" and state.terms and state.holidays
+    assert any(t["code"] == "breach.notify" and t["amount"] == "72" for t in state.terms)
+    _call(state.record_breach, {"discovered_on": TODAY, "discovered_time": "00:00",
+                                "description": "Mất điện thoại có bản nháp", "severity": "high"})
+    assert state.error == "" and len(state.breaches) == 1
+    assert state.breaches[0]["open"] == "1" and "giờ" in state.breaches[0]["countdown_vi"]
+    _call(state.retention_plan)
+    assert state.retention["clients"] == "0"
+    _call(state.account_audit, {"username": "vol_a1", "start": TODAY, "end": TODAY})
+    assert state.account_shown == "vol_a1"
+    assert _call(state.inventory, "pdf")
+    assert "Lê Văn Cường" not in repr(state.get_delta())

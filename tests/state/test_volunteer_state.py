@@ -476,12 +476,16 @@ def test_clinic_staff_cannot_use_the_volunteer_handlers(world_db: tuple[World, s
     world, url = world_db
     cid = world.clients["a1"]  # referred to clinic_a's facility
     state = _state(ProfileState, url, world, "clinic_a", f"/clients/{cid}")
+    # Clinic staff may read the profile of a client they reach (issue 17: referral or
+    # break-glass): read-only, without the sensitive fields.
     _call(state.load)
-    assert state.view == "loading"  # the guard refused before the handler ran
+    assert state.view == "found" and state.actions == []
+    assert not any(d["id"] in ("detail-hiv_status", "detail-ethnicity") for d in state.details)
+    _call(state.open_episode, {"episode_type": "illegal_use", "start_date": "2026-01-01"})
     with _db(url) as session:
         refused = session.exec(
             select(AuditEvent).where(AuditEvent.action == "handler.call",
-                                     col(AuditEvent.detail).contains("ProfileState.load"))
+                                     col(AuditEvent.detail).contains("ProfileState.open_episode"))
         ).all()
     assert refused and refused[0].role == Role.CLINIC.value
 

@@ -56,7 +56,7 @@ class Term:
 
 
 def _as_term(row: PrivacyTerm) -> Term:
-    return Term(row.code, row.amount, row.unit, row.legal_basis, row.needs_review)
+    return Term(row.code, row.amount, TermUnit(row.unit), row.legal_basis, row.needs_review)
 
 
 def seed_terms(session: Session) -> int:
