@@ -6,6 +6,7 @@ from app.api import api_app
 from app.api.security import security_headers
 from app.pages.account import AccountState, account_page
 from app.pages.admin_privacy import AdminPrivacyState, admin_privacy_page
+from app.pages.admin_rules import AdminRulesState, admin_rules_page
 from app.pages.admin_settings import SettingsState, admin_settings_page
 from app.pages.admin_users import AdminUsersState, admin_users_page
 from app.pages.card_link import card_link_page
@@ -17,6 +18,8 @@ from app.pages.drug_test import DrugTestState, drug_test_page
 from app.pages.facilities import FacilitiesState, facilities_page
 from app.pages.group_activity import GroupActivityState, group_activity_page
 from app.pages.import_page import ImportState, import_page
+from app.pages.law_records import LawRecordsState, law_records_page
+from app.pages.law_terms import TermReviewState, terms_page
 from app.pages.outreach import OutreachState, outreach_page
 from app.pages.privacy_audit import ClientAuditState, client_audit_page
 from app.pages.privacy_desk import PrivacyDeskState, privacy_desk_page
@@ -112,5 +115,12 @@ for route, page, load in (
     ("/clients/[client_id]/audit", client_audit_page, ClientAuditState.load),
     ("/privacy", privacy_desk_page, PrivacyDeskState.load),
     ("/admin/privacy", admin_privacy_page, AdminPrivacyState.load),
+):
+    app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])
+# The drug law (issue 16): a client's legal records, terms to review, the rule table.
+for route, page, load in (
+    ("/clients/[client_id]/law", law_records_page, LawRecordsState.load),
+    ("/caseload/terms", terms_page, TermReviewState.load),
+    ("/admin/rules", admin_rules_page, AdminRulesState.load),
 ):
     app.add_page(page, route=route, title="Đồng Hành", on_load=[AppState.check_session, load])

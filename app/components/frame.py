@@ -36,6 +36,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("nav.settings", "/admin/settings", "settings", ("admin",)),
     NavItem("nav.facilities", "/facilities", "hospital", ("admin",)),
     NavItem("nav.privacy", "/admin/privacy", "shield-check", ("admin",)),
+    NavItem("law.rules.nav", "/admin/rules", "scale", ("admin",)),
     NavItem(
         "nav.account", "/account", "circle-user", ("volunteer", "supervisor", "clinic", "admin")
     ),
@@ -47,7 +48,7 @@ def _visible_for_role(item: NavItem) -> rx.Var:
 
 
 # Pages whose title is not the label of their navigation entry.
-_NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts",
+_NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts", "law.rules.title": "law.rules.nav",
                      "outbox.review.title": "outbox.review.nav"}
 
 

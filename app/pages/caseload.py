@@ -13,6 +13,7 @@ import reflex as rx
 from app.components.client_cards import bi, bilingual, dmy, empty_note, section_heading
 from app.components.forms import form_message
 from app.components.frame import app_frame, greeting
+from app.pages.law_deadlines import DeadlinesState, deadlines_section
 from app.pages.privacy_desk import privacy_clocks
 from app.services import caseload, clients, merge
 from app.services.caseload import UNASSIGNED, CaseloadFilters, CaseloadPage
@@ -262,7 +263,8 @@ class CaseloadState(AppState):
     @guarded(Role.SUPERVISOR)
     async def approve_closure(self, episode_id: str) -> Any:
         await self._decide(episode_id, True)
-        return None
+        # A completed rehab now calls for a post-rehab decision: redraw the deadlines.
+        return DeadlinesState.load
 
     @guarded(Role.SUPERVISOR)
     async def reject_closure(self, episode_id: str) -> Any:
@@ -686,6 +688,7 @@ def caseload_page() -> rx.Component:
         rx.flex(
             _welcome(),
             form_message(CaseloadState.error, CaseloadState.success),
+            deadlines_section(),
             privacy_clocks(),
             _filters(),
             _reassign_bar(),

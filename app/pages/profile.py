@@ -29,6 +29,7 @@ from app.components.client_cards import (
 from app.components.forms import (
     date_field,
     labelled,
+    number_field,
     select_field,
     submit_button,
     text_field,
@@ -63,9 +64,14 @@ RECORD_ACTIONS: tuple[tuple[str, Action], ...] = (
     ("referral", Action.REFERRAL_CREATE),
     ("support", Action.SUPPORT_CREATE),
 )
-EPISODE_FIELDS = ("episode_type", "start_date", "decision_number")
+EPISODE_FIELDS = ("episode_type", "start_date", "decision_number", "decision_date",
+                  "decision_authority", "decision_signer", "decided_months", "held_at")
+HELD_AT = [("", "law.held_at.none"), ("family", "law.held_at.family"),
+           ("facility", "law.held_at.facility")]
 CLOSURE_FIELDS = ("episode_id", "end_reason", "actual_end")
-END_REASONS = [(r.value, f"sup.end_reason.{r.value}") for r in EndReason]
+# Admission and a determination of dependence end episodes by themselves (app/services/law).
+END_REASONS = [(r.value, f"sup.end_reason.{r.value}") for r in EndReason
+               if r not in (EndReason.ADMITTED, EndReason.DEPENDENT)]
 SELECT_STYLE = {"minHeight": "44px", "fontSize": "16px", "padding": "8px", "borderRadius": "8px",
                 "border": "1px solid var(--gray-7)", "background": "white", "width": "100%"}
 # The history shows its newest entries first and the rest on request: a client with years of
@@ -198,10 +204,12 @@ def current_episode(items: list[TimelineItem], today: date) -> Row:
         return {}
     item = max(live, key=lambda i: (i.on, i.record_id))
     end: date | None = item.fields.get("expected_end")
+    months = (end.year - item.on.year) * 12 + end.month - item.on.month if end else 0
     row: Row = {
         "start": dmy(item.on),
         "end": dmy(end),
         "tone": "teal",
+        **bilingual("term", "law.profile.term_months" if months > 0 else None, months=months),
         **bilingual("type", _label("vol.episode_type", item.fields.get("episode_type", ""))),
         **bilingual("status", _label("vol.episode_status", item.fields.get("status", ""))),
     }
@@ -323,6 +331,11 @@ class ProfileState(AppState):
             "episode_type": form_text(form_data, "episode_type", 40),
             "start_date": form_text(form_data, "start_date", 10) or None,
             "decision_number": form_text(form_data, "decision_number", 200),
+            "decision_date": form_text(form_data, "decision_date", 10) or None,
+            "decision_authority": form_text(form_data, "decision_authority", 200),
+            "decision_signer": form_text(form_data, "decision_signer", 200),
+            "decided_months": form_text(form_data, "decided_months", 4) or None,
+            "held_at": form_text(form_data, "held_at", 10),
         }
 
         def call(db: Any, actor: Actor) -> Any:
@@ -472,7 +485,8 @@ def _episode_card() -> rx.Component:
                         size="2", color="var(--gray-11)"),
                 rx.cond(
                     e["end"] != "",
-                    rx.text(tr("vol.profile.expected_end"), ": ", e["end"], size="3",
+                    rx.text(tr("vol.profile.expected_end"), ": ", e["end"], " · ",
+                            rx.el.span(bi(e, "term"), id="episode-term"), size="3",
                             id="episode-end"),
                 ),
                 rx.badge(bi(e, "left"), color_scheme=e["tone"], size="2", id="episode-left",
@@ -492,6 +506,9 @@ def _episode_card() -> rx.Component:
             _propose_closure_form(),
         ),
         rx.cond(ProfileState.can_open_episode, _open_episode_form()),
+        rx.link(rx.icon("scale", size=18, aria_hidden="true"), tr("law.records.link"),
+                href="/clients/" + ProfileState.cid + "/law", display="flex", gap="8px",
+                align_items="center", min_height="44px", margin_top="8px", id="law-link"),
     )
 
 
@@ -524,6 +541,18 @@ def _open_episode_form() -> rx.Component:
                            error=errors["start_date"]),
                 text_field("vol.profile.decision_number", "decision_number", max_length=60,
                            error=errors["decision_number"]),
+                date_field("law.profile.decision_date", "decision_date", required=False,
+                           max_date=s.today, error=errors["decision_date"],
+                           hint_key="law.profile.decision_date_hint"),
+                text_field("law.profile.decision_authority", "decision_authority",
+                           max_length=120, error=errors["decision_authority"]),
+                text_field("law.profile.decision_signer", "decision_signer", max_length=120,
+                           error=errors["decision_signer"]),
+                number_field("law.profile.decided_months", "decided_months", minimum=0,
+                             maximum=120, error=errors["decided_months"],
+                             hint_key="law.profile.decided_months_hint"),
+                select_field("law.profile.held_at", "held_at", HELD_AT,
+                             error=errors["held_at"]),
                 _outcome(s.episode_error, s.episode_saved, "episode"),
                 submit_button("vol.profile.open_episode", id="open-episode-submit",
                               high_contrast=True),

@@ -28,7 +28,17 @@ from app.pages.today import TodayState
 from app.services import security
 from app.services.calendar import today_vn
 from app.services.db import engine_for
-from models import AuditEvent, AuthSession, Client, Episode, Role, Visit, VisitKind, utcnow
+from models import (
+    AuditEvent,
+    AuthSession,
+    Client,
+    Episode,
+    EpisodeStatus,
+    Role,
+    Visit,
+    VisitKind,
+    utcnow,
+)
 from tests.factories import World, build_world, count, prepare_database
 
 S = TypeVar("S", bound=rx.State)
@@ -185,11 +195,22 @@ def test_a_supervisor_cannot_open_an_episode_for_a_client_outside_their_province
         assert count(session, Episode) == before
 
 
+def _end_live_episodes(url: str, client_id: int) -> None:
+    """Setup: the world's clients are under illegal-use management, which the law lets no
+    rehab overlap (app/services/law/rules.py OVERLAPS)."""
+    with _db(url) as session:
+        for ep in session.exec(select(Episode).where(Episode.client_id == client_id)).all():
+            ep.status = EpisodeStatus.CLOSED
+            session.add(ep)
+        session.commit()
+
+
 def test_a_supervisor_opens_an_episode_whose_end_comes_from_the_rules(
     world_db: tuple[World, str],
 ) -> None:
     world, url = world_db
     cid = world.clients["a1"]
+    _end_live_episodes(url, cid)
     state = _state(ProfileState, url, world, "sup_a", f"/clients/{cid}")
     _call(state.load)
     assert state.can_open_episode
@@ -207,6 +228,7 @@ def test_a_supervisor_opens_an_episode_whose_end_comes_from_the_rules(
 def test_a_volunteer_opens_an_episode_for_their_own_client(world_db: tuple[World, str]) -> None:
     world, url = world_db
     cid = world.clients["a1"]
+    _end_live_episodes(url, cid)
     state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
     _call(state.load)
     _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01",

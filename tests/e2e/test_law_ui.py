@@ -1,0 +1,127 @@
+"""The law's episodes in a real browser (issue 16): a supervisor records a compulsory-rehab
+decision for an adult, closes it, accepts the proposed post-rehab management and sees its 24
+months; a voluntary rehab decided in August 2026 shows the term of Law 120/2025/QH15."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app.services.demo import DEMO_PASSWORD
+from app.services.text import fold
+from models import Client, Episode, EpisodeStatus, EpisodeType, Place, RoleAssignment, Sex, User
+from tests.e2e.test_auth import sign_in
+
+SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+
+
+@pytest.fixture
+def db(e2e_db: Path, base_url: str) -> Iterator[Engine]:
+    engine = create_engine(f"sqlite:///{e2e_db}")
+    yield engine
+    engine.dispose()
+
+
+def _new_adult(db: Engine, word: str) -> int:
+    """A client of the demo commune with no episode yet, born 1990."""
+    with Session(db) as s:
+        volunteer = s.exec(select(User).where(User.username == "tnv.demo")).one()
+        assignment = s.exec(select(RoleAssignment).where(
+            RoleAssignment.user_id == volunteer.id)).first()
+        assert assignment is not None and assignment.place_id is not None
+        commune = s.get(Place, assignment.place_id)
+        assert commune is not None and commune.id is not None
+        name = f"Phan Văn {word}"
+        client = Client(full_name=name, name_key=fold(name), birth_year=1990,
+                        birth_date=date(1990, 5, 1), sex=Sex.MALE, commune_id=commune.id,
+                        assigned_volunteer_id=volunteer.id)
+        s.add(client)
+        s.commit()
+        assert client.id is not None
+        return client.id
+
+
+def _episode(db: Engine, client_id: int, kind: EpisodeType) -> Episode:
+    with Session(db) as s:
+        return s.exec(select(Episode).where(Episode.client_id == client_id,
+                                            Episode.episode_type == kind)).one()
+
+
+def _open_episode(page: Page, kind: str, start: str, decision: str, number: str) -> None:
+    page.locator("#open-episode-toggle").click()
+    page.locator("#episode_type").select_option(kind)
+    page.locator("#start_date").fill(start)
+    page.locator("#decision_number").fill(number)
+    page.locator("#decision_date").fill(decision)
+    page.locator("#decision_authority").fill("Tòa án nhân dân khu vực 1")
+    page.locator("#decision_signer").fill("Thẩm phán Lê Văn Tòa")
+    page.locator("#open-episode-submit").click()
+    expect(page.locator("#episode-saved")).to_be_visible()
+
+
+def _word() -> str:
+    return "".join(secrets.choice("abcdeghiklmnopqrstuvxy") for _ in range(6)).capitalize()
+
+
+def test_compulsory_rehab_closed_then_the_proposed_post_rehab_runs_24_months(
+    page: Page, base_url: str, db: Engine
+) -> None:
+    cid = _new_adult(db, _word())
+    sign_in(page, "gs.demo", DEMO_PASSWORD)
+    expect(page).to_have_url(base_url + "caseload")
+    page.goto(f"{base_url}clients/{cid}")
+    # The court's decision (Law 73/2021 period): an adult's compulsory term defaults to 24.
+    _open_episode(page, "compulsory", "2025-02-01", "2025-01-25", "15/2025/QĐ-TA")
+    expect(page.locator("#episode-end")).to_contain_text("01/02/2027")
+    rehab = _episode(db, cid, EpisodeType.COMPULSORY)
+    # Completed: proposed on the profile, approved on the caseload.
+    page.locator("#propose-closure-toggle").click()
+    page.locator("#episode_id").select_option(str(rehab.id))
+    page.locator("#end_reason").select_option("completed")
+    page.locator("#actual_end").fill("2026-11-30")
+    page.locator("#propose-closure-submit").click()
+    expect(page.locator("#closure-saved")).to_be_visible()
+    page.goto(f"{base_url}caseload")
+    page.locator(f"#approve-{rehab.id}").click()
+    # The post-rehab decision to make, with its term from the episode and the adult's age.
+    proposal = page.locator(f"#post_rehab_decision-{rehab.id}")
+    expect(proposal).to_contain_text("24 tháng")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    proposal.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENS / "law-deadlines-390.png"))
+    page.locator(f"#accept-{rehab.id}").click()
+    expect(page.locator("#deadline-saved")).to_be_visible()
+    post = _episode(db, cid, EpisodeType.POST_REHAB)
+    assert (post.start_date, post.expected_end, post.previous_episode_id) == (
+        date(2026, 11, 30), date(2028, 11, 30), rehab.id)
+    assert post.status == EpisodeStatus.OPEN
+    page.goto(f"{base_url}clients/{cid}")
+    expect(page.locator("#episode-term")).to_have_text("24 tháng")
+    expect(page.locator("#episode-end")).to_contain_text("30/11/2028")
+    page.screenshot(path=str(SCREENS / "law-profile-390.png"))
+
+
+def test_a_voluntary_rehab_decided_in_august_2026_shows_the_2026_term(
+    page: Page, base_url: str, db: Engine
+) -> None:
+    cid = _new_adult(db, _word())
+    sign_in(page, "gs.demo", DEMO_PASSWORD)
+    expect(page).to_have_url(base_url + "caseload")
+    page.goto(f"{base_url}clients/{cid}")
+    _open_episode(page, "voluntary_community", "2026-08-10", "2026-08-05", "88/QĐ-UBND")
+    # Law 120/2025/QH15: 24 months for a first rehab (the old 6 months no longer applies).
+    expect(page.locator("#episode-term")).to_have_text("24 tháng")
+    expect(page.locator("#episode-end")).to_contain_text("10/08/2028")
+    assert _episode(db, cid, EpisodeType.VOLUNTARY_COMMUNITY).expected_end == date(2028, 8, 10)
+    # The legal records screen of the same client.
+    page.locator("#law-link").click()
+    expect(page.locator("#back-to-profile")).to_be_visible()
+    page.screenshot(path=str(SCREENS / "law-records-390.png"), full_page=True)
