@@ -55,7 +55,8 @@ app = rx.App(
 app.add_page(signin_page, route="/", title="Đồng Hành", on_load=AppState.redirect_if_signed_in)
 # The supervisor's screens: Caseload (their home), Reports, Teams and models, Import.
 app.add_page(caseload_page, route="/caseload", title="Đồng Hành",
-             on_load=[AppState.check_session, CaseloadState.load, PrivacyDeskState.load_clocks])
+             on_load=[AppState.check_session, CaseloadState.load, PrivacyDeskState.load_clocks,
+                      ReviewState.load_count])
 for route, page, load in (
     ("/reports", reports_page, ReportsState.load),
     ("/teams", teams_page, TeamsState.load),

@@ -95,6 +95,10 @@ KEYS: dict[str, tuple[str, str]] = {
         "Volunteers recorded these but the server could not accept them. Read each one, then "
         "apply it to the right client or dismiss it with a reason.",
     ),
+    "outbox.review.waiting": (
+        "Bản ghi của tình nguyện viên bị từ chối, chờ bạn xem xét:",
+        "Volunteers' records refused at sync, waiting for you:",
+    ),
     "outbox.review.empty": (
         "Không có bản ghi nào chờ xem xét.",
         "No records are waiting for review.",

@@ -15,6 +15,7 @@ from app.components.forms import form_message
 from app.components.frame import app_frame, greeting
 from app.pages.law_deadlines import DeadlinesState, deadlines_section
 from app.pages.privacy_desk import privacy_clocks
+from app.pages.review import refused_notice
 from app.services import caseload, clients, merge
 from app.services.caseload import UNASSIGNED, CaseloadFilters, CaseloadPage
 from app.services.law import episodes
@@ -689,6 +690,7 @@ def caseload_page() -> rx.Component:
             _welcome(),
             form_message(CaseloadState.error, CaseloadState.success),
             deadlines_section(),
+            refused_notice(),
             privacy_clocks(),
             _filters(),
             _reassign_bar(),

@@ -85,6 +85,7 @@ class ReviewState(AppState):
     searched: rx.Field[bool] = rx.field(False)
     chosen_id: rx.Field[int] = rx.field(0)
     chosen_name: rx.Field[str] = rx.field("")
+    waiting: rx.Field[int] = rx.field(0)  # kept records in scope, for the caseload's notice
     error: rx.Field[str] = rx.field("")
     success: rx.Field[str] = rx.field("")
     fields: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
@@ -122,6 +123,13 @@ class ReviewState(AppState):
         self.open_id = 0
         self._clear_choice()
         await self._list()
+        return None
+
+    @guarded(Role.SUPERVISOR)
+    async def load_count(self) -> Any:
+        """on_load of the supervisor's home: how many refused records wait for them."""
+        outcome = await self._run(lambda db, actor: outbox.kept_count(session=db, actor=actor))
+        self.waiting = outcome.value or 0
         return None
 
     @guarded(Role.SUPERVISOR)
@@ -348,6 +356,19 @@ def _detail() -> rx.Component:
             on_submit=ReviewState.dismiss, reset_on_submit=True,
         ),
         direction="column", spacing="3", id="review-detail",
+    )
+
+
+def refused_notice() -> rx.Component:
+    """On the supervisor's home: a link to the refused records, when some wait."""
+    return rx.cond(
+        ReviewState.waiting > 0,
+        rx.link(
+            rx.callout(rx.text(tr("outbox.review.waiting"), " ",
+                               rx.text.strong(ReviewState.waiting)),
+                       icon="inbox", color_scheme="amber"),
+            href="/review", underline="none", id="refused-notice",
+        ),
     )
 
 

@@ -70,7 +70,9 @@ def test_a_refused_visit_is_read_and_applied_by_the_supervisor_exactly_once(
     client_id, volunteer_id = _kept_visit(db, note)
     sign_in(page, "gs.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "caseload")
-    page.get_by_role("link", name="Bị từ chối").first.click()
+    # The supervisor's home says records wait, and leads to them.
+    expect(page.locator("#refused-notice")).to_contain_text("chờ bạn xem xét")
+    page.locator("#refused-notice").click()
     expect(page).to_have_url(base_url + "review")
     items = page.locator("#review-list [id^='review-item-']")
     expect(items.first).to_contain_text("Lần thăm")

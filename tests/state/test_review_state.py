@@ -26,6 +26,7 @@ DEVICE = "0f0e0d0c-0b0a-4908-8706-050403020100"
 TODAY = today_vn()
 CALLS: dict[str, tuple[Any, ...]] = {
     "ReviewState.load": (),
+    "ReviewState.load_count": (),
     "ReviewState.open_item": ("1",),
     "ReviewState.close_item": (),
     "ReviewState.search": ({"query": "Lê"},),
@@ -121,6 +122,8 @@ def test_the_supervisor_reads_the_whole_record_and_applies_it_once(
     _call(other, "load")
     assert other.rows == []  # another province's supervisor sees nothing of it
     state = _state(_sign_in(engine, "sup_a1"))
+    _call(state, "load_count")
+    assert state.waiting == 1  # the notice on the supervisor's home
     _call(state, "load")
     [row] = state.rows
     assert row["kind"] == "Lần thăm" and row["author"] == "Người ghi: vol_a1"
@@ -133,6 +136,8 @@ def test_the_supervisor_reads_the_whole_record_and_applies_it_once(
     _call(state, "apply")
     _call(state, "apply")  # a double tap: the list is back, nothing open
     assert state.success == "Đã áp dụng bản ghi." and state.rows == []
+    _call(state, "load_count")
+    assert state.waiting == 0
     with Session(engine) as s:
         [visit] = s.exec(select(Visit)).all()
         assert visit.author_id == world_db.users["vol_a1"] and visit.notes == "Đã gặp ở chợ"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from app.services import audit
@@ -156,20 +156,33 @@ def _supervised(session: Session, actor: Actor | None, review_id: int) -> tuple[
     return me, row
 
 
+def _kept_in_scope(me: Actor) -> Any:
+    """WHERE: kept records whose commune, or whose author's commune, is the supervisor's."""
+    volunteers = select(RoleAssignment.user_id).where(
+        RoleAssignment.role == Role.VOLUNTEER,
+        col(RoleAssignment.place_id).in_(me.commune_ids))
+    return (col(OutboxRecord.status) == OutboxStatus.KEPT) & or_(
+        col(OutboxRecord.commune_id).in_(me.commune_ids),
+        col(OutboxRecord.user_id).in_(volunteers))
+
+
+def kept_count(*, session: Session, actor: Actor | None) -> int:
+    """How many kept records wait for this supervisor (a number only: not audited)."""
+    me = authorize_grant(session, actor, Action.OUTBOX_REVIEW)
+    if not me.commune_ids:
+        return 0
+    return session.exec(select(func.count()).select_from(OutboxRecord)
+                        .where(_kept_in_scope(me))).one()
+
+
 def review_items(*, session: Session, actor: Actor | None) -> list[ReviewItem]:
     """Kept records of the supervisor's communes and volunteers, newest first (audited)."""
     me = authorize_grant(session, actor, Action.OUTBOX_REVIEW)
     if not me.commune_ids:
         return []
-    volunteers = select(RoleAssignment.user_id).where(
-        RoleAssignment.role == Role.VOLUNTEER,
-        col(RoleAssignment.place_id).in_(me.commune_ids))
     rows = session.exec(
-        select(OutboxRecord).where(
-            OutboxRecord.status == OutboxStatus.KEPT,
-            or_(col(OutboxRecord.commune_id).in_(me.commune_ids),
-                col(OutboxRecord.user_id).in_(volunteers)),
-        ).order_by(col(OutboxRecord.received_at).desc()).limit(MAX_ITEMS)
+        select(OutboxRecord).where(_kept_in_scope(me))
+        .order_by(col(OutboxRecord.received_at).desc()).limit(MAX_ITEMS)
     ).all()
     audit.record(session, actor=me, action="outbox.review_list", target_type="outboxrecord",
                  target_id=None, detail=f"kept={len(rows)}")
