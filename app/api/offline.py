@@ -10,88 +10,29 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from app.i18n import LANGUAGES, t
-from app.services import accounts, offline
+from app.api.gate import MAX_BODY_BYTES, guarded, json_response, lang_of, refusal
+from app.i18n import t
+from app.services import offline
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.db import in_transaction
 from app.services.errors import DomainError, ValidationFailed
-from models import Role
 
 log = logging.getLogger(__name__)
 
-SESSION_COOKIE = "dh_session"
-CSRF_HEADER = "x-dh-offline"
-MAX_BODY_BYTES = 512 * 1024
-_NO_STORE = {
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-}
-
-
-def _json(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=_NO_STORE)
-
-
-def _refusal(status: int, error: str) -> JSONResponse:
-    return _json({"error": error}, status)
-
-
-def _same_origin(request: Request) -> bool:
-    """Our own page: the custom header is there, and any origin the browser states is ours."""
-    if request.headers.get(CSRF_HEADER) != "1":
-        return False
-    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
-        return False
-    origin = request.headers.get("origin")
-    if origin is None:
-        # Browsers always send Origin with a POST; only a same-origin GET may omit it.
-        return request.method == "GET"
-    parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and parts.netloc == request.headers.get("host")
-
-
-def _lang(request: Request) -> str:
-    lang = request.headers.get("x-dh-lang", "")
-    return lang if lang in LANGUAGES else "vi"
-
-
-def _authenticate(request: Request) -> Actor | JSONResponse:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    # Commits an ending found here (idle, expired).
-    actor = in_transaction(lambda db: accounts.validate_session(session=db, token=token)) \
-        if token else None
-    if actor is None:
-        return _refusal(401, "session")
-    if actor.role != Role.VOLUNTEER:
-        return _refusal(403, "role")
-    return actor
-
-
-Handler = Callable[[Request, Actor], Awaitable[Response]]
-
-
-def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        if not _same_origin(request):
-            return _refusal(403, "origin")
-        found = await run_in_threadpool(_authenticate, request)
-        if isinstance(found, JSONResponse):
-            return found
-        return await handler(request, found)
-
-    return endpoint
+# The gate is shared with the device outbox's endpoints (app/api/gate.py).
+_json = json_response
+_refusal = refusal
+_lang = lang_of
+_guarded = guarded
 
 
 # --- endpoints -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """HTTP endpoints of the device outbox (issue 14): the device key, the offline snapshot, the
 sync every volunteer save goes through, and the volunteer's review list.
 
-Same gate as `app/api/offline.py`: the `dh_session` cookie re-validated on every call,
+The gate of `app/api/gate.py`: the `dh_session` cookie re-validated on every call,
 volunteers only, our own origin and the `X-DH-Offline` header, nothing cached anywhere. The
 device names itself with `X-DH-Device` (a random id it made; not a secret). The JSON of each
 endpoint is described in docs/ARCHITECTURE.md ("Device outbox").
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.api.offline import MAX_BODY_BYTES, _guarded, _json, _lang, _refusal
+from app.api.gate import MAX_BODY_BYTES, guarded, json_response, lang_of, refusal
 from app.i18n import t
 from app.services import outbox
 from app.services.actor import Actor
@@ -47,7 +47,7 @@ def _device(request: Request) -> str | None:
 
 
 def _bad_request(lang: str, error: str = "request") -> Response:
-    return _json({"error": error, "message": t("outbox.error.request", lang)}, 422)
+    return json_response({"error": error, "message": t("outbox.error.request", lang)}, 422)
 
 
 def _message(key: str, lang: str, params: dict[str, Any]) -> str:
@@ -98,8 +98,8 @@ def _device_key(actor: Actor, device_id: str) -> dict[str, Any]:
 async def device(request: Request, actor: Actor) -> Response:
     device_id = _device(request)
     if device_id is None:
-        return _refusal(422, "device")
-    return _json(await run_in_threadpool(_device_key, actor, device_id))
+        return refusal(422, "device")
+    return json_response(await run_in_threadpool(_device_key, actor, device_id))
 
 
 # --- snapshot ------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ async def device(request: Request, actor: Actor) -> Response:
 async def snapshot(request: Request, actor: Actor) -> Response:
     data = await run_in_threadpool(lambda: in_transaction(
         lambda db: outbox.snapshot(session=db, actor=actor, today=today_vn())))
-    return _json(data)
+    return json_response(data)
 
 
 # --- sync ----------------------------------------------------------------------------------
@@ -133,13 +133,13 @@ def _result_json(result: outbox.SyncResult, lang: str) -> dict[str, Any]:
 
 
 async def sync(request: Request, actor: Actor) -> Response:
-    lang = _lang(request)
+    lang = lang_of(request)
     device_id = _device(request)
     if device_id is None:
-        return _refusal(422, "device")
+        return refusal(422, "device")
     data = await _body(request)
     if data is TOO_LARGE:
-        return _refusal(413, "too_large")
+        return refusal(413, "too_large")
     records = data.get("records") if isinstance(data, dict) else None
     if not isinstance(records, list) or len(records) > outbox.MAX_BATCH:
         return _bad_request(lang)
@@ -150,7 +150,7 @@ async def sync(request: Request, actor: Actor) -> Response:
         return _bad_request(lang)
     log.info("outbox sync user=%s records=%d applied=%d", actor.user_id, len(results),
              sum(1 for r in results if r.status == "applied"))
-    return _json({"server_time": _time(utcnow()),
+    return json_response({"server_time": _time(utcnow()),
                   "results": [_result_json(r, lang) for r in results]})
 
 
@@ -170,17 +170,17 @@ def _item_json(item: outbox.ReviewItem, lang: str) -> dict[str, Any]:
 
 
 async def review(request: Request, actor: Actor) -> Response:
-    lang = _lang(request)
+    lang = lang_of(request)
     items = await run_in_threadpool(lambda: in_transaction(
         lambda db: outbox.own_items(session=db, actor=actor)))
-    return _json({"items": [_item_json(i, lang) for i in items]})
+    return json_response({"items": [_item_json(i, lang) for i in items]})
 
 
 async def withdraw(request: Request, actor: Actor) -> Response:
-    lang = _lang(request)
+    lang = lang_of(request)
     data = await _body(request)
     if data is TOO_LARGE:
-        return _refusal(413, "too_large")
+        return refusal(413, "too_large")
     key = data.get("key") if isinstance(data, dict) else None
     if not isinstance(key, str) or len(key) > 64:
         return _bad_request(lang)
@@ -188,16 +188,17 @@ async def withdraw(request: Request, actor: Actor) -> Response:
         await run_in_threadpool(lambda: in_transaction(
             lambda db: outbox.withdraw(session=db, actor=actor, key=key)))
     except NotFound:
-        return _json({"error": "not_found"}, 404)
+        return json_response({"error": "not_found"}, 404)
     except DomainError as err:
-        return _json({"error": "refused", "message": _message(err.key, lang, err.params)}, 409)
-    return _json({"ok": True})
+        return json_response(
+            {"error": "refused", "message": _message(err.key, lang, err.params)}, 409)
+    return json_response({"ok": True})
 
 
 ROUTES = [
-    Route("/api/outbox/device", _guarded(device), methods=["POST"]),
-    Route("/api/outbox/snapshot", _guarded(snapshot), methods=["GET"]),
-    Route("/api/outbox/sync", _guarded(sync), methods=["POST"]),
-    Route("/api/outbox/review", _guarded(review), methods=["GET"]),
-    Route("/api/outbox/review/withdraw", _guarded(withdraw), methods=["POST"]),
+    Route("/api/outbox/device", guarded(device), methods=["POST"]),
+    Route("/api/outbox/snapshot", guarded(snapshot), methods=["GET"]),
+    Route("/api/outbox/sync", guarded(sync), methods=["POST"]),
+    Route("/api/outbox/review", guarded(review), methods=["GET"]),
+    Route("/api/outbox/review/withdraw", guarded(withdraw), methods=["POST"]),
 ]

@@ -74,6 +74,10 @@ KEYS: dict[str, tuple[str, str]] = {
         "Chọn đối tượng để áp dụng bản ghi.",
         "Choose the client to apply the record to.",
     ),
+    "outbox.error.batch_too_large": (
+        "Gửi nhiều nhất {max} bản ghi mỗi lần.",
+        "At most {max} records can be sent at once.",
+    ),
     "outbox.error.request": (
         "Yêu cầu không hợp lệ.",
         "The request is not valid.",

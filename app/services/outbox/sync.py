@@ -511,7 +511,7 @@ def apply_batch(
     if not valid_device_id(device_id):
         raise ValidationFailed({"device": "error.invalid_value"})
     if len(records) > MAX_BATCH:
-        raise ValidationFailed({"records": "offline.error.batch_too_large"}, max=MAX_BATCH)
+        raise ValidationFailed({"records": "outbox.error.batch_too_large"}, max=MAX_BATCH)
     open_scope: Scope = scope or (lambda: session_scope(engine))
     results: list[SyncResult] = []
     for raw in records:
