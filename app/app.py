@@ -29,12 +29,12 @@ from app.pages.register import RegisterState, register_page
 from app.pages.reports import ReportsState, reports_page
 from app.pages.review import ReviewState, review_page
 from app.pages.scan import ScanState, scan_page
-from app.pages.signin import signin_page
+from app.pages.signin import SignInState, signin_page
 from app.pages.support import SupportState, support_page
 from app.pages.teams import TeamsState, teams_page
 from app.pages.today import TodayState, today_page
 from app.pages.visit import VisitState, visit_page
-from app.state.session import AppState
+from app.state.session import AppState, SessionGate
 
 app = rx.App(
     html_lang="vi",
@@ -51,8 +51,16 @@ app = rx.App(
     # Our routes first, then the security headers around everything Reflex serves.
     api_transformer=[api_app(), security_headers],
 )
+# Before any event the guard does not check (hydrate above all): a tab whose session is no
+# longer live loses its page states first (see app/state/session.py).
+app.add_middleware(SessionGate(), index=0)
 
-app.add_page(signin_page, route="/", title="Đồng Hành", on_load=AppState.redirect_if_signed_in)
+app.add_page(
+    signin_page,
+    route="/",
+    title="Đồng Hành",
+    on_load=[AppState.redirect_if_signed_in, SignInState.load],
+)
 # The supervisor's screens: Caseload (their home), Reports, Teams and models, Import.
 app.add_page(caseload_page, route="/caseload", title="Đồng Hành",
              on_load=[AppState.check_session, CaseloadState.load, PrivacyDeskState.load_clocks,

@@ -102,6 +102,34 @@ def add_chunk_groups(code: str) -> str:
     return code.replace(anchor, anchor + CHUNK_GROUPS, 1)
 
 
+STATE_JS_FILE = "utils/state.js"
+# Reflex's tab token (the key to the tab's server-side state) comes from Math.random mixed
+# with the clock: guessable in principle. Ours comes from the browser's CSPRNG.
+_UUID_START = "export const generateUUID = () => {"
+_RANDOM_UUID = """export const generateUUID = () => {
+  // Đồng Hành: a version 4 UUID from crypto.getRandomValues, the CSPRNG.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+"""
+
+
+def use_random_tab_tokens(code: str) -> str:
+    """Replace Reflex's `generateUUID` (Math.random) with one built on crypto.getRandomValues."""
+    if "crypto.getRandomValues(new Uint8Array(16))" in code:
+        return code
+    start = code.find(_UUID_START)
+    if start < 0 or code.count(_UUID_START) != 1:
+        raise RuntimeError(f"{STATE_JS_FILE}: expected one {_UUID_START!r}")
+    end = code.find("\n};\n", start)
+    if end < 0:
+        raise RuntimeError(f"{STATE_JS_FILE}: generateUUID has no end")
+    return code[:start] + _RANDOM_UUID + code[end + len("\n};\n"):]
+
+
 class LeanFrontendPlugin(Plugin):
     """The PostCSS trimming step and the grouping of shared JavaScript (see the module doc)."""
 
@@ -109,3 +137,4 @@ class LeanFrontendPlugin(Plugin):
         context["add_save_task"](lambda: (POSTCSS_PLUGIN_FILE, postcss_plugin_code()))
         context["add_modify_task"](POSTCSS_CONFIG_FILE, add_to_postcss_config)
         context["add_modify_task"](VITE_CONFIG_FILE, add_chunk_groups)
+        context["add_modify_task"](STATE_JS_FILE, use_random_tab_tokens)

@@ -34,7 +34,7 @@
     current: null, // key_id of the signed-in session's key
     boot: null, // {today, places, today_date}: memory only (encrypted at rest)
     items: [], // {key, seq, kind, status, key_id, iv, ct, view}
-    session: null, // the dh_session cookie value last seen
+    session: null, // the dh_signed_in marker last seen (dh_session itself is HttpOnly)
     mode: "unknown", // "ok" | "signin" (session gone) | "off" (not a volunteer)
     syncing: false,
     booting: null,
@@ -63,8 +63,9 @@
     return out;
   }
 
+  // The session cookie is HttpOnly: scripts see only its powerless per-session marker.
   function sessionCookie() {
-    var m = document.cookie.match(/(?:^|;\s*)dh_session=([^;]*)/);
+    var m = document.cookie.match(/(?:^|;\s*)dh_signed_in=([^;]*)/);
     return m ? m[1] : "";
   }
 
@@ -655,7 +656,8 @@
     if (!navigator.onLine && window.dhWipeDevice) {
       // The server hears of it when the connection returns; the device is clean now.
       window.dhWipeDevice();
-      document.cookie = "dh_session=; Max-Age=0; path=/; SameSite=Strict";
+      // The HttpOnly session cookie goes when the server hears of the sign-out.
+      document.cookie = "dh_signed_in=; Max-Age=0; path=/; SameSite=Strict";
     }
   }, true);
 

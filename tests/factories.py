@@ -291,3 +291,17 @@ def outbox_record(kind: str, payload: dict[str, Any], *, key: str | None = None,
                               "saved_at": datetime.now(UTC).isoformat(), "payload": payload}
     record.update(envelope)
     return record
+
+
+def with_session_cookie(state: Any, token: str, url: str | None = None) -> Any:
+    """Give a state tree what a websocket handshake with the `dh_session` cookie gives it: the
+    cookie in the router's headers (the only place the server reads the session from), and
+    the page's address (kept from the router already set when `url` is None)."""
+    from reflex.istate.data import HeaderData, ReflexURL, RouterData
+
+    current = state.router
+    address = ReflexURL(url) if url is not None else current.url
+    state.router = RouterData(
+        url=address, headers=HeaderData(cookie=f"dh_session={token}" if token else "")
+    )
+    return state

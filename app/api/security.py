@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.services.settings import load_settings
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -52,7 +54,11 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 # personal data, scripts, manifest) is revalidated on every use so a deploy shows at once, and
 # may be kept by the service worker for offline use; content-hashed build output is immutable.
 _PERSONAL_PREFIXES = ("/api/", "/_event", "/_upload")
-_HASHED_PREFIXES = ("/assets/", "/icons/", "/fonts/")
+# Vite's build output: every file name carries a hash of its content.
+_HASHED_PREFIXES = ("/assets/",)
+_IMMUTABLE = b"public, max-age=31536000, immutable"
+# Not content-hashed, not personal: left to the server's own validators.
+_STATIC_PREFIXES = ("/icons/", "/fonts/")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -68,13 +74,41 @@ def _is_tls(scope: Scope) -> bool:
     return (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip() == "https"
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
 def origin_allowed(scope: Scope) -> bool:
-    """No Origin (not a browser page) or an Origin naming this very host."""
+    """No Origin (not a browser page), or our own origin: exactly the configured public
+    address (DH_PUBLIC_URL) when there is one, else an Origin naming this very host."""
     origin = _header(scope, b"origin")
     if origin is None:
         return True
+    public = load_settings().public_url
+    if public:
+        return _origin_of(origin) == _origin_of(public)
     host = _header(scope, b"host")
     return host is not None and urlsplit(origin).netloc == host
+
+
+def _page_directory(path: str) -> bool:
+    """A prerendered page stored as `<path>/index.html` (e.g. /today): served at /today
+    itself rather than redirected to /today/ (a round trip less on a slow network, and the
+    address the app's own navigation uses)."""
+    if not path or path.endswith("/") or "." in path.rsplit("/", 1)[-1] or ".." in path:
+        return False
+    from reflex.utils import prerequisites
+    from reflex_base import constants
+
+    static = prerequisites.get_web_dir() / constants.Dirs.STATIC
+    return (static / path.lstrip("/") / "index.html").is_file()
+
+
+def _password_in_query(scope: Scope) -> bool:
+    from app.api.auth import has_password_in_query
+
+    return has_password_in_query(bytes(scope.get("query_string", b"")))
 
 
 class SecurityHeaders:
@@ -85,7 +119,7 @@ class SecurityHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            if not origin_allowed(scope):
+            if not origin_allowed(scope) or _password_in_query(scope):
                 await send({"type": "websocket.close", "code": 4403})
                 return
             await self.app(scope, receive, send)
@@ -105,10 +139,44 @@ class SecurityHeaders:
             )
             await send({"type": "http.response.body", "body": b"forbidden origin"})
             return
+        if _password_in_query(scope):
+            # A sign-in form that fell back to GET (or a hand-made link): the password is not
+            # read, not logged and not kept; the browser lands on the page without it.
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 303,
+                    "headers": [
+                        (b"location", (path or "/").encode("latin-1")),
+                        (b"cache-control", b"no-store"),
+                        *_ALWAYS,
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if scope.get("method") in ("GET", "HEAD") and _page_directory(path):
+            scope = dict(scope)
+            scope["path"] = path + "/"
+            scope["raw_path"] = (path + "/").encode("latin-1")
         tls = _is_tls(scope)
+        same_origin = origin_allowed(scope)
+        if not same_origin and scope.get("method") == "OPTIONS":
+            # A CORS preflight from another site: no permission, nothing passed on.
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [(b"content-type", b"text/plain"), *_ALWAYS],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"forbidden origin"})
+            return
         if path.startswith(_PERSONAL_PREFIXES):
             cache_control: bytes | None = b"no-store"
         elif path.startswith(_HASHED_PREFIXES):
+            cache_control = _IMMUTABLE
+        elif path.startswith(_STATIC_PREFIXES):
             cache_control = None
         else:
             cache_control = b"no-cache"
@@ -126,6 +194,14 @@ class SecurityHeaders:
                 if cache_control is not None:
                     headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
                     headers.append((b"cache-control", cache_control))
+                if not same_origin:
+                    # Reflex's CORS layer reflects any Origin with credentials allowed: another
+                    # site gets no CORS permission at all from us.
+                    headers = [
+                        (k, v)
+                        for k, v in headers
+                        if not k.lower().startswith(b"access-control-")
+                    ]
                 message["headers"] = headers
             await send(message)
 

@@ -5,52 +5,56 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex_base.components.component import field
+from reflex_base.vars.base import Var
+from reflex_components_core.el.elements.base import BaseHTML
 
+from app.api.auth import ERROR_KEYS, NOTICE_KEYS, SIGN_IN_PATH
 from app.components.frame import BRAND, language_switch
-from app.services import accounts
-from app.services.accounts import Throttled
-from app.services.db import in_transaction
-from app.services.errors import DomainError
 from app.state.guard import guarded
-from app.state.lang import LangState, tr
-from app.state.session import ACCOUNT_ROUTE, HOME_ROUTES, AppState
+from app.state.lang import tr
+from app.state.session import AppState
+
+_NOTICES = {"expired": "signin.expired", "signed_out": "signin.signed_out"}
+
+
+class NativeForm(BaseHTML):
+    """A plain HTML `<form>` the browser submits itself. Reflex's own form always adds a
+    submit handler that cancels the browser's submission (the event goes over the websocket
+    instead); this one has none, so the same post happens before, after and without the
+    page's script."""
+
+    tag = "form"
+
+    action: Var[str] = field(doc="where the form is posted")
+    method: Var[str] = field(doc="always post: a password never travels in a URL")
 
 
 class SignInState(AppState):
+    """What the sign-in page says after the form came back (the form itself is a plain HTML
+    post to `/api/auth/sign-in`: it works before and without the page's script, and the
+    password never travels in a URL or through the websocket)."""
+
     error: str = ""
-    working: bool = False
 
     @guarded(public=True)
-    async def submit(self, form_data: dict[str, Any]) -> Any:
-        """Sign in by username or phone. The password is never kept in state."""
-        login = str(form_data.get("login", ""))[:200].strip()
-        password = str(form_data.get("password", ""))[:1000]
+    async def load(self) -> Any:
+        """Show the message named in the query (`e`: an error key, `m`: minutes; `n`: a
+        notice), then take the query out of the address bar. Only known keys are shown;
+        nothing typed by anyone comes back."""
+        params = self.router.url.query_parameters
+        key = str(params.get("e", ""))
+        minutes = str(params.get("m", "1"))
         self.error = ""
-        self.notice_key = ""
-        if not login or not password:
-            self.error = await self._text("signin.required")
-            return None
-        try:
-            client_addr = self.router.session.client_ip
-            result = in_transaction(
-                lambda db: accounts.authenticate(
-                    session=db, login=login, password=password, client_addr=client_addr
-                )
-            )
-        except Throttled as err:
-            self.error = await self._text(err.key, **err.params)
-            return None
-        except DomainError as err:
-            self.error = await self._text(err.key, **err.params)
-            return None
-        self.session_token = result.token
-        self.display_name = result.full_name
-        self.nav_role = result.role.value
-        lang_state = await self.get_state(LangState)
-        lang_state.lang = result.language
-        if result.must_change_password:
-            return rx.redirect(ACCOUNT_ROUTE, replace=True)
-        return rx.redirect(HOME_ROUTES[result.role.value], replace=True)
+        if key in ERROR_KEYS:
+            wait = int(minutes) if minutes.isdigit() and len(minutes) < 5 else 1
+            self.error = await self._text(key, minutes=wait)
+        notice = _NOTICES.get(str(params.get("n", "")), "")
+        if notice in NOTICE_KEYS:
+            self.notice_key = notice
+        if params:
+            return rx.call_script("window.history.replaceState(null, '', '/')")
+        return None
 
 
 def _field(label_key: str, name: str, *, kind: str, autocomplete: str) -> rx.Component:
@@ -97,7 +101,7 @@ def _signin_card() -> rx.Component:
                     SignInState.notice_key == "signin.signed_out",
                     rx.callout(tr("signin.signed_out"), icon="info", role="status"),
                 ),
-                rx.form(
+                NativeForm.create(
                     rx.flex(
                         _field("signin.login", "login", kind="text", autocomplete="username"),
                         _field(
@@ -126,8 +130,9 @@ def _signin_card() -> rx.Component:
                         direction="column",
                         spacing="4",
                     ),
-                    on_submit=SignInState.submit,
-                    reset_on_submit=False,
+                    method="post",
+                    action=SIGN_IN_PATH,
+                    id="signin-form",
                 ),
                 direction="column",
                 spacing="3",

@@ -598,6 +598,12 @@ def change_password(
     )
 
 
+def preferred_language(*, session: Session, user_id: int) -> str:
+    """The language saved on the account ('vi' if the account is gone)."""
+    user = session.get(User, user_id)
+    return user.language if user is not None and user.language in LANGUAGES else "vi"
+
+
 def set_language(*, session: Session, actor: Actor, language: str) -> None:
     """The user's interface language, 'vi' or 'en'."""
     if language not in LANGUAGES:

@@ -1,8 +1,18 @@
 """The signed-in session: the parent of every page state that shows personal data.
 
-Identity is never taken from the browser. The cookie holds an opaque token issued by the
-server; every guarded handler re-validates it against the database (idle and absolute
-timeouts, disabled users, changed roles) and keeps the resulting actor in a backend-only var.
+Identity is never taken from the browser's events. The session token lives in the HttpOnly
+`dh_session` cookie, set and removed only over HTTP (`app/api/auth.py`); the websocket
+handshake carries it, and every guarded handler reads it from the handshake's headers on the
+server (`router.headers`, which Reflex fills from the connection, not from the event) and
+re-validates it against the database (idle and absolute timeouts, disabled users, changed
+roles). The resulting actor is kept in a backend-only var for this event only.
+
+A tab's page states remember which session their data belongs to (`_session_id`). Whenever a
+tab that holds data is reached without that session being live — a replayed tab token with
+no cookie, an old cookie, another user's cookie, a session ended by sign-out, expiry, another
+device or a password change — every page state of the tab is reset on the server before
+anything is sent: by the guard for handlers, by `SessionGate` for everything else (hydrate
+above all).
 """
 
 from __future__ import annotations
@@ -13,14 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import reflex as rx
+from reflex.middleware import Middleware
 
+from app.api.auth import ACCOUNT_ROUTE, HOME_ROUTES, SIGNED_OUT_PATH, cookie_token
 from app.i18n import t
 from app.services import accounts, audit
 from app.services.actor import Actor
 from app.services.db import in_transaction
 from app.services.errors import DomainError, ValidationFailed
-from app.services.settings import load_settings
-from app.state.guard import guarded
+from app.state.guard import HANDLER_ROLES, guarded
 from app.state.lang import LangState
 from models import Role
 
@@ -42,34 +53,21 @@ class Outcome(Generic[T]):
 
 
 SIGN_IN_ROUTE = "/"
-# Where a user with a one-time password is kept until they have chosen their own.
-ACCOUNT_ROUTE = "/account"
 # What a user who must change their password may still call (everything else redirects).
 _ALLOWED_BEFORE_NEW_PASSWORD = ("AccountState.", "AppState.sign_out", "AppState.check_session")
-HOME_ROUTES: dict[str, str] = {
-    Role.VOLUNTEER.value: "/today",
-    Role.SUPERVISOR.value: "/caseload",
-    Role.CLINIC.value: "/scan",
-    Role.ADMIN.value: "/admin/users",
-}
 
 
 class AppState(rx.State):
     """Session root. Page states that touch personal data subclass it."""
 
-    session_token: str = rx.Cookie(
-        "",
-        name="dh_session",
-        path="/",
-        same_site="strict",
-        max_age=load_settings().session_max_hours * 3600,
-    )
     # Cosmetic only (which menu to draw, whose name to greet): never used to authorise.
     display_name: str = ""
     nav_role: str = ""
     notice_key: str = ""
 
     _actor: Actor | None = None
+    # The auth session whose personal data this tab's page states hold (0: none).
+    _session_id: int = 0
 
     # ---- helpers (underscore: not callable from the browser) -------------------------------
 
@@ -79,12 +77,21 @@ class AppState(rx.State):
     async def _text(self, key: str, **params: Any) -> str:
         return t(key, await self._lang(), **params)
 
+    def _session_token(self) -> str:
+        """The session token from the cookie the websocket handshake carried ('' if none)."""
+        return cookie_token(self.router.headers.cookie or "")
+
     async def _authorise(self, allowed: frozenset[Role], handler: str) -> Any:
         """Re-validate the session; None lets the handler run, anything else is the refusal."""
-        token = self.session_token
+        token = self._session_token()
+        held = self._session_id
+        language: list[str] = []
 
         def check(db: Any) -> tuple[Actor | None, bool]:
             found = accounts.validate_session(session=db, token=token) if token else None
+            if found is not None and found.session_id != held:
+                # This tab's first event in this session: the user's own language.
+                language[:] = [accounts.preferred_language(session=db, user_id=found.user_id)]
             if found is not None and found.role not in allowed:
                 audit.record(
                     db,
@@ -99,11 +106,16 @@ class AppState(rx.State):
             return found, True
 
         actor, permitted = in_transaction(check)
+        if actor is None:
+            return await self._end_locally("signin.expired")
+        if held and actor.session_id != held:
+            await self._wipe()  # what the tab holds belongs to another session
+        self._session_id = actor.session_id or 0
+        if language:
+            (await self.get_state(LangState)).lang = language[0]
         if not permitted:
             self._actor = None
             return rx.toast.error(await self._text("error.permission_denied"))
-        if actor is None:
-            return await self._end_locally("signin.expired")
         if actor.must_change_password and not handler.startswith(_ALLOWED_BEFORE_NEW_PASSWORD):
             self._actor = None
             return rx.redirect(ACCOUNT_ROUTE, replace=True)
@@ -145,16 +157,14 @@ class AppState(rx.State):
             (await self.get_state(cls)).reset()
         self.reset()
         self._actor = None
+        self._session_id = 0
 
     async def _end_locally(self, notice_key: str) -> list[Any]:
+        """Forget the tab's data, drop anything cached on the device, and leave through
+        the endpoint that removes the (HttpOnly) cookie, to the neutral sign-in page."""
         await self._wipe()
-        self.notice_key = notice_key
-        return [
-            rx.remove_cookie("dh_session"),
-            # Drop anything cached on the device, then land on the neutral sign-in page.
-            rx.call_script("window.dhWipeDevice && window.dhWipeDevice()"),
-            rx.redirect(SIGN_IN_ROUTE, replace=True),
-        ]
+        notice = "signed_out" if notice_key == "signin.signed_out" else "expired"
+        return [rx.call_script(_leave_script(f"{SIGNED_OUT_PATH}?n={notice}"))]
 
     # ---- public handlers ----------------------------------------------------------------
 
@@ -170,14 +180,15 @@ class AppState(rx.State):
 
     @guarded(public=True)
     async def redirect_if_signed_in(self) -> Any:
-        """on_load of the sign-in page: a live session goes straight to its home."""
-        if not self.session_token:
+        """on_load of the sign-in page: a live session goes straight to its home; a dead
+        cookie is removed."""
+        token = self._session_token()
+        if not token:
             return None
-        token = self.session_token
         actor = in_transaction(lambda db: accounts.validate_session(session=db, token=token))
         if actor is None:
             await self._wipe()
-            return rx.remove_cookie("dh_session")
+            return rx.call_script(_leave_script(SIGNED_OUT_PATH))
         return rx.redirect(HOME_ROUTES[actor.role.value], replace=True)
 
     @guarded(public=True)
@@ -187,6 +198,53 @@ class AppState(rx.State):
 
     @guarded(*Role)
     async def sign_out(self) -> Any:
-        token = self.session_token
+        token = self._session_token()
         in_transaction(lambda db: accounts.sign_out(session=db, token=token))
         return await self._end_locally("signin.signed_out")
+
+
+def _leave_script(path: str) -> str:
+    """Wipe the device (it may take a moment: IndexedDB), then load `path` for real, so the
+    next websocket carries whatever cookie the server sets or removes there."""
+    return (
+        "Promise.resolve(window.dhWipeDevice && window.dhWipeDevice())"
+        f".catch(function(){{}}).then(function(){{window.location.replace({path!r});}})"
+    )
+
+
+_GUARDED_EVENTS: set[str] = set()
+
+
+def _guarded_events() -> set[str]:
+    """Full event names of every handler the guard checks (a role is required)."""
+    if not _GUARDED_EVENTS:
+        pending: list[type[rx.State]] = [AppState]
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.get_substates())
+            for name, handler in cls.event_handlers.items():
+                if HANDLER_ROLES.get(getattr(handler.fn, "__qualname__", "")):
+                    _GUARDED_EVENTS.add(f"{cls.get_full_name()}.{name}")
+    return _GUARDED_EVENTS
+
+
+class SessionGate(Middleware):
+    """Before any event that the guard does not check — hydrate above all, then on_load
+    plumbing, public handlers, the language switch — a tab holding personal data must still
+    be in the live session that data came from; otherwise every page state is reset first,
+    so the event (and a hydrate's full snapshot) carries nothing personal."""
+
+    async def preprocess(self, app: Any, state: Any, event: Any) -> None:
+        root = await state.get_state(AppState)
+        held = root._session_id
+        if not held or event.name in _guarded_events():
+            return None
+        token = root._session_token()
+        actor = (
+            in_transaction(lambda db: accounts.validate_session(session=db, token=token))
+            if token
+            else None
+        )
+        if actor is None or actor.session_id != held:
+            await root._wipe()
+        return None

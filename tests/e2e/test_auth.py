@@ -32,9 +32,12 @@ def test_each_role_lands_on_its_own_home(page: Page, base_url: str, username: st
     sign_in(page, username, DEMO_PASSWORD)
     expect(page).to_have_url(base_url + route)
     expect(page.locator("#role-badge")).to_have_text(role_label)
-    # The session token is an opaque server-issued cookie, not the Reflex client token.
+    # The session token is an opaque server-issued cookie, not the Reflex client token, and
+    # no script on the page can read it.
     cookie = next(c for c in page.context.cookies() if c["name"] == "dh_session")
     assert len(cookie["value"]) >= 43 and cookie["sameSite"] == "Strict"
+    assert cookie["httpOnly"] and not cookie["secure"]  # plain http here: not Secure
+    assert "dh_session" not in page.evaluate("document.cookie")
 
 
 def test_wrong_password_and_unknown_user_get_the_same_message(page: Page) -> None:

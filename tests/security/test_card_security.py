@@ -47,7 +47,7 @@ def _scan_events(engine: Engine) -> list[AuditEvent]:
 
 def _sent_to_sign_in(events: list[Any]) -> bool:
     text = repr(events)
-    return "_redirect" in text and "dhWipeDevice" in text
+    return "/api/auth/signed-out" in text and "dhWipeDevice" in text
 
 
 def test_guessed_tokens_and_codes_find_nothing_and_each_guess_is_audited(

@@ -26,13 +26,12 @@ import reflex as rx
 from sqlmodel import Session, col, func, select
 
 import app.app  # noqa: F401  (imports every page, so every State class exists)
-from app.pages.signin import SignInState
 from app.services.calendar import today_vn
 from app.services.db import engine_for
 from app.services.demo import DEMO_LOGINS, DEMO_PASSWORD
 from app.services.text import fold
 from app.state.guard import HANDLER_ROLES
-from app.state.session import SIGN_IN_ROUTE
+from bench.ws_load import sign_in_async
 from models import AuditEvent, Client, Place, PlaceKind, Referral, ReferralStatus, Role, User
 from tests.factories import make_client, make_facility, make_referral, make_user
 from tests.security.conftest import WsServer
@@ -42,6 +41,7 @@ from tests.security.ws_client import (
     events_of,
     frames_text,
     has_toast_error,
+    leaves_for_sign_in,
     redirects_to,
 )
 
@@ -164,14 +164,12 @@ def _denied(ws_server: WsServer, **where: Any) -> int:
 
 
 async def _signed_in(url: str, role: str) -> Tab:
-    tab = await Tab(url).open()
     if role == SIGNED_OUT:
-        return tab
-    frames = await tab.call(f"{SignInState.get_full_name()}.submit",
-                            {"form_data": {"login": ROLE_LOGINS[role], "password": DEMO_PASSWORD}})
-    assert redirects_to(frames), f"{role} could not sign in: {frames_text(frames)[-400:]}"
-    tab.frames.clear()
-    return tab
+        return await Tab(url).open()
+    # The form post sets the HttpOnly cookie; the tab's handshake then carries it.
+    cookie, where = await sign_in_async(url, ROLE_LOGINS[role], DEMO_PASSWORD)
+    assert cookie, f"{role} could not sign in: {where}"
+    return await Tab(url, cookie=cookie).open()
 
 
 # Searches name the out-of-scope client by part of its name (the box echoes what was typed).
@@ -235,8 +233,8 @@ async def _matrix(ws_server: WsServer, scene: Scene) -> Cells:
                     continue
                 cells.refused += 1
                 if role == SIGNED_OUT:
-                    if SIGN_IN_ROUTE not in redirects_to(frames):
-                        fails.append(f"{cell}: not sent to sign-in: {redirects_to(frames)}")
+                    if not leaves_for_sign_in(frames):
+                        fails.append(f"{cell}: not sent to sign-in: {events_of(frames)}")
                     continue
                 if not has_toast_error(frames):
                     fails.append(f"{cell}: no refusal toast")

@@ -26,12 +26,16 @@ class Tab:
     """One signed-in (or signed-out) tab: its socket and every frame it received."""
 
     url: str
+    # The session cookie the handshake carries ('' = none) and the tab token (new if '').
+    cookie: str = ""
+    token: str = ""
     sock: ReflexSocket = field(init=False)
     frames: list[Frame] = field(default_factory=list)
     _seq: int = 0
 
     def __post_init__(self) -> None:
-        self.sock = ReflexSocket(self.url, str(uuid.uuid4()))
+        self.token = self.token or str(uuid.uuid4())
+        self.sock = ReflexSocket(self.url, self.token, self.cookie)
 
     async def open(self) -> Tab:
         await self.sock.connect()
@@ -80,6 +84,14 @@ class Tab:
         return got
 
 
+HYDRATE = "reflex___state____state.hydrate_and_load"
+
+
+async def hydrate(tab: Tab, path: str = "/") -> list[Frame]:
+    """What the browser sends first on every (re)connect: the full state snapshot."""
+    return await tab.call(HYDRATE, {}, path)
+
+
 def frames_text(frames: list[Frame]) -> str:
     """Everything the frames carried, as one string (non-ASCII kept as is) to search in."""
     return "\n".join(json.dumps(f, ensure_ascii=False) for f in frames)
@@ -98,3 +110,9 @@ def redirects_to(frames: list[Frame]) -> list[str]:
 def has_toast_error(frames: list[Frame]) -> bool:
     return any(e.get("name") == "_call_function" and "toast" in json.dumps(e)
                and "error" in json.dumps(e) for e in events_of(frames))
+
+
+def leaves_for_sign_in(frames: list[Frame]) -> bool:
+    """The tab is sent away through the endpoint that removes the (HttpOnly) session cookie
+    and shows the sign-in page."""
+    return any("/api/auth/signed-out" in json.dumps(e) for e in events_of(frames))

@@ -23,7 +23,7 @@ from app.services import accounts, security
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
 from models import AuditEvent, AuthSession, Role, RoleAssignment, User
-from tests.factories import World, build_world, make_user
+from tests.factories import World, build_world, make_user, with_session_cookie
 
 PASSWORD = "Lua-Thom-Dong-Thap-7"
 
@@ -84,7 +84,7 @@ def _sign_in(engine: Engine, username: str, password: str = PASSWORD) -> str:
 def _state(cls: type[AppState], token: str) -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root._get_state_from_cache(cls)
-    state.session_token = token
+    with_session_cookie(state, token)
     return state
 
 
@@ -147,8 +147,10 @@ def test_a_signed_out_browser_calling_an_admin_handler_goes_back_to_sign_in(
     world_db: World, engine: Engine
 ) -> None:
     state = _state(AdminUsersState, "not-a-real-token")
-    _call(state, "load")
-    assert state.users == [] and state.notice_key == "signin.expired"
+    events = _call(state, "load")
+    assert state.users == []
+    # Off to the endpoint that removes the cookie, then the sign-in page says why.
+    assert "/api/auth/signed-out?n=expired" in repr(events)
 
 
 # ---- scope ----------------------------------------------------------------------------------

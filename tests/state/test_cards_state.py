@@ -25,7 +25,7 @@ from app.services.cards import format_short_code, qr_payload
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
 from models import AuditEvent, Card, CardStatus, Referral, ReferralStatus, Role, User, Visit
-from tests.factories import World, build_world
+from tests.factories import World, build_world, with_session_cookie
 
 PASSWORD = "Lua-Thom-Dong-Thap-7"
 ORIGIN = "https://donghanh.example.vn"
@@ -61,7 +61,7 @@ def make_state(cls: type[AppState], token: str, path: str = "/scan") -> Any:
     root = rx.State(_reflex_internal_init=True)
     root.router = RouterData(url=ReflexURL(f"{ORIGIN}{path}"))
     state = root._get_state_from_cache(cls)
-    state.session_token = token
+    with_session_cookie(state, token)
     return state
 
 

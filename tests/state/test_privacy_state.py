@@ -26,7 +26,7 @@ from app.services.calendar import today_vn
 from app.services.db import engine_for
 from app.state.guard import HANDLER_ROLES
 from models import AuditEvent, AuthSession, Client, DataRequest, Role, utcnow
-from tests.factories import World, build_world, prepare_database
+from tests.factories import World, build_world, prepare_database, with_session_cookie
 
 S = TypeVar("S", bound=rx.State)
 STATES = (ClientAuditState, ConsentState, PrivacyDeskState, AdminPrivacyState)
@@ -91,8 +91,8 @@ def _state(cls: type[S], url: str, world: World, name: str, path: str = "/") -> 
     async def build() -> S:
         root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
         state = await root.get_state(cls)
-        state.session_token = _token(url, world, name)  # type: ignore[attr-defined]
         state.router = RouterData.from_router_data({"pathname": path, "asPath": path})
+        with_session_cookie(state, _token(url, world, name))
         return state
 
     return asyncio.run(build())

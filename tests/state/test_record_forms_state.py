@@ -43,7 +43,7 @@ from models import (
     Visit,
     VisitKind,
 )
-from tests.factories import World, build_world, count
+from tests.factories import World, build_world, count, with_session_cookie
 
 PASSWORD = "Lua-Thom-Dong-Thap-7"
 TODAY = today_vn().isoformat()
@@ -92,7 +92,7 @@ def _state(cls: type[AppState], token: str, path: str) -> Any:
     root = rx.State(_reflex_internal_init=True)
     root.router = RouterData(url=ReflexURL(f"http://localhost{path}"))
     state = root._get_state_from_cache(cls)
-    state.session_token = token
+    with_session_cookie(state, token)
     return state
 
 
@@ -293,7 +293,7 @@ def _goto(state: Any, path: str) -> None:
     root = state
     while root.parent_state is not None:
         root = root.parent_state
-    root.router = RouterData(url=ReflexURL(f"http://localhost{path}"))
+    root.router = RouterData(url=ReflexURL(f"http://localhost{path}"), headers=root.router.headers)
 
 
 def _lost_answer(engine: Engine, world: World, client_id: int, key: str) -> int:

@@ -19,7 +19,14 @@ from app.services import accounts, clients, outbox, security
 from app.services.calendar import today_vn
 from app.state.guard import HANDLER_ROLES
 from models import AuditEvent, DrugTest, OutboxRecord, OutboxStatus, Role, User, Visit
-from tests.factories import World, build_world, count, outbox_payload, outbox_record
+from tests.factories import (
+    World,
+    build_world,
+    count,
+    outbox_payload,
+    outbox_record,
+    with_session_cookie,
+)
 
 PASSWORD = "Lua-Thom-Dong-Thap-7"
 DEVICE = "0f0e0d0c-0b0a-4908-8706-050403020100"
@@ -65,7 +72,7 @@ def _sign_in(engine: Engine, username: str) -> str:
 def _state(token: str) -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root._get_state_from_cache(ReviewState)
-    state.session_token = token
+    with_session_cookie(state, token)
     return state
 
 

@@ -25,7 +25,7 @@ from app.services import accounts, security
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
 from models import AuditEvent, Client, Episode, EpisodeStatus, Organisation, Role, User
-from tests.factories import World, build_world
+from tests.factories import World, build_world, with_session_cookie
 
 PASSWORD = "Lua-Thom-Dong-Thap-7"
 STATES: tuple[type[AppState], ...] = (CaseloadState, ReportsState, TeamsState, ImportState)
@@ -95,7 +95,7 @@ def _sign_in(engine: Engine, username: str) -> str:
 def _state(cls: type[AppState], token: str) -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root._get_state_from_cache(cls)
-    state.session_token = token
+    with_session_cookie(state, token)
     return state
 
 

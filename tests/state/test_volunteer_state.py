@@ -39,7 +39,7 @@ from models import (
     VisitKind,
     utcnow,
 )
-from tests.factories import World, build_world, count, prepare_database
+from tests.factories import World, build_world, count, prepare_database, with_session_cookie
 
 S = TypeVar("S", bound=rx.State)
 
@@ -75,8 +75,8 @@ def _state(cls: type[S], url: str, world: World, name: str, path: str = "/") -> 
     async def build() -> S:
         root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
         state = await root.get_state(cls)
-        state.session_token = _token_for(url, world, name)
         state.router = RouterData.from_router_data({"pathname": path, "asPath": path})
+        with_session_cookie(state, _token_for(url, world, name))
         return state
 
     return asyncio.run(build())
