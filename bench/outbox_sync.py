@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+TEST = {"sample": "urine", "method": "rapid"}  # the form makes the volunteer choose both
 
 
 def _batch(client_ids: list[int], commune_id: int, facility: int | None,
@@ -47,7 +48,7 @@ def _batch(client_ids: list[int], commune_id: int, facility: int | None,
         cid = client_ids[i % len(client_ids)]
         if i % 5 == 4:
             out.append(rec("drug_test", {"client_id": cid, "tested_on": today,
-                                         "result": "negative"}))
+                                         "result": "negative", **TEST}))
         elif i % 7 == 6:
             out.append(rec("outreach_contact", {"contact_date": today, "place_id": commune_id,
                                                 "category": "pwud", "count": 2}))
@@ -55,7 +56,8 @@ def _batch(client_ids: list[int], commune_id: int, facility: int | None,
             out.append(rec("visit", {"client_id": cid, "visit_date": today, "kind": "home",
                                      "notes": f"Lần thăm {i}", "content": "counselling"}))
     out.append(rec("visit", {"client_id": temp, "visit_date": today, "kind": "home"}))
-    out.append(rec("drug_test", {"client_id": temp, "tested_on": today, "result": "negative"}))
+    out.append(rec("drug_test", {"client_id": temp, "tested_on": today, "result": "negative",
+                                 **TEST}))
     out.append(rec("support", {"client_id": client_ids[0], "kind": "vocational_training",
                                "started_on": today}))
     out.append(rec("group_activity", {"kind": "club_meeting", "held_on": today,

@@ -21,9 +21,9 @@ from app.state.guard import guarded
 from app.state.session import AppState
 from models import Role, TestResult
 
-SAMPLES = ["urine", "saliva", "hair", "blood"]
-METHODS = ["rapid", "lab"]
-SUBSTANCES = ["heroin", "methamphetamine", "mdma", "ketamine", "cannabis", "other"]
+SAMPLES = list(activities.TEST_SAMPLES)
+METHODS = list(activities.TEST_METHODS)
+SUBSTANCES = list(activities.TEST_SUBSTANCES)
 RESULTS = [(r.value, f"rec.test.result.{r.value}") for r in TestResult]
 
 

@@ -28,8 +28,8 @@ from app.state.session import AppState
 from models import Role, VisitKind
 
 KINDS = [(k.value, f"rec.visit.kind.{k.value}") for k in VisitKind]
-CONTENTS = ["counselling", "education", "support"]
-RISKS = ["relapse", "health", "family", "housing", "legal", "money"]
+CONTENTS = list(activities.VISIT_CONTENTS)
+RISKS = list(activities.VISIT_RISKS)
 
 
 def visit_input(

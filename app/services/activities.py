@@ -78,6 +78,12 @@ MAX_ATTENDEES = 100_000
 REFERRAL_VALID_DAYS = 30
 SUPPORT_STATUSES = frozenset({"active", "completed", "cancelled"})
 APPOINTMENT_HORIZON_DAYS = 365
+# The codes the record forms offer (stored as codes; the timeline translates them).
+VISIT_CONTENTS = ("counselling", "education", "support")
+VISIT_RISKS = ("relapse", "health", "family", "housing", "legal", "money")
+TEST_SAMPLES = ("urine", "saliva", "hair", "blood")
+TEST_METHODS = ("rapid", "lab")
+TEST_SUBSTANCES = ("heroin", "methamphetamine", "mdma", "ketamine", "cannabis", "other")
 OPEN_REFERRALS = (ReferralStatus.SENT, ReferralStatus.RECEIVED)
 # Where a referral may go next; anything else is refused.
 REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {

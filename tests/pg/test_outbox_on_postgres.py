@@ -68,7 +68,8 @@ def test_one_batch_posted_eight_times_at_once_is_stored_once(
     batch = [_record("visit", {"client_id": clients[i % len(clients)], "visit_date": day,
                                "kind": "home", "notes": f"lần {i}"}) for i in range(12)]
     batch += [_record("drug_test", {"client_id": clients[0], "tested_on": day,
-                                    "result": "negative"}) for _ in range(4)]
+                                    "result": "negative", "sample": "urine", "method": "rapid"})
+              for _ in range(4)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda _i: _post(pg_app.url, token, batch), range(8)))
     first = [(r["status"], r["record_id"]) for r in answers[0]["results"]]

@@ -169,6 +169,21 @@ def test_a_field_rule_keeps_the_record_with_per_field_messages_and_a_fix_applies
         assert outbox.own_items(session=s, actor=me) == []
 
 
+def test_the_online_forms_choices_are_checked_too(engine: Engine, session: Session,
+                                                  world: World) -> None:
+    me = _actor(session, world)
+    no_sample = outbox_payload("drug_test", world, TODAY, substances="heroin,glue")
+    del no_sample["sample"]
+    odd_visit = outbox_payload("visit", world, TODAY, content="counselling,dancing",
+                               risk_flags="relapse")
+    test, visit = _sync(engine, me, [outbox_record("drug_test", no_sample),
+                                     outbox_record("visit", odd_visit)])
+    assert test.status == "kept" and test.fields == {"sample": "rec.error.choose_one",
+                                                     "substances": "error.invalid_choice"}
+    assert visit.status == "kept" and visit.fields == {"content": "error.invalid_choice"}
+    assert count(session, DrugTest) == 0 and count(session, Visit) == 0
+
+
 @pytest.mark.parametrize("client_id", [2**63, 2**31, -1, 0, "abc", True, 1.5, [1], None])
 def test_impossible_ids_are_a_per_record_refusal_never_an_error(
     engine: Engine, session: Session, world: World, client_id: Any

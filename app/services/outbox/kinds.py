@@ -26,6 +26,37 @@ from models import Client, DrugTest, GroupActivity, OutreachContact, Referral, S
 
 # (session, actor, parsed payload, submission key, confirmed) -> (record id, client id or None)
 Apply = Callable[[Session, Actor, Any, str, bool], tuple[int, int | None]]
+# What a record form checks before its service (choices among those it offers): field -> key.
+FormCheck = Callable[[dict[str, Any]], dict[str, str]]
+
+
+def _codes(value: Any, offered: tuple[str, ...]) -> bool:
+    """A comma-separated list of codes, each one of those the form offers ("" for none)."""
+    if not isinstance(value, str):
+        return value is None
+    return all(part.strip() in offered for part in value.split(",") if part.strip())
+
+
+def _visit_form(payload: dict[str, Any]) -> dict[str, str]:
+    return {name: "error.invalid_choice"
+            for name, offered in (("content", activities.VISIT_CONTENTS),
+                                  ("risk_flags", activities.VISIT_RISKS))
+            if not _codes(payload.get(name, ""), offered)}
+
+
+def _test_form(payload: dict[str, Any]) -> dict[str, str]:
+    # The form makes the volunteer choose a sample and a method: nothing is assumed.
+    errors = {name: "rec.error.choose_one"
+              for name, offered in (("sample", activities.TEST_SAMPLES),
+                                    ("method", activities.TEST_METHODS))
+              if payload.get(name) not in offered}
+    if not _codes(payload.get("substances", ""), activities.TEST_SUBSTANCES):
+        errors["substances"] = "error.invalid_choice"
+    return errors
+
+
+def _no_form_check(_payload: dict[str, Any]) -> dict[str, str]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -37,6 +68,7 @@ class Kind:
     author_field: str  # who typed it: kept as the author when a supervisor applies it
     action: Action
     client_required: bool  # payload `client_id` names an assigned client
+    form_check: FormCheck = _no_form_check
 
 
 def _visit(db: Session, me: Actor, data: Any, key: str, _ok: bool) -> tuple[int, int | None]:
@@ -76,10 +108,12 @@ def _client(db: Session, me: Actor, data: Any, key: str, ok: bool) -> tuple[int,
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("visit", VisitCreate, _visit, Visit, "author_id", Action.VISIT_CREATE, True),
+    Kind("visit", VisitCreate, _visit, Visit, "author_id", Action.VISIT_CREATE, True,
+         _visit_form),
     Kind("outreach_contact", OutreachContactCreate, _contact, OutreachContact, "author_id",
          Action.CONTACT_CREATE, False),
-    Kind("drug_test", DrugTestCreate, _test, DrugTest, "author_id", Action.TEST_CREATE, True),
+    Kind("drug_test", DrugTestCreate, _test, DrugTest, "author_id", Action.TEST_CREATE, True,
+         _test_form),
     Kind("referral", ReferralCreate, _referral, Referral, "author_id", Action.REFERRAL_CREATE,
          True),
     Kind("support", SupportCreate, _support, Support, "author_id", Action.SUPPORT_CREATE, True),

@@ -242,6 +242,8 @@ def apply_item(*, session: Session, actor: Actor | None, review_id: int,
     if stored is not None:  # the volunteer's resend won the race: that is the record
         _decide(session, me, row, now, record_id=stored, client_id=payload.get("client_id"))
         return _item(session, row)
+    if form_errors := kind.form_check(payload):  # what the online form checks first
+        raise ValidationFailed(form_errors)
     data = parse(kind.dto, payload)
     record_id, real_client = kind.apply(session, me, data, row.key, True)
     record = session.get(kind.model, record_id)

@@ -394,6 +394,8 @@ def _apply(session: Session, actor: Actor, device_id: str, env: Envelope) -> Syn
     client_id = payload.get("client_id") if env.kind.name != "client" else None
     if env.kind.client_required and isinstance(client_id, int) and _is_id(client_id):
         _check_conflicts(session, actor, env, client_id)
+    if form_errors := env.kind.form_check(payload):  # what the online form checks first
+        raise Refusal(RULE, fields=form_errors)
     data = parse(env.kind.dto, payload)
     earlier = session.get(Submission, env.key)  # stored before the ledger knew the key
     try:
