@@ -96,6 +96,7 @@ class LawRecordsState(AppState):
 
         got = await self._run(call)
         if got.value is None:
+            self._client_id = 0  # no form of this screen may reach that client
             self.view, self.cid, self.name = "missing", "", ""
             self.determinations = self.monitorings = self.monitorable = self.reducible = []
             return

@@ -7,13 +7,15 @@ day before and the day Law 120/2025/QH15 took effect (1 July 2026).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
 from app.services.calendar import add_months, today_vn
@@ -31,7 +33,7 @@ from models import (
     EpisodeType,
     LawClock,
 )
-from tests.factories import World, build_world, count, make_client, prepare_database, reset_database
+from tests.factories import World, build_world, count, make_client, prepare_database
 
 E = EpisodeType
 TODAY = today_vn()
@@ -71,13 +73,26 @@ CASES = [
 @pytest.fixture(scope="module")
 def rules_engine(tmp_path_factory: pytest.TempPathFactory,
                  pg_server_url: str | None) -> Iterator[Engine]:
-    url = pg_server_url or f"sqlite:///{tmp_path_factory.mktemp('rules')}/r.db"
+    """A database of this module's own with the rules loaded once (on PostgreSQL a separate
+    database: the per-test one is emptied after every test)."""
+    if pg_server_url is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('rules')}/r.db"
+    else:
+        name = f"dh_rules_{secrets.token_hex(4)}"
+        admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
     engine = prepare_database(url)
     with Session(engine) as s:
         load_rules(s)
         s.commit()
     yield engine
-    reset_database(engine)
+    engine.dispose()
+    if pg_server_url is not None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app.services import activities, clients
+from app.services import activities, clients, law
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.dto import (
@@ -32,6 +32,7 @@ from app.services.dto import (
 )
 from app.services.errors import NotFound, PermissionDenied
 from app.services.law import episodes, rules
+from app.services.law.dto import DeterminationCreate, ResidenceChangeCreate
 from app.services.policy import (
     Action,
     ClientTarget,
@@ -46,6 +47,7 @@ from app.services.policy import (
 from models import (
     Client,
     ContactCategory,
+    DurationRule,
     EndReason,
     Episode,
     EpisodeStatus,
@@ -247,6 +249,46 @@ def _add_rule(s: Session, a: Actor | None, w: World, k: str) -> Any:
         legal_basis="A future decree"))
 
 
+def _determination(s: Session, a: Actor | None, w: World, k: str) -> Any:
+    return law.record_determination(session=s, actor=a, client_id=w.clients[k],
+                                    data=DeterminationCreate(determined_on=YESTERDAY,
+                                                             dependent=False,
+                                                             facility_name="Trạm y tế"))
+
+
+def _move(s: Session, a: Actor | None, w: World, k: str) -> Any:
+    to = w.commune_b1 if k != "b1" else w.commune_a1
+    return law.record_move(session=s, actor=a, client_id=w.clients[k],
+                           data=ResidenceChangeCreate(to_commune_id=to, moved_on=YESTERDAY))
+
+
+def _term_changes(s: Session, a: Actor | None, w: World, k: str) -> Any:
+    return law.term_changes(session=s, actor=a)
+
+
+def _deadlines(s: Session, a: Actor | None, w: World, k: str) -> Any:
+    return law.supervisor_deadlines(session=s, actor=a, today=TODAY)
+
+
+def _proposals(s: Session, a: Actor | None, w: World, k: str) -> Any:
+    return law.post_rehab_proposals(session=s, actor=a)
+
+
+def _close_rule(s: Session, a: Actor | None, w: World, k: str) -> Any:
+    rule = s.exec(select(DurationRule).order_by(DurationRule.id)).first()  # type: ignore[arg-type]
+    assert rule is not None and rule.id is not None
+    return law.close_rule(session=s, actor=a, rule_id=rule.id,
+                          effective_to=rule.effective_from + timedelta(days=1))
+
+
+def _impact(s: Session, a: Actor | None, w: World, k: str) -> Any:
+    return law.rule_change_impact(session=s, actor=a, add=DurationRuleCreate(
+        episode_type=EpisodeType.MMT, months=0, effective_from=date(2027, 1, 1),
+        legal_basis="A future decree"))
+
+
+SUPERVISORS_ALL = {"-": _set("sup_a1", "sup_a", "sup_b")}
+ADMINS = {"-": _set("admin")}
 FIELD_WORKERS = {"-": _set("vol_a1", "vol_a1_peer", "vol_a2", "sup_a1", "sup_a", "sup_b")}
 A_ = Action
 CASES = [
@@ -274,6 +316,16 @@ CASES = [
     Case("episodes_ending_soon", A_.CASELOAD_VIEW, _ending, FIELD_WORKERS, client_bound=False),
     Case("list_rules", A_.RULE_EDIT, _list_rules, {"-": _set("admin")}, client_bound=False),
     Case("add_rule", A_.RULE_EDIT, _add_rule, {"-": _set("admin")}, client_bound=False),
+    # The law's records and decisions (issue 16).
+    Case("record_determination", A_.LAW_RECORD, _determination, CASE_WORKERS),
+    Case("record_move", A_.LAW_RECORD, _move, CASE_WORKERS),
+    Case("term_changes", A_.EPISODE_DECIDE, _term_changes, SUPERVISORS_ALL, client_bound=False),
+    Case("supervisor_deadlines", A_.EPISODE_DECIDE, _deadlines, SUPERVISORS_ALL,
+         client_bound=False),
+    Case("post_rehab_proposals", A_.EPISODE_DECIDE, _proposals, SUPERVISORS_ALL,
+         client_bound=False),
+    Case("close_rule", A_.RULE_EDIT, _close_rule, ADMINS, client_bound=False),
+    Case("rule_change_impact", A_.RULE_EDIT, _impact, ADMINS, client_bound=False),
 ]
 
 

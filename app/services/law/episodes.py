@@ -93,7 +93,7 @@ def reduced_months(session: Session, episode_id: int) -> int:
     ).one())
 
 
-def _query_for(client: Client, episode_type: EpisodeType, on: date, rehab_count: int,
+def query_for(client: Client, episode_type: EpisodeType, on: date, rehab_count: int,
                previous: EpisodeType | None) -> RuleQuery:
     band = rules.age_band(rules.age_on(client.birth_year, client.birth_date, on))
     return RuleQuery(episode_type, on, band, rules.rehab_order(rehab_count), previous)
@@ -161,7 +161,7 @@ def open_episode(
         if data.episode_type in rules.REHAB_TYPES else data.rehab_count
     on = data.decision_date or data.start_date
     previous_type = EpisodeType(previous.episode_type) if previous is not None else None
-    rule = rules.rule_for(session, _query_for(client, data.episode_type, on, rehab_count,
+    rule = rules.rule_for(session, query_for(client, data.episode_type, on, rehab_count,
                                               previous_type))
     if rule is None:
         raise ValidationFailed({"episode_type": "error.no_duration_rule"})
@@ -174,7 +174,7 @@ def open_episode(
         # Art 44-45); the days held at a facility count against the compulsory term.
         if pending.held_at == "facility":
             credited = max((data.start_date - pending.start_date).days, 0)
-        _transition(session, pending, pending.version, status=EpisodeStatus.CLOSED,
+        transition(session, pending, pending.version, status=EpisodeStatus.CLOSED,
                     end_reason=EndReason.ADMITTED, actual_end=max(data.start_date,
                                                                   pending.start_date))
         audit.record(session, actor=me, action=Action.EPISODE_APPROVE_CLOSE,
@@ -194,7 +194,7 @@ def open_episode(
         manager_id=data.manager_id,
         provider_id=data.provider_id,
         rule_id=rule.id,
-        age_band=_query_for(client, data.episode_type, on, rehab_count, None).age_band,
+        age_band=query_for(client, data.episode_type, on, rehab_count, None).age_band,
         decided_months=data.decided_months,
         credited_days=credited,
         previous_episode_id=previous.id if previous is not None else None,
@@ -249,7 +249,7 @@ def record_episode(
         errors["episode_type"] = "error.episode_already_open"
     if errors:
         raise ValidationFailed(errors)
-    query = _query_for(client, data.episode_type, data.decision_date or data.start_date,
+    query = query_for(client, data.episode_type, data.decision_date or data.start_date,
                        data.rehab_count, None)
     rule = rules.rule_for(session, query)
     if rule is None and expected_end_on is None:
@@ -276,7 +276,7 @@ def record_episode(
     return _read(episode)
 
 
-def _episode_for(
+def episode_for(
     session: Session, actor: Actor | None, action: Action, episode_id: int
 ) -> tuple[Actor, Episode]:
     me = authorize_grant(session, actor, action)
@@ -287,7 +287,8 @@ def _episode_for(
     return me, episode
 
 
-def _transition(session: Session, episode: Episode, expected_version: int, **values: Any) -> None:
+def transition(session: Session, episode: Episode, expected_version: int, **values: Any) -> None:
+    """Change an episode if it is still at `expected_version` (else Conflict), and bump it."""
     result = session.execute(
         update(Episode)
         .where(col(Episode.id) == episode.id, col(Episode.version) == expected_version)
@@ -308,12 +309,12 @@ def propose_closure(
     actual_end: date,
     expected_version: int,
 ) -> EpisodeRead:
-    me, episode = _episode_for(session, actor, Action.EPISODE_PROPOSE_CLOSE, episode_id)
+    me, episode = episode_for(session, actor, Action.EPISODE_PROPOSE_CLOSE, episode_id)
     if episode.status != EpisodeStatus.OPEN:
         raise ValidationFailed({"status": "error.episode_not_open"})
     if not episode.start_date <= actual_end <= today_vn():
         raise ValidationFailed({"actual_end": "error.date_range"})
-    _transition(session, episode, expected_version, status=EpisodeStatus.CLOSURE_PROPOSED,
+    transition(session, episode, expected_version, status=EpisodeStatus.CLOSURE_PROPOSED,
                 end_reason=end_reason, actual_end=actual_end)
     audit.record(session, actor=me, action=Action.EPISODE_PROPOSE_CLOSE, target_type="episode",
                  target_id=episode_id, detail=f"reason={end_reason.value}")
@@ -324,10 +325,10 @@ def approve_closure(
     *, session: Session, actor: Actor | None, episode_id: int, expected_version: int
 ) -> EpisodeRead:
     """A supervisor closes an episode whose closure was proposed."""
-    me, episode = _episode_for(session, actor, Action.EPISODE_APPROVE_CLOSE, episode_id)
+    me, episode = episode_for(session, actor, Action.EPISODE_APPROVE_CLOSE, episode_id)
     if episode.status != EpisodeStatus.CLOSURE_PROPOSED:
         raise ValidationFailed({"status": "error.episode_not_proposed"})
-    _transition(session, episode, expected_version, status=EpisodeStatus.CLOSED)
+    transition(session, episode, expected_version, status=EpisodeStatus.CLOSED)
     audit.record(session, actor=me, action=Action.EPISODE_APPROVE_CLOSE, target_type="episode",
                  target_id=episode_id)
     return _read(episode)
@@ -337,10 +338,10 @@ def reject_closure(
     *, session: Session, actor: Actor | None, episode_id: int, expected_version: int
 ) -> EpisodeRead:
     """A supervisor sends a proposed closure back: the episode is open again."""
-    me, episode = _episode_for(session, actor, Action.EPISODE_APPROVE_CLOSE, episode_id)
+    me, episode = episode_for(session, actor, Action.EPISODE_APPROVE_CLOSE, episode_id)
     if episode.status != EpisodeStatus.CLOSURE_PROPOSED:
         raise ValidationFailed({"status": "error.episode_not_proposed"})
-    _transition(session, episode, expected_version, status=EpisodeStatus.OPEN, end_reason=None,
+    transition(session, episode, expected_version, status=EpisodeStatus.OPEN, end_reason=None,
                 actual_end=None)
     audit.record(session, actor=me, action=Action.EPISODE_APPROVE_CLOSE, target_type="episode",
                  target_id=episode_id, detail="rejected")
@@ -405,7 +406,7 @@ def add_reduction(
 ) -> EpisodeRead:
     """A decision shortens an open episode's term by some months (e.g. a court's reduction of
     a compulsory term): recorded with its own decision; the expected end moves earlier."""
-    me, episode = _episode_for(session, actor, Action.EPISODE_DECIDE, episode_id)
+    me, episode = episode_for(session, actor, Action.EPISODE_DECIDE, episode_id)
     if episode.status not in LIVE:
         raise ValidationFailed({"months": "error.episode_not_open"})
     errors: dict[str, str] = {}
@@ -434,7 +435,7 @@ def add_reduction(
     session.flush()
     assert episode.expected_end is not None
     new_end = add_months(episode.expected_end, -data.months)
-    _transition(session, episode, episode.version, expected_end=new_end)
+    transition(session, episode, episode.version, expected_end=new_end)
     audit.record(session, actor=me, action=Action.EPISODE_DECIDE, target_type="episode",
                  target_id=episode_id, detail=f"reduction={data.months}")
     return _read(episode)
@@ -447,7 +448,7 @@ def _term_now(episode: Episode, client: Client, rows: list[Any], previous: Episo
               reduced: int) -> tuple[int | None, date | None, bool]:
     """(rule id, expected end, found) for an episode under the rules as they are now."""
     on = episode.decision_date or episode.start_date
-    rule = rules.choose_rule(rows, _query_for(client, EpisodeType(episode.episode_type), on,
+    rule = rules.choose_rule(rows, query_for(client, EpisodeType(episode.episode_type), on,
                                               episode.rehab_count, previous))
     if rule is None:
         return None, None, False
@@ -523,7 +524,7 @@ def confirm_terms(
         raise Conflict()
     now = utcnow()
     for episode, _name, _place, rule_id, end in changes:
-        _transition(session, episode, versions[episode.id or 0], expected_end=end,
+        transition(session, episode, versions[episode.id or 0], expected_end=end,
                     rule_id=rule_id, term_checked_at=now)
         audit.record(session, actor=me, action=Action.EPISODE_DECIDE, target_type="episode",
                      target_id=episode.id, detail=f"term confirmed end={end}")
@@ -540,7 +541,7 @@ def rule_change_impact(
     current = list(session.exec(select(DurationRule)).all())
     rows = [DurationRule(**{f: getattr(r, f) for f in DurationRule.model_fields}) for r in current]
     if add is not None:
-        proposed = rules._checked_rule(add)
+        proposed = rules.checked_rule(add)
         proposed.id = max((r.id or 0 for r in rows), default=0) + 1
         rows.append(proposed)
         kind = add.episode_type

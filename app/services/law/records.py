@@ -32,7 +32,7 @@ from app.services.law.dto import (
     ResidenceChangeCreate,
     ResidenceChangeRead,
 )
-from app.services.law.episodes import LIVE, _episode_for, _transition
+from app.services.law.episodes import LIVE, episode_for, transition
 from app.services.policy import Action, authorize, authorize_client, authorize_grant
 from app.services.policy import PlaceTarget as _PlaceTarget
 from app.services.text import clean
@@ -109,7 +109,7 @@ def record_determination(
             col(Episode.status).in_(LIVE),
         )).first()
         if running is not None and running.start_date <= data.determined_on:
-            _transition(session, running, running.version, status=EpisodeStatus.CLOSED,
+            transition(session, running, running.version, status=EpisodeStatus.CLOSED,
                         end_reason=EndReason.DEPENDENT, actual_end=data.determined_on)
             audit.record(session, actor=me, action=Action.LAW_RECORD, target_type="episode",
                          target_id=running.id, detail="ended: dependence determined")
@@ -145,7 +145,7 @@ def start_monitoring(
     *, session: Session, actor: Actor | None, data: MonitoringCreate
 ) -> MonitoringRead:
     """Record a decision to monitor a person electronically during an episode."""
-    me, episode = _episode_for(session, actor, Action.LAW_RECORD, data.episode_id)
+    me, episode = episode_for(session, actor, Action.LAW_RECORD, data.episode_id)
     errors: dict[str, str] = {}
     if episode.episode_type not in MONITORED_TYPES or episode.status not in LIVE:
         errors["episode_id"] = "error.monitoring_episode"
@@ -183,7 +183,7 @@ def record_fault(
     row = session.get(ElectronicMonitoring, monitoring_id)
     if row is None:
         raise NotFound()
-    me, episode = _episode_for(session, me, Action.LAW_RECORD, row.episode_id)
+    me, episode = episode_for(session, me, Action.LAW_RECORD, row.episode_id)
     text = clean(data.description)
     if not text or len(text) > 200:
         raise ValidationFailed({"description": "error.required" if not text
@@ -289,12 +289,12 @@ def record_provider_notice(
 ) -> None:
     """The commune received the provider's notice that a person started ("start") or ended
     ("end") a voluntary community rehab (Decree 116/2021 Art 32)."""
-    me, episode = _episode_for(session, actor, Action.LAW_RECORD, episode_id)
+    me, episode = episode_for(session, actor, Action.LAW_RECORD, episode_id)
     field = {"start": "start_notice_on", "end": "end_notice_on"}.get(which)
     if field is None:
         raise ValidationFailed({"which": "error.invalid_choice"})
     if not _date_ok(on) or on < episode.start_date:
         raise ValidationFailed({"on": "error.date_range"})
-    _transition(session, episode, episode.version, **{field: on})
+    transition(session, episode, episode.version, **{field: on})
     audit.record(session, actor=me, action=Action.LAW_RECORD, target_type="episode",
                  target_id=episode_id, detail=f"provider notice {which}")

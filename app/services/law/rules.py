@@ -372,7 +372,7 @@ def list_rules(*, session: Session, actor: Actor | None) -> list[DurationRuleRea
     return [_read(r) for r in rows]
 
 
-def _checked_rule(data: DurationRuleCreate) -> DurationRule:
+def checked_rule(data: DurationRuleCreate) -> DurationRule:
     errors: dict[str, str] = {}
     low = data.months if data.min_months is None else data.min_months
     high = data.months if data.max_months is None else data.max_months
@@ -411,7 +411,7 @@ def add_rule(
 
     Existing episodes keep their terms; supervisors review the ones it would change."""
     me = authorize_grant(session, actor, Action.RULE_EDIT)
-    rule = _checked_rule(data)
+    rule = checked_rule(data)
     session.add(rule)
     session.flush()
     audit.record(session, actor=me, action=Action.RULE_EDIT, target_type="durationrule",

@@ -12,6 +12,7 @@ determination of dependence ends illegal-use management (`records.record_determi
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, exists
 from sqlalchemy.orm import aliased
@@ -41,7 +42,7 @@ MAX_PROPOSALS = 200
 def _proposal(session: Session, rows: list[DurationRule], episode: Episode, client: Client
               ) -> PostRehabProposal | None:
     assert episode.id is not None and episode.actual_end is not None
-    q = episodes._query_for(client, EpisodeType.POST_REHAB, episode.actual_end, 1,
+    q = episodes.query_for(client, EpisodeType.POST_REHAB, episode.actual_end, 1,
                             EpisodeType(episode.episode_type))
     rule = rules.choose_rule(rows, q)
     if rule is None:
@@ -56,7 +57,8 @@ def _proposal(session: Session, rows: list[DurationRule], episode: Episode, clie
     )
 
 
-def _pending_query(actor: Actor):  # type: ignore[no-untyped-def]
+def _pending_query(actor: Actor) -> Any:
+    """Completed rehab/methadone episodes in scope with no post-rehab episode after them."""
     later = aliased(Episode)
     followed = exists().where(
         col(later.client_id) == col(Episode.client_id),

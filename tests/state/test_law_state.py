@@ -1,0 +1,177 @@
+"""The law's screens through their State handlers: the supervisor's deadlines and terms to
+confirm, the administrator's rule table, a client's legal records (issue 16)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlmodel import Session, select
+
+import app.app  # noqa: F401  (registers every page and State)
+from app.pages.admin_rules import AdminRulesState
+from app.pages.law_deadlines import DeadlinesState
+from app.pages.law_records import LawRecordsState
+from app.pages.law_terms import TermReviewState
+from app.services import security
+from app.services.calendar import today_vn
+from app.services.db import engine_for
+from app.services.law import rules
+from models import (
+    AddictionDetermination,
+    AuditEvent,
+    AuthSession,
+    DrugTest,
+    DurationRule,
+    Episode,
+    EpisodeStatus,
+    EpisodeType,
+    TestResult,
+    utcnow,
+)
+from tests.factories import World, build_world, make_client, prepare_database
+
+S = TypeVar("S", bound=rx.State)
+
+
+@pytest.fixture
+def world_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, str]]:
+    url = f"sqlite:///{tmp_path}/law.db"
+    monkeypatch.setenv("REFLEX_DB_URL", url)
+    engine = prepare_database(url)
+    with Session(engine, expire_on_commit=False) as session:
+        world = build_world(session)
+    yield world, url
+    engine_for(url).dispose()
+
+
+def _db(url: str) -> Session:
+    return Session(engine_for(url), expire_on_commit=False)
+
+
+def _state(cls: type[S], url: str, world: World, name: str, path: str = "/") -> S:
+    token = security.new_token()
+    with _db(url) as session:
+        session.add(AuthSession(user_id=world.users[name], token_hash=security.token_hash(token),
+                                role=world.roles[name], expires_at=utcnow() + timedelta(hours=1)))
+        session.commit()
+
+    async def build() -> S:
+        root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
+        state = await root.get_state(cls)
+        state.session_token = token
+        state.router = RouterData.from_router_data({"pathname": path, "asPath": path})
+        return state
+
+    return asyncio.run(build())
+
+
+def _call(handler: Any, *args: Any) -> list[Any]:
+    async def drain() -> list[Any]:
+        return [item async for item in handler(*args)]
+
+    return asyncio.run(drain())
+
+
+def test_terms_to_confirm_are_listed_and_confirmed_all_at_once(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    with _db(url) as s:
+        for ep in s.exec(select(Episode).where(Episode.client_id == world.clients["a1"])).all():
+            ep.status = EpisodeStatus.CLOSED
+            s.add(ep)
+        old = Episode(client_id=world.clients["a1"], episode_type=EpisodeType.VOLUNTARY_COMMUNITY,
+                      start_date=date(2026, 8, 1), expected_end=date(2027, 2, 1))
+        s.add(old)
+        s.commit()
+        old_id = old.id
+    state = _state(TermReviewState, url, world, "sup_a1")
+    _call(state.load)
+    assert [r["id"] for r in state.rows] == [str(old_id)]
+    assert state.rows[0]["new"] == "01/08/2028"
+    _call(state.confirm_all)
+    assert state.error == "" and state.saved
+    assert state.rows == []
+    with _db(url) as s:
+        row = s.get(Episode, old_id)
+        assert row is not None and row.expected_end == date(2028, 8, 1)
+
+
+def test_an_administrator_checks_then_saves_a_rule_and_a_bad_one_is_refused(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    state = _state(AdminRulesState, url, world, "admin", "/admin/rules")
+    _call(state.load)
+    assert len(state.rules) == len(rules.TERMS_2021) + len(rules.TERMS_2025)
+    form = {"episode_type": "post_rehab", "age_band": "adult", "rehab_order": "any",
+            "previous_type": "compulsory", "months": "18", "min_months": "12",
+            "max_months": "24", "effective_from": "2027-01-01", "effective_to": "",
+            "legal_basis": "Nghị định sửa đổi (giả định)", "source": "test",
+            "counts_from": "start", "needs_review": "on"}
+    _call(state.check_add, form)
+    assert state.error == "" and state.pending == "add"
+    with _db(url) as s:
+        before = len(s.exec(select(DurationRule)).all())
+    _call(state.save)
+    assert state.saved and state.pending == ""
+    with _db(url) as s:
+        assert len(s.exec(select(DurationRule)).all()) == before + 1
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "rule.edit")).first()
+    _call(state.check_add, {**form, "months": "30"})  # outside its own bounds
+    assert state.error and state.pending == ""
+    _call(state.check_close, {"rule_id": "999999", "effective_to": "2027-01-01"})
+    assert state.error and state.pending == ""
+
+
+def test_a_positive_test_shows_a_decision_due_and_only_shown_rows_can_be_acted_on(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    today = today_vn()
+    with _db(url) as s:
+        lone = make_client(s, world.commune_a1, world.users["vol_a1"], name="Mai Văn Lẻ")
+        s.add(DrugTest(client_id=lone, tested_on=today - timedelta(days=1),
+                       result=TestResult.POSITIVE))
+        s.commit()
+    state = _state(DeadlinesState, url, world, "sup_a")
+    _call(state.load)
+    kinds = {(r["kind"], r["client"]) for r in state.deadlines}
+    if today - timedelta(days=1) >= rules.LAW_2025_FROM:
+        assert ("management_decision", "Mai Văn Lẻ") in kinds
+    _call(state.accept_post_rehab, "424242")
+    assert state.deadline_error
+    _call(state.mark_done, "transfer_notice", "424242")
+    assert state.deadline_error
+
+
+def test_a_volunteer_records_a_determination_on_the_legal_records_screen(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    state = _state(LawRecordsState, url, world, "vol_a1", f"/clients/{cid}/law")
+    _call(state.load)
+    assert state.view == "found" and not state.can_reduce
+    _call(state.add_determination, {"determined_on": "2025-06-02", "dependent": "on",
+                                    "facility_name": "Trung tâm y tế khu vực"})
+    assert state.error == "" and state.saved
+    assert state.determinations[0]["valid"] == "02/12/2025"
+    with _db(url) as s:
+        assert s.exec(select(AddictionDetermination)).one().dependent
+        ended = s.get(Episode, world.episodes["a1_open"])
+        assert ended is not None and ended.status == EpisodeStatus.CLOSED
+    # Another volunteer's client: the screen says not found, and nothing is written.
+    other = _state(LawRecordsState, url, world, "vol_a1", f"/clients/{world.clients['a2']}/law")
+    _call(other.load)
+    assert other.view == "missing"
+    _call(other.add_determination, {"determined_on": "2025-06-02", "facility_name": "X"})
+    with _db(url) as s:
+        assert len(s.exec(select(AddictionDetermination)).all()) == 1
