@@ -35,7 +35,13 @@ from models import (
     TestResult,
     utcnow,
 )
-from tests.factories import World, build_world, make_client, prepare_database
+from tests.factories import (
+    World,
+    build_world,
+    make_client,
+    prepare_database,
+    with_session_cookie,
+)
 
 S = TypeVar("S", bound=rx.State)
 
@@ -65,8 +71,8 @@ def _state(cls: type[S], url: str, world: World, name: str, path: str = "/") -> 
     async def build() -> S:
         root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
         state = await root.get_state(cls)
-        state.session_token = token
         state.router = RouterData.from_router_data({"pathname": path, "asPath": path})
+        with_session_cookie(state, token)
         return state
 
     return asyncio.run(build())
