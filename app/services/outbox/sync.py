@@ -46,6 +46,7 @@ from app.services.outbox.kinds import KINDS, Kind
 from app.services.places import place_name
 from app.services.policy import Action, authorize_client
 from models import (
+    Client,
     ClientStatus,
     Episode,
     EpisodeStatus,
@@ -312,8 +313,6 @@ def author_communes(session: Session, user_id: int) -> frozenset[int]:
 def _commune_of(session: Session, payload: Mapping[str, Any], client_id: int | None,
                 author: Actor) -> int | None:
     """Where a supervisor finds a kept record: its client's commune, else its place."""
-    from models import Client
-
     if _is_id(client_id):
         client = session.get(Client, client_id)
         if client is not None:
