@@ -173,17 +173,26 @@ def _throttle_wait(
     """Minutes until an attempt would be evaluated, or None if `attempt` may be evaluated.
 
     Counts failures other than `attempt` itself (which is already committed, so two
-    concurrent attempts always see each other). Per account: failures in the window recorded
-    after the last success; plus the hourly cap. Per address: failures in
-    the window, successes don't reset (a shared address must not unlock an attacker)."""
+    concurrent attempts always see each other). Three limits, so that an attacker is slowed
+    without locking the person out:
+    - per account *and* address: the first `login_free_failures_per_pair` failures in the
+      last hour cost nothing, then each further one waits twice as long as the last (1, 2, 4, 8
+      minutes…, never more than the window) after the latest failure — a guesser at one
+      address slows only themself;
+    - per account, from any mix of addresses: a ceiling far above what a person mistypes
+      (`login_max_failures_per_account` in the window), plus the hourly cap;
+    - per address, on any accounts: `login_max_failures_per_address` in the window.
+    Account and pair counts start again after a successful sign-in; the address count does
+    not (a shared address must not unlock an attacker)."""
     window = timedelta(minutes=settings.login_window_minutes)
     hour = timedelta(hours=1)
     max_account = max(1, settings.login_max_failures_per_account)
     max_address = max(1, settings.login_max_failures_per_address)
+    free_pair = max(1, settings.login_free_failures_per_pair)
     retry_at: list[datetime] = []
 
     failures = session.exec(
-        select(LoginAttempt.id, LoginAttempt.at)
+        select(LoginAttempt.id, LoginAttempt.at, LoginAttempt.client_addr)
         .where(
             LoginAttempt.account_key == attempt.account_key,
             LoginAttempt.success == False,  # noqa: E712
@@ -200,14 +209,20 @@ def _throttle_wait(
             LoginAttempt.success == True,  # noqa: E712
         )
     ).one()
-    recent = [
-        at
-        for attempt_id, at in failures
-        if at > now - window and (last_success_id is None or (attempt_id or 0) > last_success_id)
+    since_success = [
+        (at, addr)
+        for attempt_id, at, addr in failures
+        if last_success_id is None or (attempt_id or 0) > last_success_id
     ]
+    recent = [at for at, _ in since_success if at > now - window]
     if len(recent) >= max_account:
         retry_at.append(recent[max_account - 1] + window)
-    in_hour = [at for _, at in failures if at > now - hour]
+    # The pair's delays grow over the last hour, so waiting out one window does not reset them.
+    pair = [at for at, addr in since_success if addr == attempt.client_addr]
+    if len(pair) >= free_pair:
+        delay = min(timedelta(minutes=2 ** (len(pair) - free_pair)), window)
+        retry_at.append(pair[0] + delay)
+    in_hour = [at for _, at, _ in failures if at > now - hour]
     if len(in_hour) >= HOURLY_FAILURE_CAP:
         retry_at.append(in_hour[HOURLY_FAILURE_CAP - 1] + hour)
 
@@ -225,7 +240,8 @@ def _throttle_wait(
         ).all()
         if len(by_address) >= max_address:
             retry_at.append(by_address[max_address - 1] + window)
-    return _minutes_until(max(retry_at), now) if retry_at else None
+    due = [moment for moment in retry_at if moment > now]
+    return _minutes_until(max(due), now) if due else None
 
 
 def _reserve_attempt(
@@ -572,8 +588,11 @@ def change_password(
             durable=True,
         )
         raise ValidationFailed({"current": "account.current_password_wrong"})
+    # The current password was right: whatever the new one is refused for (the policy), it
+    # is not a guess and must never count towards throttling sign-in.
     attempt.success = True
     session.add(attempt)
+    session.commit()
     security.check_new_password(new, username=user.username, field="new")
     if security.verify_password(new, user.password_hash):
         raise ValidationFailed({"new": "account.password_unchanged"})

@@ -458,6 +458,8 @@ def due_followups(
     items.sort(key=lambda i: (i.due_on or today, order.index(DueKind(i.kind)), i.client_name))
     audit.record(session, actor=me, action=Action.CASELOAD_VIEW, target_type="client",
                  target_id=None, detail=f"due={len(items)}")
+    audit.record_people(session, actor=me, action="caseload.list",
+                        client_ids=[i.client_id for i in items], detail="today")
     return items
 
 

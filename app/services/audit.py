@@ -9,6 +9,7 @@ updates or deletes an event, and `install_append_only_guard` makes the database 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -70,6 +71,29 @@ def record(
 
 
 _INSERT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+
+
+def record_people(
+    session: Session,
+    *,
+    actor: Actor | None,
+    action: str,
+    client_ids: Iterable[int | None],
+    detail: str = "",
+) -> int:
+    """One event per person shown in a list or written to an export (their id, never a
+    value), in the caller's transaction, so that "who saw this record" includes lists and
+    exports. One multi-row INSERT. Returns how many people were recorded."""
+    seen: set[int] = set()
+    rows = []
+    for client_id in client_ids:
+        if client_id is None or client_id in seen:
+            continue
+        seen.add(client_id)
+        rows.append(_event_values(actor, action, "client", client_id, OK, detail))
+    if rows:
+        session.execute(_INSERT, rows)
+    return len(rows)
 
 
 def record_denial(

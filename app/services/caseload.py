@@ -263,6 +263,8 @@ def caseload_page(
     details = _details(session, ids, today)
     audit.record(session, actor=me, action=Action.CASELOAD_VIEW, target_type="client",
                  target_id=None, detail=f"page={page} results={total}")
+    audit.record_people(session, actor=me, action="caseload.list", client_ids=ids,
+                        detail=f"caseload page={page}")
     return CaseloadPage(rows=tuple(details[i] for i in ids if i in details), total=total,
                         page=page, page_size=page_size)
 

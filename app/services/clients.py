@@ -521,6 +521,8 @@ def search_clients(
     ).all()
     audit.record(session, actor=me, action=Action.CLIENT_SEARCH, target_type="client",
                  target_id=None, detail=f"results={total}")
+    audit.record_people(session, actor=me, action="client.list",
+                        client_ids=[c.id for c in rows], detail=f"search page={page}")
     return ClientPage(items=[_list_item(c) for c in rows], total=total, page=page,
                       page_size=page_size)
 

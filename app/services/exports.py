@@ -14,6 +14,7 @@ import csv
 import hashlib
 import hmac
 import io
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -65,9 +66,17 @@ MIME_TYPES = {"xlsx": _XLSX_MIME, "pdf": "application/pdf", "csv": "text/csv; ch
 # --- shared helpers ------------------------------------------------------------------------
 
 
+# A formula may start a cell, or any piece a spreadsheet cuts the text into: whatever list
+# separator it applies (',' ';' tab '|' — ';' is the Vietnamese Windows default), and after
+# spaces or a quote it trims.
+_FORMULA_PIECE = re.compile(r"""(^|[,;\t|\r\n])([\s"']*)(?=[=+\-@\t\r])""")
+
+
 def safe_text(value: str) -> str:
-    """A text cell that a spreadsheet will never run as a formula (CSV/xlsx injection)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """A text cell that a spreadsheet will never run as a formula (CSV/xlsx injection),
+    however the file is split: every piece that would start with = + - @ (or a tab or
+    carriage return) gets a leading apostrophe. `X;=1+2` becomes `X;'=1+2`."""
+    return _FORMULA_PIECE.sub(lambda m: m.group(1) + m.group(2) + "'", value)
 
 
 def vn_date(value: date) -> str:
@@ -318,7 +327,7 @@ _DEIDENTIFIED = ("pseudonym", "birth_band", "sex", "commune", "episodes", "statu
 
 
 def _line_rows(session: Session, me: Actor, filters: LineListFilters, deidentified: bool,
-               lang: str) -> tuple[list[str], list[list[Any]]]:
+               lang: str) -> tuple[list[str], list[list[Any]], list[int]]:
     area = select(col(Place.id)).where(
         or_(col(Place.id) == filters.place_id, col(Place.parent_id) == filters.place_id))
     conditions: list[Any] = [client_scope_filter(me), col(Client.commune_id).in_(area),
@@ -367,15 +376,16 @@ def _line_rows(session: Session, me: Actor, filters: LineListFilters, deidentifi
         rows.append([values[c] for c in columns])
     if deidentified:
         rows.sort(key=lambda r: r[0])  # by pseudonym: the order must not hint at names
-    return headers, rows
+    return headers, rows, [client.id for client, _ in clients if client.id is not None]
 
 
 def _csv(headers: Sequence[str], rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
+    # Every field quoted, so no separator or line break inside a value can start a cell.
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    writer.writerow([safe_text(h) for h in headers])
     for row in rows:
-        writer.writerow([safe_text(v) if isinstance(v, str) else v for v in row])
+        writer.writerow([safe_text(v if isinstance(v, str) else str(v)) for v in row])
     return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read Vietnamese right
 
 
@@ -408,7 +418,7 @@ def client_line_list(
     if fmt not in ("csv", "xlsx"):
         raise ValidationFailed({"fmt": "export.error.format"})
     authorize(session, me, Action.EXPORT, PlaceTarget(filters.place_id))
-    headers, rows = _line_rows(session, me, filters, deidentified, lang)
+    headers, rows, people = _line_rows(session, me, filters, deidentified, lang)
     if fmt == "csv":
         data = _csv(headers, rows)
     else:
@@ -416,4 +426,7 @@ def client_line_list(
     audit.record(session, actor=me, action=Action.EXPORT, target_type="place",
                  target_id=filters.place_id,
                  detail=f"line_list fmt={fmt} deidentified={int(deidentified)} rows={len(rows)}")
+    audit.record_people(session, actor=me, action=Action.EXPORT, client_ids=people,
+                        detail=f"line_list place={filters.place_id} fmt={fmt} "
+                               f"deidentified={int(deidentified)}")
     return data

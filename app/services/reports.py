@@ -886,6 +886,8 @@ def report_drilldown(
     ]
     audit.record(session, actor=me, action="report.drilldown", target_type="place",
                  target_id=place_id, detail=f"figure={figure_key} results={len(items)}")
+    audit.record_people(session, actor=me, action="report.list",
+                        client_ids=[i.id for i in items], detail=f"figure={figure_key}")
     return items
 
 

@@ -26,6 +26,7 @@ class Settings:
     login_window_minutes: int
     login_max_failures_per_account: int
     login_max_failures_per_address: int
+    login_free_failures_per_pair: int
     card_prefix: str
     # The address printed in card QR codes; "" means "the address the browser is on".
     public_url: str
@@ -39,7 +40,10 @@ def load_settings() -> Settings:
         session_idle_minutes=_int_env("DH_SESSION_IDLE_MINUTES", 30),
         session_max_hours=_int_env("DH_SESSION_MAX_HOURS", 12),
         login_window_minutes=_int_env("DH_LOGIN_WINDOW_MINUTES", 15),
-        login_max_failures_per_account=_int_env("DH_LOGIN_MAX_FAILURES_ACCOUNT", 5),
+        # A ceiling far above what one person mistypes: the person is slowed per address
+        # (see accounts._throttle_wait), the account is stopped only under a real attack.
+        login_max_failures_per_account=_int_env("DH_LOGIN_MAX_FAILURES_ACCOUNT", 30),
+        login_free_failures_per_pair=_int_env("DH_LOGIN_FREE_FAILURES_PAIR", 3),
         login_max_failures_per_address=_int_env("DH_LOGIN_MAX_FAILURES_ADDRESS", 20),
         card_prefix=os.environ.get("DH_CARD_PREFIX", "DH1"),
         public_url=os.environ.get("DH_PUBLIC_URL", "").strip().rstrip("/"),

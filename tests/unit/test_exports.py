@@ -148,7 +148,8 @@ def test_an_identified_line_list_names_the_clients_and_is_audited(
         session=db, actor=me, filters=filters, deidentified=True, fmt="xlsx")))
     assert book.active is not None and book.active.max_row == len(rows)
     db.flush()
-    details = db.exec(select(AuditEvent.detail).where(AuditEvent.action == "export")).all()
+    details = db.exec(select(AuditEvent.detail).where(AuditEvent.action == "export",
+                                                       AuditEvent.target_type == "place")).all()
     n = len(rows) - 1
     assert details == [f"line_list fmt=csv deidentified=0 rows={n}",
                        f"line_list fmt=xlsx deidentified=1 rows={n}"]
@@ -179,3 +180,45 @@ def test_text_that_a_spreadsheet_would_run_as_a_formula_is_neutralised(
     addresses = [row[8] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert "'=HYPERLINK(\"http://x\",\"bấm\")" in addresses
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def _cells(data: bytes, delimiter: str) -> list[str]:
+    """Every cell as a spreadsheet using `delimiter` as its list separator would cut them."""
+    text = data.decode("utf-8-sig")
+    return [cell for row in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in row]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_a_csv_cell_never_starts_a_formula_whatever_the_list_separator(
+        dt: tuple[Session, SeedWorld], delimiter: str) -> None:
+    db, world = dt
+    hostile = ["X;=1+2", "Y,=2+3", "Z;  -4+cmd|' /C calc'!A0", "@SUM(1)", "+84 912", "\t=1"]
+    for i, name in enumerate(hostile):
+        make_client(db, world.dt_communes[5], None, name=f"Người {i} {name}",
+                    address=name, phone="=1+1")
+    data = client_line_list(session=db, actor=world.actor(db, "sup_dt"),
+                            filters=LineListFilters(place_id=world.dt_communes[5]),
+                            deidentified=False, fmt="csv")
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads Vietnamese right
+    lines = data.decode("utf-8-sig").split("\r\n")
+    # Every field quoted, the header too.
+    assert all(line.startswith('"') and line.endswith('"') for line in lines if line)
+    cells = _cells(data, delimiter)
+    risky = [c for c in cells if c.lstrip(' "').startswith(("=", "+", "-", "@"))]
+    assert risky == []
+    assert any("X;'=1+2" in c for c in _cells(data, ","))  # the text itself is kept
+
+
+def test_the_people_in_an_export_are_audited_one_by_one_by_id(
+        dt: tuple[Session, SeedWorld]) -> None:
+    db, world = dt
+    me = world.actor(db, "sup_dt")
+    filters = LineListFilters(place_id=world.dt_communes[0])
+    rows = _csv_rows(client_line_list(session=db, actor=me, filters=filters, deidentified=False))
+    db.flush()
+    people = db.exec(select(AuditEvent.target_id).where(
+        AuditEvent.action == "export", AuditEvent.target_type == "client")).all()
+    assert sorted(people) == sorted(int(r[0]) for r in rows[1:])
+    details = set(db.exec(select(AuditEvent.detail).where(
+        AuditEvent.action == "export", AuditEvent.target_type == "client")).all())
+    assert details == {f"line_list place={world.dt_communes[0]} fmt=csv deidentified=0"}

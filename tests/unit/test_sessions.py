@@ -36,7 +36,7 @@ def _default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         "DH_SESSION_IDLE_MINUTES": "30",
         "DH_SESSION_MAX_HOURS": "12",
         "DH_LOGIN_WINDOW_MINUTES": "15",
-        "DH_LOGIN_MAX_FAILURES_ACCOUNT": "5",
+        "DH_LOGIN_MAX_FAILURES_ACCOUNT": "30",
         "DH_LOGIN_MAX_FAILURES_ADDRESS": "20",
     }.items():
         monkeypatch.setenv(name, value)
@@ -272,7 +272,7 @@ def test_guessing_the_current_password_is_throttled_like_sign_in(world: World) -
         result = _sign_in(s)
         actor = _valid(s, result.token, T0)
         assert actor is not None
-        for _ in range(5):
+        for _ in range(3):
             with pytest.raises(ValidationFailed):
                 accounts.change_password(
                     session=s, actor=actor, current="guess", new=NEW_PASSWORD, now=T0
@@ -281,6 +281,25 @@ def test_guessing_the_current_password_is_throttled_like_sign_in(world: World) -
             accounts.change_password(
                 session=s, actor=actor, current=PASSWORD, new=NEW_PASSWORD, now=T0
             )
+
+
+def test_password_policy_refusals_never_count_as_failed_sign_ins(world: World) -> None:
+    """Ten refused new passwords (too short, too common, the username) with the right
+    current one: no delay for the next change, none for signing in."""
+    with _session(world) as s:
+        result = _sign_in(s)
+        actor = _valid(s, result.token, T0)
+        assert actor is not None
+        for weak in ("short", "12345678", "password", "matkhau123", "qwertyui") * 2:
+            with pytest.raises(ValidationFailed) as refused:
+                accounts.change_password(session=s, actor=actor, current=PASSWORD, new=weak,
+                                         now=T0)
+            assert "new" in refused.value.fields
+            s.rollback()  # as the caller's unit of work does on an error
+        accounts.change_password(session=s, actor=actor, current=PASSWORD, new=NEW_PASSWORD,
+                                 now=T0)
+        s.commit()
+        assert _sign_in(s, password=NEW_PASSWORD).user_id == world.user_id
 
 
 def test_a_forced_password_change_clears_the_flag(world: World) -> None:
