@@ -132,4 +132,8 @@ KEYS: dict[str, tuple[str, str]] = {
         "Cơ sở này không phải cơ sở cai nghiện ma túy.",
         "This organisation is not a drug rehab facility.",
     ),
+    "import.error.unknown_class": (
+        "Không có lớp học nghề này (cùng cơ sở, tên lớp và ngày khai giảng) ở sheet Lớp học nghề.",
+        "No such vocational class (same facility, name and start date) in the sheet Lớp học nghề.",
+    ),
 }

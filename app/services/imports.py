@@ -82,6 +82,7 @@ from models import (
     Episode,
     EpisodeType,
     GroupActivity,
+    GroupActivityClient,
     GroupActivityKind,
     Organisation,
     OrgKind,
@@ -335,7 +336,15 @@ SHEETS: tuple[SheetSpec, ...] = (
         Column("Cơ sở", "organiser_id", "org", True, "Tên cơ sở tổ chức lớp"),
         Column("Tên lớp, nghề", "topic", "text", True, "Ví dụ: Sửa chữa điều hòa"),
         Column("Ngày khai giảng", "held_on", "date", True, _D),
-        Column("Số học viên", "attendees_total", "int", True),
+        Column("Số học viên", "attendees_total", "int", True,
+               "Tổng số học viên; người có hồ sơ ghi ở sheet Học viên lớp nghề",
+               also=("attendees_clients", "client_ids")),
+    )),
+    SheetSpec("learners", "Học viên lớp nghề", (
+        _REF,
+        Column("Cơ sở", "organiser_id", "org", True, "Như ở sheet Lớp học nghề"),
+        Column("Tên lớp, nghề", "topic", "text", True, "Như ở sheet Lớp học nghề"),
+        Column("Ngày khai giảng", "held_on", "date", True, _D),
     )),
 )
 SHEET_BY_KIND = {s.kind: s for s in SHEETS}
@@ -722,10 +731,16 @@ def _natural_key(row: _Row) -> tuple[Any, ...] | None:
                                v.get("start_date")),
         "outcomes": lambda: (fold(r.get("client_id", "")), v.get("service"),
                              v.get("referred_on")),
-        "classes": lambda: (fold(r.get("organiser_id", "")), v.get("held_on"),
-                            fold(r.get("topic", ""))),
+        "classes": lambda: _class_key(row),
+        "learners": lambda: (fold(r.get("client_id", "")), *_class_key(row)),
     }
     return keys[row.spec.kind]()
+
+
+def _class_key(row: _Row) -> tuple[Any, ...]:
+    """What names a vocational class in the file: its facility, start date and name."""
+    return (fold(row.raw.get("organiser_id", "")), row.values.get("held_on"),
+            fold(row.raw.get("topic", "")))
 
 
 def _file_duplicates(rows: list[_Row], run: _Run) -> None:
@@ -767,6 +782,9 @@ class _Lookups:
         self.orgs: dict[str, list[int]] | None = None
         self.file_clients: dict[str, _Row] = {}
         self.created: dict[str, int] = {}  # file ref -> client id once registered
+        # Vocational classes: learner rows by class key; the classes created so far.
+        self.learners: dict[tuple[Any, ...], list[_Row]] = {}
+        self.classes: set[tuple[Any, ...]] = set()
 
     def place(self, code: str, *, commune_only: bool) -> int | None:
         if code not in self.places:
@@ -807,6 +825,7 @@ _ACTION_BY_KIND = {
     # Completing needs the referral itself (checked by the service); the client must be one
     # the importer may refer.
     "outcomes": Action.REFERRAL_CREATE, "classes": Action.GROUP_CREATE,
+    "learners": Action.GROUP_CREATE,
 }
 
 
@@ -815,6 +834,8 @@ def _resolve(rows: list[_Row], look: _Lookups, run: _Run) -> None:
     for row in rows:
         if row.spec.kind == "clients" and row.raw.get("file_ref"):
             look.file_clients.setdefault(fold(row.raw["file_ref"]), row)
+        if row.spec.kind == "learners":
+            look.learners.setdefault(_class_key(row), []).append(row)
     for row in rows:
         if row.failed:
             continue
@@ -912,6 +933,16 @@ def _exists_in_database(session: Session, row: _Row) -> bool:
                  col(GroupActivity.held_on) == v["held_on"],
                  col(GroupActivity.kind) == GroupActivityKind.TRAINING,
                  col(GroupActivity.topic) == v.get("topic", "")]
+    elif row.spec.kind == "learners" and "client_id" in v and "organiser_id" in v:
+        where = [col(GroupActivityClient.client_id) == v["client_id"],
+                 col(GroupActivity.organiser_id) == v["organiser_id"],
+                 col(GroupActivity.held_on) == v["held_on"],
+                 col(GroupActivity.kind) == GroupActivityKind.TRAINING,
+                 col(GroupActivity.topic) == v.get("topic", "")]
+        return session.execute(
+            select(col(GroupActivityClient.client_id))
+            .join(GroupActivity, col(GroupActivity.id) == col(GroupActivityClient.activity_id))
+            .where(*where).limit(1)).first() is not None
     elif row.spec.kind == "models":
         # Few per commune: compare names accent- and case-insensitively here, not in SQL.
         names = session.execute(select(col(Organisation.name)).where(
@@ -955,6 +986,10 @@ def _create_organisation(session: Session, actor: Actor, v: dict[str, Any]) -> i
                  target_id=org.id, detail="import")
     assert org.id is not None
     return org.id
+
+
+def _client_known(row: _Row, look: _Lookups) -> bool:
+    return "client_id" in row.values or fold(row.raw.get("client_id", "")) in look.created
 
 
 def _client_id(row: _Row, look: _Lookups) -> int:
@@ -1019,10 +1054,18 @@ def _apply(session: Session, actor: Actor, row: _Row, look: _Lookups) -> None:
     elif kind == "classes":
         facility = session.get(Organisation, v["organiser_id"])
         assert facility is not None  # resolved in pass 2
+        # Its learners with a record: the rows of the sheet Học viên lớp nghề naming it.
+        learners = sorted({_client_id(r, look) for r in look.learners.get(_class_key(row), [])
+                           if not r.failed and _client_known(r, look)})
         record_group_activity(session=session, actor=actor, data=GroupActivityCreate(
             kind=GroupActivityKind.TRAINING, held_on=v["held_on"], place_id=facility.place_id,
             organiser_id=facility.id, topic=v.get("topic", ""),
-            attendees_total=v["attendees_total"], attendees_clients=0))
+            attendees_total=v["attendees_total"], attendees_clients=len(learners),
+            client_ids=learners))
+        look.classes.add(_class_key(row))
+    elif kind == "learners":
+        if _class_key(row) not in look.classes:
+            raise ValidationFailed({"topic": "import.error.unknown_class"})
     elif kind == "groups":
         organiser = v.get("organiser_id")
         if organiser is None and row.raw.get("organiser_id"):

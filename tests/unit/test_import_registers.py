@@ -27,6 +27,7 @@ from models import (
     EpisodeStatus,
     EpisodeType,
     GroupActivity,
+    GroupActivityClient,
     OrgKind,
     OutreachContact,
     Referral,
@@ -146,6 +147,10 @@ def register_sheets() -> dict[str, list[list[Any]]]:
         ["Cơ sở cai nghiện ma túy tỉnh A", "Trồng rau an toàn", "10/04/2025", 12],
         ["Cơ sở cai nghiện ma túy tỉnh A", "May công nghiệp", "10/05/2025", 11],
     ]
+    sheets["learners"] = [
+        ["K3", "Cơ sở cai nghiện ma túy tỉnh A", "Sửa chữa điều hòa", "10/03/2025"],
+        ["K4", "cơ sở cai nghiện ma túy tỉnh a", "sửa chữa điều hòa", "10/03/2025"],
+    ]
     return sheets
 
 
@@ -157,8 +162,9 @@ def test_episodes_admissions_outcomes_and_classes_are_imported_and_reported(
     result = commit_import(session=session, actor=me, data=workbook(register_sheets()))
     session.commit()
     assert result.committed, _errors(result)
-    assert {k: result.created[k] for k in ("episodes", "admissions", "outcomes", "classes")} == {
-        "episodes": 4, "admissions": 2, "outcomes": 2, "classes": 3}
+    assert {k: result.created[k] for k in (
+        "episodes", "admissions", "outcomes", "classes", "learners")} == {
+        "episodes": 4, "admissions": 2, "outcomes": 2, "classes": 3, "learners": 2}
     imported = select(Client.id).where(col(Client.full_name).in_(
         ["Nguyễn Văn Hùng", "Trần Thị Mai", "Lê Văn Tài", "Đỗ Văn Bình"]))
     episodes = session.exec(select(Episode).where(
@@ -177,6 +183,11 @@ def test_episodes_admissions_outcomes_and_classes_are_imported_and_reported(
                         ("treatment", ReferralStatus.DECLINED, date(2025, 3, 22))}
     classes = session.exec(select(GroupActivity).where(GroupActivity.organiser_id == rehab)).all()
     assert sorted(c.attendees_total for c in classes) == [11, 12, 12]
+    repair = next(c for c in classes if c.topic == "Sửa chữa điều hòa")
+    linked = session.exec(select(GroupActivityClient.client_id).where(
+        GroupActivityClient.activity_id == repair.id)).all()
+    assert repair.attendees_clients == 2 and set(linked) == set(session.exec(
+        select(Client.id).where(col(Client.full_name).in_(["Lê Văn Tài", "Đỗ Văn Bình"]))).all())
     report = province_report(session=session, actor=world.actor(session, "sup_a"),
                              place_id=world.province_a, period_start=date(2025, 1, 1),
                              period_end=date(2025, 12, 31))
@@ -197,12 +208,14 @@ def test_register_rows_are_checked_like_any_other(session: Session) -> None:
     sheets["admissions"][0][1] = "Cơ sở điều trị A"  # a clinic, not a rehab facility
     sheets["outcomes"][0][2] = "19/03/2025"  # no referral that day
     sheets["classes"][0][3] = "mười"
+    sheets["learners"].append(["K1", "Cơ sở cai nghiện ma túy tỉnh A", "Hàn", "10/03/2025"])
     preview = preview_import(session=session, actor=sup(session, world), data=workbook(sheets))
     found = _errors(preview)
     assert ("Đợt quản lý", 3, "Ngày kết thúc", "episode.error.end_pair") in found
     assert ("Cơ sở cai nghiện", 3, "Cơ sở", "import.error.not_rehab_facility") in found
     assert ("Kết quả chuyển gửi", 3, "Ngày chuyển gửi", "import.error.unknown_referral") in found
     assert ("Lớp học nghề", 3, "Số học viên", "import.error.whole_number") in found
+    assert ("Học viên lớp nghề", 5, "Tên lớp, nghề", "import.error.unknown_class") in found
     # In workbook order: sheet by sheet as in the template, then row by row.
     titles = [s.title for s in SHEETS]
     order = [(titles.index(sheet), row) for sheet, row, _c, _k in found]

@@ -126,7 +126,7 @@ def test_a_valid_file_previews_then_imports_exactly_its_rows(
     assert preview.ok, preview.errors
     expected = {"models": 1, "clients": 3, "visits": 4, "contacts": 2, "tests": 2,
                 "referrals": 1, "support": 1, "groups": 1, "episodes": 0, "admissions": 0,
-                "outcomes": 0, "classes": 0}
+                "outcomes": 0, "classes": 0, "learners": 0}
     assert preview.counts == expected
     assert {m: count(session, m) for m in before} == before  # a preview writes nothing
 
