@@ -252,6 +252,9 @@ async def _matrix(ws_server: WsServer, scene: Scene) -> Cells:
 # The matrix grows with every handler (the law, privacy and outbox screens added dozens): on
 # a shared 2-core machine it no longer fits the default 300 s.
 @pytest.mark.timeout(1500)
+# Every handler of every screen times five roles: some 700 calls, about 8 minutes on the shared
+# 2-core machine, more than the suite's default 300 s per test.
+@pytest.mark.timeout(1200)
 def test_every_handler_refuses_every_role_outside_its_registration_over_the_websocket(
     ws_server: WsServer, scene: Scene, record_property: Any
 ) -> None:
