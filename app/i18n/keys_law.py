@@ -78,6 +78,8 @@ KEYS: dict[str, tuple[str, str]] = {
         'Management decision (24 h after a positive test)'),
     'law.deadline.transfer_notice': ('Thông báo cho xã nơi đến (24 giờ)',
         'Notice to the receiving commune (24 h)'),
+    'law.deadline.notice_received': ('Nhận thông báo của xã nơi đi (24 giờ)',
+        'Notice from the old commune received (24 h)'),
     'law.deadline.arrival_report': ('Người chuyển đến trình báo (24 giờ)',
         'Arrival report at the new address (24 h)'),
     'law.deadline.provider_notice_start': ('Cơ sở báo bắt đầu cai (5 ngày làm việc)',

@@ -130,6 +130,7 @@ class AdminRulesState(AppState):
         if await self._show_impact(lambda db, actor: law.rule_change_impact(
                 session=db, actor=actor, add=parse(DurationRuleCreate, raw)), "add"):
             self._add = raw
+            return rx.scroll_to("rule-impact")
         return None
 
     @guarded(Role.ADMIN)
@@ -140,7 +141,7 @@ class AdminRulesState(AppState):
         text = form_text(form_data, "rule_id", 10)
         rule_id = int(text) if text.isascii() and text.isdigit() else 0
         try:
-            until = date.fromisoformat(form_text(form_data, "effective_to", 10))
+            until = date.fromisoformat(form_text(form_data, "close_effective_to", 10))
         except ValueError:
             self.error = await self._text("error.invalid_value")
             return None
@@ -150,6 +151,7 @@ class AdminRulesState(AppState):
         if await self._show_impact(lambda db, actor: law.rule_change_impact(
                 session=db, actor=actor, close_rule_id=rule_id, close_from=until), "close"):
             self._close = (rule_id, until.isoformat())
+            return rx.scroll_to("rule-impact")
         return None
 
     @guarded(Role.ADMIN)
@@ -216,6 +218,7 @@ def _impact() -> rx.Component:
                 spacing="2", margin_top="8px"),
         padding="12px", border="1px solid var(--amber-7)", border_radius="12px",
         background="var(--amber-2)", id="rule-impact",
+        style={"scrollMarginTop": "96px"},  # below the sticky top bar when scrolled to
     ))
 
 
@@ -252,7 +255,7 @@ def _close_form() -> rx.Component:
         rx.flex(
             number_field("law.rules.rule_id", "rule_id", minimum=1, maximum=10**9,
                          required=True),
-            date_field("law.rules.effective_to", "effective_to",
+            date_field("law.rules.effective_to", "close_effective_to",
                        hint_key="law.rules.effective_to_hint"),
             submit_button("law.rules.check_close", id="rule-check-close"),
             direction="column", spacing="3",

@@ -21,7 +21,8 @@ from models import Role
 
 Row = dict[str, str]
 # Which deadlines a supervisor closes from this list, and how.
-_NOTICES = {"transfer_notice": "sent", "arrival_report": "reported"}
+_NOTICES = {"transfer_notice": "sent", "notice_received": "received",
+            "arrival_report": "reported"}
 _PROVIDER = {"provider_notice_start": "start", "provider_notice_end": "end"}
 MAX_ROWS = 200
 

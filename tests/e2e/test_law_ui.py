@@ -17,7 +17,17 @@ from sqlmodel import Session, select
 
 from app.services.demo import DEMO_PASSWORD
 from app.services.text import fold
-from models import Client, Episode, EpisodeStatus, EpisodeType, Place, RoleAssignment, Sex, User
+from models import (
+    Client,
+    DurationRule,
+    Episode,
+    EpisodeStatus,
+    EpisodeType,
+    Place,
+    RoleAssignment,
+    Sex,
+    User,
+)
 from tests.e2e.test_auth import sign_in
 
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
@@ -125,3 +135,35 @@ def test_a_voluntary_rehab_decided_in_august_2026_shows_the_2026_term(
     page.locator("#law-link").click()
     expect(page.locator("#back-to-profile")).to_be_visible()
     page.screenshot(path=str(SCREENS / "law-records-390.png"), full_page=True)
+
+
+def test_an_administrator_sees_which_open_episodes_a_rule_would_change_before_saving_it(
+    page: Page, base_url: str, db: Engine
+) -> None:
+    cid = _new_adult(db, _word())
+    with Session(db) as s:
+        s.add(Episode(client_id=cid, episode_type=EpisodeType.MMT, start_date=date(2026, 9, 1),
+                      decision_date=date(2026, 8, 28)))
+        s.commit()
+    sign_in(page, "qt.demo", DEMO_PASSWORD)
+    page.goto(f"{base_url}admin/rules")
+    expect(page.locator("#rules")).to_contain_text("Law 120/2025/QH15")
+    # A (made-up) correction: methadone decided in August-September 2026 reviewed after 12
+    # months.
+    page.locator("#episode_type").select_option("mmt")
+    page.locator("#months").fill("12")
+    page.locator("#effective_from").fill("2026-08-01")
+    # Closed again by October: the shared e2e database's later decisions are not touched.
+    page.locator("#effective_to").fill("2026-10-01")
+    page.locator("#legal_basis").fill("Hướng dẫn thử nghiệm (không có thật)")
+    page.locator("#rule-check-add").click()
+    expect(page.locator("#rule-impact")).to_be_visible()
+    expect(page.locator("#impact-total")).not_to_have_text("0")
+    page.screenshot(path=str(SCREENS / "law-rules-390.png"))
+    page.locator("#rule-save").click()
+    expect(page.locator("#rules-saved")).to_be_visible()
+    with Session(db) as s:
+        # Saved, audited, and no episode's end was rewritten.
+        assert s.exec(select(Episode).where(Episode.client_id == cid)).one().expected_end is None
+        assert s.exec(select(DurationRule).where(
+            DurationRule.legal_basis == "Hướng dẫn thử nghiệm (không có thật)")).one()

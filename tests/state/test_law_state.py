@@ -133,8 +133,16 @@ def test_an_administrator_checks_then_saves_a_rule_and_a_bad_one_is_refused(
         assert s.exec(select(AuditEvent).where(AuditEvent.action == "rule.edit")).first()
     _call(state.check_add, {**form, "months": "30"})  # outside its own bounds
     assert state.error and state.pending == ""
-    _call(state.check_close, {"rule_id": "999999", "effective_to": "2027-01-01"})
+    _call(state.check_close, {"rule_id": "999999", "close_effective_to": "2027-01-01"})
     assert state.error and state.pending == ""
+    # Closing a row shown on screen: checked, then saved.
+    first = state.rules[0]["id"]
+    _call(state.check_close, {"rule_id": first, "close_effective_to": "2023-01-01"})
+    assert state.error == "" and state.pending == "close"
+    _call(state.save)
+    with _db(url) as s:
+        closed = s.get(DurationRule, int(first))
+        assert closed is not None and closed.effective_to == date(2023, 1, 1)
 
 
 def test_a_positive_test_shows_a_decision_due_and_only_shown_rows_can_be_acted_on(

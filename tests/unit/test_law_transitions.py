@@ -236,6 +236,7 @@ def test_the_supervisors_deadlines(session: Session, world: World) -> None:
                    i.kind == "management_decision" for i in items)
     assert ("transfer_notice", world.clients["a2"], date(2026, 9, 15)) in got
     assert ("arrival_report", world.clients["a2"], date(2026, 9, 15)) in got
+    assert ("notice_received", world.clients["a2"], date(2026, 9, 15)) in got
     assert ("provider_notice_start", rehab, date(2026, 9, 9)) in got
     assert [i.due for i in items] == sorted(i.due for i in items)
     records.record_provider_notice(session=session, actor=sup, episode_id=ep.id or 0,

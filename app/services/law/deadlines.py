@@ -4,7 +4,8 @@
   commune police's management decision within the `management_decision` clock (24 hours
   under Law 120/2025; no such clock before 1 July 2026);
 - *transfer notice*: a move recorded by this commune, not yet notified to the receiving
-  commune (`transfer_notice`, 24 hours); *arrival report*: a person who moved here and has not
+  commune (`transfer_notice`, 24 hours), and on the receiving side the notice not yet
+  recorded as received; *arrival report*: a person who moved here and has not
   reported at the new address (`arrival_report`, 24 hours);
 - *provider's notice*: a voluntary community rehab with a provider whose notice of the start
   or the end has not been received (`provider_notice`, 5 working days, holidays from the
@@ -85,9 +86,14 @@ def _management_decisions(session: Session, actor: Actor, today: date) -> list[D
 def _moves(session: Session, actor: Actor, today: date) -> list[DeadlineItem]:
     since = today - timedelta(days=LOOKBACK_DAYS)
     items = []
-    for kind, place_col, missing in (
-        ("transfer_notice", ResidenceChange.from_commune_id, ResidenceChange.notice_sent_on),
-        ("arrival_report", ResidenceChange.to_commune_id, ResidenceChange.reported_on),
+    # (deadline, whose commune sees it, the date that meets it, the clock)
+    for kind, place_col, missing, clock_key in (
+        ("transfer_notice", ResidenceChange.from_commune_id, ResidenceChange.notice_sent_on,
+         "transfer_notice"),
+        ("notice_received", ResidenceChange.to_commune_id, ResidenceChange.notice_received_on,
+         "transfer_notice"),
+        ("arrival_report", ResidenceChange.to_commune_id, ResidenceChange.reported_on,
+         "arrival_report"),
     ):
         found = session.exec(
             select(ResidenceChange, Client.full_name)
@@ -97,7 +103,7 @@ def _moves(session: Session, actor: Actor, today: date) -> list[DeadlineItem]:
             .order_by(col(ResidenceChange.moved_on)).limit(MAX_ITEMS)
         ).all()
         for change, name in found:
-            clock = rules.clock_for(session, kind, change.moved_on)
+            clock = rules.clock_for(session, clock_key, change.moved_on)
             if clock is not None and change.id is not None:
                 items.append(_item(kind, change.client_id, name,
                                    rules.due_date(session, clock, change.moved_on), today,
