@@ -49,7 +49,8 @@ def _visible_for_role(item: NavItem) -> rx.Var:
 
 # Pages whose title is not the label of their navigation entry.
 _NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts", "law.rules.title": "law.rules.nav",
-                     "outbox.review.title": "outbox.review.nav"}
+                     "outbox.review.title": "outbox.review.nav",
+                     "privacy.desk.title": "nav.privacy", "privacy.admin.title": "nav.privacy"}
 
 
 def _nav_link(item: NavItem, *, compact: bool, active: bool) -> rx.Component:

@@ -361,12 +361,24 @@ async def _screens(ws_server: WsServer, scene: Scene, role: str) -> list[Frame]:
                           ("ClientsState.load", "/clients", None),
                           ("ProfileState.load", f"/clients/{scene.own_client}", None),
                           ("ClientsState.search", "/clients",
-                           {"form_data": {"q": "", "status": ""}})],
+                           {"form_data": {"q": "", "status": ""}}),
+                          # Issue 17: their client's consents, and the audit they never get.
+                          ("ConsentState.load", f"/clients/{scene.own_client}/consent", None),
+                          ("ClientAuditState.load", f"/clients/{scene.own_client}/audit",
+                           None)],
             "clinic": [("ScanState.load", "/scan", None),
-                       ("ScanState.submit_code", "/scan", {"form_data": {"code": "AAAA-BBBB"}})],
+                       ("ScanState.submit_code", "/scan", {"form_data": {"code": "AAAA-BBBB"}}),
+                       ("PrivacyDeskState.load", "/privacy", None)],
             "supervisor": [("CaseloadState.load", "/caseload", None),
-                           ("ReportsState.load", "/reports", None)],
-            "admin": [("AdminUsersState.load", "/admin/users", None)],
+                           ("PrivacyDeskState.load_clocks", "/caseload", None),
+                           ("ReportsState.load", "/reports", None),
+                           ("ClientAuditState.load", f"/clients/{scene.own_client}/audit",
+                            None),
+                           ("PrivacyDeskState.load", "/privacy", None)],
+            "admin": [("AdminUsersState.load", "/admin/users", None),
+                      ("AdminPrivacyState.load", "/admin/privacy", None),
+                      # Audit metadata of a record by its number: never the client's name.
+                      ("ClientAuditState.load", f"/clients/{scene.own_client}/audit", None)],
         }
         screens = by_role[role]
         for qualname, path, payload in screens:
@@ -417,9 +429,14 @@ def test_each_roles_frames_carry_only_what_that_role_may_see(
     assert fold(scene.ethnicity) not in fold(clinic)
     # The supervisor's province screens: never another province's client.
     assert scene.foreign_name not in text["supervisor"]
-    # The administrator manages accounts: no client name at all.
+    # The administrator manages accounts: no client name at all (the audit of a record they
+    # open by its number included).
     leaked = [n for n in scene.all_client_names if n in text["admin"]]
     assert leaked == []
+    # "Ai đã xem hồ sơ này": the supervisor and the administrator receive the audit rows of
+    # the volunteer's client; the volunteer asking for the same page receives none of them.
+    assert '"audit-0"' in text["supervisor"] and '"audit-0"' in text["admin"]
+    assert '"audit-0"' not in text["volunteer"]
     # Sanity: frames were really captured for every role.
     assert all(len(frames) >= 2 for frames in seen.values())
     assert all(events_of(frames) is not None for frames in seen.values())
