@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from app.services.demo import DEMO_PASSWORD
 from app.services.text import fold
-from models import Client, ClientStatus, DataRequest, RoleAssignment, Sex, User
+from models import Client, DataRequest, RoleAssignment, Sex, User
 from tests.e2e.test_auth import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -49,6 +49,16 @@ def _enter_request(page: Page, client_id: int, kind: str, requester: str) -> Non
 
 def test_an_access_request_from_receipt_to_the_pdf(page: Page, base_url: str,
                                                    db: Engine) -> None:
+    run_access_request(page, base_url, db)
+
+
+def test_a_deletion_request_anonymises_the_record_and_search_no_longer_finds_it(
+        page: Page, base_url: str, db: Engine) -> None:
+    run_deletion_request(page, base_url, db)
+
+
+def run_access_request(page: Page, base_url: str, db: Engine) -> None:
+    """Receipt, acknowledgement, the PDF, the clock on the home (also run on PostgreSQL)."""
     with Session(db) as s:
         commune = _demo_commune(s)
         client = Client(full_name="Lý Văn Truy Cập", name_key=fold("Lý Văn Truy Cập"),
@@ -76,13 +86,13 @@ def test_an_access_request_from_receipt_to_the_pdf(page: Page, base_url: str,
     expect(page.locator(f"#clock-{rid}")).to_contain_text("còn 10 ngày làm việc")
 
 
-def test_a_deletion_request_anonymises_the_record_and_search_no_longer_finds_it(
-        page: Page, base_url: str, db: Engine) -> None:
+def run_deletion_request(page: Page, base_url: str, db: Engine) -> None:
+    """Deletion carried out: the record is anonymised and search no longer finds it."""
     name = f"Đào Thị Xóa {secrets.token_hex(2).upper()}"
     with Session(db) as s:
         commune = _demo_commune(s)
         client = Client(full_name=name, name_key=fold(name), birth_year=1987, sex=Sex.FEMALE,
-                        commune_id=commune, status=ClientStatus.CLOSED, phone="0912345678")
+                        commune_id=commune, phone="0912345678")
         s.add(client)
         s.commit()
         cid = client.id
