@@ -4,6 +4,7 @@ import reflex as rx
 
 from app.api import api_app
 from app.api.security import security_headers
+from app.components.frame import connection_notice
 from app.pages.account import AccountState, account_page
 from app.pages.admin_privacy import AdminPrivacyState, admin_privacy_page
 from app.pages.admin_rules import AdminRulesState, admin_rules_page
@@ -46,14 +47,18 @@ app = rx.App(
         rx.el.script(src="/dh.js", defer=True),
         rx.el.script(src="/offline.js", defer=True),
     ],
-    # Bundled into the one stylesheet with Radix's (no extra request): see client_cards.py.
-    stylesheets=["/lists.css"],
+    # Bundled into the one stylesheet with Radix's (no extra request): see client_cards.py
+    # (lists) and theme.css (contrast and tap targets for the whole app).
+    stylesheets=["/lists.css", "/theme.css"],
     # Our routes first, then the security headers around everything Reflex serves.
     api_transformer=[api_app(), security_headers],
 )
 # Before any event the guard does not check (hydrate above all): a tab whose session is no
 # longer live loses its page states first (see app/state/session.py).
 app.add_middleware(SessionGate(), index=0)
+# Reflex's own connection toasts are in English with a technical description: our notice
+# instead, in the app's language.
+app.app_wraps[(5, "Overlay")] = lambda stateful: connection_notice() if stateful else None
 
 app.add_page(
     signin_page,

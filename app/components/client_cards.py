@@ -126,6 +126,7 @@ def due_row(row: Any) -> rx.Component:
     return _row_link(
         _flex(
             _text(row["client_name"], size="3", cls="rt-r-weight-bold dh-strong"),
+            _text(row["who"], size="2", cls="dh-muted"),
             _flex(
                 _row_badge(row),
                 rx.cond(
@@ -202,25 +203,33 @@ def empty_note(key: str, *, note_id: str = "") -> rx.Component:
     return rx.text(tr(key), color="var(--gray-11)", size="2", padding_y="8px", **props)
 
 
+# Opens or closes a disclosure in the browser alone (no trip to the server). React set both
+# attributes once and never changes them, so it leaves what this script did in place.
+_TOGGLE_JS = (
+    "(() => {{ const b = document.getElementById('{button}');"
+    " const p = document.getElementById('{panel}'); if (!b || !p) return;"
+    " const open = b.getAttribute('aria-expanded') !== 'true';"
+    " b.setAttribute('aria-expanded', String(open)); p.hidden = !open; }})()"
+)
+
+
 def disclosure(label_key: str, *children: rx.Component, summary_id: str,
                **props: Any) -> rx.Component:
-    """A native open/close section (no script needed) with a visible chevron."""
-    return rx.el.details(
-        rx.el.summary(
-            rx.flex(
-                rx.text(tr(label_key), weight="medium", size="3"),
-                rx.icon("chevron-down", size=20, aria_hidden="true"),
-                justify="between",
-                align="center",
-                width="100%",
-            ),
+    """An open/close section: a real button telling screen readers whether it is open
+    (`aria-expanded`), and the part it shows. What is typed in it stays while it is closed."""
+    panel_id = f"{summary_id}-panel"
+    return rx.box(
+        rx.el.button(
+            rx.el.span(tr(label_key)),
+            rx.icon("chevron-down", size=20, aria_hidden="true"),
+            type="button",
             id=summary_id,
-            style={"minHeight": "48px", "display": "flex", "alignItems": "center",
-                   "cursor": "pointer", "listStyle": "none", "padding": "0 12px",
-                   "border": "1px solid var(--gray-6)", "borderRadius": "10px",
-                   "background": "var(--gray-2)"},
+            aria_expanded="false",
+            aria_controls=panel_id,
+            on_click=rx.call_script(_TOGGLE_JS.format(button=summary_id, panel=panel_id)),
+            class_name="dh-disclosure",
         ),
-        *children,
+        rx.box(*children, id=panel_id, hidden=True),
         **props,
     )
 

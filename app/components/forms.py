@@ -1,19 +1,98 @@
-"""Form pieces for one-hand phone use: labelled fields with their error, big targets."""
+"""Form pieces for one-hand phone use: labelled fields with their error, big targets; forms
+checked in the page (no browser bubbles); the confirmation shown after a save."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
 
 from app.state.lang import tr
+from app.state.session import AppState
+
+# --- forms answered in the page ---------------------------------------------------------------
+# A form is `checked_form(...)`: `novalidate`, so the browser never answers with its own bubble
+# (in the phone's language, gone in seconds). Its handler checks every field on the server and
+# puts each problem next to its field (`field_error`, in the app's language); on a refusal it
+# returns `focus_first_problem(form_id)`, which moves the focus to the first field in trouble.
+
+# Waits for the errors to be drawn, then focuses the first field that has one (a group of
+# choices: its first choice) and scrolls it to the middle of the screen.
+_FOCUS_FIRST_PROBLEM_JS = (
+    "(() => {{ let n = 0; const go = () => {{"
+    " const form = document.getElementById('{form_id}'); if (!form) return;"
+    " const err = form.querySelector('[data-field-error]');"
+    " if (!err) {{ if (n++ < 100) setTimeout(go, 50); return; }}"
+    " const name = err.getAttribute('data-field-error');"
+    " const group = document.getElementById(name + '-group');"
+    " const field = (group && group.querySelector('input, select, textarea'))"
+    " || document.getElementById(name) || form.querySelector('[name=\"' + name + '\"]');"
+    " const target = field || err;"
+    " if (!field) target.setAttribute('tabindex', '-1');"
+    " target.scrollIntoView({{block: 'center'}}); target.focus({{preventScroll: true}});"
+    " }}; go(); }})()"
+)
+
+
+def focus_first_problem(form_id: str) -> Any:
+    """The event a handler returns when it refused a form: focus on its first problem."""
+    return rx.call_script(_FOCUS_FIRST_PROBLEM_JS.format(form_id=form_id))
+
+
+def checked_form(*children: rx.Component, on_submit: Any, form_id: str,
+                 **props: Any) -> rx.Component:
+    """A form checked by us, not by the browser (see above). What was typed survives errors."""
+    props.setdefault("reset_on_submit", False)
+    return rx.form(*children, on_submit=on_submit, no_validate=True, id=form_id, **props)
 
 
 def field_error(message: rx.Var | str, *, field_id: str) -> rx.Component:
     """The error under a field: announced to screen readers, shown only when non-empty."""
     return rx.cond(
         message != "",
-        rx.text(message, id=f"{field_id}-error", color="var(--red-11)", size="2", role="alert"),
+        rx.text(message, id=f"{field_id}-error", color="var(--red-11)", size="2", role="alert",
+                custom_attrs={"data-field-error": field_id}),
+    )
+
+
+# A drop zone (rx.upload) draws its own file input, without a label: once it is on the page,
+# it is named after the zone's button (the user's way to it).
+_NAME_FILE_INPUT_JS = (
+    "(() => {{ let n = 0; const go = () => {{"
+    " const input = document.querySelector('#{upload_id} input[type=file]');"
+    " if (input) input.setAttribute('aria-label', {label});"
+    " else if (n++ < 100) setTimeout(go, 50); }}; go(); }})()"
+)
+
+
+def name_file_input(upload_id: str, label: str) -> Any:
+    """The event naming a drop zone's file input `label` (in the user's language)."""
+    return rx.call_script(_NAME_FILE_INPUT_JS.format(upload_id=upload_id,
+                                                     label=json.dumps(label)))
+
+
+# --- after a save -------------------------------------------------------------------------------
+
+
+def saved_notice() -> rx.Component:
+    """What the last save saved, at the top of the screen (the app frame draws it above the
+    content, so a form that stays open has it above the form). A live region that is always
+    there, so that its new text is announced; focusable, so that it can take the focus.
+    Handlers set it with `AppState._confirm_saved(key, route=...)`."""
+    return rx.box(
+        rx.cond(
+            AppState.saved_message != "",
+            rx.callout(AppState.saved_message, icon="circle-check", color_scheme="green",
+                       high_contrast=True, size="2", margin_bottom="12px"),
+        ),
+        id="saved-notice",
+        role="status",
+        aria_live="polite",
+        tab_index=-1,
+        # Below the sticky top bar when scrolled into view.
+        scroll_margin_top="72px",
+        outline="none",
     )
 
 
@@ -50,7 +129,8 @@ def text_field(
     props.setdefault("width", "100%")
     return labelled(
         label_key,
-        rx.input(id=name, name=name, aria_invalid=rx.cond(error != "", "true", "false"), **props),
+        rx.input(id=name, name=name, aria_invalid=rx.cond(error != "", "true", "false"),
+                 aria_describedby=f"{name}-error", **props),
         field_id=name,
         error=error,
         hint_key=hint_key,

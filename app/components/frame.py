@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import reflex as rx
+from reflex_components_core.core.banner import has_too_many_connection_errors
 
+from app.components.forms import saved_notice
 from app.components.offline_panel import offline_panel
 from app.state.lang import LangState, tr
 from app.state.session import AppState
@@ -121,15 +123,17 @@ def language_switch() -> rx.Component:
 
 
 def _top_bar(title_key: str) -> rx.Component:
-    return rx.flex(
+    """The screen's title and sign-out. The language is chosen on the account screen (and on
+    sign-in): next to sign-out, a slip of the thumb switched the whole app's language."""
+    return rx.el.header(rx.flex(
         rx.heading(tr(title_key), size="5", as_="h1"),
         rx.spacer(),
-        language_switch(),
         rx.button(
             rx.icon("log-out", size=18, aria_hidden="true"),
-            rx.text(tr("signout"), display=["none", "none", "inline"]),
+            rx.text(tr("signout")),
             on_click=AppState.sign_out,
             variant="soft",
+            high_contrast=True,
             size="3",
             aria_label=tr("signout"),
             id="sign-out",
@@ -140,10 +144,7 @@ def _top_bar(title_key: str) -> rx.Component:
         padding_y="8px",
         border_bottom="1px solid var(--gray-5)",
         background="white",
-        position="sticky",
-        top="0",
-        z_index="10",
-    )
+    ), position="sticky", top="0", z_index="10")
 
 
 def _side_nav(active_key: str) -> rx.Component:
@@ -215,6 +216,7 @@ def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
             _top_bar(title_key),
             offline_panel(),
             rx.el.main(
+                saved_notice(),
                 *children,
                 id="main",
                 padding="16px",
@@ -228,3 +230,30 @@ def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
         _bottom_nav(active_key),
         min_height="100vh",
     )
+
+
+def connection_notice() -> rx.Component:
+    """Replaces Reflex's own connection toasts (English only, with a technical description):
+    when the server cannot be reached, one calm line in the app's language, announced.
+    An app wrap: the page comes as its children, after this fragment's own box."""
+    return rx.fragment(rx.box(
+        rx.cond(
+            has_too_many_connection_errors,
+            rx.flex(
+                rx.icon("wifi-off", size=18, aria_hidden="true"),
+                rx.text(tr("common.connection_lost")),
+                align="center",
+                spacing="2",
+                id="connection-lost",
+                background="#92400e",
+                color="white",
+                padding="10px 16px",
+                position="fixed",
+                top="0",
+                left="0",
+                right="0",
+                z_index="50",
+            ),
+        ),
+        role="status",
+    ))

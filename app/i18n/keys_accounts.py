@@ -72,7 +72,7 @@ KEYS: dict[str, tuple[str, str]] = {
         "The organisation does not exist or is outside your scope.",
     ),
     "account.scope_invalid": (
-        "Phạm vi không phù hợp với vai trò (tình nguyện viên: một xã/phường; giám sát:"
+        "Phạm vi không phù hợp với vai trò (tình nguyện viên: một xã/phường; cán bộ quản lý:"
         " xã/phường hoặc tỉnh/thành phố; nhân viên cơ sở: một cơ sở; quản trị: tỉnh/thành phố"
         " hoặc xã/phường).",
         "The scope does not fit the role (volunteer: a commune; supervisor: a commune or"

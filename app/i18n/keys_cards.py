@@ -7,7 +7,8 @@ KEYS: dict[str, tuple[str, str]] = {
         "Không tìm thấy thẻ này.",
         "This card was not found.",
     ),
-    "card.scan.revoked": (
+    "card.scan.revoked": ("Thẻ này đã bị thu hồi.", "This card has been revoked."),
+    "card.scan.revoked_replaced": (
         "Thẻ này đã bị thu hồi. Vui lòng dùng thẻ mới.",
         "This card has been revoked. Please use the new card.",
     ),
@@ -57,7 +58,7 @@ KEYS: dict[str, tuple[str, str]] = {
     ),
     "card.issued_at": ("Ngày cấp", "Issued on"),
     "card.revoked_at": ("Ngày thu hồi", "Revoked on"),
-    "card.print_id1": ("In thẻ (khổ thẻ 85,6 × 54 mm)", "Print card (85.6 × 54 mm)"),
+    "card.print_id1": ("In thẻ (85,6 × 54 mm)", "Print card (85.6 × 54 mm)"),
     "card.print_a4": ("In trên giấy A4", "Print on A4 sheets"),
     "card.scan": ("Quét thẻ", "Scan card"),
     "card.scan_camera": ("Dùng camera", "Use camera"),

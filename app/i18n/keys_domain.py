@@ -102,7 +102,7 @@ KEYS: dict[str, tuple[str, str]] = {
     # --- Today screen (activities.DueKind) ---------------------------------------------------
     "due.appointment": ("Đến hẹn / lỡ hẹn", "Appointment due or missed"),
     "due.referral_open": ("Chuyển gửi chưa hoàn thành", "Referral still open"),
-    "due.not_visited": ("Lâu chưa thăm", "Not visited recently"),
+    "due.not_visited": ("Cần thăm", "Visit needed"),
     "due.episode_ending": ("Sắp hết thời hạn quản lý", "Episode ending soon"),
     "due.episode_overdue": ("Quá hạn quản lý", "Episode past its end"),
 }

@@ -446,12 +446,15 @@ def _case_row(row: Any) -> rx.Component:
                 checked=s.selected.contains(row["id"]),
                 on_change=lambda _checked: CaseloadState.toggle_select(row["id"]),
                 size="3",
-                aria_label=row["full_name"],
+                # Named by the person, told apart from a namesake by birth year and commune.
+                aria_label=row["full_name"].to(str) + ", " + row["birth_year"].to(str) + ", "
+                + row["commune"].to(str),
                 id="select-" + row["id"],
             ),
         ),
         rx.table.cell(
-            rx.link(row["full_name"], href=row["href"], weight="bold", class_name="client-name"),
+            rx.link(row["full_name"], href=row["href"], weight="bold",
+                    class_name="client-name dh-target"),
             rx.text(row["birth_year"], size="1", color="var(--gray-11)"),
             min_width="150px",
         ),
@@ -481,6 +484,9 @@ def scroll_table(*children: rx.Component, table_id: str) -> rx.Component:
     return rx.box(
         rx.table.root(*children, size="1", variant="surface", id=table_id),
         overflow_x="auto", width="100%", max_width="100%",
+        # This box scrolls (theme.css lets the table's own scroll area grow): reachable by
+        # keyboard.
+        tab_index=0, class_name="dh-scroll",
     )
 
 
@@ -492,7 +498,7 @@ def _caseload_table() -> rx.Component:
             rx.spacer(),
             rx.button(tr("sup.select_page"), on_click=s.select_page, variant="soft", size="2",
                       id="select-page"),
-            rx.button(tr("sup.clear_selection"), on_click=s.clear_selection, variant="ghost",
+            rx.button(tr("sup.clear_selection"), on_click=s.clear_selection, variant="soft",
                       size="2"),
             align="center", spacing="2", wrap="wrap", margin_y="8px",
         ),
@@ -568,7 +574,8 @@ def _closures() -> rx.Component:
             rx.flex(
                 rx.foreach(s.closures, lambda c: rx.flex(
                     rx.flex(
-                        rx.link(c["client"], href=c["href"], weight="bold"),
+                        rx.link(c["client"], href=c["href"], weight="bold",
+                                class_name="dh-target"),
                         rx.text(bi(c, "type"), " · ", c["commune"], size="2",
                                 color="var(--gray-11)"),
                         rx.text(tr("sup.closure.reason"), " ", bi(c, "reason"), " · ",
@@ -623,7 +630,8 @@ def _activity() -> rx.Component:
 def _pair(p: Any) -> rx.Component:
     def side(prefix: str, other: str) -> rx.Component:
         return rx.flex(
-            rx.link(p[f"{prefix}_name"], href=p[f"{prefix}_href"], weight="bold"),
+            rx.link(p[f"{prefix}_name"], href=p[f"{prefix}_href"], weight="bold",
+                    class_name="dh-target"),
             rx.text(p[f"{prefix}_info"], size="2", color="var(--gray-11)"),
             rx.button(tr("sup.dup.keep_this"), size="2", variant="soft",
                       on_click=CaseloadState.merge_pair(p[f"{prefix}_id"], p[f"{other}_id"]),

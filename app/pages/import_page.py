@@ -16,7 +16,7 @@ from typing import Any
 import reflex as rx
 
 from app.components.client_cards import empty_note, section_heading
-from app.components.forms import form_message
+from app.components.forms import form_message, name_file_input
 from app.components.frame import app_frame
 from app.i18n import t
 from app.pages.caseload import scroll_table
@@ -94,7 +94,7 @@ class ImportState(AppState):
         self._forget()
         self._reset_result()
         self.file_name = ""
-        return None
+        return name_file_input(UPLOAD_ID, await self._text("sup.import.choose"))
 
     @guarded(Role.SUPERVISOR)
     async def download_template(self) -> Any:

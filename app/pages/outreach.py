@@ -113,7 +113,8 @@ def outreach_page() -> rx.Component:
             ),
             rx.cond(
                 OutreachState.records_groups,
-                rx.link(tr("rec.group.title"), href="/group-activity", id="to-group"),
+                rx.link(tr("rec.group.title"), href="/group-activity", id="to-group",
+                        class_name="dh-target"),
             ),
             direction="column",
             spacing="4",

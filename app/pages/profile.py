@@ -27,8 +27,12 @@ from app.components.client_cards import (
     timeline_item,
 )
 from app.components.forms import (
+    checked_form,
     date_field,
+    field_error,
+    focus_first_problem,
     labelled,
+    name_file_input,
     number_field,
     select_field,
     submit_button,
@@ -37,7 +41,7 @@ from app.components.forms import (
 from app.components.frame import app_frame
 from app.i18n import t
 from app.pages.register import form_text
-from app.services import clients
+from app.services import clients, photos
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.dto import (
@@ -68,6 +72,8 @@ EPISODE_FIELDS = ("episode_type", "start_date", "decision_number", "decision_dat
                   "decision_authority", "decision_signer", "decided_months", "held_at")
 HELD_AT = [("", "law.held_at.none"), ("family", "law.held_at.family"),
            ("facility", "law.held_at.facility")]
+PHOTO_FIELDS = ("photo", "photo_consent")
+PHOTO_UPLOAD = "photo-upload"
 CLOSURE_FIELDS = ("episode_id", "end_reason", "actual_end")
 # Admission and a determination of dependence end episodes by themselves (app/services/law).
 END_REASONS = [(r.value, f"sup.end_reason.{r.value}") for r in EndReason
@@ -162,7 +168,12 @@ def timeline_row(item: TimelineItem) -> Row:
         title = bilingual("title", _label("vol.test_result", f.get("result", "")))
     elif item.kind == "referral":
         title = bilingual("title", _label("vol.referral_service", f.get("service", "")))
-        detail = bilingual("detail", _label("vol.referral_status", f.get("status", "")))
+        status = _label("vol.referral_status", f.get("status", ""))
+        if f.get("facility_name"):
+            detail = {f"detail_{lang}": t("vol.timeline.referral_to", lang, status=t(status, lang),
+                                          facility=f["facility_name"]) for lang in ("vi", "en")}
+        else:
+            detail = bilingual("detail", status)
     elif item.kind == "support":
         title = bilingual("title", _label("vol.support_kind", f.get("kind", "")))
         if f.get("amount_vnd"):
@@ -238,7 +249,6 @@ class ProfileState(AppState):
     episode_error: rx.Field[str] = rx.field("")
     episode_errors: rx.Field[Row] = rx.field(
         default_factory=lambda: {name: "" for name in EPISODE_FIELDS})
-    episode_saved: rx.Field[str] = rx.field("")
     can_issue_card: rx.Field[bool] = rx.field(False)
     # Proposing the closure of an open episode (a supervisor approves it on /caseload).
     can_propose_closure: rx.Field[bool] = rx.field(False)
@@ -246,8 +256,13 @@ class ProfileState(AppState):
     closure_error: rx.Field[str] = rx.field("")
     closure_errors: rx.Field[Row] = rx.field(
         default_factory=lambda: {name: "" for name in CLOSURE_FIELDS})
-    closure_saved: rx.Field[str] = rx.field("")
     today: rx.Field[str] = rx.field("")
+    # The client's photo (only with their consent): its address, and the form to take one.
+    photo_src: rx.Field[str] = rx.field("")
+    can_edit_photo: rx.Field[bool] = rx.field(False)
+    photo_consent: rx.Field[bool] = rx.field(False)
+    photo_errors: rx.Field[Row] = rx.field(
+        default_factory=lambda: {name: "" for name in PHOTO_FIELDS})
 
     _client_id: int = 0
     _timeline_rows: list[Row] = []  # the whole history, newest first
@@ -257,16 +272,19 @@ class ProfileState(AppState):
     async def _fetch(self, client_id: int) -> None:
         today = today_vn()
 
-        def call(db: Any, actor: Actor) -> tuple[ClientRead, list[TimelineItem], Actor]:
+        def call(db: Any, actor: Actor) -> tuple[ClientRead, list[TimelineItem], Actor, str]:
             client = clients.get_client(session=db, actor=actor, client_id=client_id)
             items = clients.client_timeline(session=db, actor=actor, client_id=client_id)
-            return client, items, actor
+            photo = photos.current_photo(session=db, actor=actor, client_id=client_id)
+            return client, items, actor, photo
 
         outcome = await self._run(call)
         if outcome.value is None:
             self._missing()
             return
-        client, items, actor = outcome.value
+        client, items, actor, photo = outcome.value
+        self.photo_src = f"/api/photos/{photo}" if photo else ""
+        self.can_edit_photo = role_may(actor.role, Action.CLIENT_UPDATE)
         self._client_id = client_id
         self.cid = str(client_id)
         self.view = "found"
@@ -296,6 +314,7 @@ class ProfileState(AppState):
         self.has_episode = False
         self.can_open_episode = False
         self.can_issue_card = self.can_propose_closure = False
+        self.photo_src, self.can_edit_photo = "", False
         self.closable, self._episode_versions = [], {}
 
     # Clinic staff: a client referred to them, or one opened by break-glass (read-only).
@@ -303,16 +322,59 @@ class ProfileState(AppState):
     async def load(self) -> Any:
         """on_load: the client named in the address, if the actor may open it."""
         self.view = "loading"
-        self.episode_error, self.episode_saved = "", ""
+        self.episode_error = ""
         self.episode_errors = {name: "" for name in EPISODE_FIELDS}
-        self.closure_error, self.closure_saved = "", ""
+        self.closure_error = ""
         self.closure_errors = {name: "" for name in CLOSURE_FIELDS}
+        self.photo_errors = {name: "" for name in PHOTO_FIELDS}
+        self.photo_consent = False
         client_id = route_client_id(str(self.router.url.path))
         if client_id is None:
             self._missing()
             return None
         await self._fetch(client_id)
-        return None
+        return name_file_input(PHOTO_UPLOAD, await self._text("photo.choose")) \
+            if self.can_edit_photo else None
+
+    @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
+    def set_photo_consent(self, value: Any) -> None:
+        self.photo_consent = value is True
+
+    @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
+    async def upload_photo(self, files: list[rx.UploadFile]) -> Any:
+        """A photo of the client on screen, kept only with their consent (ticked here)."""
+        client_id = self._client_id
+        if not client_id:
+            self._missing()
+            return None
+        data = await files[0].read(photos.MAX_BYTES + 1) if len(files) == 1 else b""
+        consent = self.photo_consent
+        outcome = await self._run(lambda db, actor: photos.set_photo(
+            session=db, actor=actor, client_id=client_id, data=data, consent_given=consent))
+        self.photo_errors = {name: outcome.fields.get(name, "") for name in PHOTO_FIELDS}
+        if outcome.value is None:
+            if not outcome.fields:
+                self.photo_errors = {**self.photo_errors, "photo": outcome.error}
+            return focus_first_problem("photo-form")
+        self.photo_consent = False
+        await self._fetch(client_id)
+        return [rx.clear_selected_files(PHOTO_UPLOAD),
+                await self._confirm_saved("photo.saved", name=self.head.get("name", ""))]
+
+    @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
+    async def withdraw_photo(self) -> Any:
+        """The client withdrew their consent to the photo: deleted now, the withdrawal kept."""
+        client_id = self._client_id
+        if not client_id:
+            self._missing()
+            return None
+        outcome = await self._run(lambda db, actor: photos.withdraw_photo_consent(
+            session=db, actor=actor, client_id=client_id))
+        await self._fetch(client_id)
+        if not outcome.ok:
+            self.photo_errors = {**self.photo_errors, "photo": outcome.error}
+            return None
+        return await self._confirm_saved("photo.removed", name=self.head.get("name", ""))
 
     # Clinic staff: a client referred to them, or one opened by break-glass (read-only).
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR, Role.CLINIC)
@@ -345,14 +407,15 @@ class ProfileState(AppState):
             return episodes.open_episode(session=db, actor=actor, client_id=client_id, data=data)
 
         outcome = await self._run(call)
-        self.closure_error, self.closure_saved = "", ""  # one outcome on screen at a time
+        self.closure_error = ""  # one outcome on screen at a time
         self.episode_error = outcome.error
         self.episode_errors = {name: outcome.fields.get(name, "") for name in EPISODE_FIELDS}
         if outcome.value is None:
-            return None
-        self.episode_saved = await self._text("vol.profile.episode_opened")
+            return focus_first_problem("open-episode-form") if outcome.fields else None
         await self._fetch(client_id)
-        return None
+        kind = await self._text(f"vol.episode_type.{raw['episode_type']}")
+        return await self._confirm_saved("vol.profile.episode_opened", type=kind,
+                                         name=self.head.get("name", ""))
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def propose_closure(self, form_data: dict[str, Any]) -> Any:
@@ -393,13 +456,14 @@ class ProfileState(AppState):
         outcome = await self._run(call)
         self.closure_error = outcome.error
         self.closure_errors = {name: outcome.fields.get(name, "") for name in CLOSURE_FIELDS}
-        self.closure_saved = self.episode_saved = self.episode_error = ""
-        if outcome.value is not None:
-            self.closure_saved = await self._text("vol.profile.closure_proposed")
+        self.episode_error = ""
         if outcome.value is not None or not outcome.fields:
             # Saved, or changed by someone else meanwhile (a conflict): show it as it is now.
             await self._fetch(client_id)
-        return None
+        if outcome.value is not None:
+            return await self._confirm_saved("vol.profile.closure_proposed",
+                                             name=self.head.get("name", ""))
+        return focus_first_problem("propose-closure-form") if outcome.fields else None
 
 
 def _not_found() -> rx.Component:
@@ -421,6 +485,12 @@ def _not_found() -> rx.Component:
 def _header() -> rx.Component:
     h: Any = ProfileState.head  # an ObjectVar of str (mypy cannot tell from dict[str, str])
     return rx.flex(
+        rx.cond(
+            ProfileState.photo_src != "",
+            rx.image(src=ProfileState.photo_src, alt=tr("photo.alt") + " " + h["name"].to(str),
+                     width="96px", height="96px", object_fit="cover", border_radius="12px",
+                     id="client-photo"),
+        ),
         rx.heading(h["name"], size="6", as_="h2", id="client-name"),
         rx.text(
             h["age"], " ", tr("vol.profile.years_old"), " (", h["birth_year"], ") · ",
@@ -499,8 +569,6 @@ def _episode_card() -> rx.Component:
             ),
             empty_note("vol.profile.no_episode", note_id="no-episode"),
         ),
-        # Outside the form: the form is gone once no open episode is left to propose.
-        rx.box(_outcome(None, ProfileState.closure_saved, "closure"), margin_top="12px"),
         rx.cond(
             ProfileState.can_propose_closure & (ProfileState.closable.length() > 0),
             _propose_closure_form(),
@@ -532,7 +600,7 @@ def _open_episode_form() -> rx.Component:
     errors: Any = s.episode_errors
     return disclosure(
         "vol.profile.open_episode",
-        rx.form(
+        checked_form(
             rx.flex(
                 select_field("vol.profile.episode_type", "episode_type",
                              [(t.value, f"vol.episode_type.{t.value}") for t in EpisodeType],
@@ -553,13 +621,14 @@ def _open_episode_form() -> rx.Component:
                              hint_key="law.profile.decided_months_hint"),
                 select_field("law.profile.held_at", "held_at", HELD_AT,
                              error=errors["held_at"]),
-                _outcome(s.episode_error, s.episode_saved, "episode"),
+                _outcome(s.episode_error, None, "episode"),
                 submit_button("vol.profile.open_episode", id="open-episode-submit",
                               high_contrast=True),
                 direction="column",
                 spacing="3",
             ),
             on_submit=s.open_episode,
+            form_id="open-episode-form",
             reset_on_submit=True,
             padding_top="12px",
         ),
@@ -573,7 +642,7 @@ def _propose_closure_form() -> rx.Component:
     errors: Any = s.closure_errors
     return disclosure(
         "vol.profile.propose_closure",
-        rx.form(
+        checked_form(
             rx.flex(
                 labelled(
                     "vol.profile.closure_episode",
@@ -599,11 +668,65 @@ def _propose_closure_form() -> rx.Component:
                 spacing="3",
             ),
             on_submit=s.propose_closure,
-            reset_on_submit=False,
+            form_id="propose-closure-form",
             padding_top="12px",
-            id="propose-closure-form",
         ),
         summary_id="propose-closure-toggle",
+        style={"marginTop": "12px"},
+    )
+
+
+def _photo_section() -> rx.Component:
+    """Take (or replace) the client's photo with their consent, or delete it when they
+    withdraw it. A plain section of the page (no form: the file goes by upload)."""
+    s = ProfileState
+    errors: Any = s.photo_errors
+    return disclosure(
+        "photo.title",
+        rx.flex(
+            rx.cond(
+                s.photo_src != "",
+                rx.button(rx.icon("trash-2", size=18, aria_hidden="true"), tr("photo.withdraw"),
+                          on_click=s.withdraw_photo, variant="soft", color_scheme="red",
+                          size="3", width="100%", id="withdraw-photo", type="button"),
+            ),
+            rx.upload.root(
+                rx.flex(
+                    rx.button(rx.icon("camera", size=18, aria_hidden="true"),
+                              tr("photo.choose"), type="button", variant="soft", size="3"),
+                    rx.foreach(rx.selected_files(PHOTO_UPLOAD),
+                               lambda f: rx.text(f, weight="bold", id="chosen-photo")),
+                    direction="column", align="center", spacing="2",
+                ),
+                id=PHOTO_UPLOAD,
+                accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"]},
+                max_files=1,
+                multiple=False,
+                border="2px dashed var(--gray-10)",
+                border_radius="12px",
+                padding="12px",
+                width="100%",
+            ),
+            field_error(errors["photo"], field_id="photo"),
+            rx.el.label(
+                rx.el.input(type="checkbox", id="photo_consent", checked=s.photo_consent,
+                            on_change=s.set_photo_consent,
+                            style={"width": "22px", "height": "22px", "flexShrink": "0"}),
+                tr("photo.consent"),
+                html_for="photo_consent",
+                style={"display": "flex", "gap": "10px", "alignItems": "center",
+                       "minHeight": "44px"},
+            ),
+            field_error(errors["photo_consent"], field_id="photo_consent"),
+            rx.button(rx.icon("check", size=18, aria_hidden="true"), tr("photo.save"),
+                      on_click=s.upload_photo(rx.upload_files(upload_id=PHOTO_UPLOAD)),
+                      size="3", width="100%", id="save-photo", type="button"),
+            direction="column",
+            spacing="3",
+            padding_top="12px",
+            id="photo-form",
+        ),
+        summary_id="photo-toggle",
         style={"marginTop": "12px"},
     )
 
@@ -680,7 +803,8 @@ def profile_page() -> rx.Component:
         rx.match(
             s.view,
             ("found", rx.fragment(_header(), _actions(), _privacy_links(), _episode_card(),
-                                  _details(), _timeline())),
+                                  rx.cond(s.can_edit_photo, _photo_section()), _details(),
+                                  _timeline())),
             ("missing", _not_found()),
             loading_note(),
         ),

@@ -283,6 +283,8 @@ def record_form(
         ),
         on_submit=on_submit,
         reset_on_submit=False,
+        # Checked in the page, not by the browser's bubbles (app/components/forms.py).
+        no_validate=True,
         id=form_id,
         width="100%",
         max_width="560px",

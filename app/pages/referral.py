@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.forms import date_field, labelled, select_field
+from app.components.forms import date_field, field_error, labelled, select_field
 from app.components.frame import app_frame
 from app.pages.record_form import (
     RecordForm,
@@ -116,10 +116,7 @@ def _consent() -> rx.Component:
                    "minHeight": "48px"},
         ),
         rx.text(tr("rec.referral.consent_text"), id="consent-text", size="2"),
-        rx.cond(
-            error != "",
-            rx.text(error, id="consent-error", color="var(--red-11)", size="2", role="alert"),
-        ),
+        field_error(error, field_id="consent"),
         direction="column",
         spacing="1",
         padding="12px",

@@ -15,6 +15,9 @@ import reflex as rx
 from app.components.client_cards import disclosure, empty_note
 from app.components.forms import (
     checkbox_field,
+    checked_form,
+    field_error,
+    focus_first_problem,
     form_message,
     labelled,
     select_field,
@@ -174,7 +177,7 @@ class RegisterState(AppState):
             self.errors = {**_no_errors(), **outcome.fields}
             if outcome.fields.get("legal_rep_name"):
                 self.minor = True
-            return None
+            return focus_first_problem("register-form") if outcome.fields else None
         result, communes = outcome.value
         if isinstance(result, DuplicateCandidates):
             self._pending = dict(form_data)
@@ -188,7 +191,10 @@ class RegisterState(AppState):
             return None
         self._form_saved = True
         self._pending, self.duplicates, self.hidden_duplicates = {}, [], 0
-        return rx.redirect(f"/clients/{result.id}")
+        profile = f"/clients/{result.id}"
+        return [rx.redirect(profile),
+                await self._confirm_saved("vol.reg.saved", route=profile, name=result.full_name,
+                                          year=result.birth_year)]
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
@@ -299,11 +305,8 @@ def _consent() -> rx.Component:
         ),
         rx.text(tr("vol.reg.consent_ask"), size="2", weight="medium"),
         *[checkbox_field(f"vol.consent.purpose.{p}", f"consent_{p}") for p in CONSENT_PURPOSES],
-        rx.cond(
-            _err("consents") != "",
-            rx.text(_err("consents"), color="var(--red-11)", size="2", role="alert",
-                    id="consents-error"),
-        ),
+        field_error(_err("consents"), field_id="consents"),
+        id="consents-group",
         style={"border": "1px solid var(--gray-6)", "borderRadius": "12px", "padding": "12px",
                "margin": "0"},
     )
@@ -320,8 +323,9 @@ def _duplicate_warning() -> rx.Component:
                 rx.foreach(
                     s.duplicates,
                     lambda d: rx.el.li(
+                        # The same tab: a new one would leave the installed app.
                         rx.link(d["full_name"], href=d["href"], weight="bold",
-                                target="_blank"),
+                                class_name="dh-target"),
                         rx.text(tr("vol.reg.birth_year"), ": ", d["birth_year"], " · ",
                                 d["commune_name"], size="2", color="var(--gray-11)"),
                         style={"padding": "8px 0", "borderBottom": "1px solid var(--amber-5)",
@@ -363,7 +367,7 @@ def register_page() -> rx.Component:
     s = RegisterState
     return app_frame(
         "vol.reg.title",
-        rx.form(
+        checked_form(
             rx.flex(
                 rx.text(tr("vol.reg.intro"), size="2", color="var(--gray-11)"),
                 _first_step(),
@@ -380,7 +384,6 @@ def register_page() -> rx.Component:
                 spacing="4",
             ),
             on_submit=s.submit,
-            reset_on_submit=False,
-            id="register-form",
+            form_id="register-form",
         ),
     )

@@ -55,6 +55,8 @@ class ScanState(AppState):
     given_name: str = ""
     age_text: str = ""
     card_status: str = ""
+    # The client's photo, if they consented to one (served only to those who may see them).
+    photo_src: str = ""
     referrals: list[dict[str, str]] = []
     attended: str = ""
     attendance_error: str = ""
@@ -70,6 +72,7 @@ class ScanState(AppState):
         self.given_name = ""
         self.age_text = ""
         self.card_status = ""
+        self.photo_src = ""
         self.referrals = []
         self.attended = ""
         self.attendance_error = ""
@@ -80,6 +83,7 @@ class ScanState(AppState):
         self.given_name = view.given_name
         self.age_text = await self._text("card.view.age", age=view.age)
         self.card_status = view.card_status.value
+        self.photo_src = f"/api/photos/{view.photo_path}" if view.photo_path else ""
         self._client_id = view.client_id
         self._referral_ids = [r.id for r in view.referrals]
         self.referrals = [
@@ -320,8 +324,15 @@ def _view() -> rx.Component:
     return rx.card(
         rx.flex(
             rx.flex(
-                rx.avatar(fallback=initial, size="6", radius="full", color_scheme="teal",
-                          aria_hidden="true"),
+                rx.cond(
+                    ScanState.photo_src != "",
+                    # Large enough to recognise a face; the name and age say the rest.
+                    rx.image(src=ScanState.photo_src, alt=tr("photo.alt") + " "
+                             + ScanState.given_name, width="112px", height="112px",
+                             object_fit="cover", border_radius="12px", id="scan-photo"),
+                    rx.avatar(fallback=initial, size="6", radius="full", color_scheme="teal",
+                              aria_hidden="true"),
+                ),
                 rx.flex(
                     rx.heading(ScanState.given_name, size="7", as_="h2", id="scan-name"),
                     rx.text(ScanState.age_text, size="4", id="scan-age"),
@@ -373,6 +384,24 @@ def _view() -> rx.Component:
     )
 
 
+def _announcement() -> rx.Component:
+    """What a screen reader says after a scan or an attendance, from a live region that is
+    always on the page (one inserted with its text is often not read): "Card recognised. An,
+    30 years old." Problems are alerts of their own."""
+    s = ScanState
+    return rx.el.p(
+        rx.cond(
+            s.attended != "",
+            s.attended,
+            rx.cond(s.result == "ok", s.message + " " + s.given_name + ", " + s.age_text + ".",
+                    ""),
+        ),
+        role="status",
+        id="scan-announce",
+        class_name="dh-sr-only",
+    )
+
+
 def _result() -> rx.Component:
     problem = rx.callout(
         ScanState.message,
@@ -411,7 +440,6 @@ def _result() -> rx.Component:
         spacing="3",
         width="100%",
         id="scan-result",
-        aria_live="polite",
     )
 
 
@@ -421,6 +449,7 @@ def scan_page() -> rx.Component:
         rx.flex(
             greeting(),
             rx.text(tr("cardui.scan.intro"), color="var(--gray-11)"),
+            _announcement(),
             _result(),
             rx.cond(ScanState.result == "", _camera()),
             _code_form(),

@@ -277,6 +277,7 @@ def _coverage() -> rx.Component:
                     table_id="coverage-table",
                 ),
                 max_height="320px", overflow_y="auto", margin_top="8px",
+                tab_index=0,  # a scrolled box is reachable by keyboard
             ),
         ),
     )
@@ -312,7 +313,7 @@ def _form() -> rx.Component:
                 id="kind", name="kind", default_value=s.form_kind, style=_SELECT_STYLE)),
             _label("sup.col.commune", "place_id", rx.el.select(
                 rx.foreach(s.communes, lambda c: rx.el.option(c["name"], value=c["id"])),
-                id="org_place", name="place_id", default_value=s.form_place,
+                id="place_id", name="place_id", default_value=s.form_place,
                 style=_SELECT_STYLE)),
             _label("sup.org.name", "name", rx.input(
                 id="name", name="name", default_value=s.form_name, size="3", max_length=200,

@@ -43,11 +43,18 @@ def _when(item: DueItem, today: date) -> dict[str, str]:
         return bilingual("when", "vol.today.last_visit", date=dmy(due - timedelta(days=STALE_DAYS)))
     if due is None:
         return bilingual("when", None)
+    # A date always says what it is: a referral's expiry, an episode's end, an appointment.
+    what = _DATE_KEYS.get(item.kind, "vol.today")
     if item.days_overdue > 0:
-        return bilingual("when", "vol.today.overdue_by", days=item.days_overdue, date=dmy(due))
+        return bilingual("when", f"{what}.overdue_by", days=item.days_overdue, date=dmy(due))
     if due == today:
-        return bilingual("when", "vol.today.due_today")
-    return bilingual("when", "vol.today.due_on", date=dmy(due), days=(due - today).days)
+        return bilingual("when", f"{what}.due_today")
+    return bilingual("when", f"{what}.due_on", date=dmy(due), days=(due - today).days)
+
+
+_DATE_KEYS = {DueKind.REFERRAL_OPEN: "vol.today.referral",
+              DueKind.EPISODE_ENDING: "vol.today.episode",
+              DueKind.EPISODE_OVERDUE: "vol.today.episode"}
 
 
 def _section(item: DueItem, today: date) -> str:
@@ -73,6 +80,7 @@ def due_rows(items: list[DueItem], today: date) -> dict[str, list[Row]]:
         section = _section(item, today)
         row: Row = {
             "client_name": item.client_name,
+            "who": f"{item.birth_year} · {item.commune_name}",
             "href": f"/clients/{item.client_id}",
             "row_id": f"due-{item.kind}-{item.client_id}-{item.record_id or 0}",
             "tone": "red" if item.days_overdue > 0 else _TONES[section],

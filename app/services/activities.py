@@ -36,6 +36,7 @@ from app.services.dto import (
     VisitReadFull,
 )
 from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.places import place_name
 from app.services.policy import (
     REFERRAL_SHARING,
     Action,
@@ -97,7 +98,7 @@ REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
 class DueKind(StrEnum):
     APPOINTMENT = "appointment"  # next appointment today or missed, no visit since
     REFERRAL_OPEN = "referral_open"
-    NOT_VISITED = "not_visited"  # no visit in `stale_days`
+    NOT_VISITED = "not_visited"  # never visited, or no visit in `stale_days`
     EPISODE_ENDING = "episode_ending"
     EPISODE_OVERDUE = "episode_overdue"
 
@@ -434,15 +435,17 @@ def due_followups(
     """What needs doing for the active clients in scope, most urgent first:
 
     - an appointment set at the latest visit that is today or already missed;
-    - a client not visited for `stale_days` days (not repeated if an appointment is listed);
+    - a client never visited (from the day they were registered), or not for `stale_days`
+      days (not repeated if an appointment is listed);
     - an open referral (sent or received);
     - an open episode ending within `ending_within_days` days, or already past its end.
     """
     me = authorize_grant(session, actor, Action.CASELOAD_VIEW)
+    communes: dict[int, str] = {}
     clients = {
-        cid: (name, created)
-        for cid, name, created in session.exec(
-            select(Client.id, Client.full_name, Client.created_at).where(
+        cid: (name, year, communes.setdefault(commune, place_name(session, commune)))
+        for cid, name, year, commune in session.exec(
+            select(Client.id, Client.full_name, Client.birth_year, Client.commune_id).where(
                 client_scope_filter(me), col(Client.status) == ClientStatus.ACTIVE
             )
         ).all()
@@ -466,8 +469,10 @@ def due_followups(
 def _item(kind: DueKind, clients: dict[int, Any], client_id: int, due_on: date | None,
           record_id: int | None, today: date) -> DueItem:
     overdue = max(0, (today - due_on).days) if due_on is not None else 0
-    return DueItem(kind=kind.value, client_id=client_id, client_name=clients[client_id][0],
-                   due_on=due_on, record_id=record_id, days_overdue=overdue)
+    name, birth_year, commune_name = clients[client_id]
+    return DueItem(kind=kind.value, client_id=client_id, client_name=name, due_on=due_on,
+                   record_id=record_id, days_overdue=overdue, birth_year=birth_year,
+                   commune_name=commune_name)
 
 
 def _appointments_and_stale(session: Session, ids: list[int], clients: dict[int, Any],
@@ -496,9 +501,8 @@ def _appointments_and_stale(session: Session, ids: list[int], clients: dict[int,
     stale_before = today - timedelta(days=stale_days)
     for client_id in ids:
         last = latest.get(client_id)
-        if last is None:
-            if clients[client_id][1].date() <= stale_before:
-                items.append(_item(DueKind.NOT_VISITED, clients, client_id, None, None, today))
+        if last is None:  # never visited: listed from the day they were registered
+            items.append(_item(DueKind.NOT_VISITED, clients, client_id, None, None, today))
             continue
         visit_id, day, next_on = last
         if next_on is not None:

@@ -512,8 +512,13 @@ def resolve_scan(
         return _scan_result(session, me, ScanStatus.NOT_FOUND, outcome=audit.DENIED,
                             card_id=card.id, via=via)
     if card.status != CardStatus.ACTIVE:
-        return _scan_result(session, me, ScanStatus.REVOKED, outcome="revoked",
-                            card_id=card.id, via=via)
+        result = _scan_result(session, me, ScanStatus.REVOKED, outcome="revoked",
+                              card_id=card.id, via=via)
+        # "Use the new card" only when there is one.
+        replaced = session.exec(select(Card.id).where(
+            Card.client_id == client.id, Card.status == CardStatus.ACTIVE)).first()
+        key = "card.scan.revoked_replaced" if replaced is not None else result.message_key
+        return ScanResult(status=result.status, message_key=key)
     assert client.id is not None
     view = CardView(
         client_id=client.id,

@@ -59,6 +59,7 @@ from models import (
     Episode,
     EpisodeStatus,
     EpisodeType,
+    Organisation,
     Place,
     PlaceKind,
     Referral,
@@ -579,6 +580,17 @@ _EPISODE_FIELDS = ("episode_type", "status", "expected_end", "actual_end", "end_
                    "version")
 
 
+def _name_facilities(session: Session, referrals: list[TimelineItem]) -> None:
+    """Each referral's history entry names the clinic it went to (`facility_name`)."""
+    ids = {i.fields.get("facility_id") for i in referrals} - {None}
+    names = dict(session.execute(
+        sa_select(col(Organisation.id), col(Organisation.name))
+        .where(col(Organisation.id).in_(ids))
+    ).all()) if ids else {}
+    for item in referrals:
+        item.fields["facility_name"] = names.get(item.fields.get("facility_id"), "")
+
+
 def client_timeline(*, session: Session, actor: Actor | None, client_id: int) -> list[TimelineItem]:
     """Visits, tests, referrals, support and episodes of a client, newest first (audited).
 
@@ -609,6 +621,7 @@ def client_timeline(*, session: Session, actor: Actor | None, client_id: int) ->
                                       col(Support.client_id) == client_id), _SUPPORT_FIELDS)
     add("episode", _timeline_rows(session, col(Episode.start_date), _EPISODE_FIELDS,
                                   col(Episode.client_id) == client_id), _EPISODE_FIELDS)
+    _name_facilities(session, [i for i in items if i.kind == "referral"])
     items.sort(key=lambda i: (i.on, i.kind, i.record_id), reverse=True)
     audit.record(session, actor=me, action="client.timeline", target_type="client",
                  target_id=client_id)

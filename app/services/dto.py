@@ -449,3 +449,6 @@ class DueItem(_Out):
     due_on: date | None
     record_id: int | None
     days_overdue: int
+    # Tell apart two clients of the same name.
+    birth_year: int = 0
+    commune_name: str = ""

@@ -57,6 +57,27 @@ SIGN_IN_ROUTE = "/"
 _ALLOWED_BEFORE_NEW_PASSWORD = ("AccountState.", "AppState.sign_out", "AppState.check_session")
 
 
+def _route_key(path: str) -> str:
+    return "/" + str(path).split("?")[0].split("#")[0].strip("/")
+
+
+# Once the confirmation is drawn on its screen (after a redirect, on the new page): scroll it
+# into view below the sticky top bar and move the focus to it (announced, and the next Tab
+# starts from there). The new page may draw its frame again as its data arrives: the focus is
+# given again while it is on nothing else, for up to ten seconds (a slow phone and network).
+SHOW_SAVED_JS = (
+    "(() => { let n = 0, shown = null; const go = () => {"
+    " const el = document.getElementById('saved-notice');"
+    " const here = ('/' + location.pathname.replace(/^[/]+|[/]+$/g, '')) === 'ROUTE';"
+    " const idle = !document.activeElement || document.activeElement === document.body;"
+    " if (here && el && el.textContent.trim() && el !== document.activeElement"
+    " && (idle || shown === null)) {"
+    " if (shown === null) el.scrollIntoView({block: 'start'});"
+    " el.focus({preventScroll: true}); shown = el; }"
+    " if (n++ < 200) setTimeout(go, 50); }; go(); })()"
+)
+
+
 class AppState(rx.State):
     """Session root. Page states that touch personal data subclass it."""
 
@@ -64,6 +85,10 @@ class AppState(rx.State):
     display_name: str = ""
     nav_role: str = ""
     notice_key: str = ""
+    # The confirmation of the last save, in the user's language, and the screen it is shown on
+    # (`saved_notice()` in app/components/forms.py): kept until the user moves to another one.
+    saved_message: str = ""
+    saved_for: str = ""
 
     _actor: Actor | None = None
     # The auth session whose personal data this tab's page states hold (0: none).
@@ -148,6 +173,18 @@ class AppState(rx.State):
             )
             return Outcome(error=t("error.generic", lang))
 
+    async def _confirm_saved(self, key: str, *, route: str = "", **params: Any) -> Any:
+        """After a save: say what was saved at the top of the screen the user lands on (`route`,
+        else this one), announce it and bring it into view. Return (or yield) the answer."""
+        self.saved_message = await self._text(key, **params)
+        self.saved_for = _route_key(route or self.router.url.path)
+        return rx.call_script(SHOW_SAVED_JS.replace("ROUTE", self.saved_for))
+
+    def _forget_saved(self, path: str) -> None:
+        """A confirmation is for its own screen: gone once the user opens another."""
+        if self.saved_for and _route_key(path) != self.saved_for:
+            self.saved_message = self.saved_for = ""
+
     async def _wipe(self) -> None:
         """Forget everything personal this browser session holds on the server."""
         pending: list[type[rx.State]] = list(AppState.get_substates())
@@ -172,6 +209,7 @@ class AppState(rx.State):
     async def check_session(self) -> Any:
         """on_load of every signed-in page: bounce to sign-in if the session is gone."""
         actor = self._require_actor()
+        self._forget_saved(self.router.url.path)
         self.nav_role = actor.role.value
         self.display_name = actor.display_name
         if actor.must_change_password and self.router.url.path.rstrip("/") != ACCOUNT_ROUTE:

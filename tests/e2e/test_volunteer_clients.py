@@ -384,6 +384,11 @@ def test_a_volunteer_opens_an_episode_then_proposes_its_closure(
     page.locator("#start_date").fill(started.isoformat())
     page.locator("#decision_number").fill("15/QĐ-UBND")
     page.locator("#open-episode-submit").click()
+    # The confirmation names what was saved, at the top of the screen, in view.
+    notice = page.locator("#saved-notice")
+    expect(notice).to_contain_text(f"Đã mở đợt quản lý cho {name}")
+    expect(notice).to_be_in_viewport()
+    expect(notice).to_be_focused()
     expect(page.locator("#episode")).to_contain_text("Cai tự nguyện tại gia đình, cộng đồng")
     expect(page.locator("#episode")).to_contain_text("Đang thực hiện")
 
@@ -395,7 +400,8 @@ def test_a_volunteer_opens_an_episode_then_proposes_its_closure(
     _screenshot(page, "profile-propose-closure")
     assert serious_violations(page, exclude=FRAME_EXCLUDE) == []
     page.locator("#propose-closure-submit").click()
-    expect(page.locator("#closure-saved")).to_be_visible()
+    expect(notice).to_contain_text(f"Đã gửi đề nghị kết thúc đợt quản lý của {name}")
+    expect(notice).to_be_in_viewport()
     expect(page.locator("#episode")).to_contain_text("Đã đề nghị kết thúc")
     expect(page.locator("#propose-closure-toggle")).to_have_count(0)
     with Session(db) as session:

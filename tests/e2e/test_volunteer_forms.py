@@ -228,8 +228,10 @@ def test_a_referral_with_consent_is_stored_open_to_the_chosen_facility(
     _screen_and_scan(page, "referral")
     page.get_by_label("Dịch vụ").select_option("mmt")
     page.get_by_label("Nơi tiếp nhận").select_option(label="Cơ sở điều trị Methadone (demo)")
-    # Consent is required: the browser will not send the form without it.
-    assert page.locator("#consent").evaluate("el => el.checkValidity()") is False
+    # Consent is required: refused in the page, next to the box (no browser bubble).
+    page.locator("#save").click()
+    expect(page.locator("#consent-error")).to_be_visible()
+    assert _rows(e2e_db, "SELECT id FROM referral WHERE client_id = ?", client_id) == []
     page.get_by_text("Người được chuyển gửi đồng ý").click()
     page.locator("#save").click()
     expect(page).to_have_url(f"{base_url}clients/{client_id}")

@@ -234,7 +234,9 @@ def test_a_volunteer_opens_an_episode_for_their_own_client(world_db: tuple[World
     _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01",
                                "decision_number": "7/QĐ-UBND"})
     assert state.episode_error == "", state.episode_errors
-    assert state.episode_saved
+    assert state.saved_message == (
+        f"Đã mở đợt quản lý cho {state.head['name']}: Điều trị thay thế (Methadone).")
+    assert state.saved_for == f"/clients/{cid}"
     with _db(url) as session:
         opened = session.exec(
             select(Episode).where(Episode.client_id == cid, Episode.episode_type == "mmt")
@@ -278,7 +280,7 @@ def test_a_volunteer_proposes_closing_an_open_episode_of_their_client(
     form = {"episode_id": str(episode), "end_reason": "completed", "actual_end": ended}
     _call(state.propose_closure, form)
     assert state.closure_error == "", state.closure_errors
-    assert state.closure_saved
+    assert state.saved_message.startswith("Đã gửi đề nghị kết thúc đợt quản lý của ")
     assert state.closable == []  # nothing left to propose
     with _db(url) as session:
         row = session.get(Episode, episode)

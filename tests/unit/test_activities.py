@@ -223,6 +223,23 @@ def test_due_list_shows_missed_appointments_stale_clients_referrals_and_episodes
     assert appointment.days_overdue == 6
 
 
+def test_a_client_registered_today_is_on_the_due_list_as_never_visited(
+    session: Session, world: World
+) -> None:
+    vol_id = world.users["vol_a1"]
+    new = make_client(session, world.commune_a1, vol_id, name="Hồ Văn Mới",
+                      created_at=datetime.now(UTC))
+    session.commit()
+
+    items = activities.due_followups(session=session, actor=world.actor(session, "vol_a1"),
+                                     today=TODAY)
+
+    listed = [i for i in items if i.client_id == new]
+    assert [(i.kind, i.due_on) for i in listed] == [(DueKind.NOT_VISITED, None)]
+    # A namesake is told apart by birth year and commune.
+    assert listed[0].birth_year > 1900 and listed[0].commune_name != ""
+
+
 def test_due_list_ignores_closed_clients(session: Session, world: World) -> None:
     client = session.get(Client, world.clients["a1"])
     assert client is not None

@@ -227,8 +227,16 @@ def test_a_revoked_card_scans_as_revoked(session: Session, world: World) -> None
     assert read.status == CardStatus.REVOKED and read.revoked_reason == "lost"
     result = _scan(world, session, "vol_a1", qr_payload(card.token, BASE_URL))
     assert result.status == ScanStatus.REVOKED
-    assert result.message_key == "card.scan.revoked"
+    assert result.message_key == "card.scan.revoked"  # no new card: not told to use one
     assert result.view is None
+
+
+def test_a_replaced_card_says_to_use_the_new_one(session: Session, world: World) -> None:
+    old = _issue(world, session)
+    _issue(world, session)
+    result = _scan(world, session, "vol_a1", qr_payload(old.token, BASE_URL))
+    assert result.status == ScanStatus.REVOKED
+    assert result.message_key == "card.scan.revoked_replaced"
 
 
 def test_revoking_needs_a_known_reason_and_an_active_card(session: Session, world: World) -> None:

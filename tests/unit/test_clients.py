@@ -25,6 +25,7 @@ from models import (
     Consent,
     EpisodeStatus,
     EpisodeType,
+    Organisation,
     Submission,
     SupportKind,
     User,
@@ -245,6 +246,10 @@ def test_timeline_is_newest_first_and_complete_for_the_case_worker(session: Sess
     assert {i.kind for i in items} == {"visit", "test", "support", "referral", "episode"}
     visit = next(i for i in items if i.kind == "visit")
     assert visit.fields["notes"] == "slept outside"
+    # A referral's entry names the clinic it went to.
+    referral = next(i for i in items if i.kind == "referral")
+    facility = session.get(Organisation, referral.fields["facility_id"])
+    assert facility is not None and referral.fields["facility_name"] == facility.name != ""
 
 
 def test_clinic_timeline_has_no_notes_tests_or_support(session: Session, world: World) -> None:

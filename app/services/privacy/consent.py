@@ -15,7 +15,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.i18n import t
-from app.services import audit
+from app.services import audit, photos
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.errors import NotFound, ValidationFailed
@@ -139,7 +139,7 @@ def withdraw_consent(
     on: date | None = None,
 ) -> ConsentView:
     """The person withdraws a consent: effective at once, kept and dated as evidence."""
-    me, _client, _target = authorize_client(session, actor, Action.CONSENT_WITHDRAW, client_id)
+    me, client, _target = authorize_client(session, actor, Action.CONSENT_WITHDRAW, client_id)
     row = session.get(Consent, consent_id)
     if row is None or row.client_id != client_id:
         raise NotFound()
@@ -149,6 +149,8 @@ def withdraw_consent(
     row.withdrawn_on = when
     row.withdrawn_recorded_by_id = me.user_id
     session.add(row)
+    if row.purpose == photos.PURPOSE:  # no photo without its consent: deleted at once
+        photos.forget_photo(session, client)
     audit.record(session, actor=me, action=Action.CONSENT_WITHDRAW, target_type="client",
                  target_id=client_id, detail=f"consent={consent_id} purpose={row.purpose}")
     session.flush()

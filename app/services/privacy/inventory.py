@@ -51,6 +51,12 @@ PURPOSES: dict[str, Purpose] = {
     STATISTICS: Purpose(
         STATISTICS, ("client.birth_year", "client.sex", "client.commune_id", "episode.*"),
         ("drug_use",), ("privacy.recipient.reports",), "retention.client_closed"),
+    # The optional photo (app/services/photos.py): taken only with this consent, deleted
+    # when it is withdrawn; seen by case workers and, after a scan, by the clinic.
+    "photo": Purpose(
+        "photo", ("client.photo_path",), (),
+        ("privacy.recipient.case_workers", "privacy.recipient.facilities"),
+        "retention.client_closed"),
 }
 
 # Which category each field belongs to (sensitive ones per Decree 356/2025 Art 4, P2).
