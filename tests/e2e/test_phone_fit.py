@@ -75,10 +75,10 @@ def screens(role: str, client_id: int) -> list[str]:
         "tnv.demo": ["/today", "/clients", "/clients/new", client, f"{client}/visit",
                      f"{client}/test", f"{client}/referral", f"{client}/support",
                      f"{client}/card", "/outreach", "/group-activity", "/scan", "/account"],
-        "gs.demo": ["/caseload", "/reports", "/teams", "/import", "/clients", client,
-                    "/cards/print", "/account"],
+        "gs.demo": ["/caseload", "/review", "/reports", "/teams", "/import", "/facilities",
+                    "/clients", client, "/cards/print", "/account"],
         "yte.demo": ["/scan", "/account"],
-        "qt.demo": ["/admin/users", "/account"],
+        "qt.demo": ["/admin/users", "/admin/settings", "/facilities", "/account"],
     }[role]
 
 
