@@ -195,7 +195,7 @@ def _rule(r: Any) -> rx.Component:
                 r["from"], " → ", r["to"], size="2"),
         rx.text(r["basis"], size="1", color="var(--gray-11)"),
         rx.text(tr("law.rules.source"), ": ", r["source"], size="1", color="var(--gray-11)"),
-        rx.text("#", r["id"], size="1", color="var(--gray-10)"),
+        rx.text("#", r["id"], size="1", color="var(--gray-11)"),
         direction="column", spacing="1", padding="12px", border_bottom="1px solid var(--gray-4)",
         id="rule-" + r["id"],
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.forms import form_message, submit_button, text_field
+from app.components.forms import form_message, name_file_input, submit_button, text_field
 from app.components.frame import app_frame
 from app.services import deployment
 from app.state.guard import guarded
@@ -49,7 +49,7 @@ class SettingsState(AppState):
             deployment.read_settings(db), deployment.logo_png(db)))
         if outcome.value is not None:
             self._show(*outcome.value)
-        return None
+        return name_file_input(LOGO_UPLOAD_ID, await self._text("deploy.upload_logo"))
 
     @guarded(Role.ADMIN)
     async def save(self, form_data: dict[str, Any]) -> Any:

@@ -585,10 +585,13 @@ def _closures() -> rx.Component:
                     rx.flex(
                         rx.button(tr("sup.closure.approve"), size="3", color_scheme="green",
                                   on_click=CaseloadState.approve_closure(c["id"]),
+                                  # Named by its row: "Duyệt: Nguyễn Văn An".
+                                  aria_label=tr("sup.closure.approve") + ": " + c["client"],
                                   id="approve-" + c["id"]),
                         rx.button(tr("sup.closure.reject"), size="3", variant="soft",
                                   color_scheme="red",
                                   on_click=CaseloadState.reject_closure(c["id"]),
+                                  aria_label=tr("sup.closure.reject") + ": " + c["client"],
                                   id="reject-" + c["id"]),
                         spacing="2",
                     ),

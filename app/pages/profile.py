@@ -74,6 +74,11 @@ HELD_AT = [("", "law.held_at.none"), ("family", "law.held_at.family"),
            ("facility", "law.held_at.facility")]
 PHOTO_FIELDS = ("photo", "photo_consent")
 PHOTO_UPLOAD = "photo-upload"
+# A new photo needs its consent ticked again.
+UNTICK_PHOTO_CONSENT = (
+    "(() => { const box = document.getElementById('photo_consent');"
+    " if (box) box.checked = false; })()"
+)
 CLOSURE_FIELDS = ("episode_id", "end_reason", "actual_end")
 # Admission and a determination of dependence end episodes by themselves (app/services/law).
 END_REASONS = [(r.value, f"sup.end_reason.{r.value}") for r in EndReason
@@ -359,6 +364,7 @@ class ProfileState(AppState):
         self.photo_consent = False
         await self._fetch(client_id)
         return [rx.clear_selected_files(PHOTO_UPLOAD),
+                rx.call_script(UNTICK_PHOTO_CONSENT),
                 await self._confirm_saved("photo.saved", name=self.head.get("name", ""))]
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
@@ -709,7 +715,8 @@ def _photo_section() -> rx.Component:
             ),
             field_error(errors["photo"], field_id="photo"),
             rx.el.label(
-                rx.el.input(type="checkbox", id="photo_consent", checked=s.photo_consent,
+                # Uncontrolled: ticks at once on a slow network; the server keeps its copy.
+                rx.el.input(type="checkbox", id="photo_consent", default_checked=False,
                             on_change=s.set_photo_consent,
                             style={"width": "22px", "height": "22px", "flexShrink": "0"}),
                 tr("photo.consent"),

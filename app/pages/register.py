@@ -25,7 +25,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
-from app.services import clients
+from app.services import clients, photos
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.clients import ADULT_AGE, DuplicateCandidates
@@ -42,7 +42,8 @@ from models import Role
 # Sensitive categories named on screen and recorded with each consent (clients.SENSITIVE_...).
 CONSENT_CATEGORIES = ("drug_use", "test_results", "hiv_status", "police_records")
 # Purposes the person may agree to, one checkbox each; case management is what registering is.
-CONSENT_PURPOSES = tuple(PURPOSES)  # the catalogue: app/services/privacy/inventory.py
+# The catalogue (app/services/privacy/inventory.py) but the photo's, given with the photo.
+CONSENT_PURPOSES = tuple(p for p in PURPOSES if p != photos.PURPOSE)
 TEXT_FIELDS = (
     "full_name", "other_names", "phone", "national_id", "address", "former_address",
     "family_contact", "priority_group", "substances", "legal_rep_name", "legal_rep_phone",

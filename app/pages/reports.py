@@ -356,9 +356,12 @@ def _figure(row: Any) -> rx.Component:
             rx.flex(
                 rx.cond(
                     row["drill"] != "",
-                    rx.button(bi(row, "value"), variant="ghost", size="3", weight="bold",
+                    # Named by its figure after the number it shows (so the spoken name
+                    # starts with what is seen).
+                    rx.button(bi(row, "value"),
+                              rx.el.span(" ", bi(row, "aria"), class_name="dh-sr-only"),
+                              variant="ghost", size="3", weight="bold",
                               on_click=ReportsState.drill(row["key"]),
-                              aria_label=bi(row, "aria"),
                               class_name="figure-value"),
                     rx.text(bi(row, "value"), weight="bold", size="3",
                             class_name="figure-value"),

@@ -305,6 +305,9 @@ def _referral(ref: Any) -> rx.Component:
                 tr("card.attendance.record"),
                 on_click=ScanState.record_attendance(ref["id"]),
                 disabled=ScanState.working,
+                # Named by its referral: several can be open at once.
+                aria_label=tr("card.attendance.record") + ": " + ref["service"] + ", "
+                + ref["date"],
                 size="4",
                 width="100%",
                 min_height="56px",

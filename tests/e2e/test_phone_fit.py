@@ -74,11 +74,14 @@ def screens(role: str, client_id: int) -> list[str]:
     return {
         "tnv.demo": ["/today", "/clients", "/clients/new", client, f"{client}/visit",
                      f"{client}/test", f"{client}/referral", f"{client}/support",
-                     f"{client}/card", "/outreach", "/group-activity", "/scan", "/account"],
-        "gs.demo": ["/caseload", "/review", "/reports", "/teams", "/import", "/facilities",
-                    "/clients", client, "/cards/print", "/account"],
+                     f"{client}/card", f"{client}/consent", f"{client}/law", "/outreach",
+                     "/group-activity", "/scan", "/account"],
+        "gs.demo": ["/caseload", "/caseload/terms", "/review", "/privacy", "/reports",
+                    "/teams", "/import", "/facilities", "/clients", client, f"{client}/audit",
+                    f"{client}/law", "/cards/print", "/account"],
         "yte.demo": ["/scan", "/account"],
-        "qt.demo": ["/admin/users", "/admin/settings", "/facilities", "/account"],
+        "qt.demo": ["/admin/users", "/admin/settings", "/admin/privacy", "/admin/rules",
+                    "/facilities", "/account"],
     }[role]
 
 

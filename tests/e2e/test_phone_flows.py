@@ -11,10 +11,12 @@ from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import create_engine, text
 
 from app.services.cards import format_short_code
 from app.services.demo import DEMO_PASSWORD
 from tests.e2e.conftest import PHONE
+from tests.e2e.server import ROOT
 from tests.e2e.test_auth import sign_in
 from tests.e2e.test_cards_ui import (
     issue_card_directly,
@@ -22,6 +24,15 @@ from tests.e2e.test_cards_ui import (
     phone_page,
     type_code,
 )
+
+SCREENS = ROOT / "docs" / "screens"
+
+
+def _screenshot(page: Page, name: str) -> None:
+    """docs/screens/<name>.png at phone size, at rest."""
+    page.mouse.move(0, 0)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{name}.png"))
 
 
 def _tag() -> str:
@@ -38,7 +49,7 @@ def _register(page: Page, name: str, birth_year: int) -> None:
 
 
 def test_a_deliberate_sign_out_says_so_and_an_expired_session_says_it_expired(
-    page: Page, base_url: str
+    page: Page, base_url: str, e2e_db: Path
 ) -> None:
     sign_in(page, "tnv.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "today")
@@ -47,10 +58,14 @@ def test_a_deliberate_sign_out_says_so_and_an_expired_session_says_it_expired(
     expect(page.get_by_text("Bạn đã đăng xuất.")).to_be_visible()
     expect(page.get_by_text("Phiên làm việc đã hết hạn")).to_have_count(0)
 
-    # A session that ends on the server (here: its cookie is gone) is an expiry.
+    # A session that ends on the server (idle for 31 minutes) is an expiry.
     sign_in(page, "tnv.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "today")
-    page.context.clear_cookies()
+    engine = create_engine(f"sqlite:///{e2e_db}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE authsession SET last_seen_at = datetime(last_seen_at,"
+                          " '-1860 seconds') WHERE ended_at IS NULL"))
+    engine.dispose()
     page.goto("/clients")
     expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
     expect(page.get_by_text("Phiên làm việc đã hết hạn")).to_be_visible()
@@ -71,6 +86,7 @@ def test_a_registered_client_is_confirmed_in_view_and_is_on_today_the_same_day(
     expect(notice).to_be_in_viewport()
     expect(notice).to_be_focused()
     expect(notice).to_have_attribute("role", "status")
+    _screenshot(page, "profile-saved")
 
     page.locator("nav a[href='/today']").last.click()
     expect(page).to_have_url(base_url + "today")
@@ -172,6 +188,7 @@ def test_a_photo_taken_with_consent_is_seen_by_the_clinic_and_deleted_when_withd
     expect(clinic.locator("#scan-name")).to_have_text(person.given_name)
     expect(clinic.locator("#scan-photo")).to_be_visible()
     clinic.wait_for_function("() => document.getElementById('scan-photo')?.naturalWidth > 0")
+    _screenshot(clinic, "scan-photo")
     # Never on the card.
     page.goto(f"/clients/{person.client_id}/card")
     expect(page.locator("main")).to_be_visible()
