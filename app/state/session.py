@@ -17,6 +17,7 @@ above all).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,19 +62,24 @@ def _route_key(path: str) -> str:
     return "/" + str(path).split("?")[0].split("#")[0].strip("/")
 
 
-# Once the confirmation is drawn on its screen (after a redirect, on the new page): scroll it
-# into view below the sticky top bar and move the focus to it (announced, and the next Tab
-# starts from there). The new page may draw its frame again as its data arrives: the focus is
-# given again while it is on nothing else, for up to ten seconds (a slow phone and network).
+# Once the confirmation is drawn on its screen (after a redirect, on the new page) with this
+# save's text (MESSAGE): scroll it into view below the sticky top bar and move the focus to it
+# (announced, and the next Tab starts from there). The page may still change under it as its
+# data arrives (a form closes, the frame is drawn again): for up to ten seconds (a slow phone
+# and network) the focus is given back while it is on nothing else, and for the first two the
+# notice is brought back into view if it left it while focused.
 SHOW_SAVED_JS = (
-    "(() => { let n = 0, shown = null; const go = () => {"
+    "(() => { let n = 0, shown = -1; const go = () => {"
     " const el = document.getElementById('saved-notice');"
-    " const here = ('/' + location.pathname.replace(/^[/]+|[/]+$/g, '')) === 'ROUTE';"
+    " const here = ('/' + location.pathname.replace(/^[/]+|[/]+$/g, '')) === ROUTE;"
+    " const ready = here && el && el.textContent.includes(MESSAGE);"
     " const idle = !document.activeElement || document.activeElement === document.body;"
-    " if (here && el && el.textContent.trim() && el !== document.activeElement"
-    " && (idle || shown === null)) {"
-    " if (shown === null) el.scrollIntoView({block: 'start'});"
-    " el.focus({preventScroll: true}); shown = el; }"
+    " if (ready && (shown < 0 || (idle && el !== document.activeElement))) {"
+    " if (shown < 0) { el.scrollIntoView({block: 'start'}); shown = n; }"
+    " el.focus({preventScroll: true}); }"
+    " if (ready && shown >= 0 && n - shown < 40 && document.activeElement === el) {"
+    " const box = el.getBoundingClientRect();"
+    " if (box.bottom < 0 || box.top > window.innerHeight) el.scrollIntoView({block: 'start'}); }"
     " if (n++ < 200) setTimeout(go, 50); }; go(); })()"
 )
 
@@ -178,7 +184,8 @@ class AppState(rx.State):
         else this one), announce it and bring it into view. Return (or yield) the answer."""
         self.saved_message = await self._text(key, **params)
         self.saved_for = _route_key(route or self.router.url.path)
-        return rx.call_script(SHOW_SAVED_JS.replace("ROUTE", self.saved_for))
+        return rx.call_script(SHOW_SAVED_JS.replace("ROUTE", json.dumps(self.saved_for))
+                              .replace("MESSAGE", json.dumps(self.saved_message)))
 
     def _forget_saved(self, path: str) -> None:
         """A confirmation is for its own screen: gone once the user opens another."""
