@@ -153,19 +153,6 @@ def test_a_signed_out_browser_calling_an_admin_handler_goes_back_to_sign_in(
     assert "/api/auth/signed-out?n=expired" in repr(events)
 
 
-def test_an_event_arriving_after_a_sign_out_keeps_the_signed_out_message(
-    world_db: World, engine: Engine
-) -> None:
-    """Signing out with the screen's own events still on their way (a slow network): the
-    sign-in page says "signed out", not "expired"."""
-    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    _call(state, "load")
-    _call(state, "sign_out")
-    assert state.notice_key == "signin.signed_out" and state.session_token == ""
-    _call(state, "load")  # queued before the sign-out, handled after it
-    assert state.users == [] and state.notice_key == "signin.signed_out"
-
-
 # ---- scope ----------------------------------------------------------------------------------
 
 
