@@ -1,6 +1,6 @@
 """SQLModel tables and enums. No Reflex here: import from `models` anywhere."""
 
-from models.accounts import AuthSession, LoginAttempt, Role, RoleAssignment, User
+from models.accounts import AuthSession, LoginAttempt, Role, RoleAssignment, RoleRequest, User
 from models.activities import (
     ContactCategory,
     DrugTest,
@@ -107,6 +107,7 @@ __all__ = [
     "ResidenceChange",
     "Role",
     "RoleAssignment",
+    "RoleRequest",
     "Setting",
     "SettingFile",
     "Sex",

@@ -44,6 +44,24 @@ class RoleAssignment(SQLModel, table=True):
     created_at: datetime = created_field()
 
 
+class RoleRequest(SQLModel, table=True):
+    """A role an administrator asked for that needs a second administrator's approval: one
+    that would let an account hold the administrator role together with a role that reads
+    client records. Granted only when another administrator approves; both steps audited."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    role: Role = enum_field(Role)
+    place_id: int | None = Field(default=None, foreign_key="place.id")
+    facility_id: int | None = Field(default=None, foreign_key="organisation.id")
+    requested_by: int = Field(foreign_key="user.id")
+    requested_at: datetime = created_field()
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = None
+    # pending | approved | rejected
+    status: str = Field(default="pending", max_length=10)
+
+
 class AuthSession(SQLModel, table=True):
     """A signed-in session. Only the SHA-256 of the token is stored."""
 

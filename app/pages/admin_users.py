@@ -81,6 +81,8 @@ class AdminUsersState(AppState):
     user_open: bool = False
     selected: dict[str, str] = {}
     selected_roles: list[dict[str, str]] = []
+    # Roles asked for this user that wait for a second administrator (id = the request's).
+    selected_pending: list[dict[str, str]] = []
     selected_sessions: list[dict[str, str]] = []
     edit_errors: dict[str, str] = {}
     user_error: str = ""
@@ -172,6 +174,19 @@ class AdminUsersState(AppState):
                 session=db, scopes=[(r.place_id, r.facility_id) for r in user.roles]
             )
         )
+        pending_names = await self._run(
+            lambda db, a: admin_scopes.scope_names(
+                session=db, scopes=[(r.place_id, r.facility_id) for r in user.pending]
+            )
+        )
+        self.selected_pending = [
+            {
+                "id": str(r.id),
+                "role": r.role.value,
+                "scope": (pending_names.value or {}).get((r.place_id, r.facility_id), ""),
+            }
+            for r in user.pending
+        ]
         names = outcome.value or {}
         self.selected = {
             "id": str(user.id),
@@ -426,7 +441,32 @@ class AdminUsersState(AppState):
                 facility_id=facility_id,
             )
         )
-        await self._after_change(outcome, "admin_ui.role_added")
+        granted = outcome.value is not None and any(
+            r.role == role and (r.place_id, r.facility_id) == (place_id, facility_id)
+            for r in outcome.value.roles
+        )
+        await self._after_change(
+            outcome, "admin_ui.role_added" if granted else "admin_ui.role_pending"
+        )
+
+    @guarded(Role.ADMIN)
+    async def decide_request(self, request_id: int | str, approve: bool) -> None:
+        """A second administrator approves or rejects a pending role (never the one who asked:
+        the service refuses and audits it)."""
+        rid = _as_id(request_id)
+        user = self._selected_user
+        if rid is None or user is None or rid not in {r.id for r in user.pending}:
+            return
+        self.user_done = ""
+        yes = approve is True
+        outcome = await self._run(
+            lambda db, a: accounts.decide_role_request(
+                session=db, actor=a, request_id=rid, approve=yes
+            )
+        )
+        await self._after_change(
+            outcome, "admin_ui.role_approved" if yes else "admin_ui.role_rejected"
+        )
 
     @guarded(Role.ADMIN)
     async def remove_role(self, assignment_id: int | str) -> None:
@@ -876,9 +916,48 @@ def _roles_block() -> rx.Component:
             border_bottom="1px solid var(--gray-4)",
         )
 
+    def pending(r: rx.Var) -> rx.Component:
+        return rx.flex(
+            rx.flex(
+                rx.text(role_label(r["role"]), weight="medium"),
+                rx.text(r["scope"], size="2", color="var(--gray-11)"),
+                direction="column",
+                flex="1",
+                min_width="0",
+            ),
+            rx.button(
+                tr("admin_ui.approve"),
+                on_click=AdminUsersState.decide_request(r["id"], True),
+                size="3",
+                class_name="approve-role",
+            ),
+            rx.button(
+                tr("admin_ui.reject"),
+                on_click=AdminUsersState.decide_request(r["id"], False),
+                variant="soft",
+                color_scheme="gray",
+                size="3",
+                class_name="reject-role",
+            ),
+            align="center",
+            spacing="2",
+            padding_y="6px",
+            border_bottom="1px solid var(--gray-4)",
+        )
+
     return rx.flex(
         rx.heading(tr("admin_ui.roles"), size="3", as_="h3"),
         rx.foreach(AdminUsersState.selected_roles, item),
+        rx.cond(
+            AdminUsersState.selected_pending.length() > 0,
+            rx.flex(
+                rx.text(tr("admin_ui.pending_title"), weight="medium"),
+                rx.foreach(AdminUsersState.selected_pending, pending),
+                direction="column",
+                spacing="1",
+                id="pending-roles",
+            ),
+        ),
         rx.form(
             rx.flex(
                 rx.text(tr("admin_ui.add_role_title"), weight="medium"),

@@ -31,6 +31,8 @@ class UserRead(BaseModel):
     organisation_id: int | None
     version: int
     roles: list[RoleScopeRead] = Field(default_factory=list)
+    # Roles asked for that wait for a second administrator's approval (id = the request's).
+    pending: list[RoleScopeRead] = Field(default_factory=list)
     # Set only by create_user (and create_first_admin leaves it None): show once, never store.
     one_time_password: str | None = None
 

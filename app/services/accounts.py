@@ -19,6 +19,11 @@ Admin scope (who may manage whom):
   with no assignment yet can be managed by any admin: they can do nothing).
 - Changing a user's roles or scopes, disabling them or resetting their password ends all
   their sessions at once.
+- No account may change its own roles or scopes (refused and audited).
+- An account may hold the administrator role together with a role that reads client records
+  (volunteer, supervisor, clinic) only if a second administrator approves: such a grant
+  becomes a `RoleRequest`, granted by `approve_role_request` from another administrator (not
+  the one who asked, not the account itself). Asking, approving and rejecting are audited.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ from models import (
     PlaceKind,
     Role,
     RoleAssignment,
+    RoleRequest,
     User,
     utcnow,
 )
@@ -758,6 +764,11 @@ def _read(session: Session, user: User, one_time_password: str | None = None) ->
         .where(RoleAssignment.user_id == user.id)
         .order_by(col(RoleAssignment.id))
     ).all()
+    pending = session.exec(
+        select(RoleRequest)
+        .where(RoleRequest.user_id == user.id, RoleRequest.status == "pending")
+        .order_by(col(RoleRequest.id))
+    ).all()
     return UserRead(
         id=user.id or 0,
         username=user.username,
@@ -771,6 +782,10 @@ def _read(session: Session, user: User, one_time_password: str | None = None) ->
         roles=[
             RoleScopeRead(id=r.id or 0, role=r.role, place_id=r.place_id, facility_id=r.facility_id)
             for r in rows
+        ],
+        pending=[
+            RoleScopeRead(id=r.id or 0, role=r.role, place_id=r.place_id, facility_id=r.facility_id)
+            for r in pending
         ],
         one_time_password=one_time_password,
     )
@@ -968,7 +983,11 @@ def assign_role(
     facility_id: int | None = None,
     now: datetime | None = None,
 ) -> UserRead:
-    """Give a user a role in a scope no broader than the admin's own; ends their sessions."""
+    """Give a user a role in a scope no broader than the admin's own; ends their sessions.
+    Never one's own; an administrator together with a role that reads client records only
+    as a request for a second administrator's approval (see the module docstring)."""
+    if user_id == actor.user_id:
+        raise _deny(session, actor, "account.role_assign", "account.not_self")
     user, scope = _managed_user(session, actor, user_id, action="account.role_assign")
     _check_grant(
         session,
@@ -988,6 +1007,9 @@ def assign_role(
         )
     ).first()
     if existing is not None:
+        return _read(session, user)
+    if _needs_second_admin(roles_of(session, user_id), role):
+        _request_role(session, actor, user_id, role, place_id, facility_id)
         return _read(session, user)
     session.add(
         RoleAssignment(user_id=user_id, role=role, place_id=place_id, facility_id=facility_id)
@@ -1019,9 +1041,9 @@ def remove_role(
 ) -> UserRead:
     """Take away one role assignment; ends the user's sessions. An admin can't remove their
     own admin role (that is how the last administrator would lock everyone out)."""
+    if user_id == actor.user_id:
+        raise _deny(session, actor, "account.role_remove", "account.not_self")
     user, _ = _managed_user(session, actor, user_id, action="account.role_remove")
-    if user_id == actor.user_id and role == Role.ADMIN:
-        raise ValidationFailed({"role": "account.not_self"})
     row = session.exec(
         select(RoleAssignment).where(
             RoleAssignment.user_id == user_id,
@@ -1043,6 +1065,109 @@ def remove_role(
         target_type="user",
         target_id=user_id,
         detail=f"role={role} place={place_id} facility={facility_id}",
+    )
+    session.flush()
+    return _read(session, user)
+
+
+# Roles that read client records: never held with the administrator role without a second
+# administrator's approval.
+CLIENT_READING_ROLES = frozenset({Role.VOLUNTEER, Role.SUPERVISOR, Role.CLINIC})
+
+
+def _needs_second_admin(held: Sequence[Role], role: Role) -> bool:
+    after = {*held, role}
+    return Role.ADMIN in after and bool(after & CLIENT_READING_ROLES)
+
+
+def _request_role(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    role: Role,
+    place_id: int | None,
+    facility_id: int | None,
+) -> None:
+    same = session.exec(
+        select(RoleRequest.id).where(
+            RoleRequest.user_id == user_id,
+            RoleRequest.role == role,
+            RoleRequest.place_id == place_id,
+            RoleRequest.facility_id == facility_id,
+            RoleRequest.status == "pending",
+        )
+    ).first()
+    if same is not None:
+        return
+    request = RoleRequest(
+        user_id=user_id,
+        role=role,
+        place_id=place_id,
+        facility_id=facility_id,
+        requested_by=actor.user_id,
+    )
+    session.add(request)
+    session.flush()
+    _audit(
+        session,
+        actor=actor,
+        action="account.role_request",
+        target_type="user",
+        target_id=user_id,
+        detail=f"request={request.id} role={role} place={place_id} facility={facility_id}",
+    )
+
+
+def decide_role_request(
+    *,
+    session: Session,
+    actor: Actor,
+    request_id: int,
+    approve: bool,
+    now: datetime | None = None,
+) -> UserRead:
+    """A second administrator approves (the role is granted, the user's sessions end) or
+    rejects a pending request. Not the administrator who asked, not the account itself; the
+    grant must lie inside the approver's own scope. Audited either way."""
+    action = "account.role_approve" if approve else "account.role_reject"
+    request = session.get(RoleRequest, request_id)
+    if request is None or request.status != "pending":
+        raise NotFound()
+    if actor.user_id in (request.requested_by, request.user_id):
+        raise _deny(session, actor, action, "account.second_admin_needed")
+    user, scope = _managed_user(session, actor, request.user_id, action=action)
+    _check_grant(
+        session,
+        actor,
+        scope,
+        role=request.role,
+        place_id=request.place_id,
+        facility_id=request.facility_id,
+        action=action,
+    )
+    request.status = "approved" if approve else "rejected"
+    request.decided_by = actor.user_id
+    request.decided_at = _clock(now)
+    session.add(request)
+    if approve:
+        session.add(
+            RoleAssignment(
+                user_id=request.user_id,
+                role=request.role,
+                place_id=request.place_id,
+                facility_id=request.facility_id,
+            )
+        )
+        user.version += 1
+        session.add(user)
+        end_user_sessions(session=session, user_id=request.user_id, reason="role_changed", now=now)
+    _audit(
+        session,
+        actor=actor,
+        action=action,
+        target_type="user",
+        target_id=request.user_id,
+        detail=f"request={request.id} role={request.role} asked_by={request.requested_by}",
     )
     session.flush()
     return _read(session, user)

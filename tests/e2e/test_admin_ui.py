@@ -149,7 +149,7 @@ def test_disabling_a_user_returns_their_open_browser_to_sign_in(
     second_page.locator("#refresh").click()  # the next action finds the account disabled
     expect_sign_in_screen(second_page)
     sign_in(second_page, username, PASSWORD)
-    expect(second_page.locator("#signin-error")).to_be_visible()
+    expect(second_page.locator("#signin-error")).to_be_visible(timeout=20_000)
 
 
 def test_resetting_a_password_ends_the_users_sessions(
@@ -174,7 +174,7 @@ def test_resetting_a_password_ends_the_users_sessions(
     second_page.locator("#refresh").click()
     expect_sign_in_screen(second_page)
     sign_in(second_page, username, PASSWORD)
-    expect(second_page.locator("#signin-error")).to_be_visible()
+    expect(second_page.locator("#signin-error")).to_be_visible(timeout=20_000)
     sign_in(second_page, username, one_time)
     expect_route(second_page, "account")
     expect(second_page.locator("#must-change-banner")).to_be_visible()

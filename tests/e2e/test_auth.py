@@ -43,7 +43,7 @@ def test_each_role_lands_on_its_own_home(page: Page, base_url: str, username: st
 def test_wrong_password_and_unknown_user_get_the_same_message(page: Page) -> None:
     sign_in(page, "tnv.demo", "not-the-password")
     first = page.locator("#signin-error")
-    expect(first).to_be_visible()
+    expect(first).to_be_visible(timeout=20_000)  # the form post comes back as a page load
     wrong_password = first.inner_text()
     sign_in(page, "nobody.here", "not-the-password")
     expect(page.locator("#signin-error")).to_have_text(wrong_password)

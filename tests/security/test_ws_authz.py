@@ -55,7 +55,8 @@ NOT_SENT_IN_ROLE = {
     "AdminUsersState.create_user", "AdminUsersState.save_user", "AdminUsersState.disable_user",
     "AdminUsersState.enable_user", "AdminUsersState.reset_password",
     "AdminUsersState.add_role", "AdminUsersState.remove_role",
-    "AdminUsersState.end_user_session", "ImportState.upload", "ImportState.commit",
+    "AdminUsersState.end_user_session", "AdminUsersState.decide_request",
+    "ImportState.upload", "ImportState.commit",
     "TeamsState.save", "TeamsState.add_member", "TeamsState.end_member",
     "CaseloadState.reassign", "CaseloadState.undo_merge",
 }

@@ -56,6 +56,7 @@ ADMIN_CALLS: dict[str, tuple[Any, ...]] = {
     "add_role": ({"role": "admin", "scope": "everywhere:"},),
     "remove_role": (1,),
     "end_user_session": (1,),
+    "decide_request": (1, True),
 }
 
 

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from passlib.context import CryptContext
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.services import accounts, security
 from app.services.account_dto import UserCreate, UserUpdate
-from app.services.actor import Actor, load_actor
+from app.services.actor import Actor, load_actor, roles_of
 from app.services.db import engine_for
 from app.services.errors import (
     AuthError,
@@ -663,7 +663,11 @@ def test_a_province_admin_grants_only_inside_their_province(world: World) -> Non
                 )
             assert caught.value.key == "account.scope_too_broad"
         roles = s.exec(select(RoleAssignment).where(RoleAssignment.user_id == target)).all()
-        assert len(roles) == 4
+        # The administrator role on top of roles that read client records waits for a second
+        # administrator's approval.
+        assert len(roles) == 3
+        assert [r.role for r in accounts.list_users(
+            session=s, actor=admin_a, query="new.person").items[0].pending] == [Role.ADMIN]
 
 
 def test_a_commune_admin_cannot_grant_the_whole_province(world: World) -> None:
@@ -703,9 +707,11 @@ def test_a_national_admin_may_grant_anywhere_including_national_admin(world: Wor
         assert [(r.role, r.place_id, r.facility_id) for r in read.roles] == [
             (Role.ADMIN, None, None)
         ]
-        accounts.assign_role(
-            session=s, actor=admin, user_id=target, role=Role.CLINIC, facility_id=world.clinic_b1
+        other = _make_user(s, world, "clinic.person", role=None)
+        read = accounts.assign_role(
+            session=s, actor=admin, user_id=other, role=Role.CLINIC, facility_id=world.clinic_b1
         )
+        assert [(r.role, r.facility_id) for r in read.roles] == [(Role.CLINIC, world.clinic_b1)]
 
 
 def test_a_scope_must_fit_the_role(world: World) -> None:
@@ -754,10 +760,87 @@ def test_an_admin_cannot_disable_themselves_or_drop_their_own_admin_role(world: 
         admin = _actor(s, world.national_admin, Role.ADMIN)
         with pytest.raises(ValidationFailed):
             accounts.disable_user(session=s, actor=admin, user_id=world.national_admin)
-        with pytest.raises(ValidationFailed):
+        with pytest.raises(PermissionDenied):
             accounts.remove_role(
                 session=s, actor=admin, user_id=world.national_admin, role=Role.ADMIN
             )
+
+
+def test_no_account_changes_its_own_roles_and_the_attempt_is_audited(world: World) -> None:
+    with _session(world) as s:
+        admin = _actor(s, world.national_admin, Role.ADMIN)
+        for role, place in ((Role.SUPERVISOR, world.province_a), (Role.ADMIN, world.province_b)):
+            with pytest.raises(PermissionDenied) as caught:
+                accounts.assign_role(session=s, actor=admin, user_id=world.national_admin,
+                                     role=role, place_id=place)
+            assert caught.value.key == "account.not_self"
+        s.rollback()
+        assert roles_of(s, world.national_admin) == [Role.ADMIN]
+        denied = s.exec(select(AuditEvent).where(AuditEvent.action == "account.role_assign",
+                                                 AuditEvent.outcome == "denied")).all()
+        assert [e.detail for e in denied] == ["account.not_self"] * 2
+
+
+def test_an_administrator_reading_client_records_needs_a_second_administrator(
+    world: World,
+) -> None:
+    with _session(world) as s:
+        first = _actor(s, world.national_admin, Role.ADMIN)
+        second_id = _make_user(s, world, "admin.two", role=Role.ADMIN)
+        target = _make_user(s, world, "admin.three", role=Role.ADMIN)
+        s.commit()
+        token = accounts.authenticate(session=s, login="admin.three", password=PASSWORD,
+                                      client_addr="", now=T0).token
+        s.commit()
+        read = accounts.assign_role(session=s, actor=first, user_id=target,
+                                    role=Role.SUPERVISOR, place_id=world.province_a)
+        s.commit()
+        # Asked, not granted: the account still holds only the administrator role.
+        assert [r.role for r in read.roles] == [Role.ADMIN]
+        assert [(r.role, r.place_id) for r in read.pending] == [
+            (Role.SUPERVISOR, world.province_a)]
+        request_id = read.pending[0].id
+        # Neither the administrator who asked nor the account itself may approve.
+        with pytest.raises(PermissionDenied):
+            accounts.decide_role_request(session=s, actor=first, request_id=request_id,
+                                         approve=True)
+        s.rollback()
+        with pytest.raises(PermissionDenied):
+            accounts.decide_role_request(session=s, actor=_actor(s, target, Role.ADMIN),
+                                         request_id=request_id, approve=True)
+        s.rollback()
+        assert roles_of(s, target) == [Role.ADMIN]
+        # A second administrator approves: granted, and the account's sessions end.
+        approved = accounts.decide_role_request(
+            session=s, actor=_actor(s, second_id, Role.ADMIN), request_id=request_id,
+            approve=True)
+        s.commit()
+        assert sorted(r.role for r in approved.roles) == sorted([Role.ADMIN, Role.SUPERVISOR])
+        assert approved.pending == []
+        assert accounts.validate_session(session=s, token=token, now=T0) is None
+        actions = s.exec(select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.outcome)
+                         .where(AuditEvent.target_id == target,
+                                col(AuditEvent.action).like("account.role_%"))).all()
+        assert ("account.role_request", world.national_admin, "ok") in actions
+        assert ("account.role_approve", second_id, "ok") in actions
+        with pytest.raises(NotFound):  # decided once
+            accounts.decide_role_request(session=s, actor=_actor(s, second_id, Role.ADMIN),
+                                         request_id=request_id, approve=False)
+
+
+def test_a_rejected_request_grants_nothing(world: World) -> None:
+    with _session(world) as s:
+        first = _actor(s, world.national_admin, Role.ADMIN)
+        second_id = _make_user(s, world, "admin.two", role=Role.ADMIN)
+        clinic_user = _make_user(s, world, "yte.one", role=Role.CLINIC,
+                                 facility_id=world.clinic_a1)
+        read = accounts.assign_role(session=s, actor=first, user_id=clinic_user,
+                                    role=Role.ADMIN)
+        assert [r.role for r in read.roles] == [Role.CLINIC] and len(read.pending) == 1
+        rejected = accounts.decide_role_request(
+            session=s, actor=_actor(s, second_id, Role.ADMIN), request_id=read.pending[0].id,
+            approve=False)
+        assert [r.role for r in rejected.roles] == [Role.CLINIC] and rejected.pending == []
 
 
 def test_update_user_needs_the_version_it_was_read_at(world: World) -> None:

@@ -1,0 +1,20 @@
+"""Catalogue keys for issue 19: second-administrator approval of roles, and the rest of the
+security work: key -> (vi, en)."""
+
+KEYS: dict[str, tuple[str, str]] = {
+    "account.second_admin_needed": (
+        "Cần một quản trị viên khác phê duyệt yêu cầu này.",
+        "Another administrator must approve this request.",
+    ),
+    "admin_ui.role_pending": (
+        "Đã gửi yêu cầu. Tài khoản vừa là quản trị viên vừa xem được hồ sơ đối tượng chỉ được "
+        "cấp khi một quản trị viên khác phê duyệt.",
+        "Request sent. An account that is an administrator and can read client records is "
+        "granted only when another administrator approves.",
+    ),
+    "admin_ui.pending_title": ("Chờ phê duyệt", "Waiting for approval"),
+    "admin_ui.approve": ("Phê duyệt", "Approve"),
+    "admin_ui.reject": ("Từ chối", "Reject"),
+    "admin_ui.role_approved": ("Đã phê duyệt và cấp vai trò.", "Approved: the role is granted."),
+    "admin_ui.role_rejected": ("Đã từ chối yêu cầu.", "Request rejected."),
+}
