@@ -239,6 +239,16 @@ def test_the_supervisors_deadlines(session: Session, world: World) -> None:
     assert ("notice_received", world.clients["a2"], date(2026, 9, 15)) in got
     assert ("provider_notice_start", rehab, date(2026, 9, 9)) in got
     assert [i.due for i in items] == sorted(i.due for i in items)
+    # A completed rehab whose post-rehab term would be over by now proposes nothing here.
+    old_rehab = make_client(session, world.commune_a1, None, name="Cao Văn Xưa")
+    session.add(Episode(client_id=old_rehab, episode_type=E.VOLUNTARY_COMMUNITY,
+                        start_date=date(2022, 3, 1), status=EpisodeStatus.CLOSED,
+                        end_reason=EndReason.COMPLETED, actual_end=date(2022, 9, 1)))
+    session.flush()
+    later = deadlines.supervisor_deadlines(session=session, actor=sup, today=today)
+    assert not any(i.client_id == old_rehab for i in later)
+    assert [p.client_id for p in transitions.post_rehab_proposals(session=session, actor=sup)
+            if p.client_id == old_rehab] == [old_rehab]
     records.record_provider_notice(session=session, actor=sup, episode_id=ep.id or 0,
                                    which="start", on=date(2026, 9, 3))
     after = deadlines.supervisor_deadlines(session=session, actor=sup, today=today)

@@ -151,7 +151,7 @@ def supervisor_deadlines(*, session: Session, actor: Actor | None,
     me = authorize_grant(session, actor, Action.EPISODE_DECIDE)
     items = [*_management_decisions(session, me, today), *_moves(session, me, today),
              *_provider_notices(session, me, today)]
-    for p in transitions.post_rehab_proposals(session=session, actor=me):
+    for p in transitions.post_rehab_proposals(session=session, actor=me, today=today):
         # A post-rehab decision is due when the previous episode ends.
         items.append(_item("post_rehab_decision", p.client_id, p.client_name, p.start_date,
                            today, p.previous_episode_id, episode_type=p.previous_type,

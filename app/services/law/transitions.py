@@ -80,16 +80,23 @@ def _pending_query(actor: Actor) -> Any:
             col(Episode.actual_end).is_not(None),
             ~followed,
         )
-        .order_by(col(Episode.actual_end), col(Episode.id))
+        # Newest first: the list is cut at MAX_PROPOSALS, and old ones matter least.
+        .order_by(col(Episode.actual_end).desc(), col(Episode.id).desc())
     )
 
 
-def post_rehab_proposals(*, session: Session, actor: Actor | None) -> list[PostRehabProposal]:
-    """Completed rehab and methadone episodes in scope that await a post-rehab decision."""
+def post_rehab_proposals(*, session: Session, actor: Actor | None,
+                         today: date | None = None) -> list[PostRehabProposal]:
+    """Completed rehab and methadone episodes in scope that await a post-rehab decision,
+    newest first. With `today`, those whose post-rehab term would already be over are left
+    out (records carried over from before the app, where no decision is to be taken now)."""
     me = authorize_grant(session, actor, Action.EPISODE_DECIDE)
     rows = list(session.exec(select(DurationRule)).all())
     found = session.exec(_pending_query(me).limit(MAX_PROPOSALS)).all()
-    return [p for e, c in found if (p := _proposal(session, rows, e, c)) is not None]
+    proposals = [p for e, c in found if (p := _proposal(session, rows, e, c)) is not None]
+    if today is not None:
+        proposals = [p for p in proposals if p.expected_end is None or p.expected_end > today]
+    return proposals
 
 
 def accept_post_rehab(
