@@ -260,6 +260,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "privacy.consent.by_subject": ("chính người đó", "the person"),
     "privacy.consent.by_representative": ("người đại diện {name} ({relation})",
                                           "representative {name} ({relation})"),
+    "privacy.consent.by_legal_rep": ("người đại diện hợp pháp {name}",
+                                     "legal representative {name}"),
     "privacy.consent.on_screen": ("đồng ý trên màn hình", "on screen"),
     "privacy.consent.on_paper": ("phiếu giấy số {number}", "paper form no. {number}"),
     "privacy.consent.subject": ("Chính người đó", "The person"),

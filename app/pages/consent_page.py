@@ -40,9 +40,13 @@ def consent_row(view: privacy.ConsentView) -> Row:
                 "active": "1" if view.withdrawn_on is None else ""}
     for lang in ("vi", "en"):
         cats = ", ".join(t(f"privacy.category.{c}", lang) for c in view.sensitive_categories)
-        who = t("privacy.consent.by_subject", lang) if view.given_by == "subject" else \
-            t("privacy.consent.by_representative", lang, name=view.representative_name,
-              relation=view.representative_relation)
+        if view.given_by == "subject":
+            who = t("privacy.consent.by_subject", lang)
+        elif view.representative_relation:
+            who = t("privacy.consent.by_representative", lang, name=view.representative_name,
+                    relation=view.representative_relation)
+        else:  # registered as a minor: the relation was not asked
+            who = t("privacy.consent.by_legal_rep", lang, name=view.representative_name)
         how = t("privacy.consent.on_screen", lang) if view.method == "screen" else \
             t("privacy.consent.on_paper", lang, number=view.form_number)
         row[f"purpose_{lang}"] = t(f"privacy.purpose.{view.purpose}", lang)

@@ -348,9 +348,13 @@ def register_client(
     client = Client(**values, assigned_volunteer_id=volunteer_id, created_by_id=me.user_id)
     client_id = once.store(client, action=Action.CLIENT_CREATE, target_type="client",
                            detail="duplicates_confirmed" if confirm_duplicates else "")
+    # A minor's consent is given by their legal representative (PDPL; LAW.md P2): say so.
+    minor = _age_on(values["birth_year"], values["birth_date"], today) < ADULT_AGE
+    giver = {"given_by": "representative", "representative_name": values["legal_rep_name"]} \
+        if minor else {}
     session.add_all(
         Consent(client_id=client_id, purpose=purpose, sensitive_categories=",".join(categories),
-                given_on=given_on, recorded_by_id=me.user_id)
+                given_on=given_on, recorded_by_id=me.user_id, **giver)
         for purpose, categories, given_on in consents
     )
     session.flush()

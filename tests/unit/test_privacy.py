@@ -372,3 +372,18 @@ def test_the_retention_command_is_a_dry_run_unless_told_to_apply(
     assert "Anonymised 1" in capsys.readouterr().out
     session.expire_all()
     assert session.get(Client, old).anonymised_at is not None  # type: ignore[union-attr]
+
+
+def test_a_minors_registration_consent_names_their_legal_representative(
+        session: Session, world: World) -> None:
+    from app.services.dto import ClientCreate, ConsentInput
+    from models import Sex
+
+    created = clients.register_client(session=session, actor=world.actor(session, "vol_a1"),
+                                      data=ClientCreate(
+        full_name="Vũ Văn Nhỏ", birth_year=TODAY.year - 15, sex=Sex.MALE,
+        commune_id=world.commune_a1, legal_rep_name="Vũ Thị Mẹ",
+        consents=[ConsentInput(purpose="case_management", given_on=TODAY)]))
+    [view] = privacy.consents_of(session=session, actor=world.actor(session, "vol_a1"),
+                                 client_id=created.id)
+    assert (view.given_by, view.representative_name) == ("representative", "Vũ Thị Mẹ")
