@@ -69,10 +69,29 @@ def new_province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         yield app.url, f"sqlite:///{db}"
 
 
+OPEN_PAGES: list[Page] = []
+
+
 def phone(browser: Browser, url: str) -> Page:
     context = browser.new_context(viewport=PHONE, base_url=url, locale="vi-VN")
     context.set_default_timeout(30_000)
-    return context.new_page()
+    page = context.new_page()
+    OPEN_PAGES.append(page)
+    return page
+
+
+@pytest.fixture(autouse=True)
+def screenshots_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each phone still open when the test fails leaves a screenshot in test-artifacts/."""
+    OPEN_PAGES.clear()
+    yield
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for i, page in enumerate(OPEN_PAGES):
+            if not page.is_closed():
+                page.screenshot(path=str(ARTIFACTS / f"adoption-failure-{i}.png"),
+                                full_page=True)
 
 
 def first_sign_in(page: Page, username: str, one_time: str) -> None:
@@ -89,7 +108,9 @@ def first_sign_in(page: Page, username: str, one_time: str) -> None:
 def create_account(page: Page, username: str, full_name: str, role: str, province: str,
                    scope: str) -> str:
     """On /admin/users: a new account with one scope; returns its one-time password."""
+    expect(page.locator("#user-count")).to_be_visible()  # the screen has loaded its list
     page.locator("#create-user").click()
+    expect(page.locator("#create-dialog")).to_be_visible()
     page.locator("#username").fill(username)
     page.locator("#full_name").fill(full_name)
     page.locator("#create_role").select_option(role)
@@ -285,6 +306,7 @@ def test_a_new_province_goes_from_an_empty_server_to_its_own_figures(
     admin.locator("#add-role").click()
     expect(admin.locator("#user-dialog")).to_contain_text("Quảng Ninh")
     admin.keyboard.press("Escape")
+    expect(admin.locator("#user-dialog")).to_have_count(0)
     clinic_otp = create_account(admin, "yte.tinh", "Lê Thị Y Tế", "clinic", "Quảng Ninh",
                                 FACILITY)
     admin.context.close()
