@@ -12,6 +12,10 @@ KEYS: dict[str, tuple[str, str]] = {
         "Request sent. An account that is an administrator and can read client records is "
         "granted only when another administrator approves.",
     ),
+    "account.password_context": (
+        "Mật khẩu không được dựa trên tên ứng dụng, tên đăng nhập hay họ tên của bạn.",
+        "The password must not be built on the app's name, your username or your name.",
+    ),
     "admin_ui.pending_title": ("Chờ phê duyệt", "Waiting for approval"),
     "admin_ui.approve": ("Phê duyệt", "Approve"),
     "admin_ui.reject": ("Từ chối", "Reject"),

@@ -599,7 +599,9 @@ def change_password(
     attempt.success = True
     session.add(attempt)
     session.commit()
-    security.check_new_password(new, username=user.username, field="new")
+    security.check_new_password(
+        new, username=user.username, field="new", context=(user.full_name, user.phone or "")
+    )
     if security.verify_password(new, user.password_hash):
         raise ValidationFailed({"new": "account.password_unchanged"})
     user.password_hash = security.hash_password(new)
@@ -1237,7 +1239,7 @@ def create_first_admin(
     clean_name = _check_full_name(full_name, errors)
     if errors:
         raise ValidationFailed(errors)
-    security.check_new_password(password, username=name)
+    security.check_new_password(password, username=name, context=(clean_name,))
     user = User(
         username=name,
         full_name=clean_name,

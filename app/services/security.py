@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -74,11 +75,34 @@ def dummy_hash() -> str:
 
 @cache
 def common_passwords() -> frozenset[str]:
-    """The shipped list of common passwords, lower-cased (see the file's header)."""
+    """Common passwords, lower-cased: our own list of Vietnamese choices and well-known top
+    passwords (see the file's header), and the 30,000 most common passwords of zxcvbn's
+    frequency list (from leaked password sets; zxcvbn is a package on PyPI)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     lines = _COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(
-        line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
-    )
+    ours = {line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")}
+    return frozenset(ours | {word.casefold() for word in FREQUENCY_LISTS["passwords"]})
+
+
+# Words of this context a password must not be built on: the app's own name (with the
+# account's login and name, added per account by `check_new_password`).
+CONTEXT_WORDS = ("Đồng Hành", "donghanh")
+
+
+def _letters(text: str) -> str:
+    """Folded (no diacritics, lower case) letters and digits only: 'Đồng-Hành 1' -> 'donghanh1'."""
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def uses_context_word(password: str, *, context: Sequence[str] = ()) -> bool:
+    """The password is built on the app's name, the account's login or a part of the
+    person's name (4 characters or more), however it is spelt, cased or accented."""
+    pw = _letters(_normalise(password))
+    words = {_letters(w) for w in (*CONTEXT_WORDS, *context)}
+    for word in list(words):
+        words.update(_letters(part) for part in fold(word).replace(".", " ").split())
+    return any(len(w) >= 4 and w in pw for w in words)
 
 
 def is_common_password(password: str) -> bool:
@@ -89,9 +113,12 @@ def is_common_password(password: str) -> bool:
     return any(c in listed for c in candidates)
 
 
-def check_new_password(password: str, *, username: str, field: str = "password") -> None:
+def check_new_password(
+    password: str, *, username: str, field: str = "password", context: Sequence[str] = ()
+) -> None:
     """NIST SP 800-63B style: length 8–128 code points (after NFC), any characters, no
-    composition rules, not a common password, not the username. Raises ValidationFailed
+    composition rules, not a common password, not the username, not built on a context word
+    (the app's name, the login, `context` such as the person's name). Raises ValidationFailed
     with `fields={field: key}` (params `min` and `max` for the length messages)."""
     pw = _normalise(password)
     if len(pw) < PASSWORD_MIN_CHARS:
@@ -102,6 +129,8 @@ def check_new_password(password: str, *, username: str, field: str = "password")
         key = "account.password_is_username"
     elif is_common_password(pw):
         key = "account.password_too_common"
+    elif uses_context_word(pw, context=(username, *context)):
+        key = "account.password_context"
     else:
         return
     raise ValidationFailed({field: key}, min=PASSWORD_MIN_CHARS, max=PASSWORD_MAX_CHARS)

@@ -8,13 +8,27 @@ _VI_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
 _ORDER = {ch: i for i, ch in enumerate(_VI_ALPHABET)}
 
 
+# Letters of other scripts that look like Latin ones (Unicode's confusables, the ones a
+# keyboard or a copy-paste actually produces): 'Nguyеn' with a Cyrillic 'е' is 'Nguyen'.
+_LOOK_ALIKES = str.maketrans({
+    # Cyrillic
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "н": "h", "і": "i", "ї": "i",
+    "ј": "j", "к": "k", "ӏ": "l", "м": "m", "п": "n", "о": "o", "р": "p", "ԛ": "q", "г": "r",
+    "ѕ": "s", "т": "t", "и": "u", "ц": "u", "ѵ": "v", "ԝ": "w", "х": "x", "у": "y", "ү": "y",
+    # Greek
+    "α": "a", "β": "b", "δ": "d", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ζ": "z", "μ": "u",
+})
+
+
 def fold(text: str) -> str:
-    """'Nguyễn Văn A' -> 'nguyen van a': what search compares on both sides."""
-    text = (
-        unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d").replace("\u0111", "d")
-    )
+    """'Nguyễn Văn A' -> 'nguyen van a': what search and the duplicate check compare on both
+    sides. Compatibility forms (full-width letters) and look-alike letters of other scripts
+    fold to the Latin letter they imitate."""
+    text = unicodedata.normalize("NFKC", text.strip()).lower()
+    text = unicodedata.normalize("NFD", text).replace("đ", "d").replace("\u0111", "d")
     stripped = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return " ".join(stripped.replace("đ", "d").split())
+    return " ".join(stripped.replace("đ", "d").translate(_LOOK_ALIKES).split())
 
 
 def clean(text: str) -> str:

@@ -112,6 +112,18 @@ def test_same_name_year_and_commune_is_a_duplicate_until_confirmed(session: Sess
     assert second.id != first.id
 
 
+def test_a_look_alike_letter_of_another_script_does_not_slip_past_the_duplicate_check(
+        session: Session, world: World) -> None:
+    first = _register(session, world, full_name="Ngô Văn Khải")
+    # Cyrillic 'о' and 'К', Greek 'α', full-width 'ｎ': the same name to the eye.
+    for disguised in ("Ng\u043e V\u0103n \u041ah\u1ea3i", "Ngô V\u03b1n Khải",
+                      "Ngô Vă\uff4e Khải"):
+        with pytest.raises(DuplicateCandidates) as dup:
+            _register(session, world, full_name=disguised)
+        session.rollback()
+        assert [c.id for c in dup.value.candidates] == [first.id], disguised
+
+
 def test_same_national_id_elsewhere_is_counted_but_not_named(session: Session,
                                                              world: World) -> None:
     make_client(session, world.commune_b1, None, name="Người Khác", national_id="001234567890")

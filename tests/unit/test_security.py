@@ -175,3 +175,27 @@ def test_one_time_passwords_pass_the_policy_and_differ() -> None:
     for password in passwords:
         assert re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}", password)
         assert _policy_key(password) is None
+
+
+def test_the_common_password_list_has_at_least_ten_thousand_entries() -> None:
+    listed = security.common_passwords()
+    assert len(listed) >= 10_000
+    # Well-known ones from the big list, and our Vietnamese ones.
+    for word in ("sunshine1", "iloveyou2", "matkhau123", "anhyeuem"):
+        assert security.is_common_password(word), word
+
+
+@pytest.mark.parametrize("password", [
+    "DongHanh-2026", "đồng hành 123", "tnv.demo-2026", "TNVDEMO!!99", "Nguyễn-Thị-Hoa-1990",
+])
+def test_a_password_built_on_the_apps_name_the_login_or_the_persons_name_is_refused(
+        password: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        security.check_new_password(password, username="tnv.demo",
+                                    context=("Nguyễn Thị Hoa", "0912345678"))
+    assert refused.value.fields == {"password": "account.password_context"}
+
+
+def test_a_password_unrelated_to_the_context_is_accepted() -> None:
+    security.check_new_password("mây trắng bay trên núi", username="tnv.demo",
+                                context=("Nguyễn Thị Hoa",))
