@@ -100,8 +100,11 @@ class ScanState(AppState):
         self.camera_on = False
         text = scanned[:MAX_SCANNED]
         self.working = True
+        addr = self.router.session.client_ip or ""
         outcome = await self._run(
-            lambda db, actor: cards.resolve_scan(session=db, actor=actor, scanned=text)
+            lambda db, actor: cards.resolve_scan(
+                session=db, actor=actor, scanned=text, client_addr=addr
+            )
         )
         self.working = False
         found: ScanResult | None = outcome.value

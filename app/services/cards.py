@@ -94,6 +94,9 @@ SHORT_CODE_DATA = 10  # random characters (50 bits) before the check character
 SHORT_CODE_LENGTH = SHORT_CODE_DATA + 1
 SCAN_LIMIT = 30
 SCAN_WINDOW = timedelta(minutes=10)
+# Per network address, whoever scans: several accounts (or many) on one device or one
+# network cannot multiply the limit. Higher than one user's: a clinic's staff share an address.
+SCAN_LIMIT_PER_ADDRESS = 60
 SCAN_ACTION = Action.CARD_SCAN.value
 THROTTLED = "throttled"
 CARD_PATH = "/k"
@@ -462,11 +465,27 @@ def scans_in_window(session: Session, actor: Actor, now: datetime | None = None)
     ).one()
 
 
+def scans_from_address(session: Session, client_addr: str, now: datetime | None = None) -> int:
+    """How many scans anyone made from this network address in the last `SCAN_WINDOW`."""
+    if not client_addr:
+        return 0
+    since = (now or utcnow()) - SCAN_WINDOW
+    return session.exec(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == SCAN_ACTION,
+            col(AuditEvent.at) > since,
+            col(AuditEvent.detail).endswith(f" addr={client_addr}"),
+        )
+    ).one()
+
+
 def _scan_result(session: Session, actor: Actor, status: ScanStatus, *, outcome: str,
-                 card_id: int | None, via: str, view: CardView | None = None) -> ScanResult:
+                 card_id: int | None, via: str, view: CardView | None = None,
+                 client_addr: str = "") -> ScanResult:
     # Never the token or the typed code: the audit trail must not become a list of keys.
+    detail = f"via={via} addr={client_addr}" if client_addr else f"via={via}"
     audit.record(session, actor=actor, action=SCAN_ACTION, target_type="card" if card_id else "",
-                 target_id=card_id, outcome=outcome, detail=f"via={via}")
+                 target_id=card_id, outcome=outcome, detail=detail)
     return ScanResult(status=status, message_key=_MESSAGES[status], view=view)
 
 
@@ -488,32 +507,36 @@ def _clinic_referrals(session: Session, actor: Actor, client_id: int) -> list[Sc
 
 
 def resolve_scan(
-    *, session: Session, actor: Actor | None, scanned: str, today: date | None = None
+    *, session: Session, actor: Actor | None, scanned: str, today: date | None = None,
+    client_addr: str = "",
 ) -> ScanResult:
     """What a scanned or typed card shows this user (see the module notes). Every call is
-    audited; more than `SCAN_LIMIT` calls in `SCAN_WINDOW` raise `ScanThrottled`."""
+    audited; more than `SCAN_LIMIT` calls by this user, or `SCAN_LIMIT_PER_ADDRESS` from this
+    network address (the server's view of the peer), in `SCAN_WINDOW` raise `ScanThrottled`."""
     me = authorize_grant(session, actor, Action.CARD_SCAN)
-    if scans_in_window(session, me) >= SCAN_LIMIT:
+    addr = client_addr.strip()[:64]
+    if (scans_in_window(session, me) >= SCAN_LIMIT
+            or scans_from_address(session, addr) >= SCAN_LIMIT_PER_ADDRESS):
         audit.record_denial(session, actor=me, action=SCAN_ACTION, target_type="",
                             target_id=None, detail=THROTTLED)
         raise ScanThrottled()
     key = parse_scanned(scanned)
     if key is None:
         return _scan_result(session, me, ScanStatus.INVALID, outcome="invalid", card_id=None,
-                            via="unknown")
+                            via="unknown", client_addr=addr)
     via = "qr" if len(key) == TOKEN_LENGTH else "code"
     card = _find_card(session, key)
     client = session.get(Client, card.client_id) if card is not None else None
     if card is None or client is None:
         return _scan_result(session, me, ScanStatus.NOT_FOUND, outcome="not_found",
-                            card_id=None, via=via)
+                            card_id=None, via=via, client_addr=addr)
     if not can(me, Action.CLIENT_READ, client_target(session, client)):
         # Same answer as an unknown card; the trail keeps the truth for the auditor.
         return _scan_result(session, me, ScanStatus.NOT_FOUND, outcome=audit.DENIED,
-                            card_id=card.id, via=via)
+                            card_id=card.id, via=via, client_addr=addr)
     if card.status != CardStatus.ACTIVE:
         result = _scan_result(session, me, ScanStatus.REVOKED, outcome="revoked",
-                              card_id=card.id, via=via)
+                              card_id=card.id, via=via, client_addr=addr)
         # "Use the new card" only when there is one.
         replaced = session.exec(select(Card.id).where(
             Card.client_id == client.id, Card.status == CardStatus.ACTIVE)).first()
@@ -529,7 +552,7 @@ def resolve_scan(
         referrals=_clinic_referrals(session, me, client.id),
     )
     return _scan_result(session, me, ScanStatus.OK, outcome=audit.OK, card_id=card.id, via=via,
-                        view=view)
+                        view=view, client_addr=addr)
 
 
 def refuse_attendance_not_offered(*, session: Session, actor: Actor | None,

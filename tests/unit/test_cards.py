@@ -559,3 +559,23 @@ def test_printing_needs_an_active_card_in_scope(session: Session, world: World) 
 def test_the_default_programme_name_is_neutral(session: Session) -> None:
     name = fold(cards.programme_name(session))
     assert name and not any(w in name for w in ("ma tuy", "cai nghien", "drug"))
+
+
+def test_the_scan_limit_also_counts_per_network_address(session: Session, world: World) -> None:
+    """Many accounts behind one address cannot multiply the limit."""
+    from app.services.cards import SCAN_LIMIT_PER_ADDRESS
+
+    card = _issue(world, session)
+    known = qr_payload(card.token, BASE_URL)
+    users = ["vol_a1", "sup_a1", "clinic_a"]
+    for i in range(SCAN_LIMIT_PER_ADDRESS):  # spread so that no user reaches their own limit
+        resolve_scan(session=session, actor=_actor(world, session, users[i % 3]),
+                     scanned=known, today=TODAY, client_addr="203.0.113.9")
+    with pytest.raises(ScanThrottled):
+        resolve_scan(session=session, actor=_actor(world, session, "vol_a1"), scanned=known,
+                     today=TODAY, client_addr="203.0.113.9")
+    session.rollback()
+    # From another address the same user scans on.
+    found = resolve_scan(session=session, actor=_actor(world, session, "vol_a1"),
+                         scanned=known, today=TODAY, client_addr="198.51.100.4")
+    assert found.status == ScanStatus.OK
