@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import reflex as rx
+from reflex_base.vars import VarData
 from reflex_components_core.core.banner import has_too_many_connection_errors
 
 from app.components.forms import saved_notice
@@ -232,11 +233,22 @@ def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
     )
 
 
+def _page_language() -> rx.Component:
+    """The page's `lang` follows the app's language (a screen reader then reads English text
+    with an English voice): set on the <html> element whenever it changes."""
+    lang = LangState.lang
+    effect = f"useEffect(() => {{ document.documentElement.lang = {lang!s}; }}, [{lang!s}]);"
+    return rx.fragment(rx.Var(
+        "null", _var_data=VarData.merge(lang._get_all_var_data(), VarData(hooks={effect: None})),
+    ))
+
+
 def connection_notice() -> rx.Component:
     """Replaces Reflex's own connection toasts (English only, with a technical description):
     when the server cannot be reached, one calm line in the app's language, announced.
-    An app wrap: the page comes as its children, after this fragment's own box."""
-    return rx.fragment(rx.box(
+    An app wrap: the page comes as its children, after this fragment's own box. It also keeps
+    the page's `lang` in step with the app's language."""
+    return rx.fragment(_page_language(), rx.box(
         rx.cond(
             has_too_many_connection_errors,
             rx.flex(

@@ -103,6 +103,7 @@ def _check_screen(page: Page, route: str, lang: str) -> list[str]:
     expect(page.locator("main").first).to_be_visible()
     page.wait_for_function(LOADED_JS)
     page.wait_for_timeout(300)  # the last state delta drawn
+    expect(page.locator("html")).to_have_attribute("lang", lang)  # read with the right voice
     page.evaluate(OPEN_COLLAPSIBLES_JS)
     page.wait_for_timeout(200)
     problems = [f"{route} [{lang}] {line}"

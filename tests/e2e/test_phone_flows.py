@@ -97,7 +97,7 @@ def test_a_registered_client_is_confirmed_in_view_and_is_on_today_the_same_day(
 
 
 def test_problems_are_answered_next_to_their_fields_in_english_with_the_focus_on_the_first(
-    browser: Browser, base_url: str
+    browser: Browser, base_url: str, e2e_db: Path
 ) -> None:
     context = browser.new_context(viewport=PHONE, base_url=base_url, locale="en-US")
     try:
@@ -124,6 +124,21 @@ def test_problems_are_answered_next_to_their_fields_in_english_with_the_focus_on
         vietnamese = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
         for text in page.locator("[data-field-error]").all_inner_texts():
             assert text and not vietnamese.search(text.lower()), text
+
+        # The record forms: a drug test without its result, a referral without consent.
+        person = make_referred_client(e2e_db)
+        page.goto(f"/clients/{person.client_id}/test")
+        expect(page.locator("#client-name")).to_contain_text(person.given_name)  # loaded
+        assert page.evaluate("document.getElementById('test-form').noValidate")
+        page.locator("#save").click()
+        expect(page.locator("#result-error")).to_have_text("Please choose one.")
+        expect(page).to_have_url(re.compile(r"/test$"))  # nothing saved, still on the form
+        page.goto(f"/clients/{person.client_id}/referral")
+        expect(page.locator("#client-name")).to_contain_text(person.given_name)
+        page.locator("#save").click()
+        consent_error = page.locator("#consent-error")
+        expect(consent_error).to_be_visible()
+        assert not vietnamese.search(consent_error.inner_text().lower())
     finally:
         page.goto("/account")
         page.locator("#language-vi").click()
