@@ -16,6 +16,20 @@ KEYS: dict[str, tuple[str, str]] = {
         "Mật khẩu không được dựa trên tên ứng dụng, tên đăng nhập hay họ tên của bạn.",
         "The password must not be built on the app's name, your username or your name.",
     ),
+    "client.lookup_throttled": (
+        "Bạn đã tra cứu quá nhiều số định danh trong một giờ. Vui lòng thử lại sau.",
+        "Too many ID number look-ups in one hour. Please try again later.",
+    ),
+    "sup.dup.elsewhere_title": (
+        "Trùng số định danh với hồ sơ ngoài địa bàn",
+        "Same ID number as a record outside your area",
+    ),
+    "sup.dup.elsewhere_explain": (
+        "Những hồ sơ này có cùng số định danh với một hồ sơ ở địa bàn khác. Hãy liên hệ "
+        "quản trị viên để đối chiếu và gộp.",
+        "These records share their ID number with a record in another area. Ask an "
+        "administrator to compare and merge them.",
+    ),
     "admin_ui.pending_title": ("Chờ phê duyệt", "Waiting for approval"),
     "admin_ui.approve": ("Phê duyệt", "Approve"),
     "admin_ui.reject": ("Từ chối", "Reject"),

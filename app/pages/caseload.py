@@ -87,6 +87,8 @@ class CaseloadState(AppState):
     closures: list[Row] = []
     activity: list[Row] = []
     pairs: list[Row] = []
+    # In-scope records whose ID number is also on a record outside the supervisor's area.
+    elsewhere: list[Row] = []
     merges: list[Row] = []
     duplicates_loaded: bool = False
     # Versions of the proposed closures shown (optimistic concurrency): never from the browser.
@@ -275,14 +277,21 @@ class CaseloadState(AppState):
     async def _load_duplicates(self) -> None:
         def call(db: Any, actor: Any) -> Any:
             return (merge.duplicate_pairs(session=db, actor=actor),
-                    merge.recent_merges(session=db, actor=actor))
+                    merge.recent_merges(session=db, actor=actor),
+                    merge.duplicates_elsewhere(session=db, actor=actor))
 
         outcome = await self._run(call)
         self.duplicates_loaded = True
         if outcome.value is None:
             self.error = outcome.error
             return
-        pairs, merges = outcome.value
+        pairs, merges, elsewhere = outcome.value
+        self.elsewhere = [
+            {"id": str(e.client_id), "name": e.full_name, "href": f"/clients/{e.client_id}",
+             "info": " · ".join(x for x in (str(e.birth_year), e.commune_name, e.national_id,
+                                             e.volunteer_name) if x)}
+            for e in elsewhere
+        ]
 
         def side(prefix: str, s: Any) -> Row:
             return {f"{prefix}_id": str(s.client_id), f"{prefix}_name": s.full_name,
@@ -667,6 +676,22 @@ def _duplicates() -> rx.Component:
                     rx.box(rx.foreach(s.pairs, _pair), border="1px solid var(--gray-5)",
                            border_radius="12px", id="duplicate-pairs"),
                     empty_note("sup.dup.none", note_id="duplicates-none"),
+                ),
+                rx.cond(
+                    s.elsewhere.length() > 0,
+                    rx.box(
+                        rx.heading(tr("sup.dup.elsewhere_title"), size="3", as_="h3",
+                                   margin_top="12px"),
+                        rx.text(tr("sup.dup.elsewhere_explain"), size="2",
+                                color="var(--gray-11)"),
+                        rx.foreach(s.elsewhere, lambda e: rx.flex(
+                            rx.link(e["name"], href=e["href"], weight="medium"),
+                            rx.text(e["info"], size="2", color="var(--gray-11)"),
+                            direction="column", padding_y="6px",
+                            border_bottom="1px solid var(--gray-4)",
+                        )),
+                        id="duplicates-elsewhere",
+                    ),
                 ),
                 rx.cond(
                     s.merges.length() > 0,

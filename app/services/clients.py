@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, update
@@ -52,6 +52,7 @@ from app.services.privacy.inventory import SENSITIVE_CATEGORIES as CATALOGUE_CAT
 from app.services.submissions import Once
 from app.services.text import clean, fold
 from models import (
+    AuditEvent,
     Client,
     ClientStatus,
     Consent,
@@ -67,6 +68,7 @@ from models import (
     Support,
     User,
     Visit,
+    utcnow,
 )
 
 # Categories of sensitive personal data and purposes a consent can name: the catalogue.
@@ -308,6 +310,29 @@ def _duplicates(session: Session, actor: Actor, values: dict[str, Any],
     return shown, hidden
 
 
+# National-ID look-ups per user and hour: enough for a day of registrations, too few to
+# probe who is registered anywhere in the programme.
+NATIONAL_ID_LOOKUPS_PER_HOUR = 30
+
+
+def _check_lookup_rate(session: Session, me: Actor, values: dict[str, Any]) -> None:
+    if not values["national_id"]:
+        return
+    since = utcnow() - timedelta(hours=1)
+    done = session.exec(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.actor_id == me.user_id,
+            AuditEvent.action == "client.duplicate_check",
+            col(AuditEvent.detail).startswith("national_id=1 "),
+            col(AuditEvent.at) > since,
+        )
+    ).one()
+    if done >= NATIONAL_ID_LOOKUPS_PER_HOUR:
+        audit.record_denial(session, actor=me, action="client.duplicate_check",
+                            target_type="client", target_id=None, detail="throttled")
+        raise ValidationFailed({"national_id": "client.lookup_throttled"})
+
+
 def register_client(
     *,
     session: Session,
@@ -341,9 +366,16 @@ def register_client(
         raise ValidationFailed(errors)
 
     if not confirm_duplicates:
+        _check_lookup_rate(session, me, values)
         shown, hidden = _duplicates(session, me, values)
-        if shown or hidden:
-            raise DuplicateCandidates(shown, hidden)
+        # Every look-up is audited (with what it found, which only auditors see). A match
+        # outside the actor's scope is never revealed: the record is saved and lands on the
+        # supervisors' review list of duplicates across areas (merge.duplicates_elsewhere).
+        audit.record(session, actor=me, action="client.duplicate_check", target_type="client",
+                     target_id=None, detail=f"national_id={int(bool(values['national_id']))} "
+                                            f"shown={len(shown)} hidden={hidden}")
+        if shown:
+            raise DuplicateCandidates(shown)
 
     client = Client(**values, assigned_volunteer_id=volunteer_id, created_by_id=me.user_id)
     client_id = once.store(client, action=Action.CLIENT_CREATE, target_type="client",

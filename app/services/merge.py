@@ -152,6 +152,33 @@ def _sides(session: Session, ids: set[int]) -> dict[int, DuplicateSide]:
     }
 
 
+def duplicates_elsewhere(
+    *, session: Session, actor: Actor | None, limit: int = MAX_PAIRS
+) -> list[DuplicateSide]:
+    """The supervisor's duplicate-review list across areas: active records in the actor's
+    scope whose national ID is also on an active record *outside* it. Only the in-scope side
+    is shown (the other record stays out of reach); registration saves such a record without
+    telling the volunteer (no membership oracle) and it lands here. Audited."""
+    me = authorize_grant(session, actor, Action.CLIENT_REASSIGN)
+    inside = (
+        select(col(Client.id), col(Client.national_id))
+        .where(client_scope_filter(me), col(Client.status) == ClientStatus.ACTIVE,
+               col(Client.national_id).is_not(None), col(Client.national_id) != "")
+        .subquery("inside")
+    )
+    in_scope_ids = select(col(Client.id)).where(client_scope_filter(me))
+    outside = select(col(Client.national_id)).where(
+        col(Client.status) == ClientStatus.ACTIVE, col(Client.id).not_in(in_scope_ids))
+    ids = list(session.execute(
+        select(inside.c.id).where(inside.c.national_id.in_(outside))
+        .order_by(inside.c.id).limit(max(1, min(limit, MAX_PAIRS)))
+    ).scalars())
+    sides = _sides(session, set(ids))
+    audit.record(session, actor=me, action="client.duplicates", target_type="client",
+                 target_id=None, detail=f"elsewhere={len(ids)}")
+    return [sides[i] for i in ids if i in sides]
+
+
 # --- merge and undo ------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from app.services import activities, clients, privacy
+from app.services import activities, clients, merge, privacy
 from app.services.calendar import today_vn
 from app.services.clients import DuplicateCandidates
 from app.services.dto import (
@@ -21,6 +21,7 @@ from app.services.dto import (
 )
 from app.services.errors import Conflict, PermissionDenied, ValidationFailed
 from models import (
+    AuditEvent,
     Client,
     Consent,
     EpisodeStatus,
@@ -124,14 +125,39 @@ def test_a_look_alike_letter_of_another_script_does_not_slip_past_the_duplicate_
         assert [c.id for c in dup.value.candidates] == [first.id], disguised
 
 
-def test_same_national_id_elsewhere_is_counted_but_not_named(session: Session,
-                                                             world: World) -> None:
-    make_client(session, world.commune_b1, None, name="Người Khác", national_id="001234567890")
+def test_a_national_id_registered_elsewhere_is_not_revealed_but_goes_to_review(
+        session: Session, world: World) -> None:
+    """Issue 19 item 4: no membership oracle. The volunteer's registration is saved as if
+    nothing matched; the look-up is audited with what it found; the supervisor of the new
+    record's area sees it on the duplicates-across-areas list (only their own side)."""
+    other = make_client(session, world.commune_b1, None, name="Người Khác",
+                        national_id="001234567890")
     session.commit()
-    with pytest.raises(DuplicateCandidates) as dup:
-        _register(session, world, national_id="001234567890")
-    assert dup.value.candidates == []
-    assert dup.value.hidden_count == 1
+    created = _register(session, world, full_name="Người Mới", national_id="001234567890")
+    assert created.id != other
+    checks = session.exec(select(AuditEvent.detail).where(
+        AuditEvent.action == "client.duplicate_check",
+        AuditEvent.actor_id == world.users["vol_a1"])).all()
+    assert checks == ["national_id=1 shown=0 hidden=1"]
+    review = merge.duplicates_elsewhere(session=session, actor=world.actor(session, "sup_a"))
+    assert [(r.client_id, r.full_name) for r in review] == [(created.id, "Người Mới")]
+    assert "Người Khác" not in repr(review)
+
+
+def test_national_id_look_ups_are_rate_limited_per_user(session: Session,
+                                                        world: World) -> None:
+    for i in range(clients.NATIONAL_ID_LOOKUPS_PER_HOUR):
+        _register(session, world, full_name=f"Người Thứ {i}",
+                  national_id=f"0010000{i:05d}")
+    with pytest.raises(ValidationFailed) as refused:
+        _register(session, world, full_name="Người Quá Hạn", national_id="001000099999")
+    session.rollback()
+    assert refused.value.fields == {"national_id": "client.lookup_throttled"}
+    # Without an ID number nothing is probed: registering goes on.
+    assert _register(session, world, full_name="Người Không Số").id
+    # Another user is not held back.
+    assert _register(session, world, actor_name="sup_a", full_name="Người Của Giám Sát",
+                     national_id="001000088888").id
 
 
 def test_a_repeated_submission_key_returns_the_first_client_and_creates_nothing(

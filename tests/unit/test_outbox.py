@@ -303,7 +303,7 @@ def test_a_possible_duplicate_is_a_question_and_same_person_links_without_a_seco
     engine: Engine, session: Session, world: World
 ) -> None:
     me = _actor(session, world)
-    # Someone else's client, same person: counted, never named to this volunteer.
+    # Someone else's client, same person: never named, not even counted (issue 19 item 4).
     make_client(session, world.commune_a1, world.users["vol_a1_peer"], name="Lê Văn Cường")
     session.commit()
     reg = outbox_record("client", _twin(world))
@@ -314,7 +314,7 @@ def test_a_possible_duplicate_is_a_question_and_same_person_links_without_a_seco
     assert question.status == "question" and waiting.status == "waiting"
     assert [c["id"] for c in question.candidates] == [world.clients["a1"]]
     assert question.candidates[0]["commune_name"] == "Xã A Một"
-    assert question.hidden_count == 1
+    assert question.hidden_count == 0
     assert count(session, Client) == before
     answered = dict(reg, answer={"same_as": world.clients["a1"]})
     linked, sent = _sync(engine, me, [answered, visit])
