@@ -62,4 +62,4 @@ $(TOOLS)/.stamp:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium ffmpeg >/dev/null; }
 
 clean:
-	rm -rf .web .states data test-artifacts
+	rm -rf .web .web-* .states data test-artifacts

@@ -86,10 +86,18 @@ class RunningApp:
 
 @contextmanager
 def running_app(
-    env: dict[str, str], *, name: str = "app", timeout: float = 420
+    env: dict[str, str], *, name: str = "app", timeout: float = 420, own_build: bool = False
 ) -> Iterator[RunningApp]:
-    """Serve the production build on a free port; yield where it runs; stop it afterwards."""
+    """Serve the production build on a free port; yield where it runs; stop it afterwards.
+
+    The build bakes its server's port into the page's websocket address. A server started
+    while another one still runs (the suite's shared one) therefore builds into a folder of
+    its own (`own_build`): rebuilding the shared `.web` would point every later page of the
+    other server at this one's port, long after it stopped.
+    """
     port = free_port()
+    if own_build:
+        env = {**env, "REFLEX_WEB_WORKDIR": str(ROOT / f".web-{name}")}
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"{name}-server.log"
     with log.open("wb") as out:

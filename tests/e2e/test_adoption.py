@@ -65,7 +65,7 @@ def new_province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     # No terminal: the password comes on standard input (docs/OPERATIONS.md).
     cli(env, "create-admin", "--username", "qt.tinh", "--full-name", "Nguyễn Văn Quản",
         "--password-stdin", stdin=ADMIN_PASSWORD + "\n")
-    with running_app(env, name="adoption") as app:
+    with running_app(env, name="adoption", own_build=True) as app:
         yield app.url, f"sqlite:///{db}"
 
 

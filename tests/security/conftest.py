@@ -27,5 +27,5 @@ def ws_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WsServer]:
     db_path = tmp_path_factory.mktemp("ws") / "ws.db"
     env = app_env(f"sqlite:///{db_path}")
     prepare_database(env)
-    with running_app(env, name="ws-security") as app:
+    with running_app(env, name="ws-security", own_build=True) as app:
         yield WsServer(url=app.url, db_path=db_path)
