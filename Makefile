@@ -23,6 +23,7 @@ run: setup
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(TOOLS)/node_modules/.bin/node --import ./tests/device/resolve.mjs --test tests/device/
 	$(BIN)/pytest -m "not pg"
 
 # The PostgreSQL + Redis lane (needs both services on 127.0.0.1): see .ci/run.
@@ -32,7 +33,7 @@ test-pg: setup-test
 bench: setup-test
 	$(BIN)/python -m bench.run
 
-setup: $(VENV)/.deps $(TOOLS)/.stamp
+setup: $(VENV)/.deps $(TOOLS)/.stamp $(TOOLS)/device/.stamp
 
 setup-test: setup $(VENV)/.dev-deps .chromium-check
 
@@ -52,6 +53,14 @@ $(TOOLS)/.stamp:
 	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error bun@1.4.4 node@22 axe-core@4.14.1 lighthouse@13.5.0
 	$(TOOLS)/node_modules/.bin/bun --version
 	$(TOOLS)/node_modules/.bin/node --version
+	@touch $@
+
+# The device code's libraries (idb, Workbox; fake-indexeddb for its tests), pinned by
+# assets/device/package-lock.json; bundled by bun at every Reflex compile (app/device_build.py).
+$(TOOLS)/device/.stamp: assets/device/package.json assets/device/package-lock.json
+	mkdir -p $(TOOLS)/device
+	cp assets/device/package.json assets/device/package-lock.json $(TOOLS)/device/
+	npm install --prefix $(TOOLS)/device --include=dev --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).

@@ -4,6 +4,7 @@ import os
 
 import reflex as rx
 
+from app.device_build import DeviceBundlePlugin
 from app.frontend_build import LeanFrontendPlugin, LeanRadixThemesPlugin
 from app.runtime import reconnect_to_own_state, redact_logs, respawn_crashed_workers
 from app.services.settings import DATA_DIR, load_settings
@@ -34,6 +35,7 @@ config = rx.Config(
             theme=rx.theme(accent_color="teal", radius="large", high_contrast=True)
         ),
         LeanFrontendPlugin(),
+        DeviceBundlePlugin(),
     ],
     # No page builds components at run time, so nothing needs every Radix component on
     # `window.__reflex`: without this, the root of every page imports all of them.

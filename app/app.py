@@ -44,8 +44,8 @@ app = rx.App(
         rx.el.meta(name="theme-color", content="#0f766e"),
         rx.el.link(rel="icon", href="/icons/icon-192.png", type="image/png"),
         rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
-        rx.el.script(src="/dh.js", defer=True),
-        rx.el.script(src="/offline.js", defer=True),
+        # The device code: outbox, vault, offline screens, service worker (assets/device/).
+        rx.el.script(src="/device/app.js", defer=True),
     ],
     # Bundled into the one stylesheet with Radix's (no extra request): see client_cards.py
     # (lists) and theme.css (contrast and tap targets for the whole app).

@@ -96,6 +96,7 @@ def _form() -> rx.Component:
             error=errors.get("performed_by", ""),
         ),
         form_id="test-form",
+        outbox="drug_test",
     )
 
 

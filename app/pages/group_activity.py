@@ -218,6 +218,7 @@ def _form() -> rx.Component:
         ),
         _client_picker(),
         form_id="group-form",
+        outbox="group_activity",
     )
 
 

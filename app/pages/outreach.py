@@ -110,6 +110,7 @@ def outreach_page() -> rx.Component:
                     error=errors.get("topic", ""),
                 ),
                 form_id="outreach-form",
+                outbox="outreach_contact",
             ),
             rx.cond(
                 OutreachState.records_groups,

@@ -250,8 +250,14 @@ def record_form(
     *fields: rx.Component,
     form_id: str,
     submit_key: str = "common.save",
+    outbox: str = "",
 ) -> rx.Component:
-    """The form: fields, the outcome message and a big save button, keyed for idempotency."""
+    """The form: fields, the outcome message and a big save button, keyed for idempotency.
+
+    `outbox` names the record kind of a volunteer form: the device code (assets/device/)
+    then takes the submission, saves it into the encrypted outbox and sends it through the
+    sync API (one write path, online or not); `on_submit` is only reached by users without
+    an outbox (supervisors), who stay on the websocket."""
     return rx.form(
         rx.flex(
             rx.el.input(type="hidden", name="submission_key", value=state.form_key),
@@ -286,6 +292,7 @@ def record_form(
         # Checked in the page, not by the browser's bubbles (app/components/forms.py).
         no_validate=True,
         id=form_id,
+        custom_attrs={"data-outbox": outbox} if outbox else {},
         width="100%",
         max_width="560px",
     )

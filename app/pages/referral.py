@@ -141,6 +141,7 @@ def _form() -> rx.Component:
         _consent(),
         rx.text(tr("rec.referral.open_hint"), size="2", color="var(--gray-11)"),
         form_id="referral-form",
+        outbox="referral",
     )
 
 

@@ -386,5 +386,8 @@ def register_page() -> rx.Component:
             ),
             on_submit=s.submit,
             form_id="register-form",
+            # Volunteers register through the device outbox (assets/device/), like every
+            # record form; `submit` serves the users who have none (supervisors).
+            custom_attrs={"data-outbox": "client"},
         ),
     )

@@ -116,6 +116,7 @@ def _form() -> rx.Component:
         textarea_field("rec.support.notes", "notes", max_length=500,
                        error=errors.get("notes", "")),
         form_id="support-form",
+        outbox="support",
     )
     # The loan block shows only while "loan" is chosen: CSS alone, no round trip to the server.
     return rx.box(

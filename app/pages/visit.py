@@ -93,6 +93,7 @@ def _form() -> rx.Component:
             hint_key="rec.visit.next_hint", error=errors.get("next_appointment", ""),
         ),
         form_id="visit-form",
+        outbox="visit",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,13 +25,23 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 
 
+# Development only: reuse an app already served (its URL and SQLite file) instead of building one.
+REUSE_URL = os.environ.get("DH_E2E_URL", "")
+REUSE_DB = os.environ.get("DH_E2E_DB", "")
+
+
 @pytest.fixture(scope="session")
 def e2e_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if REUSE_DB:
+        return Path(REUSE_DB)
     return tmp_path_factory.mktemp("e2e") / "e2e.db"
 
 
 @pytest.fixture(scope="session")
 def base_url(e2e_db: Path) -> Iterator[str]:
+    if REUSE_URL:
+        yield REUSE_URL
+        return
     env = app_env(f"sqlite:///{e2e_db}")
     prepare_database(env)
     with running_app(env, name="e2e") as app:

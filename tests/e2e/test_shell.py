@@ -72,8 +72,9 @@ def test_every_page_links_the_manifest_and_the_service_worker_activates(page: Pa
     assert "/" in cached
     # Only static shell files, the same for every user, are cached: prerendered pages,
     # hashed bundles, icons and scripts. Never an API, upload or event route.
-    shell_pages = ("/", "/today", "/__spa-fallback.html")
-    static_files = ("/manifest.webmanifest", "/dh.js", "/offline.js")
+    shell_pages = ("/", "/today", "/clients", "/clients/new", "/outreach", "/group-activity",
+                   "/__spa-fallback.html")
+    static_files = ("/manifest.webmanifest", "/device/app.js")
     unexpected = [
         p
         for p in cached

@@ -185,7 +185,8 @@ def test_registering_a_minor_asks_for_a_legal_representative_and_stores_named_co
     expect(page.locator("#legal-rep")).to_be_visible()
     page.locator("#consent_referral").check()
     page.locator("#register-submit").click()
-    expect(page.locator("#legal_rep_name-error")).to_contain_text("người đại diện")
+    # Checked on the device before anything is saved (assets/device/src/forms.js).
+    expect(page.locator("#dh-err-legal_rep_name")).to_contain_text("người đại diện")
     assert _clients_named(db, name) == []
 
     page.locator("#legal_rep_name").fill("Đặng Thị Hạnh")
@@ -222,13 +223,13 @@ def test_a_possible_duplicate_is_shown_then_saved_as_a_new_person_when_confirmed
     page.goto(base_url + "clients/new")
     _fill_first_step(page, fold(name), 1987)  # typed without accents: still the same person
     page.locator("#register-submit").click()
-    warning = page.locator("#duplicates")
+    warning = page.locator("#dh-question")  # the sync API's question, shown by the device
     expect(warning).to_contain_text(name)
     expect(warning).to_contain_text("1987")
     expect(warning).to_contain_text(commune_name)
     assert len(_clients_named(db, name)) == 1, "nothing is saved before the confirmation"
 
-    page.locator("#confirm-new").click()
+    page.locator("#dh-register-new").click()
     expect(page).to_have_url(re.compile(r"/clients/\d+$"))
     stored = _clients_named(db, name)
     assert len(stored) == 2

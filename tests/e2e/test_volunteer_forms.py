@@ -131,12 +131,13 @@ def test_a_future_visit_date_is_refused_with_its_message_and_nothing_typed_is_lo
     page.get_by_label("Tình hình ghi nhận").fill("Gia đình hợp tác, đã đi làm lại.")
     page.get_by_text("Mâu thuẫn gia đình").click()
     page.get_by_text("Gặp tại cộng đồng").click()
-    # ... and the server refuses it too (an old browser that ignores `max`).
+    # ... and the device refuses it too (an old browser that ignores `max`), next to the field,
+    # before the record is saved anywhere (assets/device/src/forms.js).
     page.locator("#visit-form").evaluate("form => { form.noValidate = true }")
     page.locator("#save").click()
-    error = page.locator("#visit_date-error")
+    error = page.locator("#dh-err-visit_date")
     expect(error).to_contain_text("không được ở tương lai")
-    expect(page.locator("#form-error")).to_be_visible()
+    expect(page.locator("#dh-notice")).to_contain_text("xem lại")
     expect(page.get_by_label("Tình hình ghi nhận")).to_have_value(
         "Gia đình hợp tác, đã đi làm lại."
     )
@@ -188,7 +189,7 @@ def test_outreach_to_a_group_of_five_relatives_is_one_row_counting_five(
     page.get_by_label("Số người").fill("5")
     page.get_by_label("Chủ đề tư vấn").fill(topic)
     page.locator("#save").click()
-    expect(page.locator("#form-success")).to_contain_text("5")
+    expect(page.locator("#dh-notice")).to_contain_text("Đã gửi lúc")  # through the outbox
     rows = _rows(e2e_db, "SELECT category, count, contact_date, client_id FROM outreachcontact "
                  "WHERE topic = ?", topic)
     assert rows == [("relative", 5, today_vn().isoformat(), None)]
@@ -334,7 +335,7 @@ def test_a_group_talk_is_stored_with_the_two_clients_ticked(
         box.check()
     search.fill("")
     page.locator("#save").click()
-    expect(page.locator("#form-success")).to_contain_text("2")
+    expect(page.locator("#dh-notice")).to_contain_text("Đã gửi lúc")  # through the outbox
     rows = _rows(e2e_db, "SELECT id, kind, attendees_total, attendees_clients FROM groupactivity "
                  "WHERE topic = ?", topic)
     assert [r[1:] for r in rows] == [("thematic_talk", 30, 2)]

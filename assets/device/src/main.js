@@ -1,0 +1,939 @@
+/* Đồng Hành on the volunteer's device: one bundle (/device/app.js) loaded by every page.
+ *
+ * - Registers the service worker (workbox-window) that keeps the code of every screen.
+ * - Every volunteer record form (`<form data-outbox="kind">`) saves into the encrypted outbox
+ *   first and is sent through POST /api/outbox/sync, online or not (outbox.js).
+ * - Connectivity by evidence (net.js): offline when a request goes unanswered for 8 s;
+ *   retries with backoff and jitter (backoff.js); "Gửi ngay"; last successful sync.
+ * - Offline, Today, My clients and a client's page are drawn here from the encrypted
+ *   snapshot; a device opened cold with no signal asks for the password or PIN (vault.js).
+ * - Sign-out and expiry forget the key and clear the screen at once, online or offline.
+ */
+import { Workbox } from "workbox-window";
+
+import { retryDelay } from "./backoff.js";
+import { b64, deriveWrappingKey, exportKey, importKey, randomBytes, seal, unseal, uuid4 } from "./crypto.js";
+import { deleteDevice, deviceId, openDevice } from "./db.js";
+import { h, lang, STYLE, t } from "./dom.js";
+import { readForm, STAYS_OPEN } from "./forms.js";
+import { Connectivity, fetchWithin, NoAnswer } from "./net.js";
+import { clientRef, Outbox, SessionGone, TEMP_PREFIX } from "./outbox.js";
+import { clock, fold, matches, showDate, stamp, vnDate } from "./text.js";
+import { loginHash, PIN_PATTERN, Vaults, wipeUser } from "./vault.js";
+
+const API = "/api/outbox/";
+const SLOT = "dh_device_unlocked"; // sessionStorage: the unlocked key, for this tab only
+const ANSWER_MS = 8_000; // under the 10 s after which a silent link counts as offline
+const SYNC_EVERY_MS = 30_000;
+const DEFAULT_IDLE_MIN = 30;
+// Server field names → the form control that shows them.
+const FIELD_ALIAS = { risk_flags: "risk", substances: "substance" };
+const CLIENT_FORMS = { visit: "visit", test: "drug_test", referral: "referral", support: "support" };
+
+const LINK = "dh_link"; // sessionStorage: the last evidence about the link (not personal)
+
+const st = {
+  db: null, vaults: null, deviceId: null,
+  user: null, key: null, keyId: null, outbox: null, snap: null,
+  conn: new Connectivity(), failures: 0, nextTryAt: 0, syncing: null,
+  lastSyncAt: null, lastRoundAt: 0, cookie: null, connecting: null,
+  credentials: null, needPin: false, needSignin: false, role: "unknown",
+  lastInput: Date.now(), panel: false, lockMessage: "", view: null,
+  ready: new Promise(() => {}), passThrough: null,
+};
+
+// ---- helpers ------------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function sessionCookie() {
+  const m = document.cookie.match(/(?:^|;\s*)dh_session=([^;]*)/);
+  return m ? m[1] : "";
+}
+
+function path() {
+  return location.pathname.replace(/\/+$/, "") || "/";
+}
+
+function routeClient() {
+  const m = path().match(/^\/clients\/([^/]+)/);
+  return m && m[1] !== "new" ? clientRef(m[1]) : null;
+}
+
+function root() {
+  let el = document.getElementById("dh-device");
+  if (!el) {
+    el = h("div", { id: "dh-device" });
+    document.body.append(el);
+  }
+  if (!document.getElementById("dh-device-style")) document.head.append(h("style", { id: "dh-device-style", text: STYLE }));
+  return el;
+}
+
+function notice(text, tone = "ok", ms = 4000) {
+  document.getElementById("dh-notice")?.remove();
+  // Shown again on the next page if this one is left at once (a load from the cache).
+  try { sessionStorage.setItem("dh_flash", JSON.stringify({ text, tone, until: Date.now() + (ms || 8000) })); } catch { /* disabled */ }
+  const el = h("div", { id: "dh-notice", role: tone === "error" ? "alert" : "status", "data-tone": tone, text });
+  root().append(el);
+  if (ms) setTimeout(() => el.remove(), ms);
+}
+
+// ---- the server -----------------------------------------------------------------------------
+
+async function api(name, { method = "GET", body } = {}) {
+  let res;
+  try {
+    res = await fetchWithin(API + name, {
+      method, credentials: "same-origin", cache: "no-store",
+      headers: {
+        "X-DH-Offline": "1", "X-DH-Lang": lang(), "X-DH-Device": st.deviceId,
+        ...(body ? { "Content-Type": "application/json" } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    }, { ms: ANSWER_MS });
+  } catch (err) {
+    if (err instanceof NoAnswer) onNoAnswer();
+    throw err;
+  }
+  st.conn.answered();
+  if (res.status === 401 || res.status === 403) throw new SessionGone(res.status);
+  if (!res.ok) throw new Error(`${name}: ${res.status}`);
+  return res.json();
+}
+
+function onNoAnswer() {
+  st.conn.noAnswer();
+  st.failures += 1;
+  st.nextTryAt = Date.now() + retryDelay(st.failures);
+}
+
+/** Is anyone there? For a device with no session to ask with. */
+async function probe() {
+  try {
+    await fetchWithin("/ping", { cache: "no-store" }, { ms: ANSWER_MS });
+    st.conn.answered();
+    st.failures = 0;
+  } catch {
+    onNoAnswer();
+  }
+}
+
+// ---- keys, vaults, snapshot ---------------------------------------------------------------------
+
+async function adopt({ user, key, keyId }) {
+  st.user = user;
+  st.key = key;
+  st.keyId = keyId;
+  st.outbox = new Outbox(st.db, { owner: user.id, key });
+  try {
+    sessionStorage.setItem(SLOT, JSON.stringify({ user, key_id: keyId, key: await exportKey(key) }));
+  } catch { /* private mode: unlock again on reload */ }
+  const vault = await st.vaults.get(user.id);
+  st.lastSyncAt = vault ? vault.last_sync_at : null;
+  st.needPin = !vault;
+  await loadSnapshot();
+  await st.outbox.prune();
+  document.documentElement.setAttribute("data-dh-unlocked", "");
+  render();
+}
+
+/** Forget the key and everything shown: the screen holds nothing personal afterwards. */
+function forget() {
+  try { sessionStorage.removeItem(SLOT); sessionStorage.removeItem("dh_flash"); } catch { /* disabled */ }
+  Object.assign(st, { user: null, key: null, keyId: null, outbox: null, snap: null, panel: false, view: null, items: [], temp: [] });
+  document.documentElement.removeAttribute("data-dh-unlocked");
+  document.getElementById("dh-notice")?.remove();
+  render();
+}
+
+async function restoreSlot() {
+  let slot = null;
+  try { slot = JSON.parse(sessionStorage.getItem(SLOT) || "null"); } catch { slot = null; }
+  if (!slot || !slot.key || !slot.user) return;
+  if (!(await st.vaults.get(slot.user.id)) && !sessionCookie()) return; // wiped meanwhile
+  await adopt({ user: slot.user, key: await importKey(slot.key), keyId: slot.key_id });
+}
+
+async function loadSnapshot() {
+  st.snap = null;
+  const row = await st.db.get("snapshots", st.user.id);
+  if (!row) return;
+  const snap = await unseal(st.key, "snapshot", row);
+  if (!snap) return;
+  const days = snap.expires_after_days || 7;
+  if (st.lastSyncAt && Date.now() - Date.parse(st.lastSyncAt) > days * 86_400_000) {
+    await st.db.delete("snapshots", st.user.id); // too old: the caseload may have changed hands
+    return;
+  }
+  st.snap = snap;
+}
+
+async function keepSnapshot(snap) {
+  st.snap = snap;
+  await st.db.put("snapshots", { owner: st.user.id, synced_at: snap.generated_at, ...(await seal(st.key, "snapshot", snap)) });
+}
+
+/** A signed-in session on this device: fetch the key and the caseload, keep them sealed. */
+async function connect() {
+  if (st.connecting) return st.connecting;
+  st.connecting = (async () => {
+    try {
+      const device = await api("device", { method: "POST", body: {} });
+      const snap = await api("snapshot");
+      st.role = "volunteer";
+      st.needSignin = false;
+      const key = await importKey(btoa(String.fromCharCode(...device.key.match(/../g).map((x) => parseInt(x, 16)))));
+      const creds = st.credentials;
+      st.credentials = null;
+      const pending = await pendingWrap();
+      if (creds) {
+        await st.vaults.keep({ userId: snap.user.id, login: creds.login, keyId: device.key_id, deviceKey: key, password: creds.password });
+      } else if (pending) {
+        await st.vaults.keepWrapped({ userId: snap.user.id, loginHash: pending.login_hash, keyId: device.key_id, deviceKey: key, kek: pending.kek, salt: pending.salt });
+      }
+      await adopt({ user: snap.user, key, keyId: device.key_id });
+      await keepSnapshot(snap);
+      await syncNow();
+    } catch (err) {
+      if (err instanceof SessionGone) {
+        st.role = err.status === 403 ? "other" : st.role;
+        st.needSignin = err.status === 401;
+        st.credentials = null;
+      }
+    } finally {
+      st.connecting = null;
+      render();
+    }
+  })();
+  return st.connecting;
+}
+
+// ---- sync -----------------------------------------------------------------------------------------
+
+async function send(records) {
+  const out = await api("sync", { method: "POST", body: { records } });
+  return out.results || [];
+}
+
+/** One round of sending, if there is anything to send and nobody is sending already. */
+function syncNow() {
+  if (!st.outbox) return Promise.resolve(null);
+  // A round under way may have started before the latest save: another one follows it.
+  if (st.syncing) return st.syncing.then(() => syncNow());
+  st.syncing = (async () => {
+    st.lastRoundAt = Date.now();
+    render();
+    try {
+      const summary = await st.outbox.syncRound(send);
+      st.failures = 0;
+      st.nextTryAt = 0;
+      st.lastSyncAt = new Date().toISOString();
+      await st.vaults.touchSync(st.user.id, st.lastSyncAt);
+      if (summary.total) {
+        try { await keepSnapshot(await api("snapshot")); } catch { /* next round */ }
+      }
+      return summary;
+    } catch (err) {
+      if (err instanceof SessionGone) st.needSignin = true;
+      else if (!(err instanceof NoAnswer)) { st.failures += 1; st.nextTryAt = Date.now() + retryDelay(st.failures); }
+      return null;
+    } finally {
+      st.syncing = null;
+      await refreshTemp();
+      render();
+    }
+  })();
+  return st.syncing;
+}
+
+function tick() {
+  const now = Date.now();
+  const cookie = sessionCookie();
+  if (cookie !== st.cookie) {
+    st.cookie = cookie;
+    if (cookie && st.role !== "other") connect();
+  }
+  if (st.user && st.conn.state === "offline" && now - st.lastInput > idleMinutes() * 60_000) {
+    lock();
+    return;
+  }
+  if (st.user && !cookie) st.needSignin = true; // records wait for the next online sign-in
+  if (now < st.nextTryAt) return;
+  if (st.conn.state === "offline" || st.conn.state === "unknown") {
+    if (cookie && !st.needSignin && st.role !== "other") connect();
+    else probe().then(render);
+    return;
+  }
+  if (st.outbox && !st.needSignin && now - st.lastRoundAt > SYNC_EVERY_MS) syncNow();
+}
+
+function idleMinutes() {
+  return (st.snap && st.snap.idle_minutes) || DEFAULT_IDLE_MIN;
+}
+
+// ---- the forms: one write path ---------------------------------------------------------------------
+
+function clientOf(ref) {
+  if (ref === null || ref === undefined) return null;
+  const found = (st.snap?.clients || []).find((c) => c.id === ref);
+  if (found) return found;
+  return tempClients().find((c) => c.id === ref) || null;
+}
+
+/** Clients registered on this device and not yet in the snapshot. */
+function tempClients() {
+  return (st.temp || []);
+}
+
+async function refreshTemp() {
+  if (!st.outbox) { st.temp = []; return; }
+  const items = await st.outbox.list();
+  st.items = items;
+  st.temp = items.filter((i) => i.kind === "client" && i.status !== "sent" && i.view && i.view.payload)
+    .map((i) => ({ id: TEMP_PREFIX + i.key, full_name: i.view.payload.full_name, birth_year: i.view.payload.birth_year,
+      commune_name: placeName(i.view.payload.commune_id), temp: true, status: i.status, due: [], recent: [], open_referrals: [] }));
+}
+
+function placeName(id) {
+  return (st.snap?.places || []).find((p) => p.id === Number(id))?.name || "";
+}
+
+function draftSlot(form) {
+  return `dh_draft:${path()}:${form.id}`;
+}
+
+function clearFieldErrors(form) {
+  form.querySelectorAll(".dh-field-error").forEach((el) => el.remove());
+}
+
+function showFieldErrors(form, errors) {
+  clearFieldErrors(form);
+  for (const [name, message] of Object.entries(errors)) {
+    const id = FIELD_ALIAS[name] || name;
+    const anchor = form.querySelector(`#${CSS.escape(id)}-group`) || form.querySelector(`#${CSS.escape(id)}`)
+      || form.querySelector(`[name="${CSS.escape(id)}"]`) || form.querySelector("[type=submit]");
+    const p = h("p", { class: "dh-field-error", role: "alert", "data-field": name, id: `dh-err-${name}`, text: message });
+    const box = anchor.closest("label, fieldset, [id$='-group']") || anchor;
+    box.after(p);
+  }
+  form.querySelector(".dh-field-error")?.scrollIntoView({ block: "center" });
+}
+
+function labelFor(kind, payload, client) {
+  const date = payload.visit_date || payload.tested_on || payload.referred_on || payload.started_on
+    || payload.contact_date || payload.held_on || "";
+  return { name: client ? client.full_name : (payload.full_name || ""), date };
+}
+
+async function onSubmit(event) {
+  const form = event.target;
+  const kind = form?.dataset?.outbox;
+  if (!kind) return;
+  if (st.passThrough === form) { st.passThrough = null; return; } // handed to React below
+  if (st.role === "other") return; // supervisors and others stay on the websocket
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  if (form.dataset.saving) return; // a double tap while saving
+  if (!st.outbox) {
+    // The page has just loaded: the key is being restored, or fetched for this session.
+    form.dataset.saving = "1";
+    try {
+      await st.ready;
+      if (!st.outbox && st.connecting) await st.connecting;
+    } finally {
+      delete form.dataset.saving;
+    }
+    if (st.role === "other") { st.passThrough = form; form.requestSubmit(); return; }
+    if (!st.outbox) {
+      notice(t(st.needSignin ? "device.need_signin" : "device.need_unlock"), "error", 6000);
+      return;
+    }
+  }
+  const clientId = routeClient();
+  const { payload, errors } = readForm(kind, [...new FormData(form).entries()], { clientId, today: vnDate() });
+  const shown = Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, t(v)]));
+  showFieldErrors(form, shown);
+  if (Object.keys(errors).length) {
+    notice(t("device.check_fields"), "error");
+    return;
+  }
+  const button = form.querySelector("[type=submit]");
+  form.dataset.saving = "1";
+  if (button) button.disabled = true;
+  try {
+    let key = sessionStorage.getItem(draftSlot(form));
+    if (!key) {
+      key = uuid4();
+      sessionStorage.setItem(draftSlot(form), key);
+    }
+    const client = clientOf(clientId);
+    const context = client && client.open_episode ? { episode_id: client.open_episode.id } : {};
+    const saved = await st.outbox.save({ key, kind, payload, context, label: labelFor(kind, payload, client) });
+    await refreshTemp();
+    notice(saved.status === "sent" ? t("device.sent_at", { time: clock(Date.parse(saved.sent_at)) }) : t("device.saved_here"), "ok", 0);
+    render();
+    // Unless the device knows it is offline, wait for the server's answer (or the evidence
+    // that none comes): a refusal is then shown on the form, next to its field.
+    const answered = st.conn.state !== "offline" ? await Promise.race([syncNow().then(() => true), sleep(ANSWER_MS + 500)]) : false;
+    const item = await st.outbox.get(key);
+    await refreshTemp();
+    render();
+    if (item.status === "kept" && item.view?.result) {
+      showFieldErrors(form, item.view.result.fields || {});
+      notice(item.view.result.message || t("device.kept"), "error", 8000);
+      return; // correct and save again: the same key, resent
+    }
+    if (item.status === "question") {
+      showQuestion(item, form);
+      return;
+    }
+    finish(form, kind, item, clientId, answered);
+  } finally {
+    delete form.dataset.saving;
+    if (button) button.disabled = false;
+  }
+}
+
+function finish(form, kind, item, clientId, answered) {
+  sessionStorage.removeItem(draftSlot(form));
+  notice(item.status === "sent" ? t("device.sent_at", { time: clock(Date.parse(item.sent_at)) })
+    : t(answered ? "device.saved_here" : "device.saved_offline"), "ok", 5000);
+  if (STAYS_OPEN.has(kind)) {
+    form.reset();
+    clearFieldErrors(form);
+    return;
+  }
+  let target = "/clients";
+  if (kind === "client") target = `/clients/${item.status === "sent" && item.view.client_id ? item.view.client_id : encodeURIComponent(TEMP_PREFIX + item.key)}`;
+  else if (clientId !== null) target = `/clients/${encodeURIComponent(clientId)}`;
+  go(target);
+}
+
+/** Navigate: inside the app (React's router) when online, a plain load from the cache offline. */
+function go(target) {
+  const link = [...document.querySelectorAll("a[href]")].find((a) => a.getAttribute("href") === target && !a.closest("#dh-device"));
+  if (link && st.conn.state === "online") link.click();
+  else location.assign(target);
+}
+
+function showQuestion(item, form) {
+  const r = item.view.result;
+  const box = h("div", { class: "dhd-screen", id: "dh-question", role: "dialog", "aria-modal": "true" }, [
+    h("div", { class: "dhd-top" }, [h("h1", { text: t("device.question.title") })]),
+    h("div", { class: "dhd-body" }, [
+      h("p", { text: r.message }),
+      ...r.candidates.map((c) => h("div", { class: "dhd-card" }, [
+        h("strong", { text: c.full_name }),
+        h("div", { class: "dhd-muted", text: [c.birth_year, c.commune_name].filter(Boolean).join(" · ") }),
+        h("div", { class: "dhd-row" }, [h("button", { class: "dhd-btn", type: "button", "data-same-as": String(c.id), text: t("device.question.same"),
+          onclick: () => answer(item, { same_as: c.id }, form) })]),
+      ])),
+      r.hidden_count ? h("p", { class: "dhd-muted", text: t("device.question.hidden", { count: r.hidden_count }) }) : null,
+      h("div", { class: "dhd-row" }, [
+        h("button", { class: "dhd-btn dhd-soft", type: "button", id: "dh-register-new", text: t("device.question.new"), onclick: () => answer(item, { new: true }, form) }),
+      ]),
+    ]),
+  ]);
+  root().append(box);
+}
+
+async function answer(item, reply, form) {
+  document.getElementById("dh-question")?.remove();
+  await st.outbox.resend(item.key, { answer: reply });
+  await syncNow();
+  const fresh = await st.outbox.get(item.key);
+  await refreshTemp();
+  if (fresh.status === "question") return showQuestion(fresh, form);
+  if (form) finish(form, "client", fresh, null, true);
+  render();
+}
+
+// ---- sign-in, sign-out, expiry, lock -------------------------------------------------------------------
+
+function onSignInSubmit(event) {
+  const form = event.target;
+  const pw = form?.querySelector?.("input[type=password]");
+  const login = form?.querySelector?.("input[name=login], input[name=username], input[autocomplete=username]");
+  if (!pw || !login || form.dataset.outbox) return;
+  // Kept in memory only until the device key is wrapped with it (connect()); meanwhile the
+  // wrapping key is derived and kept, non-extractable, in IndexedDB, in case the page is left
+  // before the device key arrives (the password itself is never stored).
+  st.credentials = { login: login.value, password: pw.value };
+  st.cookie = null; // a new session is coming: connect when its cookie appears
+  const salt = randomBytes(16);
+  Promise.all([deriveWrappingKey(pw.value, salt), loginHash(login.value)]).then(([kek, hash]) =>
+    st.db?.put("meta", { id: "pending_wrap", kek, salt: b64(salt), login_hash: hash, at: Date.now() }))
+    .catch(() => {});
+}
+
+/** The wrapping key derived at the last sign-in, if it was left there (see onSignInSubmit). */
+async function pendingWrap() {
+  const row = await st.db.get("meta", "pending_wrap");
+  await st.db.delete("meta", "pending_wrap");
+  return row && Date.now() - row.at < 10 * 60_000 ? row : null;
+}
+
+function onClick(event) {
+  const out = event.target.closest?.("#sign-out");
+  if (!out || st.signingOut || !st.user) return;
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  signOutDialog(out);
+}
+
+async function signOutDialog(button) {
+  const counts = await st.outbox.counts();
+  const unsent = counts.waiting + counts.kept + counts.question;
+  const done = async (wipe) => {
+    document.getElementById("dh-signout")?.remove();
+    if (wipe) await wipeUser(st.db, st.user.id);
+    st.signingOut = true;
+    forget();
+    cover(true);
+    if (st.conn.state === "online" && button && button.isConnected) {
+      button.click(); // the server ends the session, then calls dhWipeDevice
+      setTimeout(() => { st.signingOut = false; }, 3000);
+    } else {
+      document.cookie = "dh_session=; Max-Age=0; path=/; SameSite=Strict";
+      wipeBrowser();
+      location.replace("/");
+    }
+  };
+  root().append(h("div", { class: "dhd-screen", id: "dh-signout", role: "dialog", "aria-modal": "true" }, [
+    h("div", { class: "dhd-top" }, [h("h1", { text: t("device.signout.title") })]),
+    h("div", { class: "dhd-body" }, [
+      h("p", { text: unsent ? t("device.signout.unsent", { count: unsent }) : t("device.signout.body") }),
+      h("div", { class: "dhd-row" }, [h("button", { class: "dhd-btn", type: "button", id: "dh-signout-keep", text: t("device.signout.keep"), onclick: () => done(false) })]),
+      h("div", { class: "dhd-row" }, [h("button", { class: "dhd-btn dhd-danger", type: "button", id: "dh-signout-wipe",
+        text: unsent ? t("device.signout.wipe_unsent", { count: unsent }) : t("device.signout.wipe"), onclick: () => done(true) })]),
+      h("div", { class: "dhd-row" }, [h("button", { class: "dhd-btn dhd-soft", type: "button", id: "dh-signout-cancel", text: t("device.cancel"),
+        onclick: () => document.getElementById("dh-signout")?.remove() })]),
+    ]),
+  ]));
+}
+
+/** Everything in the browser but the sealed device data and the shell: session storage,
+ * local storage (but the language), other databases, non-shell caches. */
+function wipeBrowser() {
+  try { sessionStorage.clear(); } catch { /* disabled */ }
+  try {
+    const keep = localStorage.getItem("dh_lang");
+    localStorage.clear();
+    if (keep) localStorage.setItem("dh_lang", keep);
+  } catch { /* disabled */ }
+  indexedDB.databases?.().then((dbs) => dbs.forEach((d) => { if (d.name && d.name !== "dh-device") indexedDB.deleteDatabase(d.name); }));
+  caches?.keys().then((keys) => keys.forEach((k) => { if (!k.startsWith("dh-shell-")) caches.delete(k); }));
+}
+
+/** Called by the server at sign-out and session expiry (app/state/session.py). */
+window.dhWipeDevice = function dhWipeDevice() {
+  st.db?.delete("meta", "pending_wrap").catch(() => {});
+  forget();
+  cover(true);
+  wipeBrowser();
+  // The server's redirect to the sign-in page follows; uncover once it is there.
+  setTimeout(() => cover(false), 1500);
+};
+
+/** Offline idle: forget the key; the password or PIN opens the device again. */
+function lock() {
+  forget();
+  cover(true);
+  location.replace("/today");
+}
+
+function cover(on) {
+  if (on) document.documentElement.setAttribute("data-dh-cover", "");
+  else document.documentElement.removeAttribute("data-dh-cover");
+}
+
+async function tryUnlock(form) {
+  const login = form.querySelector("[name=dh-login]").value;
+  const secret = form.querySelector("[name=dh-secret]").value;
+  const button = form.querySelector("button");
+  button.disabled = true;
+  st.lockMessage = t("device.lock.opening");
+  render();
+  const out = await st.vaults.unlock({ login, secret, wipeUser: (id) => wipeUser(st.db, id) });
+  button.disabled = false;
+  if (out.status === "ok") {
+    const row = await st.db.get("snapshots", out.userId);
+    const snap = row ? await unseal(out.key, "snapshot", row) : null;
+    st.lockMessage = "";
+    await adopt({ user: snap ? snap.user : { id: out.userId, full_name: "" }, key: out.key, keyId: out.keyId });
+    await refreshTemp();
+    st.lastInput = Date.now();
+    if (path() === "/") location.replace("/today");
+    render();
+    return;
+  }
+  st.lockMessage = out.status === "wrong" ? t("device.lock.wrong", { left: out.left })
+    : out.status === "wiped" ? t("device.lock.wiped") : t("device.lock.unknown");
+  render();
+}
+
+async function setPin(form) {
+  const pin = form.querySelector("[name=dh-pin]").value;
+  const again = form.querySelector("[name=dh-pin2]").value;
+  const err = form.querySelector(".dhd-err");
+  if (!PIN_PATTERN.test(pin)) { err.textContent = t("device.pin.format"); return; }
+  if (pin !== again) { err.textContent = t("device.pin.mismatch"); return; }
+  form.querySelector("button").disabled = true;
+  if (!(await st.vaults.get(st.user.id))) {
+    // No password was captured on this device: the PIN alone opens it offline.
+    await st.vaults.keep({ userId: st.user.id, login: st.loginHint || "", keyId: st.keyId, deviceKey: st.key, password: uuid4() });
+  }
+  await st.vaults.setPin(st.user.id, st.key, pin);
+  st.needPin = false;
+  st.pinForm = false;
+  notice(t("device.pin.done"));
+  render();
+}
+
+// ---- drawing ------------------------------------------------------------------------------------------
+
+let renders = 0;
+async function render() {
+  if (!document.body) return;
+  const mine = (renders += 1);
+  const mount = root();
+  const offline = st.conn.state === "offline";
+  document.documentElement.setAttribute("data-dh-link", st.conn.state);
+  const screen = await chooseScreen(offline);
+  if (mine !== renders) return; // a later render has drawn the screen
+  const current = mount.querySelector(".dhd-screen:not(#dh-signout):not(#dh-question)");
+  // Unchanged: keep the drawn one (a button being tapped, a search being typed stay put).
+  const same = current && screen && current.dataset.view === screen.dataset.view && current.id === screen.id
+    && (current.outerHTML === screen.outerHTML || current.contains(document.activeElement));
+  if (!same) {
+    // The same screen drawn again (a message changed): what was typed stays typed.
+    if (current && screen && current.id === screen.id) {
+      for (const input of current.querySelectorAll("input[name]")) {
+        const twin = screen.querySelector(`input[name="${input.name}"]`);
+        if (twin && input.type !== "checkbox") twin.value = input.value;
+      }
+    }
+    if (current) current.remove();
+    if (screen) mount.prepend(screen);
+  } else if (current.outerHTML !== screen.outerHTML) {
+    const strip = current.querySelector("#dh-strip");
+    const fresh = screen.querySelector("#dh-strip");
+    if (strip && fresh && strip.outerHTML !== fresh.outerHTML) strip.replaceWith(fresh);
+  }
+  renderStrip(offline);
+  fillOfflineForm();
+}
+
+async function chooseScreen(offline) {
+  const p = path();
+  const volunteerPage = p === "/" || p === "/today" || p.startsWith("/clients") || p === "/outreach" || p === "/group-activity";
+  if (!st.user) {
+    if (!offline || !volunteerPage || !st.db) return null;
+    const any = (await st.db.count("vaults")) > 0;
+    return any ? lockScreen() : null;
+  }
+  if (st.pinForm) return pinScreen();
+  if (st.panel) return panelScreen();
+  if (!offline) return null;
+  if (p === "/today" || p === "/") return frame("device.today.title", "/today", todayView());
+  if (p === "/clients") return frame("device.clients.title", "/clients", clientsView());
+  if (/^\/clients\/[^/]+$/.test(p) && p !== "/clients/new") return frame("device.client.title", "/clients", clientView(routeClient()));
+  return null;
+}
+
+function frame(titleKey, active, body) {
+  const nav = [["/today", "device.nav.today"], ["/clients", "device.nav.clients"], ["/clients/new", "device.nav.register"], ["/outreach", "device.nav.outreach"]];
+  return h("div", { class: "dhd-screen", id: "dh-offline-view", "data-view": active }, [
+    h("div", { class: "dhd-top" }, [h("h1", { text: t(titleKey) }),
+      h("button", { class: "dhd-btn dhd-soft", type: "button", id: "dh-sign-out", text: t("device.signout.title"), onclick: () => signOutDialog(null) })]),
+    stripElement(true),
+    h("div", { class: "dhd-body" }, [body]),
+    h("nav", { class: "dhd-nav", "aria-label": t("device.nav.label") }, nav.map(([href, key]) =>
+      h("a", { href, "aria-current": href === active ? "page" : null, text: t(key), onclick: (e) => navigate(e, href) }))),
+  ]);
+}
+
+function navigate(event, href) {
+  if (/^\/(today|clients(\/[^/]+)?)$/.test(href) && href !== "/clients/new") {
+    event.preventDefault();
+    history.pushState({}, "", href);
+    render();
+    window.scrollTo(0, 0);
+  }
+}
+
+function dueText(d) {
+  return t(`due.${d.kind}`) + (d.due_on ? ` · ${showDate(d.due_on)}` : "") + (d.days_overdue > 0 ? ` · ${t("device.overdue", { days: d.days_overdue })}` : "");
+}
+
+function clientLine(c, extra) {
+  return h("a", { class: "dhd-card", href: `/clients/${encodeURIComponent(c.id)}`, "data-client": String(c.id), onclick: (e) => navigate(e, `/clients/${encodeURIComponent(c.id)}`) }, [
+    h("strong", { text: c.full_name }),
+    c.temp ? h("span", { class: "dhd-badge dhd-waiting", text: t("device.temp_client") }) : null,
+    h("div", { class: "dhd-muted", text: [c.birth_year, c.commune_name].filter(Boolean).join(" · ") }),
+    extra ? h("div", { text: extra }) : null,
+  ]);
+}
+
+function todayView() {
+  const rows = (st.snap?.today_list || []).map((r) => ({ r, c: clientOf(r.client_id) })).filter((x) => x.c);
+  return h("div", {}, [
+    h("p", { class: "dhd-muted", text: st.snap ? t("device.today.as_of", { date: showDate(st.snap.today) }) : t("device.no_snapshot") }),
+    ...(rows.length ? rows.map(({ r, c }) => clientLine(c, dueText(r))) : [h("p", { text: t("device.today.empty") })]),
+  ]);
+}
+
+function clientsView() {
+  const all = [...(st.snap?.clients || []), ...tempClients()];
+  const list = h("div", { id: "dh-client-list" });
+  const draw = (q) => {
+    list.replaceChildren(...all.filter((c) => matches(`${c.full_name} ${c.commune_name || ""}`, q))
+      .sort((a, b) => fold(a.full_name).localeCompare(fold(b.full_name))).map((c) => clientLine(c)));
+    if (!list.children.length) list.append(h("p", { text: t("device.clients.none") }));
+  };
+  draw("");
+  const input = h("input", { type: "search", id: "dh-search", "aria-label": t("device.clients.search"), placeholder: t("device.clients.search"), oninput: (e) => draw(e.target.value) });
+  return h("div", {}, [h("label", {}, [t("device.clients.search"), input]), list]);
+}
+
+function clientView(ref) {
+  const c = clientOf(ref);
+  if (!c) return h("p", { role: "alert", text: t("device.client.unknown") });
+  const facts = [
+    ["device.client.birth_year", c.birth_year], ["device.client.commune", c.commune_name],
+    ["device.client.address", c.address], ["device.client.phone", c.phone],
+    ["device.client.episode", c.open_episode ? `${showDate(c.open_episode.start_date)} → ${showDate(c.open_episode.expected_end)}` : ""],
+  ].filter(([, v]) => v);
+  const mine = (st.items || []).filter((i) => i.view && i.view.payload && String(i.view.payload.client_id) === String(c.id));
+  const actions = Object.entries(CLIENT_FORMS).map(([slug, kind]) =>
+    h("a", { class: "dhd-btn", href: `/clients/${encodeURIComponent(c.id)}/${slug}`, id: `dh-new-${kind}`, style: "text-decoration:none;display:inline-flex;align-items:center", text: t(`device.form.${kind}`) }));
+  return h("div", { id: "dh-client", "data-client": String(c.id) }, [
+    h("h2", { id: "dh-client-name", text: c.full_name }),
+    c.temp ? h("p", { class: "dhd-muted", text: t("device.temp_client_note") }) : null,
+    h("dl", {}, facts.flatMap(([k, v]) => [h("dt", { text: t(k) }), h("dd", { text: String(v) })])),
+    h("div", { class: "dhd-row" }, actions),
+    c.due?.length ? h("h2", { text: t("device.client.due") }) : null,
+    ...(c.due || []).map((d) => h("div", { class: "dhd-card", text: dueText(d) })),
+    c.open_referrals?.length ? h("h2", { text: t("device.client.referrals") }) : null,
+    ...(c.open_referrals || []).map((r) => h("div", { class: "dhd-card", text: [t(`rec.service.${r.service}`), r.facility_name, showDate(r.referred_on)].filter(Boolean).join(" · ") })),
+    c.recent?.length ? h("h2", { text: t("device.client.recent") }) : null,
+    ...(c.recent || []).map((r) => h("div", { class: "dhd-card", text: `${t(`device.kind.${r.kind}`)} · ${showDate(r.on)}` })),
+    mine.length ? h("h2", { text: t("device.client.on_device") }) : null,
+    mine.length ? h("ul", { style: "list-style:none;padding:0;margin:0" }, mine.map(itemCard)) : null,
+  ]);
+}
+
+function lockScreen() {
+  const form = h("form", { id: "dh-unlock", novalidate: true, onsubmit: (e) => { e.preventDefault(); tryUnlock(e.target); } }, [
+    h("p", { text: t("device.lock.body") }),
+    h("label", {}, [t("device.lock.login"), h("input", { name: "dh-login", autocomplete: "username", autocapitalize: "none", required: true })]),
+    h("label", {}, [t("device.lock.secret"), h("input", { name: "dh-secret", type: "password", autocomplete: "current-password", required: true })]),
+    st.lockMessage ? h("p", { class: "dhd-err", role: "alert", id: "dh-unlock-message", text: st.lockMessage }) : null,
+    h("button", { class: "dhd-btn", type: "submit", id: "dh-unlock-button", style: "width:100%", text: t("device.lock.open") }),
+  ]);
+  return h("div", { class: "dhd-screen", id: "dh-lock" }, [
+    h("div", { class: "dhd-top" }, [h("h1", { text: t("device.lock.title") })]),
+    h("div", { class: "dhd-body" }, [h("p", { class: "dhd-muted", text: t("device.lock.offline") }), form]),
+  ]);
+}
+
+function pinScreen() {
+  const form = h("form", { id: "dh-pin", novalidate: true, onsubmit: (e) => { e.preventDefault(); setPin(e.target); } }, [
+    h("p", { text: t("device.pin.body") }),
+    h("label", {}, [t("device.pin.label"), h("input", { name: "dh-pin", type: "password", inputmode: "numeric", autocomplete: "new-password", minlength: "6" })]),
+    h("label", {}, [t("device.pin.again"), h("input", { name: "dh-pin2", type: "password", inputmode: "numeric", autocomplete: "new-password" })]),
+    h("p", { class: "dhd-err", role: "alert" }),
+    h("div", { class: "dhd-row" }, [
+      h("button", { class: "dhd-btn", type: "submit", text: t("device.pin.save") }),
+      h("button", { class: "dhd-btn dhd-soft", type: "button", text: t("device.cancel"), onclick: () => { st.pinForm = false; render(); } }),
+    ]),
+  ]);
+  return h("div", { class: "dhd-screen", id: "dh-pin-screen" }, [h("div", { class: "dhd-top" }, [h("h1", { text: t("device.pin.title") })]), h("div", { class: "dhd-body" }, [form])]);
+}
+
+function statusBadge(item) {
+  return h("span", { class: `dhd-badge dhd-${item.status}`, "data-status": item.status, text: t(`device.status.${item.status}`) });
+}
+
+function itemCard(item) {
+  const v = item.view || {};
+  const lines = [
+    h("div", {}, [statusBadge(item), h("strong", { text: t(`device.kind.${item.kind}`) }), v.label?.name ? ` · ${v.label.name}` : "", v.label?.date ? ` · ${showDate(v.label.date)}` : ""]),
+    h("div", { class: "dhd-muted", "data-saved": "", text: t("device.saved_on", { at: stamp(item.saved_at) }) }),
+    item.sent_at ? h("div", { class: "dhd-muted", "data-sent": "", text: t("device.sent_on", { at: stamp(Date.parse(item.sent_at)) }) }) : null,
+  ];
+  if ((item.status === "kept" || item.status === "question") && v.result) {
+    lines.push(h("p", { class: "dhd-err", text: v.result.message || v.result.reason }));
+    for (const [field, msg] of Object.entries(v.result.fields || {})) lines.push(h("p", { class: "dhd-err", text: `${field}: ${msg}` }));
+    lines.push(recordDetails(item));
+    const row = [];
+    if (item.status === "question") row.push(h("button", { class: "dhd-btn", type: "button", text: t("device.question.answer"), onclick: () => showQuestion(item, null) }));
+    if (v.result.confirmable) row.push(h("button", { class: "dhd-btn", type: "button", text: t("device.send_anyway"), onclick: async () => { await st.outbox.resend(item.key, { confirm: true }); syncNow(); render(); } }));
+    if (item.status === "kept") row.push(h("button", { class: "dhd-btn dhd-soft", type: "button", "data-fix": item.key, text: t("device.fix"), onclick: () => { st.fixing = item.key; render(); } }));
+    row.push(h("button", { class: "dhd-btn dhd-soft", type: "button", "data-resend": item.key, text: t("device.resend"), onclick: async () => { await st.outbox.resend(item.key); st.failures = 0; await syncNow(); await refreshTemp(); render(); } }));
+    lines.push(h("div", { class: "dhd-row" }, row));
+    if (st.fixing === item.key) lines.push(fixForm(item));
+  }
+  return h("li", { class: "dhd-card", "data-key": item.key, "data-kind": item.kind, "data-status": item.status }, lines);
+}
+
+/** The whole record, as typed: a refused record is never a mystery. */
+function recordDetails(item) {
+  const payload = item.view.payload || {};
+  return h("dl", { class: "dh-record" }, Object.entries(payload).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length))
+    .flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: typeof v === "object" ? JSON.stringify(v) : String(v) })]));
+}
+
+/** Correct a refused record: its fields as text, saved and resent under the same key. */
+function fixForm(item) {
+  const payload = item.view.payload || {};
+  const inputs = Object.entries(payload).filter(([, v]) => v === null || typeof v !== "object");
+  const form = h("form", { class: "dh-fix", "data-key": item.key, onsubmit: async (e) => {
+    e.preventDefault();
+    const next = { ...payload };
+    for (const [k, v] of inputs) {
+      const raw = e.target.querySelector(`[name="${k}"]`).value;
+      next[k] = typeof v === "number" ? (raw === "" ? null : Number(raw)) : typeof v === "boolean" ? raw === "true" : (raw === "" && v === null ? null : raw);
+    }
+    st.fixing = null;
+    await st.outbox.resend(item.key, { payload: next });
+    st.failures = 0;
+    await syncNow();
+    await refreshTemp();
+    render();
+  } }, [
+    ...inputs.map(([k, v]) => h("label", {}, [k, h("input", { name: k, value: v === null ? "" : String(v) }),
+      item.view.result.fields?.[k] ? h("span", { class: "dhd-err", text: item.view.result.fields[k] }) : null])),
+    h("button", { class: "dhd-btn", type: "submit", text: t("device.fix_send") }),
+  ]);
+  return form;
+}
+
+function panelScreen() {
+  const items = (st.items || []).slice().reverse();
+  return h("div", { class: "dhd-screen", id: "dh-records" }, [
+    h("div", { class: "dhd-top" }, [h("h1", { text: t("device.records.title") }),
+      h("button", { class: "dhd-btn dhd-soft", type: "button", id: "dh-records-close", text: t("device.close"), onclick: () => { st.panel = false; st.fixing = null; render(); } })]),
+    stripElement(false),
+    h("div", { class: "dhd-body" }, [items.length ? h("ul", { style: "list-style:none;padding:0;margin:0", id: "dh-record-list" }, items.map(itemCard)) : h("p", { text: t("device.records.none") })]),
+  ]);
+}
+
+function stripElement(inView) {
+  const counts = { waiting: 0, kept: 0, question: 0, sent: 0 };
+  for (const i of st.items || []) counts[i.status] = (counts[i.status] || 0) + 1;
+  const link = st.conn.state;
+  const refused = counts.kept + counts.question;
+  const text = h("div", { class: "dhs-text" }, [
+    h("div", { class: "dhs-line" }, [
+      h("span", { id: "dh-link", class: "dhs-link", "data-link": link, text: t(`device.link.${link}`) }),
+      h("span", { id: "dh-waiting", "data-count": String(counts.waiting), text: t("device.waiting", { count: counts.waiting }) }),
+      refused ? h("span", { id: "dh-refused", class: "dhs-err", "data-count": String(refused), text: t("device.refused", { count: refused }) }) : null,
+    ]),
+    h("div", { class: "dhs-line" }, [
+      h("span", { id: "dh-last-sync", text: st.lastSyncAt ? t("device.last_sync", { at: stamp(Date.parse(st.lastSyncAt)) }) : t("device.never_synced") }),
+      st.syncing ? h("span", { text: t("device.sending") }) : null,
+      st.needSignin ? h("a", { href: "/", text: t("device.need_signin") }) : null,
+    ]),
+  ]);
+  const buttons = [
+    // Sends what waits and refreshes the caseload: a volunteer about to lose signal can
+    // make sure, whatever the retry timer says.
+    h("button", { class: "dhs-btn", type: "button", id: "dh-send-now", disabled: !!st.syncing || !!st.connecting,
+      text: t("device.send_now"), onclick: () => { st.failures = 0; st.nextTryAt = 0; if (sessionCookie()) connect(); else syncNow(); } }),
+    inView || !st.panel ? h("button", { class: "dhs-btn dhs-soft", type: "button", id: "dh-open-records", text: t("device.records.short"), onclick: async () => { await refreshTemp(); st.panel = true; render(); } }) : null,
+    st.needPin && !st.pinForm ? h("button", { class: "dhs-btn dhs-soft", type: "button", id: "dh-set-pin", text: t("device.pin.offer"), onclick: () => { st.pinForm = true; render(); } }) : null,
+  ];
+  return h("div", { id: "dh-strip", role: "status", "data-link": link }, [text, ...buttons]);
+}
+
+function renderStrip(offline) {
+  const mount = document.getElementById("dh-offline");
+  if (!mount) return;
+  const covered = !!document.querySelector("#dh-device .dhd-screen");
+  const show = !!st.user && !covered;
+  // React owns the mount point: wait until it has hydrated it, then fill it ourselves.
+  if (!Object.keys(mount).some((k) => k.startsWith("__react"))) return;
+  mount.hidden = !show;
+  const fresh = show ? stripElement(false) : null;
+  if (fresh && mount.firstChild && mount.firstChild.outerHTML === fresh.outerHTML) return;
+  mount.replaceChildren(...(fresh ? [fresh] : []));
+}
+
+/** Offline, a form page has no server state: its dates, its client's name and its lists of
+ * places come from the device. */
+function fillOfflineForm() {
+  const form = document.querySelector("form[data-outbox]");
+  if (!form || !st.user) return;
+  const today = vnDate();
+  // The server fills a required date with today when the page loads; without it, so do we
+  // (the native "required" check would otherwise stop the save silently).
+  for (const input of form.querySelectorAll("input[type=date][required]")) {
+    if (!input.value && !input.dataset.dhFilled) { input.value = today; input.dataset.dhFilled = "1"; }
+  }
+  const name = document.getElementById("client-name");
+  const client = clientOf(routeClient());
+  if (name && !name.textContent && client && st.conn.state === "offline") name.textContent = client.full_name;
+  for (const select of form.querySelectorAll("select[name=place_id], select[name=commune_id]")) {
+    if (select.options.length <= 1 && st.snap?.places?.length) for (const p of st.snap.places) select.append(h("option", { value: String(p.id), text: p.name }));
+  }
+  for (const select of form.querySelectorAll("select[name=facility_id]")) {
+    if (select.options.length <= 1 && st.snap?.facilities?.length) for (const f of st.snap.facilities) select.append(h("option", { value: String(f.id), text: f.name }));
+  }
+}
+
+// ---- start ----------------------------------------------------------------------------------------------
+
+async function start() {
+  window.addEventListener("submit", onSignInSubmit, true);
+  window.addEventListener("submit", (e) => { onSubmit(e).catch((err) => { console.error(err); notice(t("device.error"), "error"); }); }, true);
+  window.addEventListener("click", onClick, true);
+  for (const ev of ["pointerdown", "keydown"]) window.addEventListener(ev, () => { st.lastInput = Date.now(); }, { passive: true });
+  window.addEventListener("popstate", () => render());
+  window.addEventListener("online", () => { st.nextTryAt = 0; });
+  try {
+    const last = JSON.parse(sessionStorage.getItem(LINK) || "null");
+    if (last && Date.now() - last.at < 5 * 60_000) st.conn.set(last.state);
+  } catch { /* disabled */ }
+  st.conn.onChange((state) => {
+    try { sessionStorage.setItem(LINK, JSON.stringify({ state, at: Date.now() })); } catch { /* disabled */ }
+    render();
+  });
+  if ("serviceWorker" in navigator) {
+    const link = document.querySelector('link[rel="modulepreload"][href*="/assets/manifest-"]');
+    const build = (link && /manifest-([A-Za-z0-9_-]+)\.js/.exec(link.getAttribute("href"))?.[1]) || "dev";
+    new Workbox(`/sw.js?build=${encodeURIComponent(build)}`, { scope: "/" }).register().catch((err) => console.warn("service worker", err));
+  }
+  st.db = await openDevice();
+  st.vaults = new Vaults(st.db);
+  st.deviceId = await deviceId(st.db, uuid4);
+  indexedDB.databases?.().then((dbs) => { if (dbs.some((d) => d.name === "dh-offline")) indexedDB.deleteDatabase("dh-offline"); });
+  try {
+    const flash = JSON.parse(sessionStorage.getItem("dh_flash") || "null");
+    if (flash && flash.until > Date.now()) notice(flash.text, flash.tone, Math.max(2000, flash.until - Date.now()));
+  } catch { /* disabled */ }
+  st.ready = (async () => {
+    await restoreSlot();
+    await refreshTemp();
+    st.cookie = sessionCookie();
+    if (st.cookie) connect();
+    else probe().then(render);
+  })();
+  await st.ready;
+  render();
+  setInterval(tick, 1000);
+  setInterval(() => { refreshTemp().then(render); }, 5000);
+  new MutationObserver(() => { if (!st.filling) { st.filling = true; requestAnimationFrame(() => { st.filling = false; fillOfflineForm(); renderStripIfEmpty(); }); } })
+    .observe(document.body, { childList: true, subtree: true });
+}
+
+function renderStripIfEmpty() {
+  const mount = document.getElementById("dh-offline");
+  if (mount && !mount.firstChild && st.user) renderStrip(st.conn.state === "offline");
+}
+
+export const testing = { st, deleteDevice };
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => start());
+else start();

@@ -1,0 +1,402 @@
+"""A volunteer's day through the device outbox (issue 14), in real Chromium against the real
+app: every record form saves on the device first and is sent through the sync API; websocket
+cuts (Playwright's `route_web_socket`), lost answers, lie-fi, a cold start with no signal,
+sign-out and expiry. The database is counted, not the screen."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import string
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from playwright.sync_api import BrowserContext, Page, Route, WebSocketRoute, expect
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from app.services import clients
+from app.services.actor import load_actor
+from app.services.db import engine_for
+from app.services.demo import DEMO_PASSWORD
+from app.services.dto import ClientCreate, ConsentInput
+from app.services.rules import today_vn
+from models import Role, Sex, User
+from tests.e2e.test_auth import sign_in
+
+VOLUNTEER = "tnv.demo"
+SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+EVENT_SOCKET = re.compile(r"/_event")
+
+# Everything the browser keeps for this origin, as stored (nothing decrypted).
+ALL_STORAGE = """async () => {
+  const dbs = {};
+  for (const info of await indexedDB.databases()) {
+    dbs[info.name] = await new Promise((resolve, reject) => {
+      const req = indexedDB.open(info.name);
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const db = req.result, out = {};
+        const names = [...db.objectStoreNames];
+        if (!names.length) { db.close(); resolve(out); return; }
+        const tx = db.transaction(names);
+        for (const n of names) {
+          const r = tx.objectStore(n).getAll();
+          r.onsuccess = () => { out[n] = r.result; };
+        }
+        tx.oncomplete = () => { db.close(); resolve(out); };
+      };
+    });
+  }
+  const cached = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const req of await cache.keys()) cached.push(await (await cache.match(req)).text());
+  }
+  return JSON.stringify({ dbs, local: { ...localStorage }, session: { ...sessionStorage }, cached,
+                          cookies: document.cookie });
+}"""
+
+OUTBOX_ROWS = """() => new Promise((resolve) => {
+  const req = indexedDB.open("dh-device");
+  req.onsuccess = () => {
+    const r = req.result.transaction("outbox").objectStore("outbox").getAll();
+    r.onsuccess = () => resolve(r.result.map((row) => (
+      { key: row.key, status: row.status, kind: row.kind })));
+  };
+})"""
+
+
+def _statuses(page: Page) -> list[str]:
+    return [r["status"] for r in page.evaluate(OUTBOX_ROWS)]
+
+
+def _marker() -> str:
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
+
+
+def _make_client(e2e_db: Path) -> tuple[int, str]:
+    """A fresh client of the demo volunteer (so they are in the offline snapshot)."""
+    full_name = f"Hoàng Thị Thư {_marker()}"
+    with Session(engine_for(f"sqlite:///{e2e_db}"), expire_on_commit=False) as db:
+        user = db.exec(select(User).where(User.username == VOLUNTEER)).one()
+        actor = load_actor(db, user_id=user.id or 0, role=Role.VOLUNTEER)
+        assert actor is not None
+        client = clients.register_client(
+            session=db, actor=actor, confirm_duplicates=True,
+            data=ClientCreate(full_name=full_name, birth_year=1994, sex=Sex.FEMALE,
+                              commune_id=min(actor.commune_ids),
+                              consents=[ConsentInput(given_on=today_vn())]),
+        )
+        db.commit()
+    return client.id, full_name
+
+
+def _count(e2e_db: Path, sql: str, **params: Any) -> int:
+    with engine_for(f"sqlite:///{e2e_db}").connect() as conn:
+        return int(conn.execute(text(sql), params).scalar_one())
+
+
+def _visits(e2e_db: Path, note: str) -> int:
+    return _count(e2e_db, "SELECT count(*) FROM visit WHERE notes = :n", n=note)
+
+
+def _eventually(page: Page, check: Callable[[], bool], timeout: float = 30) -> None:
+    """Wait for `check`, letting Playwright run its route handlers meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        page.wait_for_timeout(300)
+    raise AssertionError("condition not met in time")
+
+
+def _signed_in(page: Page) -> None:
+    """Signed in online: the device has the user's key (wrapped with the password) and the
+    snapshot, and the service worker controls the page."""
+    sign_in(page, VOLUNTEER, DEMO_PASSWORD)
+    page.wait_for_url(re.compile(r"/today$"))
+    page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("""() => new Promise((resolve) => {
+      const req = indexedDB.open("dh-device");
+      req.onsuccess = () => {
+        const r = req.result.transaction("vaults").objectStore("vaults").count();
+        r.onsuccess = () => resolve(r.result > 0);
+      };
+    })""")
+
+
+class SocketCutter:
+    """The app's websocket through Playwright: passed to the server until `cut()`, which
+    closes the open ones and refuses new ones; `hang()` leaves new ones unanswered (lie-fi)."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.mode = "pass"
+        self.open: list[WebSocketRoute] = []
+        context.route_web_socket(EVENT_SOCKET, self._handle)
+
+    def _handle(self, ws: WebSocketRoute) -> None:
+        if self.mode == "cut":
+            ws.close()
+        elif self.mode == "pass":
+            ws.connect_to_server()
+            self.open.append(ws)
+        # "hang": never connected, never answered
+
+    def cut(self) -> None:
+        self.mode = "cut"
+        for ws in self.open:
+            ws.close()
+        self.open.clear()
+
+
+def _fill_visit(page: Page, client_id: int, note: str, *, day: str | None = None) -> None:
+    page.goto(f"/clients/{client_id}/visit")
+    form = page.locator("form[data-outbox=visit]")
+    form.locator("textarea[name=notes]").fill(note)
+    if day:
+        form.locator("input[name=visit_date]").fill(day)
+
+
+def test_one_write_path_exactly_once_across_websocket_cuts_double_taps_and_lost_answers(
+    page: Page, e2e_db: Path
+) -> None:
+    client_id, full_name = _make_client(e2e_db)
+    sockets = SocketCutter(page.context)
+    _signed_in(page)
+
+    # Cut before: the websocket is gone when the volunteer taps save, twice.
+    before = f"before {_marker()}"
+    _fill_visit(page, client_id, before)
+    expect(page.locator("#client-name")).to_have_text(full_name)  # the page has loaded
+    sockets.cut()
+    page.locator("#save").dblclick()
+    expect(page.locator("#dh-notice")).to_contain_text("Đã gửi lúc", timeout=15_000)
+    page.screenshot(path=str(SCREENS / "offline-sent.png"))
+    _eventually(page, lambda: _visits(e2e_db, before) == 1)
+    page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
+
+    # Cut after the server stored it: the answer is lost (and the socket with it).
+    sockets.mode = "pass"
+    after = f"after {_marker()}"
+    lost: list[str] = []
+
+    def lose_answer(route: Route) -> None:
+        route.fetch()  # the server receives and stores the record...
+        lost.append(route.request.post_data or "")
+        sockets.cut()
+        route.abort("connectionreset")  # ...and the device never hears back
+
+    page.context.route("**/api/outbox/sync", lose_answer)
+    _fill_visit(page, client_id, after)
+    page.locator("#save").click()
+    expect(page.locator("#dh-notice")).to_contain_text("Đã lưu trên máy", timeout=15_000)
+    _eventually(page, lambda: bool(lost))
+    assert _visits(e2e_db, after) == 1
+    page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
+    page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+    rows = page.evaluate(OUTBOX_ROWS)
+    assert [r["status"] for r in rows if r["key"] in lost[0]] == ["waiting"]
+    page.context.unroute("**/api/outbox/sync")
+    page.screenshot(path=str(SCREENS / "offline-waiting.png"))
+    page.locator("#dh-send-now").click()
+    _eventually(page, lambda: all(r["status"] == "sent" for r in page.evaluate(OUTBOX_ROWS)))
+    # Resending the same key stored nothing more; nothing went over the websocket.
+    assert _visits(e2e_db, after) == 1
+    assert _visits(e2e_db, before) == 1
+    assert full_name  # the client exists; their records are counted by note above
+
+
+def test_lie_fi_goes_offline_within_10_s_keeps_the_record_and_sends_it_once(
+    page: Page, e2e_db: Path
+) -> None:
+    client_id, _name = _make_client(e2e_db)
+    sockets = SocketCutter(page.context)
+    _signed_in(page)
+    # The phone says "online", pages come, but nothing answers: not the sync API, not the socket.
+    held: list[Route] = []
+    page.context.route("**/api/outbox/**", lambda route: held.append(route))
+    page.context.route("**/ping", lambda route: held.append(route))
+    sockets.mode = "hang"
+    note = f"liefi {_marker()}"
+    _fill_visit(page, client_id, note)
+    started = time.monotonic()
+    page.locator("#save").click()
+    page.wait_for_selector("html[data-dh-link=offline]", state="attached", timeout=10_000)
+    assert time.monotonic() - started <= 10.5
+    page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
+    page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+    assert [r["status"] for r in page.evaluate(OUTBOX_ROWS)].count("waiting") == 1
+    assert _visits(e2e_db, note) == 0
+    # The server answers again: the record goes, once (retry with backoff, or "Gửi ngay").
+    page.context.unroute("**/api/outbox/**")
+    page.context.unroute("**/ping")
+    for route in held:
+        try:
+            route.abort()
+        except Exception:  # noqa: BLE001 - already ended by the device's own timeout
+            pass
+    _eventually(page, lambda: page.locator("html[data-dh-link=online]").count() == 1, timeout=40)
+    if page.locator("#dh-send-now").is_enabled():
+        page.locator("#dh-send-now").click()
+    _eventually(page, lambda: _visits(e2e_db, note) == 1, timeout=40)
+    page.wait_for_timeout(1000)
+    assert _visits(e2e_db, note) == 1
+
+
+def _storage_has_nothing_of(page: Page, *secrets_: str) -> None:
+    dump = page.evaluate(ALL_STORAGE)
+    for secret in secrets_:
+        assert secret not in dump, f"{secret!r} readable in browser storage"
+    data = json.loads(dump)
+    # No key left to open the sealed device data with, no draft, nothing in local storage.
+    assert not [k for k in data["session"] if k.startswith(("dh_device", "dh_draft"))]
+    assert set(data["local"]) <= {"dh_lang", "theme"}  # the language and Reflex's colour mode
+
+
+def _expire_my_session(page: Page, e2e_db: Path) -> None:
+    """Last seen 31 minutes ago: idle past the limit (only this browser's session)."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "dh_session")
+    token_hash = hashlib.sha256(unquote(token).encode("utf-8")).hexdigest()
+    with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
+        changed = conn.execute(
+            text("UPDATE authsession SET last_seen_at = datetime(last_seen_at, :delta) "
+                 "WHERE token_hash = :h"),
+            {"delta": f"-{int(timedelta(minutes=31).total_seconds())} seconds", "h": token_hash},
+        ).rowcount
+    assert changed == 1
+
+
+def test_sign_out_and_expiry_leave_no_name_on_screen_and_nothing_readable(
+    page: Page, e2e_db: Path
+) -> None:
+    client_id, full_name = _make_client(e2e_db)
+    # Online sign-out.
+    _signed_in(page)
+    page.goto(f"/clients/{client_id}")
+    expect(page.get_by_text(full_name).first).to_be_visible()
+    page.locator("#sign-out").click()
+    page.locator("#dh-signout-keep").click()
+    page.wait_for_url(re.compile(r"/$"))
+    expect(page.get_by_text(full_name)).to_have_count(0)
+    _storage_has_nothing_of(page, full_name, VOLUNTEER, "Nguyễn Thị Hoa")
+
+    # Offline sign-out, from the device's own screens.
+    _signed_in(page)
+    page.context.set_offline(True)
+    page.goto(f"/clients/{client_id}")
+    expect(page.locator("#dh-client-name")).to_have_text(full_name, timeout=15_000)
+    page.locator("#dh-sign-out").click()
+    page.locator("#dh-signout-keep").click()
+    page.wait_for_url(re.compile(r"/$"))
+    expect(page.get_by_text(full_name)).to_have_count(0)
+    _storage_has_nothing_of(page, full_name, VOLUNTEER, "Nguyễn Thị Hoa")
+    page.context.set_offline(False)
+
+    # Idle expiry, noticed by the server at the next event.
+    _signed_in(page)
+    page.goto(f"/clients/{client_id}")
+    expect(page.get_by_text(full_name).first).to_be_visible()
+    _expire_my_session(page, e2e_db)
+    page.goto("/today")
+    page.wait_for_url(re.compile(r"/$"))
+    expect(page.get_by_text(full_name)).to_have_count(0)
+    _storage_has_nothing_of(page, full_name, VOLUNTEER, "Nguyễn Thị Hoa")
+
+
+def _save(page: Page) -> None:
+    page.locator("#save").click()
+    page.wait_for_url(re.compile(r"/clients/[^/]+$"))  # back to the client's page
+    expect(page.locator("#dh-notice")).to_contain_text("Đã lưu trên máy", timeout=15_000)
+
+
+def test_a_day_without_signal_cold_start_20_records_3_days_a_new_client_exactly_once(
+    page: Page, e2e_db: Path
+) -> None:
+    client_id, full_name = _make_client(e2e_db)
+    marker = _marker()
+    new_name = f"Lò Văn Mới {marker}"
+    _signed_in(page)
+    context = page.context
+    page.close()
+
+    # Relaunched from the home screen with no signal: the lock screen, then the caseload.
+    context.set_offline(True)
+    page = context.new_page()
+    page.goto("/today")
+    expect(page.locator("#dh-lock")).to_be_visible(timeout=20_000)
+    page.screenshot(path=str(SCREENS / "offline-locked.png"))
+    page.locator("[name=dh-login]").fill(VOLUNTEER)
+    page.locator("[name=dh-secret]").fill("not the password")
+    page.locator("#dh-unlock-button").click()
+    expect(page.locator("#dh-unlock-message")).to_contain_text("Còn 4 lần", timeout=20_000)
+    page.locator("[name=dh-secret]").fill(DEMO_PASSWORD)
+    page.locator("#dh-unlock-button").click()
+    expect(page.locator("#dh-offline-view")).to_be_visible(timeout=20_000)
+    page.locator(".dhd-nav a", has_text="Đối tượng").click()
+    page.locator("#dh-search").fill("hoang THI thu")  # no diacritics, any case
+    expect(page.locator("#dh-client-list")).to_contain_text(full_name)
+    page.goto("/today")
+    expect(page.locator("#dh-offline-view")).to_be_visible(timeout=20_000)
+    page.screenshot(path=str(SCREENS / "offline-unlocked.png"))
+
+    today = today_vn()
+    days = [(today - timedelta(days=2 - d)).isoformat() for d in range(3)]
+    made = 0
+    temp_id = ""
+    for d, day in enumerate(days):
+        if d == 0:
+            # A new client, registered with no signal.
+            page.goto("/clients/new")
+            form = page.locator("form[data-outbox=client]")
+            form.locator("[name=full_name]").fill(new_name)
+            form.locator("[name=birth_year]").fill("1993")
+            form.locator("[name=sex]").select_option("male")
+            form.locator("[name=commune_id]").select_option(index=0)
+            form.locator("[name=consent_case_management]").check()
+            form.locator("[type=submit]").click()
+            expect(page.locator("#dh-notice")).to_contain_text("Đã lưu trên máy", timeout=15_000)
+            page.wait_for_url(re.compile(r"/clients/tmp"))
+            temp_id = unquote(page.url.rsplit("/", 1)[1])
+            expect(page.locator("#dh-client-name")).to_have_text(new_name)
+        for i in range(7 if d < 2 else 6):
+            target = temp_id if i % 3 == 0 else client_id
+            _fill_visit(page, target, f"{marker} d{d} #{i}", day=day)  # type: ignore[arg-type]
+            _save(page)
+            made += 1
+        # Evening: signal for a moment; the first answer is lost (the server stored the batch).
+        context.set_offline(False)
+        dropped: list[int] = []
+
+        def drop_first(route: Route) -> None:
+            if dropped:
+                route.continue_()
+                return
+            route.fetch()
+            dropped.append(1)
+            route.abort("connectionreset")
+
+        context.route("**/api/outbox/sync", drop_first)
+        page.goto("/today")
+        page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+        _eventually(page, lambda: bool(dropped), timeout=40)
+        page.locator("#dh-send-now").click()
+        _eventually(page, lambda: "waiting" not in _statuses(page), timeout=60)
+        context.unroute("**/api/outbox/sync")
+        context.set_offline(True)
+
+    assert made == 20
+    stored = _count(e2e_db, "SELECT count(*) FROM visit WHERE notes LIKE :m", m=f"{marker} d%")
+    assert stored == 20
+    assert _count(e2e_db, "SELECT count(*) FROM client WHERE full_name = :n", n=new_name) == 1
+    new_id = _count(e2e_db, "SELECT id FROM client WHERE full_name = :n", n=new_name)
+    for_new = _count(e2e_db, "SELECT count(*) FROM visit WHERE notes LIKE :m AND client_id = :c",
+                     m=f"{marker} d%", c=new_id)
+    assert for_new == 8  # i = 0, 3, 6 on days 1-2; 0, 3 on day 3
