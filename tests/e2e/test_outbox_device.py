@@ -23,10 +23,10 @@ from sqlmodel import Session, select
 
 from app.services import clients
 from app.services.actor import load_actor
+from app.services.calendar import today_vn
 from app.services.db import engine_for
 from app.services.demo import DEMO_PASSWORD
 from app.services.dto import ClientCreate, ConsentInput
-from app.services.rules import today_vn
 from models import Role, Sex, User
 from tests.e2e.test_auth import sign_in
 
