@@ -133,6 +133,17 @@ def _signed_in(page: Page) -> None:
     })""")
 
 
+def _offline(context: BrowserContext, on: bool) -> None:
+    """No signal: the browser's offline switch, and every request to the server refused (the
+    switch alone does not stop requests a service-worker-controlled page makes)."""
+    context.set_offline(on)
+    for pattern in ("**/api/**", "**/ping"):
+        if on:
+            context.route(pattern, lambda route: route.abort("internetdisconnected"))
+        else:
+            context.unroute(pattern)
+
+
 class SocketCutter:
     """The app's websocket through Playwright: passed to the server until `cut()`, which
     closes the open ones and refuses new ones; `hang()` leaves new ones unanswered (lie-fi)."""
@@ -179,7 +190,6 @@ def test_one_write_path_exactly_once_across_websocket_cuts_double_taps_and_lost_
     sockets.cut()
     page.locator("#save").dblclick()
     expect(page.locator("#dh-notice")).to_contain_text("Đã gửi lúc", timeout=15_000)
-    page.screenshot(path=str(SCREENS / "offline-sent.png"))
     _eventually(page, lambda: _visits(e2e_db, before) == 1)
     page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
 
@@ -205,7 +215,6 @@ def test_one_write_path_exactly_once_across_websocket_cuts_double_taps_and_lost_
     rows = page.evaluate(OUTBOX_ROWS)
     assert [r["status"] for r in rows if r["key"] in lost[0]] == ["waiting"]
     page.context.unroute("**/api/outbox/sync")
-    page.screenshot(path=str(SCREENS / "offline-waiting.png"))
     page.locator("#dh-send-now").click()
     _eventually(page, lambda: all(r["status"] == "sent" for r in page.evaluate(OUTBOX_ROWS)))
     # Resending the same key stored nothing more; nothing went over the websocket.
@@ -249,6 +258,9 @@ def test_lie_fi_goes_offline_within_10_s_keeps_the_record_and_sends_it_once(
     _eventually(page, lambda: _visits(e2e_db, note) == 1, timeout=40)
     page.wait_for_timeout(1000)
     assert _visits(e2e_db, note) == 1
+    page.locator("#dh-open-records").first.click()
+    expect(page.locator("#dh-record-list li[data-status=sent]").first).to_contain_text("Đã gửi:")
+    page.screenshot(path=str(SCREENS / "offline-sent.png"))
 
 
 def _storage_has_nothing_of(page: Page, *secrets_: str) -> None:
@@ -290,7 +302,7 @@ def test_sign_out_and_expiry_leave_no_name_on_screen_and_nothing_readable(
 
     # Offline sign-out, from the device's own screens.
     _signed_in(page)
-    page.context.set_offline(True)
+    _offline(page.context, True)
     page.goto(f"/clients/{client_id}")
     expect(page.locator("#dh-client-name")).to_have_text(full_name, timeout=15_000)
     page.locator("#dh-sign-out").click()
@@ -298,7 +310,7 @@ def test_sign_out_and_expiry_leave_no_name_on_screen_and_nothing_readable(
     page.wait_for_url(re.compile(r"/$"))
     expect(page.get_by_text(full_name)).to_have_count(0)
     _storage_has_nothing_of(page, full_name, VOLUNTEER, "Nguyễn Thị Hoa")
-    page.context.set_offline(False)
+    _offline(page.context, False)
 
     # Idle expiry, noticed by the server at the next event.
     _signed_in(page)
@@ -328,7 +340,7 @@ def test_a_day_without_signal_cold_start_20_records_3_days_a_new_client_exactly_
     page.close()
 
     # Relaunched from the home screen with no signal: the lock screen, then the caseload.
-    context.set_offline(True)
+    _offline(context, True)
     page = context.new_page()
     page.goto("/today")
     expect(page.locator("#dh-lock")).to_be_visible(timeout=20_000)
@@ -372,7 +384,7 @@ def test_a_day_without_signal_cold_start_20_records_3_days_a_new_client_exactly_
             _save(page)
             made += 1
         # Evening: signal for a moment; the first answer is lost (the server stored the batch).
-        context.set_offline(False)
+        _offline(context, False)
         dropped: list[int] = []
 
         def drop_first(route: Route) -> None:
@@ -390,7 +402,7 @@ def test_a_day_without_signal_cold_start_20_records_3_days_a_new_client_exactly_
         page.locator("#dh-send-now").click()
         _eventually(page, lambda: "waiting" not in _statuses(page), timeout=60)
         context.unroute("**/api/outbox/sync")
-        context.set_offline(True)
+        _offline(context, True)
 
     assert made == 20
     stored = _count(e2e_db, "SELECT count(*) FROM visit WHERE notes LIKE :m", m=f"{marker} d%")
@@ -400,3 +412,47 @@ def test_a_day_without_signal_cold_start_20_records_3_days_a_new_client_exactly_
     for_new = _count(e2e_db, "SELECT count(*) FROM visit WHERE notes LIKE :m AND client_id = :c",
                      m=f"{marker} d%", c=new_id)
     assert for_new == 8  # i = 0, 3, 6 on days 1-2; 0, 3 on day 3
+
+
+def test_a_record_refused_because_the_client_was_reassigned_is_kept_readable_and_resent_once(
+    page: Page, e2e_db: Path
+) -> None:
+    client_id, full_name = _make_client(e2e_db)
+    volunteer = _count(e2e_db, "SELECT id FROM user WHERE username = :u", u=VOLUNTEER)
+    _signed_in(page)
+    _offline(page.context, True)
+    note = f"reassigned {_marker()}"
+    _fill_visit(page, client_id, note)
+    _save(page)
+    page.locator("#dh-open-records").first.click()
+    expect(page.locator("#dh-record-list li[data-status=waiting]")).to_have_count(1)
+    page.screenshot(path=str(SCREENS / "offline-waiting.png"))
+
+    # Meanwhile the supervisor took the client off this volunteer's caseload.
+    with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
+        conn.execute(text("UPDATE client SET assigned_volunteer_id = NULL WHERE id = :c"),
+                     {"c": client_id})
+    _offline(page.context, False)
+    page.goto("/today")
+    page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+    _eventually(page, lambda: "kept" in _statuses(page))
+    assert _visits(e2e_db, note) == 0
+    page.locator("#dh-open-records").first.click()
+    kept = page.locator("#dh-record-list li[data-status=kept]")
+    expect(kept).to_contain_text("Bị từ chối")
+    expect(kept).to_contain_text(note)  # the whole record, as typed
+    page.screenshot(path=str(SCREENS / "offline-refused.png"))
+
+    # The assignment is put right; the volunteer resends the same record: stored once.
+    with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
+        conn.execute(text("UPDATE client SET assigned_volunteer_id = :v WHERE id = :c"),
+                     {"v": volunteer, "c": client_id})
+    kept.locator("[data-resend]").click()
+    sent = page.locator("#dh-record-list li[data-status=sent]")
+    expect(sent.first).to_contain_text("Đã gửi", timeout=20_000)
+    page.screenshot(path=str(SCREENS / "offline-corrected.png"))
+    _eventually(page, lambda: _visits(e2e_db, note) == 1)
+    page.locator("#dh-send-now").first.click()
+    page.wait_for_timeout(1500)
+    assert _visits(e2e_db, note) == 1
+    assert full_name not in json.dumps(page.evaluate(OUTBOX_ROWS))

@@ -369,7 +369,9 @@ async function onSubmit(event) {
     }
     const client = clientOf(clientId);
     const context = client && client.open_episode ? { episode_id: client.open_episode.id } : {};
+    performance.mark("dh-save-start");
     const saved = await st.outbox.save({ key, kind, payload, context, label: labelFor(kind, payload, client) });
+    performance.measure("dh-outbox-save", "dh-save-start"); // read by bench/device.py
     await refreshTemp();
     notice(saved.status === "sent" ? t("device.sent_at", { time: clock(Date.parse(saved.sent_at)) }) : t("device.saved_here"), "ok", 0);
     render();
@@ -605,7 +607,8 @@ async function render() {
   const current = mount.querySelector(".dhd-screen:not(#dh-signout):not(#dh-question)");
   // Unchanged: keep the drawn one (a button being tapped, a search being typed stay put).
   const same = current && screen && current.dataset.view === screen.dataset.view && current.id === screen.id
-    && (current.outerHTML === screen.outerHTML || current.contains(document.activeElement));
+    && (current.outerHTML === screen.outerHTML
+      || (current.contains(document.activeElement) && /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)));
   if (!same) {
     // The same screen drawn again (a message changed): what was typed stays typed.
     if (current && screen && current.id === screen.id) {
@@ -911,7 +914,11 @@ async function start() {
   indexedDB.databases?.().then((dbs) => { if (dbs.some((d) => d.name === "dh-offline")) indexedDB.deleteDatabase("dh-offline"); });
   try {
     const flash = JSON.parse(sessionStorage.getItem("dh_flash") || "null");
-    if (flash && flash.until > Date.now()) notice(flash.text, flash.tone, Math.max(2000, flash.until - Date.now()));
+    sessionStorage.removeItem("dh_flash"); // shown on the next page only
+    if (flash && flash.until > Date.now()) {
+      notice(flash.text, flash.tone, Math.max(2000, flash.until - Date.now()));
+      sessionStorage.removeItem("dh_flash");
+    }
   } catch { /* disabled */ }
   st.ready = (async () => {
     await restoreSlot();
@@ -932,6 +939,14 @@ function renderStripIfEmpty() {
   const mount = document.getElementById("dh-offline");
   if (mount && !mount.firstChild && st.user) renderStrip(st.conn.state === "offline");
 }
+
+/* For the benchmarks and tests (bench/device.py): the same outbox a form saves into. Any script
+ * of this origin could do as much; nothing here opens anything the page has not unlocked. */
+window.dhOutbox = {
+  save: (kind, payload) => st.outbox.save({ key: uuid4(), kind, payload, label: {} }),
+  counts: () => (st.outbox ? st.outbox.counts() : null),
+  sync: () => syncNow(),
+};
 
 export const testing = { st, deleteDevice };
 
