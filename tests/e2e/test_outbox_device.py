@@ -310,7 +310,13 @@ def test_sign_out_and_expiry_leave_no_name_on_screen_and_nothing_readable(
     page.wait_for_url(re.compile(r"/$"))
     expect(page.get_by_text(full_name)).to_have_count(0)
     _storage_has_nothing_of(page, full_name, VOLUNTEER, "Nguyễn Thị Hoa")
+    # Back online, the first page that reaches the server ends the session there too (only the
+    # server can remove its HttpOnly cookie); nothing of it shows meanwhile.
     _offline(page.context, False)
+    page.goto("/today")
+    expect(page.get_by_text(full_name)).to_have_count(0)
+    _eventually(page, lambda: not [c for c in page.context.cookies() if c["name"] == "dh_session"])
+    page.wait_for_url(re.compile(r"/(\?n=\w+)?$"))
 
     # Idle expiry, noticed by the server at the next event.
     _signed_in(page)

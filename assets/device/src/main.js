@@ -46,8 +46,10 @@ const st = {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The session's readable marker (`dh_signed_in`; the session cookie itself is HttpOnly):
+ * it changes with each sign-in and is gone when the session is. */
 function sessionCookie() {
-  const m = document.cookie.match(/(?:^|;\s*)dh_session=([^;]*)/);
+  const m = document.cookie.match(/(?:^|;\s*)dh_signed_in=([^;]*)/);
   return m ? m[1] : "";
 }
 
@@ -175,7 +177,22 @@ async function keepSnapshot(snap) {
 }
 
 /** A signed-in session on this device: fetch the key and the caseload, keep them sealed. */
+/** A sign-out made offline, finished on the first page that reaches the server: the app's
+ * own sign-out (the server ends the session and removes its cookie, then leaves). */
+async function finishSignOut() {
+  if (!st.pendingSignOut) return false;
+  const button = document.getElementById("sign-out");
+  if (!button || st.conn.state !== "online") return true; // next tick, on a page that has one
+  st.pendingSignOut = false;
+  await st.db.delete("meta", "sign_out_pending");
+  st.signingOut = true;
+  cover(true);
+  button.click();
+  return true;
+}
+
 async function connect() {
+  if (await finishSignOut()) return null;
   if (st.connecting) return st.connecting;
   st.connecting = (async () => {
     try {
@@ -249,6 +266,11 @@ function syncNow() {
 
 function tick() {
   const now = Date.now();
+  if (st.pendingSignOut) {
+    if (st.conn.state !== "online") probe();
+    finishSignOut();
+    return;
+  }
   const cookie = sessionCookie();
   if (cookie !== st.cookie) {
     st.cookie = cookie;
@@ -457,16 +479,20 @@ function onSignInSubmit(event) {
   const form = event.target;
   const pw = form?.querySelector?.("input[type=password]");
   const login = form?.querySelector?.("input[name=login], input[name=username], input[autocomplete=username]");
-  if (!pw || !login || form.dataset.outbox) return;
-  // Kept in memory only until the device key is wrapped with it (connect()); meanwhile the
-  // wrapping key is derived and kept, non-extractable, in IndexedDB, in case the page is left
-  // before the device key arrives (the password itself is never stored).
-  st.credentials = { login: login.value, password: pw.value };
-  st.cookie = null; // a new session is coming: connect when its cookie appears
+  if (!pw || !login || form.dataset.outbox || form.dataset.dhDerived || !st.db) return;
+  // The sign-in form is a plain HTML post: the page is left at once. So the key that will wrap
+  // the device key is derived from the password first (PBKDF2, a second or so) and kept,
+  // non-extractable, in IndexedDB until the device key arrives on the next page (connect());
+  // the password itself is never stored. Then the form goes, whatever happened here.
+  event.preventDefault();
+  form.dataset.dhDerived = "1";
+  const button = form.querySelector("[type=submit]");
+  if (button) button.disabled = true;
+  const go = () => { if (button) button.disabled = false; HTMLFormElement.prototype.submit.call(form); };
   const salt = randomBytes(16);
-  Promise.all([deriveWrappingKey(pw.value, salt), loginHash(login.value)]).then(([kek, hash]) =>
-    st.db?.put("meta", { id: "pending_wrap", kek, salt: b64(salt), login_hash: hash, at: Date.now() }))
-    .catch(() => {});
+  const derived = Promise.all([deriveWrappingKey(pw.value, salt), loginHash(login.value)]).then(([kek, hash]) =>
+    st.db.put("meta", { id: "pending_wrap", kek, salt: b64(salt), login_hash: hash, at: Date.now() }));
+  Promise.race([derived, sleep(8000)]).catch(() => {}).then(go);
 }
 
 /** The wrapping key derived at the last sign-in, if it was left there (see onSignInSubmit). */
@@ -493,13 +519,19 @@ async function signOutDialog(button) {
     st.signingOut = true;
     forget();
     cover(true);
-    if (st.conn.state === "online" && button && button.isConnected) {
-      button.click(); // the server ends the session, then calls dhWipeDevice
-      setTimeout(() => { st.signingOut = false; }, 3000);
-    } else {
-      document.cookie = "dh_session=; Max-Age=0; path=/; SameSite=Strict";
+    const local = async () => {
+      // Offline: the device forgets the session now; the server (which alone can remove the
+      // HttpOnly session cookie) is told at the first page that reaches it (finishSignOut).
+      await st.db.put("meta", { id: "sign_out_pending", value: true });
+      document.cookie = "dh_signed_in=; Max-Age=0; path=/; SameSite=Strict";
       wipeBrowser();
       location.replace("/");
+    };
+    if (st.conn.state !== "offline" && button && button.isConnected) {
+      button.click(); // the server ends the session, then calls dhWipeDevice and leaves
+      setTimeout(() => { if (path() !== "/") local(); }, 8000); // no answer: leave anyway
+    } else {
+      local();
     }
   };
   root().append(h("div", { class: "dhd-screen", id: "dh-signout", role: "dialog", "aria-modal": "true" }, [
@@ -897,7 +929,8 @@ async function start() {
   window.addEventListener("online", () => { st.nextTryAt = 0; });
   try {
     const last = JSON.parse(sessionStorage.getItem(LINK) || "null");
-    if (last && Date.now() - last.at < 5 * 60_000) st.conn.set(last.state);
+    // Not on the sign-in page: there, only fresh evidence may cover the form with the lock.
+    if (last && Date.now() - last.at < 5 * 60_000 && path() !== "/") st.conn.set(last.state);
   } catch { /* disabled */ }
   st.conn.onChange((state) => {
     try { sessionStorage.setItem(LINK, JSON.stringify({ state, at: Date.now() })); } catch { /* disabled */ }
@@ -920,6 +953,8 @@ async function start() {
       sessionStorage.removeItem("dh_flash");
     }
   } catch { /* disabled */ }
+  st.pendingSignOut = !!(await st.db.get("meta", "sign_out_pending"));
+  if (st.pendingSignOut && path() !== "/") cover(true); // what the server still shows for it
   st.ready = (async () => {
     await restoreSlot();
     await refreshTemp();
