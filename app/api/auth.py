@@ -15,7 +15,7 @@ event, and nothing the tab token can replay, authorises anything.
   here, so a link from another site cannot sign anyone out.
 
 `dh_signed_in` is a second, readable cookie with a random marker per session and no power:
-the offline queue (`assets/offline.js`) uses it to notice that the session changed.
+the device code (`assets/device/`) uses it to notice that the session changed.
 """
 
 from __future__ import annotations

@@ -193,7 +193,7 @@ def _bottom_nav(active_key: str) -> rx.Component:
 
 
 def offline_banner() -> rx.Component:
-    """Shown by the page script (assets/dh.js) when the browser reports no connection."""
+    """The app's offline notice (the device code, assets/device/, shows its own status strip)."""
     return rx.box(
         tr("common.offline"),
         id="offline-banner",

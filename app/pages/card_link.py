@@ -5,7 +5,7 @@ with the token. The token is in the URL fragment (`/k#DH1-…`), which browsers 
 the server. On this page the fragment is moved into the tab's sessionStorage and removed from
 the address bar; after sign-in, a role that may scan is taken to `/scan`, which reads it once,
 deletes it and submits it as a scan (`scan.TAKE_PENDING_JS`). It expires after ten minutes,
-and sign-out / session expiry wipe it (`dhWipeDevice` in assets/dh.js).
+and sign-out / session expiry wipe it (`dhWipeDevice` in assets/device/src/main.js).
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ def test_registering_a_minor_asks_for_a_legal_representative_and_stores_named_co
     page.locator("#consent_referral").check()
     page.locator("#register-submit").click()
     # Checked on the device before anything is saved (assets/device/src/forms.js).
-    expect(page.locator("#dh-err-legal_rep_name")).to_contain_text("người đại diện")
+    expect(page.locator("#legal_rep_name-error")).to_contain_text("người đại diện")
     assert _clients_named(db, name) == []
 
     page.locator("#legal_rep_name").fill("Đặng Thị Hạnh")

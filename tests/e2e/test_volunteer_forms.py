@@ -126,7 +126,7 @@ def test_a_future_visit_date_is_refused_with_its_message_and_nothing_typed_is_lo
     date_input = page.locator("#visit_date")
     date_input.fill(tomorrow)
     # The browser refuses it first (max attribute) ...
-    assert date_input.evaluate("el => el.max") == today_vn().isoformat()
+    expect(date_input).to_have_attribute("max", today_vn().isoformat())  # once the page loaded
     assert date_input.evaluate("el => el.checkValidity()") is False
     page.get_by_label("Tình hình ghi nhận").fill("Gia đình hợp tác, đã đi làm lại.")
     page.get_by_text("Mâu thuẫn gia đình").click()
@@ -135,7 +135,7 @@ def test_a_future_visit_date_is_refused_with_its_message_and_nothing_typed_is_lo
     # before the record is saved anywhere (assets/device/src/forms.js).
     page.locator("#visit-form").evaluate("form => { form.noValidate = true }")
     page.locator("#save").click()
-    error = page.locator("#dh-err-visit_date")
+    error = page.locator("#visit_date-error")
     expect(error).to_contain_text("không được ở tương lai")
     expect(page.locator("#dh-notice")).to_contain_text("xem lại")
     expect(page.get_by_label("Tình hình ghi nhận")).to_have_value(

@@ -335,11 +335,19 @@ function showFieldErrors(form, errors) {
     const id = FIELD_ALIAS[name] || name;
     const anchor = form.querySelector(`#${CSS.escape(id)}-group`) || form.querySelector(`#${CSS.escape(id)}`)
       || form.querySelector(`[name="${CSS.escape(id)}"]`) || form.querySelector("[type=submit]");
-    const p = h("p", { class: "dh-field-error", role: "alert", "data-field": name, id: `dh-err-${name}`, text: message });
+    // The same shape as the page's own field errors (app/components/forms.py field_error).
+    const p = h("p", { class: "dh-field-error", role: "alert", "data-field-error": name, id: `${name}-error`, text: message });
     const box = anchor.closest("label, fieldset, [id$='-group']") || anchor;
     box.after(p);
   }
-  form.querySelector(".dh-field-error")?.scrollIntoView({ block: "center" });
+  const first = form.querySelector(".dh-field-error");
+  if (first) {
+    const name = first.getAttribute("data-field-error");
+    const group = document.getElementById(`${FIELD_ALIAS[name] || name}-group`);
+    const field = group?.querySelector("input, select, textarea") || document.getElementById(FIELD_ALIAS[name] || name);
+    first.scrollIntoView({ block: "center" });
+    field?.focus({ preventScroll: true });
+  }
 }
 
 function labelFor(kind, payload, client) {
