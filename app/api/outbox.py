@@ -91,8 +91,7 @@ def _device_key(actor: Actor, device_id: str) -> dict[str, Any]:
     except IntegrityError:  # the same device asked twice at once: the other one made it
         found = run()
     return {"device_id": found.device_id, "key_id": found.key_id, "key": found.key,
-            "created_at": _time(found.created_at),
-            "legacy_keys": [{"key_id": k.key_id, "key": k.key} for k in found.legacy_keys]}
+            "created_at": _time(found.created_at)}
 
 
 async def device(request: Request, actor: Actor) -> Response:

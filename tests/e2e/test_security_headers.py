@@ -37,7 +37,7 @@ def _first_asset(base_url: str) -> str:
         ("today", "no-cache"),
         ("manifest.webmanifest", "no-cache"),
         ("sw.js", "no-cache"),
-        ("api/offline/bootstrap", "no-store"),  # anything that can carry personal data
+        ("api/outbox/snapshot", "no-store"),  # anything that can carry personal data
         ("_event/?EIO=4&transport=polling", "no-store"),
     ],
 )

@@ -183,19 +183,19 @@ def test_a_get_with_a_password_never_reaches_the_app_and_lands_without_it() -> N
 def test_another_site_gets_no_cors_permission(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DH_PUBLIC_URL", raising=False)
     foreign = [(b"host", b"app.local"), (b"origin", b"https://evil.example")]
-    sent, _ = _through_door({"path": "/api/offline/bootstrap", "headers": foreign})
+    sent, _ = _through_door({"path": "/api/outbox/snapshot", "headers": foreign})
     assert not [k for k in _headers(sent) if k.startswith(b"access-control-")]
-    preflight, reached = _through_door({"method": "OPTIONS", "path": "/api/offline/sync",
+    preflight, reached = _through_door({"method": "OPTIONS", "path": "/api/outbox/sync",
                                         "headers": foreign})
     assert preflight[0]["status"] == 403 and not reached
     own = [(b"host", b"app.local"), (b"origin", b"http://app.local")]
-    sent, _ = _through_door({"path": "/api/offline/bootstrap", "headers": own})
+    sent, _ = _through_door({"path": "/api/outbox/snapshot", "headers": own})
     assert b"access-control-allow-credentials" in _headers(sent)
 
 
 def test_caching_hashed_build_files_pages_and_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     cases = {"/assets/index-3f2a9c1b.js": b"public, max-age=31536000, immutable",
-             "/": b"no-cache", "/sw.js": b"no-cache", "/api/offline/bootstrap": b"no-store"}
+             "/": b"no-cache", "/sw.js": b"no-cache", "/api/outbox/snapshot": b"no-store"}
     for path, expected in cases.items():
         sent, _ = _through_door({"path": path})
         assert _headers(sent)[b"cache-control"] == expected, path

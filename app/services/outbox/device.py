@@ -19,7 +19,6 @@ from sqlmodel import Session, select
 from app.services import audit, security
 from app.services.actor import Actor
 from app.services.errors import PermissionDenied, ValidationFailed
-from app.services.offline import DeviceKey, key_id, legacy_keys
 from app.services.outbox.sync import valid_device_id
 from models import OutboxDevice, Role, utcnow
 
@@ -30,7 +29,11 @@ class DeviceKeyRead:
     key_id: str  # not secret: names the key a record was sealed with
     key: str  # 64 hex characters
     created_at: datetime
-    legacy_keys: list[DeviceKey]
+
+
+def key_id(device_key: str) -> str:
+    """A short, non-secret name for a device key (a truncated hash, not the key)."""
+    return security.token_hash("dh-offline-key:" + device_key)[:16]
 
 
 def device_key(*, session: Session, actor: Actor | None, device_id: str,
@@ -53,5 +56,4 @@ def device_key(*, session: Session, actor: Actor | None, device_id: str,
     audit.record(session, actor=actor, action="outbox.device_key", target_type="user",
                  target_id=actor.user_id, detail="new" if made else "")
     return DeviceKeyRead(device_id=device_id, key_id=key_id(row.key), key=row.key,
-                         created_at=row.created_at,
-                         legacy_keys=legacy_keys(session=session, actor=actor, now=now))
+                         created_at=row.created_at)
