@@ -127,7 +127,7 @@ def run(rounds: int) -> dict[str, Any]:
     env = app_env(f"sqlite:///{db}")
     prepare_database(env)
     results: dict[str, Any] = {"save": [], "sync": [], "cold": []}
-    with running_app(env, name="bench-device") as app, sync_playwright() as pw:
+    with running_app(env, name="bench-device", own_build=True) as app, sync_playwright() as pw:
         exe = shutil.which("chromium")
         assert exe, "Debian's chromium is needed (make setup-test)"
         browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
