@@ -116,12 +116,16 @@ def test_each_read_or_change_writes_exactly_one_event(
     assert event is not None and event.actor_id == world.users[actor_name]
 
 
-def test_registering_a_client_writes_one_event(session: Session, world: World) -> None:
+def test_registering_a_client_writes_its_duplicate_look_up_and_its_creation(
+    session: Session, world: World
+) -> None:
     start = _last_id(session)
     created = clients.register_client(session=session, actor=world.actor(session, "vol_a1"),
                                       data=client_create(world.commune_a1))
     session.commit()
-    assert _events(session, start) == [("client.create", "client", created.id, "ok")]
+    # The look-up for possible duplicates is audited too (issue 19: no silent oracle).
+    assert _events(session, start) == [("client.duplicate_check", "client", None, "ok"),
+                                       ("client.create", "client", created.id, "ok")]
 
 
 def test_events_never_hold_sensitive_values(session: Session, world: World) -> None:
