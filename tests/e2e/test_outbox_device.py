@@ -123,7 +123,8 @@ def _signed_in(page: Page) -> None:
     sign_in(page, VOLUNTEER, DEMO_PASSWORD)
     page.wait_for_url(re.compile(r"/today$"))
     page.wait_for_selector("html[data-dh-unlocked]", state="attached")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    # The worker takes over once it has cached every screen's code: slow on a loaded machine.
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=90_000)
     page.wait_for_function("""() => new Promise((resolve) => {
       const req = indexedDB.open("dh-device");
       req.onsuccess = () => {
