@@ -23,7 +23,7 @@ run: setup
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(TOOLS)/node_modules/.bin/node --import ./tests/device/resolve.mjs --test tests/device/
+	$(TOOLS)/node_modules/.bin/node --import ./tests/device/resolve.mjs --test tests/device/*.test.mjs
 	$(BIN)/pytest -m "not pg"
 
 # The PostgreSQL + Redis lane (needs both services on 127.0.0.1): see .ci/run.
