@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -172,51 +173,202 @@ def _failing_audits(report: dict[str, Any], limit: int = 6) -> list[str]:
 
 def signed_in_token(engine: Engine) -> tuple[str, int]:
     """A live session of a volunteer made by the real sign-in service; and one of their clients."""
+    from bench.ws_load import pick_volunteers
+
+    volunteer = pick_volunteers(engine, 1)[0]
+    return _session_for(engine, volunteer.login), volunteer.client_ids[0]
+
+
+def _session_for(engine: Engine, login: str) -> str:
     from sqlmodel import Session
 
     from app.services import accounts
     from bench.generate import PASSWORD
-    from bench.ws_load import pick_volunteers
 
-    volunteer = pick_volunteers(engine, 1)[0]
     with Session(engine) as db:
-        result = accounts.authenticate(session=db, login=volunteer.login, password=PASSWORD,
+        result = accounts.authenticate(session=db, login=login, password=PASSWORD,
                                        client_addr="127.0.0.1")
         db.commit()
-    return result.token, volunteer.client_ids[0]
+    return str(result.token)
 
 
-def run_lighthouse(base_url: str, engine: Engine) -> list[PageScores]:
+def clinic_token(engine: Engine) -> str:
+    """A live session of an active clinic worker (the scan page is their home); '' if none."""
+    from sqlalchemy import select
+    from sqlmodel import Session, col
+
+    from models import Role, RoleAssignment, User
+
+    with Session(engine) as db:
+        login = db.exec(
+            select(User.username)  # type: ignore[call-overload]
+            .join(RoleAssignment, col(RoleAssignment.user_id) == col(User.id))
+            .where(col(RoleAssignment.role) == Role.CLINIC, col(User.is_active).is_(True))
+            .order_by(col(User.username)).limit(1)
+        ).first()
+    return _session_for(engine, login[0]) if login else ""
+
+
+def volunteer_pages(engine: Engine) -> list[tuple[str, str, str]]:
+    """(name, path, session token) of every page a volunteer or clinic worker uses.
+
+    Trailing slash: the page itself, not the server's redirect to it (/today -> /today/)."""
+    token, client_id = signed_in_token(engine)
+    clinic = clinic_token(engine) or token
+    c = f"/clients/{client_id}"
+    return [
+        ("sign-in", "/", ""),
+        ("today", "/today/", token),
+        ("my clients", "/clients/", token),
+        ("client", f"{c}/", token),
+        ("visit form", f"{c}/visit/", token),
+        ("drug test form", f"{c}/test/", token),
+        ("referral form", f"{c}/referral/", token),
+        ("support form", f"{c}/support/", token),
+        ("register", "/clients/new/", token),
+        ("outreach", "/outreach/", token),
+        ("group activity", "/group-activity/", token),
+        ("scan (clinic)", "/scan/", clinic),
+    ]
+
+
+def _lighthouse_page(port: int, base: str, name: str, path: str, tok: str) -> PageScores:
+    """One cold Lighthouse run of base+path in the browser on `port`."""
+    _prepare_browser(port, base + "/", ("dh_session", tok) if tok else None)
+    try:
+        report = run_one(base + path, port, cookie=f"dh_session={tok}" if tok else "")
+    except (RuntimeError, subprocess.TimeoutExpired) as err:
+        return PageScores(name, path, {c: None for c in CATEGORIES}, error=str(err)[:300])
+    final = str(report.get("finalDisplayedUrl") or report.get("finalUrl") or "")
+    scores = PageScores(name, path, _scores(report), final_url=final, metrics=_metrics(report))
+    if not final.rstrip("/").endswith(path.rstrip("/")):
+        scores.error = f"ended on {final} (not signed in?)"
+    scores.error = (scores.error + " " if scores.error else "") + (
+        "lowest: " + ", ".join(_failing_audits(report)) if not scores.ok else "")
+    return scores
+
+
+def run_lighthouse(base_url: str, engine: Engine, blank_url: str = "", rounds: int = 1,
+                   blank_every: int = 4) -> list[PageScores]:
+    """Every volunteer and clinic page, cold, `rounds` times; with `blank_url`, the blank app is
+    measured in the same browser before the first page and again after every `blank_every`
+    pages of each round (interleaved, so that the machine's load falls on both)."""
     why = lighthouse_available()
     if why:
         return [PageScores("all", "", {c: None for c in CATEGORIES}, error=why)]
     base = base_url.rstrip("/")
-    token, client_id = signed_in_token(engine)
-    # Trailing slash: the page itself, not the server's redirect to it (/today -> /today/).
-    pages = [("sign-in", "/", ""), ("today", "/today/", token),
-             ("client", f"/clients/{client_id}/", token)]
+    pages = volunteer_pages(engine)
     results: list[PageScores] = []
     for _name, path, _tok in pages:  # a fresh server's first answers are not what users get
         with contextlib.suppress(OSError):
             urllib.request.urlopen(base + path, timeout=30).read()
     with debug_chromium() as port:
-        for name, path, tok in pages:
-            _prepare_browser(port, base_url, ("dh_session", tok) if tok else None)
-            try:
-                report = run_one(base + path, port, cookie=f"dh_session={tok}" if tok else "")
-            except (RuntimeError, subprocess.TimeoutExpired) as err:
-                results.append(PageScores(name, path, {c: None for c in CATEGORIES},
-                                          error=str(err)[:300]))
-                continue
-            final = str(report.get("finalDisplayedUrl") or report.get("finalUrl") or "")
-            scores = PageScores(name, path, _scores(report), final_url=final,
-                                metrics=_metrics(report))
-            if not final.rstrip("/").endswith(path.rstrip("/")):
-                scores.error = f"ended on {final} (not signed in?)"
-            scores.error = (scores.error + " " if scores.error else "") + (
-                "lowest: " + ", ".join(_failing_audits(report)) if not scores.ok else "")
-            results.append(scores)
+        for _round in range(rounds):
+            for i, (name, path, tok) in enumerate(pages):
+                if blank_url and i % blank_every == 0:
+                    results.append(_lighthouse_page(port, blank_url.rstrip("/"), BLANK, "/", ""))
+                results.append(_lighthouse_page(port, base, name, path, tok))
+            if blank_url:
+                results.append(_lighthouse_page(port, blank_url.rstrip("/"), BLANK, "/", ""))
     return results
+
+
+BLANK = "blank app"
+TBT_RATIO_GOAL = 2.0
+LCP_RATIO_GOAL = 1.1
+
+
+@dataclass
+class PageSummary:
+    """Medians over the rounds of one page, and its ratios to the blank app's medians."""
+
+    page: str
+    path: str
+    runs: int
+    performance: float | None
+    tbt_ms: float | None
+    lcp_ms: float | None
+    blank: PageSummary | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def _ratio(self, mine: float | None, floor: float | None) -> float | None:
+        return None if mine is None or not floor else mine / floor
+
+    @property
+    def tbt_ratio(self) -> float | None:
+        return self._ratio(self.tbt_ms, self.blank.tbt_ms if self.blank else None)
+
+    @property
+    def lcp_ratio(self) -> float | None:
+        return self._ratio(self.lcp_ms, self.blank.lcp_ms if self.blank else None)
+
+    def verdicts(self) -> dict[str, bool | None]:
+        """performance ≥ blank, TBT ≤ 2× blank, LCP ≤ 1.1× blank (None: not measured)."""
+        b = self.blank
+        perf = (None if self.performance is None or b is None or b.performance is None
+                else self.performance >= b.performance)
+        tbt, lcp = self.tbt_ratio, self.lcp_ratio
+        return {"performance": perf,
+                "TBT": None if tbt is None else tbt <= TBT_RATIO_GOAL,
+                "LCP": None if lcp is None else lcp <= LCP_RATIO_GOAL}
+
+
+def _median(values: list[float]) -> float | None:
+    import statistics
+
+    return statistics.median(values) if values else None
+
+
+def summarise(results: Sequence[PageScores]) -> list[PageSummary]:
+    """Medians per page (in first-seen order), each compared with the blank app's medians."""
+    by_page: dict[str, list[PageScores]] = {}
+    for r in results:
+        by_page.setdefault(r.page, []).append(r)
+
+    def one(name: str, rs: list[PageScores]) -> PageSummary:
+        good = [r for r in rs if r.metrics]
+        return PageSummary(
+            name, rs[0].path, len(good),
+            _median([float(r.scores["performance"]) for r in good
+                     if r.scores.get("performance") is not None]),
+            _median([r.metrics["TBT"] for r in good if "TBT" in r.metrics]),
+            _median([r.metrics["LCP"] for r in good if "LCP" in r.metrics]),
+            errors=[r.error for r in rs if r.error and not r.error.startswith("lowest:")])
+
+    blank = one(BLANK, by_page.pop(BLANK)) if BLANK in by_page else None
+    out = [blank] if blank else []
+    for name, rs in by_page.items():
+        s = one(name, rs)
+        s.blank = blank
+        out.append(s)
+    return out
+
+
+def format_summary(summaries: Sequence[PageSummary]) -> str:
+    """A markdown table: medians, ratios to the blank app, pass/miss per goal."""
+    def mark(v: bool | None) -> str:
+        return "—" if v is None else ("pass" if v else "**miss**")
+
+    def num(v: float | None, fmt: str) -> str:
+        return "—" if v is None else format(v, fmt)
+
+    lines = ["| page | runs | performance | TBT | LCP | perf ≥ blank | TBT ≤ 2× | LCP ≤ 1.1× |",
+             "|---|---|---|---|---|---|---|---|"]
+    for s in summaries:
+        if s.blank is None:
+            lines.append(f"| {s.page} | {s.runs} | {num(s.performance, '.0f')} | "
+                         f"{num(s.tbt_ms, '.0f')} ms | {num(s.lcp_ms and s.lcp_ms / 1000, '.2f')}"
+                         " s | (floor) | (floor) | (floor) |")
+            continue
+        v = s.verdicts()
+        lines.append(
+            f"| {s.page} | {s.runs} | {num(s.performance, '.0f')} | {num(s.tbt_ms, '.0f')} ms "
+            f"({num(s.tbt_ratio, '.1f')}×) | {num(s.lcp_ms and s.lcp_ms / 1000, '.2f')} s "
+            f"({num(s.lcp_ratio, '.2f')}×) | {mark(v['performance'])} | {mark(v['TBT'])} | "
+            f"{mark(v['LCP'])} |")
+        for e in s.errors[:2]:
+            lines.append(f"| ↳ {s.page}: {e[:160]} |  |  |  |  |  |  |  |")
+    return "\n".join(lines)
 
 
 def format_results(results: Sequence[PageScores]) -> str:
@@ -234,15 +386,92 @@ def format_results(results: Sequence[PageScores]) -> str:
     return "\n".join(lines)
 
 
+def phone_pages_report(app_url: str, blank_url: str, engine: Engine, *, rounds: int,
+                       ttu_rounds: int, parts: Sequence[str]) -> str:
+    """Issue 20's figures as markdown: Lighthouse on every page vs the blank app, slow-3G
+    time-to-usable cold and warm, and the first load's bytes with the service worker."""
+    from bench import mobile
+
+    out: list[str] = []
+    if "lighthouse" in parts:
+        t0 = time.perf_counter()
+        results = run_lighthouse(app_url, engine, blank_url=blank_url, rounds=rounds)
+        out.append(f"**Lighthouse 13, mobile preset, cold; {rounds} round(s), the blank app "
+                   f"measured between every 4 pages; medians** "
+                   f"({time.perf_counter() - t0:.0f} s)\n\n" + format_summary(summarise(results)))
+    token, client_id = signed_in_token(engine)
+    base = app_url.rstrip("/")
+    if "ttu" in parts:
+        t0 = time.perf_counter()
+        targets = [mobile.Target(BLANK, blank_url.rstrip("/") + "/", text="Xin chào"),
+                   mobile.Target("sign-in", base + "/", selector="#signin-submit"),
+                   mobile.Target("today", base + "/today/", token, selector="#count-overdue"),
+                   mobile.Target("client", f"{base}/clients/{client_id}/", token,
+                                 selector="#client-name", need_text=True)]
+        usable = mobile.time_to_usable(targets, rounds=ttu_rounds)
+        out.append(f"**Time-to-usable, slow 3G (2 s latency, 50 kB/s) + 4× CPU over CDP; "
+                   f"{ttu_rounds} round(s), medians** ({time.perf_counter() - t0:.0f} s)\n\n"
+                   + mobile.format_usable(usable, BLANK))
+    if "bytes" in parts:
+        out.append("**First load of /today, signed in (unthrottled, fresh profile)**\n\n"
+                   + mobile.format_first_load(mobile.first_load(base + "/today/", token)))
+    return "\n\n".join(out)
+
+
+PARTS = ("lighthouse", "ttu", "bytes")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.lighthouse", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--db-url", required=True)
+    parser.add_argument("--url", default="", help="an app already running (else started here "
+                        "on a copy of the bench data set)")
+    parser.add_argument("--db-url", default="", help="its database (with --url)")
+    parser.add_argument("--blank-url", default="", help="the blank app already running (else "
+                        "built and started here from data/bench/blank_app)")
+    parser.add_argument("--size", default="small", help="data set when started here")
+    parser.add_argument("--rounds", type=int, default=3, help="Lighthouse rounds")
+    parser.add_argument("--ttu-rounds", type=int, default=3, help="time-to-usable rounds")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"subset of {PARTS}")
+    parser.add_argument("--write", action="store_true",
+                        help="append the figures to docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
-    from app.services.db import engine_for
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
+    from datetime import UTC, datetime
 
-    print(format_results(run_lighthouse(args.url, engine_for(args.db_url))))
+    from app.services.db import engine_for
+    from bench import page_weight, report
+    from bench import run as bench_run
+
+    started = datetime.now(UTC)
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    blank_env = dict(os.environ)
+    blank_env["PATH"] = f"{ROOT / '.tools' / 'node_modules' / '.bin'}:" \
+                        f"{Path(sys.executable).parent}:{blank_env.get('PATH', '')}"
+    blank_env.pop("REFLEX_DB_URL", None)
+    blank_env.pop("REFLEX_REDIS_URL", None)
+    with contextlib.ExitStack() as stack:
+        if args.url:
+            app_url, db_url = args.url, args.db_url
+        else:
+            db_url = bench_run.sqlite_copy(bench_run.ensure_sqlite(args.size), "served")
+            app_url = stack.enter_context(bench_run._app(db_url, "bench-app")).url
+        blank_url = args.blank_url or stack.enter_context(
+            page_weight.serve_folder(page_weight.blank_app_folder(), blank_env, "bench-blank"))
+        text = phone_pages_report(app_url, blank_url, engine_for(db_url), rounds=args.rounds,
+                                  ttu_rounds=args.ttu_rounds, parts=parts)
+    print(text)
+    if args.write:
+        load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        report.append(
+            f"### Run {started:%Y-%m-%d %H:%M} UTC — phone pages vs blank app (issue 20) — "
+            f"commit {report.git_commit()}\n\n"
+            f"`python -m bench.lighthouse {' '.join(argv or sys.argv[1:])}`; data set "
+            f"`{args.size}`; load average before {load_before}, after {load_after} "
+            f"(2 cores, shared). Read the ratios; absolute times on this machine are not a "
+            f"phone's.\n\n{text}\n")
     return 0
 
 

@@ -178,3 +178,32 @@ def test_the_runner_reads_the_import_benchmarks_summary_line() -> None:
            "rows_per_s=987 committed=True")
     assert run.parse_import_summary(out) == (20000, 10.5, 20.25, True)
     assert run.parse_import_summary("Traceback …") is None
+
+
+def test_every_phone_page_is_judged_against_the_blank_apps_medians() -> None:
+    def run_(page: str, perf: int, tbt: float, lcp: float) -> lighthouse.PageScores:
+        return lighthouse.PageScores(page, "/", {"performance": perf, "accessibility": 100,
+                                                 "best-practices": 100},
+                                     metrics={"TBT": tbt, "LCP": lcp})
+
+    blank = lighthouse.BLANK
+    results = [run_(blank, 90, 30, 2900), run_("today", 81, 350, 3000),
+               run_(blank, 92, 40, 3100), run_("today", 95, 60, 3100),
+               run_(blank, 88, 50, 3000), run_("sign-in", 91, 39, 2760)]
+    floor, today, signin = lighthouse.summarise(results)
+    assert (floor.page, floor.performance, floor.tbt_ms, floor.lcp_ms) == (blank, 90, 40, 3000)
+    assert today.performance == 88 and today.tbt_ms == 205
+    assert today.verdicts() == {"performance": False, "TBT": False, "LCP": True}
+    assert signin.verdicts() == {"performance": True, "TBT": True, "LCP": True}
+    table = lighthouse.format_summary([floor, today, signin])
+    assert "| today | 2 | 88 | 205 ms (5.1×)" in table and "**miss**" in table
+
+
+def test_the_lighthouse_run_covers_every_volunteer_and_clinic_page(tiny_engine: Engine) -> None:
+    pages = lighthouse.volunteer_pages(tiny_engine)
+    paths = [path for _name, path, _tok in pages]
+    client = paths[3]
+    assert paths == ["/", "/today/", "/clients/", client, client + "visit/", client + "test/",
+                     client + "referral/", client + "support/", "/clients/new/", "/outreach/",
+                     "/group-activity/", "/scan/"]
+    assert all(tok for name, _path, tok in pages if name != "sign-in")
