@@ -171,11 +171,12 @@ def _failing_audits(report: dict[str, Any], limit: int = 6) -> list[str]:
     return [name for _, name in sorted(bad, reverse=True)[:limit]]
 
 
-def signed_in_token(engine: Engine) -> tuple[str, int]:
-    """A live session of a volunteer made by the real sign-in service; and one of their clients."""
+def signed_in_token(engine: Engine, nth: int = 0) -> tuple[str, int]:
+    """A live session of a volunteer made by the real sign-in service; and one of their clients.
+    `nth`: another volunteer, so that two measurements never share a session."""
     from bench.ws_load import pick_volunteers
 
-    volunteer = pick_volunteers(engine, 1)[0]
+    volunteer = pick_volunteers(engine, nth + 1)[nth]
     return _session_for(engine, volunteer.login), volunteer.client_ids[0]
 
 
@@ -399,7 +400,7 @@ def phone_pages_report(app_url: str, blank_url: str, engine: Engine, *, rounds: 
         out.append(f"**Lighthouse 13, mobile preset, cold; {rounds} round(s), the blank app "
                    f"measured between every 4 pages; medians** "
                    f"({time.perf_counter() - t0:.0f} s)\n\n" + format_summary(summarise(results)))
-    token, client_id = signed_in_token(engine)
+    token, client_id = signed_in_token(engine, nth=1)
     base = app_url.rstrip("/")
     if "ttu" in parts:
         t0 = time.perf_counter()

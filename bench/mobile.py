@@ -110,7 +110,7 @@ def _throttle(context: Any, page: Any) -> None:
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
 
 
-def _open(context: Any, target: Target, timeout_s: float = 120) -> float:
+def _open(context: Any, target: Target, timeout_s: float = 75) -> float:
     """Navigate a new throttled tab to the target; its time-to-usable in ms."""
     page = context.new_page()
     try:
@@ -154,7 +154,8 @@ def _sw_ready(page: Any, timeout_s: float = 120) -> bool:
 
 def _cookie(context: Any, target: Target) -> None:
     if target.cookie:
-        context.add_cookies([{"name": "dh_session", "value": target.cookie, "url": target.url,
+        origin = "/".join(target.url.split("/")[:3]) + "/"  # the cookie's path is then "/"
+        context.add_cookies([{"name": "dh_session", "value": target.cookie, "url": origin,
                               "sameSite": "Strict"}])
 
 
@@ -258,9 +259,10 @@ def _load_bytes(url: str, cookie: str, allow_sw: bool) -> tuple[int, int, int, i
                 viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True,
                 has_touch=True, service_workers="allow" if allow_sw else "block")
             if cookie:
-                context.add_cookies([{"name": "dh_session", "value": cookie, "url": url,
+                origin = "/".join(url.split("/")[:3]) + "/"
+                context.add_cookies([{"name": "dh_session", "value": cookie, "url": origin,
                                       "sameSite": "Strict"}])
-            context.on("requestfinished", got.append)
+            context.on("requestfinished", lambda req: got.append(req))
             page = context.new_page()
             page.goto(url, wait_until="networkidle", timeout=120_000)
             ready = _sw_ready(page) if allow_sw else False
@@ -282,7 +284,7 @@ def _load_bytes(url: str, cookie: str, allow_sw: bool) -> tuple[int, int, int, i
                 if req.service_worker is not None:
                     sw_total += size
                     sw_n += 1
-                path = req.url.split("//", 1)[-1].split("/", 1)[-1].split("?")[0]
+                path = "/" + req.url.split("//", 1)[-1].split("/", 1)[-1].split("?")[0]
                 if size > 0:
                     urls[path] = urls.get(path, 0) + 1
         finally:
