@@ -88,3 +88,15 @@ def test_withdrawing_it_from_the_consent_list_deletes_the_photo_too(
     assert not (photo_folder / name).exists()
     client = session.get(Client, world.clients["a1"])
     assert client is not None and client.photo_path == ""
+
+
+def test_anonymising_the_client_deletes_the_photo_file(session: Session, world: World,
+                                                       photo_folder: Path) -> None:
+    name = _take(session, world, consent_given=True)
+    assert (photo_folder / name).exists()
+    assert privacy.anonymise_client(session, client_id=world.clients["a1"],
+                                    actor=world.actor(session, "sup_a"), reason="deletion")
+    session.commit()
+    assert not (photo_folder / name).exists()  # nothing of the person left on disk
+    client = session.get(Client, world.clients["a1"])
+    assert client is not None and client.photo_path == ""

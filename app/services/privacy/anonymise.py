@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.services import audit
+from app.services import audit, photos
 from app.services.actor import Actor
 from app.services.privacy.terms import term
 from models import (
@@ -49,6 +49,8 @@ def anonymise_client(session: Session, *, client_id: int, actor: Actor | None,
     if client is None or client.anonymised_at is not None:
         return False
     band = client.birth_year - client.birth_year % 5
+    # The photo file goes with the identifying fields (it lives outside the database).
+    photos.forget_photo(session, client)
     session.execute(
         update(Client).where(col(Client.id) == client_id).values(
             full_name=ANONYMOUS_NAME, name_key="", other_names="", birth_year=band,
