@@ -18,7 +18,7 @@ from tests.e2e.test_admin_ui import (
     second_page,  # noqa: F401  (fixture)
     unique,
 )
-from tests.e2e.test_auth import sign_in
+from tests.e2e.test_auth import sign_in, sign_out
 
 
 def stored_language(e2e_db: Path, username: str) -> str:
@@ -39,7 +39,7 @@ def test_the_language_chosen_on_the_account_follows_the_user_to_a_new_device(
     expect(page.get_by_role("heading", name="Change password")).to_be_visible()
     expect(page.locator("#language-saved")).to_be_visible()
     assert stored_language(e2e_db, username) == "en"
-    page.locator("#sign-out").click()
+    sign_out(page)
     expect_sign_in_screen(page)
 
     # A new device has no stored choice: the account's language comes with the sign-in.

@@ -16,7 +16,7 @@ from app.services.db import engine_for
 from app.services.demo import DEMO_PASSWORD
 from models import Role, RoleAssignment, User
 from tests.e2e.conftest import PHONE
-from tests.e2e.test_auth import sign_in
+from tests.e2e.test_auth import sign_in, sign_out
 
 PASSWORD = "Bong-Sen-Thap-Muoi-9"
 
@@ -102,7 +102,7 @@ def test_a_new_volunteer_must_replace_the_one_time_password_before_anything_else
     row = page.locator(".user-row", has_text=username)
     expect(row).to_contain_text(commune)
     expect(row).to_contain_text("Chờ đổi mật khẩu")
-    page.locator("#sign-out").click()
+    sign_out(page)
     expect_sign_in_screen(page)
 
     sign_in(page, username, one_time)

@@ -26,6 +26,17 @@ def sign_in(page: Page, login: str, password: str) -> None:
     page.locator("#signin-submit").click()
 
 
+def sign_out(page: Page) -> None:
+    """Tap "Đăng xuất". A volunteer's device first asks what to do with its sealed data
+    (issue 14): keep it locked, as a volunteer who will sign in again would."""
+    page.locator("#sign-out").click()
+    page.wait_for_function(
+        "() => document.getElementById('dh-signout') !== null || location.pathname === '/'")
+    keep = page.locator("#dh-signout-keep")
+    if keep.count():
+        keep.click()
+
+
 @pytest.mark.parametrize("username", sorted(HOMES))
 def test_each_role_lands_on_its_own_home(page: Page, base_url: str, username: str) -> None:
     route, role_label = HOMES[username]

@@ -74,7 +74,7 @@ def _open_episode(page: Page, kind: str, start: str, decision: str, number: str)
     page.locator("#decision_authority").fill("Tòa án nhân dân khu vực 1")
     page.locator("#decision_signer").fill("Thẩm phán Lê Văn Tòa")
     page.locator("#open-episode-submit").click()
-    expect(page.locator("#episode-saved")).to_be_visible()
+    expect(page.locator("#saved-notice")).to_contain_text("Đã mở đợt quản lý")
 
 
 def _word() -> str:
@@ -98,7 +98,7 @@ def test_compulsory_rehab_closed_then_the_proposed_post_rehab_runs_24_months(
     page.locator("#end_reason").select_option("completed")
     page.locator("#actual_end").fill("2026-11-30")
     page.locator("#propose-closure-submit").click()
-    expect(page.locator("#closure-saved")).to_be_visible()
+    expect(page.locator("#saved-notice")).to_contain_text("Đã gửi đề nghị kết thúc")
     page.goto(f"{base_url}caseload")
     page.locator(f"#approve-{rehab.id}").click()
     # The post-rehab decision to make, with its term from the episode and the adult's age.

@@ -17,7 +17,7 @@ from app.services.cards import format_short_code
 from app.services.demo import DEMO_PASSWORD
 from tests.e2e.conftest import PHONE
 from tests.e2e.server import ROOT
-from tests.e2e.test_auth import sign_in
+from tests.e2e.test_auth import sign_in, sign_out
 from tests.e2e.test_cards_ui import (
     issue_card_directly,
     make_referred_client,
@@ -53,7 +53,7 @@ def test_a_deliberate_sign_out_says_so_and_an_expired_session_says_it_expired(
 ) -> None:
     sign_in(page, "tnv.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "today")
-    page.locator("#sign-out").click()
+    sign_out(page)
     expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
     expect(page.get_by_text("Bạn đã đăng xuất.")).to_be_visible()
     expect(page.get_by_text("Phiên làm việc đã hết hạn")).to_have_count(0)
