@@ -123,6 +123,8 @@ def _form() -> rx.Component:
         reset_on_submit=False,
         key=s.loaded_at.to_string(),
         id="settings-form",
+        # How many loads the form has been re-keyed for: "0" = still the empty shell.
+        custom_attrs={"data-loaded": s.loaded_at.to_string()},
     )
 
 

@@ -273,6 +273,8 @@ def test_a_new_province_goes_from_an_empty_server_to_its_own_figures(
 
     # Settings: the organisation's name and the public address (warned about until set).
     admin.goto(url + "admin/settings")
+    # Typed only once the stored settings are in the form (its load re-keys the form).
+    expect(admin.locator("#settings-form")).not_to_have_attribute("data-loaded", "0")
     expect(admin.locator("#public-url-missing")).to_be_visible()
     admin.locator("#organisation_name").fill(ORG_NAME)
     admin.locator("#public_url").fill(url.rstrip("/"))
