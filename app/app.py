@@ -30,7 +30,7 @@ from app.pages.register import RegisterState, register_page
 from app.pages.reports import ReportsState, reports_page
 from app.pages.review import ReviewState, review_page
 from app.pages.scan import ScanState, scan_page
-from app.pages.signin import SignInState, signin_page
+from app.pages.signin import SecondFactorPageState, SignInState, second_factor_page, signin_page
 from app.pages.support import SupportState, support_page
 from app.pages.teams import TeamsState, teams_page
 from app.pages.today import TodayState, today_page
@@ -65,6 +65,13 @@ app.add_page(
     route="/",
     title="Đồng Hành",
     on_load=[AppState.redirect_if_signed_in, SignInState.load],
+)
+# The second step of signing in, for accounts with a second factor (a plain HTML form too).
+app.add_page(
+    second_factor_page,
+    route="/second-factor",
+    title="Đồng Hành",
+    on_load=[AppState.redirect_if_signed_in, SecondFactorPageState.load],
 )
 # The supervisor's screens: Caseload (their home), Reports, Teams and models, Import.
 app.add_page(caseload_page, route="/caseload", title="Đồng Hành",

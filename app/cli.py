@@ -1,5 +1,5 @@
 """Operator commands: `python -m app.cli migrate | seed-demo | banner | create-admin | backup |
-restore | retention`."""
+restore | retention | second-factor`."""
 
 from __future__ import annotations
 
@@ -71,7 +71,41 @@ def _banner(port: int) -> None:
     print(" Demo logins (demo data only — never use on a real deployment):")
     for role, username, password in DEMO_LOGINS:
         print(f"   {role:<11} {username:<16} {password}")
+    print(f" {second_factor_line()}")
     print(f"{line}\n (The first build takes a minute; later starts take seconds.)\n")
+
+
+def second_factor_line() -> str:
+    """What the banner says about the second factor, read from this database's rows."""
+    from app.services import second_factor
+    from app.services.db import session_scope
+
+    with session_scope() as session:
+        required = [r.value for r, on in second_factor.requirement(session).items() if on]
+    if not required:
+        return ("Demo: the second factor is optional here; a real deployment requires it "
+                "for supervisors and administrators.")
+    return "Second factor (authenticator app) required for: " + ", ".join(required) + "."
+
+
+def _second_factor(require: list[str], optional: list[str]) -> int:
+    """Set which roles must have a second factor (audited), then print the rule."""
+    from app.services import audit, second_factor
+    from app.services.db import session_scope
+    from models import Role
+
+    with session_scope() as session:
+        for names, required in ((require, True), (optional, False)):
+            for name in names:
+                role = Role(name)
+                if second_factor.set_required(session, role=role, required=required):
+                    audit.record(session, actor=None, action="settings.second_factor",
+                                 target_type="setting", target_id=None,
+                                 detail=f"role={role.value} required={int(required)} by=cli")
+        rule = second_factor.requirement(session)
+    for role, on in rule.items():
+        print(f"{role.value:<11} {'required' if on else 'optional'}")
+    return 0
 
 
 ADMIN_PASSWORD_ENV = "DH_ADMIN_PASSWORD"  # noqa: S105 (a variable name)
@@ -178,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     back.add_argument("--yes", action="store_true", help="really replace the current data")
     keep = sub.add_parser("retention", help="the retention schedule: dry run, or --apply")
     keep.add_argument("--apply", action="store_true", help="anonymise what the dry run lists")
+    factor = sub.add_parser("second-factor",
+                            help="which roles must sign in with an authenticator app")
+    roles = ["volunteer", "supervisor", "clinic", "admin"]
+    factor.add_argument("--require", nargs="*", default=[], choices=roles, metavar="ROLE")
+    factor.add_argument("--optional", nargs="*", default=[], choices=roles, metavar="ROLE")
     args = parser.parse_args(argv)
 
     if args.cmd == "migrate":
@@ -194,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         return _restore(args.source, args.yes)
     elif args.cmd == "retention":
         return _retention(args.apply)
+    elif args.cmd == "second-factor":
+        return _second_factor(args.require, args.optional)
     return 0
 
 

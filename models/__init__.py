@@ -1,6 +1,16 @@
 """SQLModel tables and enums. No Reflex here: import from `models` anywhere."""
 
-from models.accounts import AuthSession, LoginAttempt, Role, RoleAssignment, RoleRequest, User
+from models.accounts import (
+    AuthSession,
+    LoginAttempt,
+    RecoveryCode,
+    Role,
+    RoleAssignment,
+    RoleRequest,
+    SecondFactorChallenge,
+    TotpCredential,
+    User,
+)
 from models.activities import (
     ContactCategory,
     DrugTest,
@@ -99,6 +109,7 @@ __all__ = [
     "Place",
     "PlaceKind",
     "PrivacyTerm",
+    "RecoveryCode",
     "Referral",
     "ReferralService",
     "ReferralStatus",
@@ -108,6 +119,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "RoleRequest",
+    "SecondFactorChallenge",
     "Setting",
     "SettingFile",
     "Sex",
@@ -117,6 +129,7 @@ __all__ = [
     "TeamMember",
     "TermUnit",
     "TestResult",
+    "TotpCredential",
     "User",
     "Visit",
     "VisitKind",

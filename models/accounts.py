@@ -90,3 +90,43 @@ class LoginAttempt(SQLModel, table=True):
     client_addr: str = Field(default="", max_length=64)
     at: datetime = created_field()
     success: bool = False
+
+
+class TotpCredential(SQLModel, table=True):
+    """A user's TOTP second factor (RFC 6238: 6 digits, 30 s, SHA-1, what authenticator apps
+    read from a QR code). The secret is shown only while the enrolment is unconfirmed; once a
+    first code confirms it, no service returns it again. Stored in clear in this table of its
+    own (the app has no server-side encryption key; see docs/SECURITY.md)."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    secret: str = Field(max_length=64)
+    created_at: datetime = created_field()
+    confirmed_at: datetime | None = None
+    # The latest time step accepted: a code (a step) is accepted once per account.
+    last_step: int = 0
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One single-use recovery code of a user with a second factor: only its SHA-256 stored
+    (the codes carry ~79 random bits, like tokens, so a fast hash is enough)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_field()
+    used_at: datetime | None = None
+
+
+class SecondFactorChallenge(SQLModel, table=True):
+    """A sign-in whose password was right and whose second step is pending: a few minutes,
+    one use. The browser holds the token in an HttpOnly cookie; only its SHA-256 is here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    role: Role = enum_field(Role)
+    created_at: datetime = created_field()
+    expires_at: datetime
+    used_at: datetime | None = None
+    failures: int = 0
+    client_addr: str = Field(default="", max_length=64)

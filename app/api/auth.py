@@ -10,6 +10,12 @@ event, and nothing the tab token can replay, authorises anything.
   the page's script has loaded (a tap while a slow phone is still starting up) and without
   it. It answers with a redirect: to the role's home with the cookie set, or back to the
   sign-in page with the message's key in the query (never the login or the password).
+- When the account has a second factor, the password step creates no session: it answers
+  with a redirect to the code page (`/second-factor`) and the HttpOnly cookie `dh_second_step`
+  (path `/api/auth`, a few minutes), holding a random token whose hash names the pending step.
+  `POST /api/auth/second-factor` (again a plain HTML form) takes a code of the authenticator
+  app or a recovery code; success ends the step and sets the session cookie exactly like a
+  one-step sign-in. The code never travels in a URL and is never logged.
 - `GET /api/auth/signed-out` removes the cookie once its session has ended (sign-out, expiry,
   ended elsewhere) and lands on the sign-in page. A live session's cookie is never removed
   here, so a link from another site cannot sign anyone out.
@@ -32,22 +38,28 @@ from starlette.routing import Route
 
 from app.api.security import origin_allowed
 from app.services import accounts
-from app.services.account_dto import SignInResult
+from app.services.account_dto import SecondStep, SignInResult
 from app.services.accounts import Throttled
 from app.services.db import in_transaction
 from app.services.errors import DomainError
 from app.services.settings import load_settings
-from models import Role
+from models import Role, utcnow
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "dh_session"
 MARKER_COOKIE = "dh_signed_in"
 SIGN_IN_PATH = "/api/auth/sign-in"
+SECOND_STEP_COOKIE = "dh_second_step"
+SECOND_FACTOR_PATH = "/api/auth/second-factor"
+SECOND_FACTOR_PAGE = "/second-factor"
 SIGNED_OUT_PATH = "/api/auth/signed-out"
 MAX_FORM_BYTES = 8 * 1024
 # What the sign-in page may be told through its query string (anything else is ignored).
-ERROR_KEYS = frozenset({"auth.invalid_credentials", "auth.throttled", "signin.required"})
+ERROR_KEYS = frozenset({"auth.invalid_credentials", "auth.throttled", "signin.required",
+                        "auth.second_step_expired"})
+# What the code page may be told.
+CODE_ERROR_KEYS = frozenset({"auth.code_wrong", "auth.throttled", "signin.code_required"})
 NOTICE_KEYS = frozenset({"signin.expired", "signin.signed_out"})
 _NOTICES = {"expired": "signin.expired", "signed_out": "signin.signed_out"}
 
@@ -100,6 +112,27 @@ def _back_to_sign_in(key: str, minutes: int | None = None) -> Response:
     fields = {"e": key} if minutes is None else {"e": key, "m": str(minutes)}
     query = urlencode(fields)
     return RedirectResponse(f"/?{query}", status_code=303, headers=_NO_STORE)
+
+
+def _back_to_code_page(key: str, minutes: int | None = None) -> Response:
+    fields = {"e": key} if minutes is None else {"e": key, "m": str(minutes)}
+    return RedirectResponse(f"{SECOND_FACTOR_PAGE}?{urlencode(fields)}", status_code=303,
+                            headers=_NO_STORE)
+
+
+def _signed_in(request: Request, result: SignInResult) -> Response:
+    """The redirect that ends a complete sign-in: home (or the account screen while the
+    session may only act on its own account), with the session cookie."""
+    restricted = result.must_change_password or result.must_enrol_second_factor
+    target = ACCOUNT_ROUTE if restricted else HOME_ROUTES[result.role.value]
+    response = RedirectResponse(target, status_code=303, headers=_NO_STORE)
+    _set_session_cookies(response, result, secure=secure_cookies(request))
+    return response
+
+
+def _forget_second_step(response: Response, *, secure: bool) -> None:
+    response.delete_cookie(SECOND_STEP_COOKIE, path="/api/auth", secure=secure, httponly=True,
+                           samesite="strict")
 
 
 def _set_session_cookies(response: Response, result: SignInResult, *, secure: bool) -> None:
@@ -166,9 +199,9 @@ async def sign_in(request: Request) -> Response:
         return _back_to_sign_in("signin.required")
     addr = client_address(request)
 
-    def attempt() -> SignInResult:
+    def attempt() -> SignInResult | SecondStep:
         return in_transaction(
-            lambda db: accounts.authenticate(
+            lambda db: accounts.begin_sign_in(
                 session=db, login=login, password=password, client_addr=addr
             )
         )
@@ -180,9 +213,60 @@ async def sign_in(request: Request) -> Response:
     except DomainError as err:
         key = err.key if err.key in ERROR_KEYS else "auth.invalid_credentials"
         return _back_to_sign_in(key)
-    target = ACCOUNT_ROUTE if result.must_change_password else HOME_ROUTES[result.role.value]
-    response = RedirectResponse(target, status_code=303, headers=_NO_STORE)
-    _set_session_cookies(response, result, secure=secure_cookies(request))
+    if isinstance(result, SecondStep):
+        response = RedirectResponse(SECOND_FACTOR_PAGE, status_code=303, headers=_NO_STORE)
+        response.set_cookie(
+            SECOND_STEP_COOKIE,
+            result.token,
+            max_age=int((result.expires_at - utcnow()).total_seconds()),
+            path="/api/auth",
+            secure=secure_cookies(request),
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+    return _signed_in(request, result)
+
+
+async def second_factor(request: Request) -> Response:
+    """The code page's form: a code of the authenticator app, or a recovery code, for the
+    pending second step named by the `dh_second_step` cookie."""
+    if not _from_our_page(request):
+        return PlainTextResponse("forbidden origin", status_code=403, headers=_NO_STORE)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        return PlainTextResponse("too large", status_code=413, headers=_NO_STORE)
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return PlainTextResponse("too large", status_code=413, headers=_NO_STORE)
+    code = _form_fields(body).get("otp", "")[:64].strip()
+    token = request.cookies.get(SECOND_STEP_COOKIE, "")
+    secure = secure_cookies(request)
+    if not token:
+        return _back_to_sign_in("auth.second_step_expired")
+    if not code:
+        return _back_to_code_page("signin.code_required")
+    addr = client_address(request)
+
+    def attempt() -> SignInResult:
+        return in_transaction(
+            lambda db: accounts.complete_sign_in(
+                session=db, token=token, code=code, client_addr=addr
+            )
+        )
+
+    try:
+        result = await run_in_threadpool(attempt)
+    except Throttled as err:
+        return _back_to_code_page(err.key, int(err.params.get("minutes", 1)))
+    except DomainError as err:
+        if err.key == "auth.code_wrong":
+            return _back_to_code_page(err.key)
+        response = _back_to_sign_in("auth.second_step_expired")
+        _forget_second_step(response, secure=secure)
+        return response
+    response = _signed_in(request, result)
+    _forget_second_step(response, secure=secure)
     return response
 
 
@@ -212,14 +296,15 @@ def has_password_in_query(query_string: bytes) -> bool:
     if not query_string:
         return False
     text = query_string.decode("latin-1").lower()
-    if "password" not in text and "passwd" not in text and "pwd" not in text:
+    if not any(word in text for word in ("password", "passwd", "pwd", "pass", "otp")):
         return False
     try:
         names = parse_qs(text, keep_blank_values=True, max_num_fields=200)
     except ValueError:
         return True
     return any(
-        "password" in name or "passwd" in name or name in ("pwd", "pass") for name in names
+        "password" in name or "passwd" in name or name in ("pwd", "pass", "otp")
+        for name in names
     )
 
 
@@ -229,5 +314,6 @@ def without_query(path: str) -> str:
 
 ROUTES = [
     Route(SIGN_IN_PATH, sign_in, methods=["POST"]),
+    Route(SECOND_FACTOR_PATH, second_factor, methods=["POST"]),
     Route(SIGNED_OUT_PATH, signed_out, methods=["GET"]),
 ]

@@ -68,6 +68,8 @@ def authenticate(request: Request) -> Actor | JSONResponse:
         return refusal(401, "session")
     if actor.role != Role.VOLUNTEER:
         return refusal(403, "role")
+    if actor.must_enrol_second_factor:  # the role requires one: the session may only enrol
+        return refusal(403, "restricted")
     return actor
 
 

@@ -32,7 +32,7 @@ def _not_found() -> Response:
 def _photo(token: str, name: str) -> tuple[bytes, str] | None:
     def call(db: Session) -> tuple[bytes, str] | None:
         actor = accounts.validate_session(session=db, token=token)
-        if actor is None:
+        if actor is None or actor.restricted:  # a new password or a second factor first
             return None
         return photos.read_photo(session=db, actor=actor, name=name)
 

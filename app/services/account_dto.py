@@ -78,6 +78,8 @@ class SignInResult(BaseModel):
     language: str
     full_name: str
     expires_at: datetime
+    # The role requires a second factor the user has not enrolled: the session may only enrol.
+    must_enrol_second_factor: bool = False
     # Encrypts this session's offline drafts on the device; forgotten at sign-out.
     device_key: str
 
@@ -91,3 +93,25 @@ class SessionRead(BaseModel):
     expires_at: datetime
     client_addr: str
     current: bool = False
+
+
+class SecondStep(BaseModel):
+    """The password was right and the account has a second factor: no session yet. The token
+    (shown to the client once, in an HttpOnly cookie) names the pending step."""
+
+    token: str
+    expires_at: datetime
+
+
+class SecondFactorStatus(BaseModel):
+    enrolled: bool
+    required: bool
+    confirmed_at: datetime | None = None
+    recovery_codes_left: int = 0
+
+
+class SecondFactorEnrolment(BaseModel):
+    """A started, unconfirmed enrolment: the only time the secret leaves the service."""
+
+    secret: str
+    uri: str

@@ -39,9 +39,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.services import audit, security
+from app.services import audit, second_factor, security
 from app.services.account_dto import (
     RoleScopeRead,
+    SecondFactorEnrolment,
+    SecondFactorStatus,
+    SecondStep,
     SessionRead,
     SignInResult,
     UserCreate,
@@ -69,6 +72,8 @@ from models import (
     Role,
     RoleAssignment,
     RoleRequest,
+    SecondFactorChallenge,
+    TotpCredential,
     User,
     utcnow,
 )
@@ -283,7 +288,7 @@ def _reserve_attempt(
     raise Throttled(minutes=wait)
 
 
-def authenticate(
+def begin_sign_in(
     *,
     session: Session,
     login: str,
@@ -291,11 +296,13 @@ def authenticate(
     client_addr: str,
     now: datetime | None = None,
     role: Role | None = None,
-) -> SignInResult:
-    """Sign in with a username or phone number. The same AuthError for an unknown login, a
-    wrong password, a disabled user or a user with no role; Throttled when too many failures.
-    On success a new session (new token, only its hash stored) in `role`, or the user's first
-    role. Commits the attempt record itself (see the module docstring).
+) -> SignInResult | SecondStep:
+    """The password step of a sign-in with a username or phone number. The same AuthError for
+    an unknown login, a wrong password, a disabled user or a user with no role; Throttled when
+    too many failures. For an account with a second factor, no session: a pending second step
+    (`SecondStep`, finished by `complete_sign_in`); otherwise a new session (new token, only
+    its hash stored) in `role`, or the user's first role. Commits the attempt record itself
+    (see the module docstring).
 
     `client_addr` is the peer address as the server sees it (behind a proxy, the one the
     trusted proxy reports), never something the browser claims; '' turns the per-address
@@ -360,12 +367,49 @@ def authenticate(
         user.password_hash = security.hash_password(password)
         session.add(user)
 
+    if second_factor.enrolled(session, user.id):
+        return _open_second_step(session, user_id=user.id, role=chosen, addr=addr, now=now)
+    return _open_session(session, user=user, role=chosen, roles=roles, addr=addr, now=now)
+
+
+def authenticate(
+    *,
+    session: Session,
+    login: str,
+    password: str,
+    client_addr: str,
+    now: datetime | None = None,
+    role: Role | None = None,
+) -> SignInResult:
+    """`begin_sign_in` for an account without a second factor: the session. An account with
+    one gets AuthError here (no session from a password alone); use `begin_sign_in`."""
+    result = begin_sign_in(
+        session=session, login=login, password=password, client_addr=client_addr, now=now,
+        role=role,
+    )
+    if isinstance(result, SecondStep):
+        raise AuthError("auth.second_factor_needed")
+    return result
+
+
+def _open_session(
+    session: Session,
+    *,
+    user: User,
+    role: Role,
+    roles: list[Role],
+    addr: str,
+    now: datetime,
+    second: str = "",
+) -> SignInResult:
+    """A new session for a user whose sign-in is complete; audited as the sign-in."""
+    assert user.id is not None
     settings = load_settings()
     token = security.new_token()
     row = AuthSession(
         user_id=user.id,
         token_hash=security.token_hash(token),
-        role=chosen,
+        role=role,
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(hours=settings.session_max_hours),
@@ -377,23 +421,136 @@ def authenticate(
     assert row.id is not None
     _audit(
         session,
-        actor=Actor(user_id=user.id, role=chosen, session_id=row.id),
+        actor=Actor(user_id=user.id, role=role, session_id=row.id),
         action="session.sign_in",
         target_type="user",
         target_id=user.id,
-        detail=f"addr={addr}",
+        detail=f"addr={addr}" + (f" second_factor={second}" if second else ""),
     )
     return SignInResult(
         token=token,
         session_id=row.id,
         user_id=user.id,
-        role=chosen,
+        role=role,
         roles=roles,
         must_change_password=user.must_change_password,
         language=user.language,
         full_name=user.full_name,
         expires_at=row.expires_at,
         device_key=row.device_key,
+        must_enrol_second_factor=second_factor.needs_enrolment(
+            session, user_id=user.id, role=role
+        ),
+    )
+
+
+def _open_second_step(
+    session: Session, *, user_id: int, role: Role, addr: str, now: datetime
+) -> SecondStep:
+    token = security.new_token()
+    expires = now + timedelta(minutes=second_factor.CHALLENGE_MINUTES)
+    row = SecondFactorChallenge(
+        user_id=user_id,
+        token_hash=security.token_hash(token),
+        role=role,
+        created_at=now,
+        expires_at=expires,
+        client_addr=addr,
+    )
+    session.add(row)
+    session.flush()
+    _audit(
+        session,
+        actor=None,
+        actor_id=user_id,
+        action="session.second_step",
+        target_type="user",
+        target_id=user_id,
+        detail=f"addr={addr}",
+    )
+    return SecondStep(token=token, expires_at=expires)
+
+
+def _live_second_step(
+    session: Session, token: str, now: datetime
+) -> SecondFactorChallenge | None:
+    if not token or len(token) > _MAX_TOKEN_CHARS:
+        return None
+    row = session.exec(
+        select(SecondFactorChallenge).where(
+            SecondFactorChallenge.token_hash == security.token_hash(token)
+        )
+    ).first()
+    if row is None or row.used_at is not None or now >= row.expires_at:
+        return None
+    return row
+
+
+def second_step_pending(*, session: Session, token: str, now: datetime | None = None) -> bool:
+    """Whether `token` names a pending second step (not used, not expired)."""
+    return _live_second_step(session, token, _clock(now)) is not None
+
+
+def complete_sign_in(
+    *,
+    session: Session,
+    token: str,
+    code: str,
+    client_addr: str,
+    now: datetime | None = None,
+) -> SignInResult:
+    """The second step: a code of the authenticator app (each accepted once) or an unused
+    recovery code, for the pending step `token` names. Success ends the step (one use) and
+    opens the session exactly as a one-step sign-in does. AuthError `auth.second_step_expired`
+    if the step is unknown, used, expired or has had CHALLENGE_MAX_FAILURES wrong codes;
+    `auth.code_wrong` for a wrong code (the step stays); Throttled like passwords (counted per
+    account under its own key, so a right password never resets the count of wrong codes)."""
+    now = _clock(now)
+    addr = client_addr.strip()[:64]
+    row = _live_second_step(session, token, now)
+    if row is None or row.id is None:
+        raise AuthError("auth.second_step_expired")
+    user = session.get(User, row.user_id)
+    roles = roles_of(session, row.user_id)
+    role = Role(row.role)
+    if user is None or user.id is None or not user.is_active or role not in roles:
+        row.used_at = now
+        session.add(row)
+        session.commit()
+        raise AuthError("auth.second_step_expired")
+    attempt = _reserve_attempt(
+        session,
+        account_key=f"second:{user.id}",
+        client_addr=addr,
+        now=now,
+        user_id=user.id,
+        action="session.second_factor",
+    )
+    how = second_factor.accept_code(session, user_id=user.id, code=code, now=now)
+    if not how:
+        row.failures += 1
+        spent = row.failures >= second_factor.CHALLENGE_MAX_FAILURES
+        if spent:
+            row.used_at = now
+        session.add(row)
+        _audit(
+            session,
+            actor=None,
+            actor_id=user.id,
+            action="session.second_factor",
+            target_type="user",
+            target_id=user.id,
+            outcome="failed",
+            detail=f"reason=wrong_code addr={addr}" + (" step_ended" if spent else ""),
+            durable=True,
+        )
+        raise AuthError("auth.second_step_expired" if spent else "auth.code_wrong")
+    attempt.success = True
+    session.add(attempt)
+    row.used_at = now
+    session.add(row)
+    return _open_session(
+        session, user=user, role=role, roles=roles, addr=addr, now=now, second=how
     )
 
 
@@ -623,6 +780,165 @@ def change_password(
         target_type="user",
         target_id=user.id,
     )
+
+
+# ---------------------------------------------------------------- one's own second factor
+
+
+def second_factor_status(*, session: Session, actor: Actor) -> SecondFactorStatus:
+    cred = second_factor.enrolled_credential(session, actor.user_id)
+    return SecondFactorStatus(
+        enrolled=cred is not None,
+        required=second_factor.required_for(session, actor.role),
+        confirmed_at=cred.confirmed_at if cred is not None else None,
+        recovery_codes_left=(
+            second_factor.recovery_codes_left(session, user_id=actor.user_id) if cred else 0
+        ),
+    )
+
+
+def start_second_factor(
+    *, session: Session, actor: Actor, now: datetime | None = None
+) -> SecondFactorEnrolment:
+    """A new secret for one's own account, unconfirmed until a first valid code
+    (`confirm_second_factor`). Replaces an earlier unconfirmed one; Conflict if a second
+    factor is already on (turn it off first, with the password and a code)."""
+    user = session.get(User, actor.user_id)
+    if user is None or user.id is None:
+        raise NotFound()
+    if second_factor.enrolled(session, user.id):
+        raise Conflict("second_factor.already_on")
+    secret = second_factor.new_secret()
+    cred = session.get(TotpCredential, user.id)
+    if cred is None:
+        cred = TotpCredential(user_id=user.id, secret=secret)
+    cred.secret, cred.created_at, cred.last_step = secret, _clock(now), 0
+    session.add(cred)
+    session.flush()
+    _audit(session, actor=actor, action="second_factor.start", target_type="user",
+           target_id=user.id)
+    return SecondFactorEnrolment(
+        secret=secret, uri=second_factor.provisioning_uri(secret, user.username)
+    )
+
+
+def confirm_second_factor(
+    *,
+    session: Session,
+    actor: Actor,
+    code: str,
+    client_addr: str = "",
+    now: datetime | None = None,
+) -> list[str]:
+    """Turn the second factor on with a first valid code of the started enrolment; returns
+    the recovery codes (the only time they exist in clear). Wrong codes are throttled like
+    passwords and audited."""
+    now = _clock(now)
+    cred = session.get(TotpCredential, actor.user_id)
+    if cred is None or cred.confirmed_at is not None:
+        raise ValidationFailed({"code": "second_factor.not_started"})
+    attempt = _reserve_attempt(
+        session,
+        account_key=f"second:{actor.user_id}",
+        client_addr=client_addr.strip()[:64],
+        now=now,
+        user_id=actor.user_id,
+        action="second_factor.enrol",
+    )
+    step = second_factor.matching_step(cred.secret, code, now=now, after_step=cred.last_step)
+    if step is None:
+        _audit(session, actor=actor, action="second_factor.enrol", target_type="user",
+               target_id=actor.user_id, outcome="failed", detail="reason=wrong_code",
+               durable=True)
+        raise ValidationFailed({"code": "auth.code_wrong"})
+    attempt.success = True
+    session.add(attempt)
+    cred.confirmed_at, cred.last_step = now, step
+    session.add(cred)
+    codes = second_factor.new_recovery_codes(session, user_id=actor.user_id, now=now)
+    _audit(session, actor=actor, action="second_factor.enrol", target_type="user",
+           target_id=actor.user_id)
+    return codes
+
+
+def _check_password_and_code(
+    session: Session,
+    actor: Actor,
+    *,
+    password: str,
+    code: str,
+    client_addr: str,
+    now: datetime,
+    action: str,
+) -> User:
+    """The password and a code (app or recovery) of one's own enrolled second factor, before
+    turning it off or making new recovery codes. Throttled like sign-ins, failures audited."""
+    user = session.get(User, actor.user_id)
+    if user is None or user.id is None:
+        raise NotFound()
+    if not second_factor.enrolled(session, user.id):
+        raise ValidationFailed({"code": "second_factor.not_on"})
+    attempt = _reserve_attempt(
+        session,
+        account_key=f"second:{user.id}",
+        client_addr=client_addr.strip()[:64],
+        now=now,
+        user_id=user.id,
+        action=action,
+    )
+    password_ok = security.verify_password(password, user.password_hash)
+    how = second_factor.accept_code(session, user_id=user.id, code=code, now=now) \
+        if password_ok else ""
+    if not how:
+        reason = "wrong_code" if password_ok else "wrong_password"
+        _audit(session, actor=actor, action=action, target_type="user", target_id=user.id,
+               outcome="failed", detail=f"reason={reason}", durable=True)
+        if password_ok:
+            raise ValidationFailed({"code": "auth.code_wrong"})
+        raise ValidationFailed({"password": "account.current_password_wrong"})
+    attempt.success = True
+    session.add(attempt)
+    return user
+
+
+def disable_second_factor(
+    *,
+    session: Session,
+    actor: Actor,
+    password: str,
+    code: str,
+    client_addr: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Turn one's second factor off (password and a code). Where the role requires one, the
+    session is restricted again until a new one is enrolled."""
+    now = _clock(now)
+    user = _check_password_and_code(session, actor, password=password, code=code,
+                                    client_addr=client_addr, now=now,
+                                    action="second_factor.disable")
+    second_factor.remove(session, user_id=user.id or 0)
+    _audit(session, actor=actor, action="second_factor.disable", target_type="user",
+           target_id=user.id)
+
+
+def regenerate_recovery_codes(
+    *,
+    session: Session,
+    actor: Actor,
+    password: str,
+    code: str,
+    client_addr: str = "",
+    now: datetime | None = None,
+) -> list[str]:
+    """New recovery codes (password and a code); the old ones stop working."""
+    now = _clock(now)
+    user = _check_password_and_code(session, actor, password=password, code=code,
+                                    client_addr=client_addr, now=now,
+                                    action="second_factor.recovery_codes")
+    codes = second_factor.new_recovery_codes(session, user_id=user.id or 0, now=now)
+    _audit(session, actor=actor, action="second_factor.recovery_codes", target_type="user",
+           target_id=user.id)
+    return codes
 
 
 def preferred_language(*, session: Session, user_id: int) -> str:

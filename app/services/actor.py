@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app.services import second_factor
 from models import BreakGlass, Place, PlaceKind, Role, RoleAssignment, User, utcnow
 
 
@@ -25,12 +26,20 @@ class Actor:
     # After an administrator's reset (or for a new account) nothing but changing the
     # password is allowed; the state layer enforces it on every event.
     must_change_password: bool = False
+    # The role requires a second factor and the user has none yet: likewise, nothing but
+    # enrolling it on the account screen (app/services/second_factor.py).
+    must_enrol_second_factor: bool = False
     # The staff member's own name, for greeting them (not client data).
     display_name: str = ""
     # Clients opened by break-glass, still running (see app/services/privacy/breakglass.py):
     # readable, and writable only for those in `glass_write_ids`. Never in lists or searches.
     glass_read_ids: frozenset[int] = field(default_factory=frozenset)
     glass_write_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def restricted(self) -> bool:
+        """The session may only act on its own account (a new password, a second factor)."""
+        return self.must_change_password or self.must_enrol_second_factor
 
 
 def live_glass(
@@ -88,6 +97,9 @@ def load_actor(
         facility_ids=facility_ids,
         session_id=session_id,
         must_change_password=user.must_change_password,
+        must_enrol_second_factor=second_factor.needs_enrolment(
+            session, user_id=user_id, role=role
+        ),
         display_name=user.full_name,
     )
 

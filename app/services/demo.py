@@ -1,6 +1,7 @@
 """Demo data for `make run`: one province, a few communes, one user per role, some clients.
 
 Never used on a real deployment: a real one starts with `python -m app.cli create-admin`.
+Seeding turns the second-factor requirement off for this database (see `seed_demo`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from app.services import security
+from app.services import second_factor, security
 from app.services.facility_registry import DEFAULT_SERVICES
 from app.services.reference import load_reference_data
 from app.services.text import fold
@@ -60,6 +61,11 @@ def _demo_places(session: Session) -> tuple[Place, list[Place]]:
 def seed_demo(*, session: Session, today: date | None = None) -> bool:
     """Load the demo once; returns False if it was already there."""
     load_reference_data(session=session)
+    # The demo logins must work without an authenticator app: on this demo database only,
+    # the second factor is optional for every role (a real deployment requires it of
+    # supervisors and administrators; migration 0060_second_factor). `banner` says so.
+    for role in Role:
+        second_factor.set_required(session, role=role, required=False)
     if session.exec(select(User).where(User.username == "qt.demo")).first() is not None:
         return False
     today = today or date.today()

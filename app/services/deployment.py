@@ -14,6 +14,8 @@ point, how to reach it. Stored in the database (`setting`, `settingfile`), every
   carries whatever host the issuing browser happened to use. `DH_PUBLIC_URL` in the
   environment is the fallback of older installs.
 - *Contact line*: printed under the reports and on the sign-in page of a card link.
+- *Second factor required* per role (`auth.second_factor.<role>` rows, read by
+  `second_factor.required_for`): on for supervisors and administrators in a fresh deployment.
 
 Any administrator may change them (`Action.PLACE_ADMIN`: the deployment's reference data).
 Reading them needs no right: nothing here is personal.
@@ -28,14 +30,14 @@ from urllib.parse import urlsplit
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session
 
-from app.services import audit
+from app.services import audit, second_factor
 from app.services.actor import Actor
 from app.services.errors import ValidationFailed
 from app.services.policy import Action, authorize_grant
 from app.services.reports import CONTACT_SETTING, HEADER_SETTING
 from app.services.settings import load_settings
 from app.services.text import clean
-from models import Setting, SettingFile, utcnow
+from models import Role, Setting, SettingFile, utcnow
 
 # The same rows the report header and the card programme name have always been read from.
 ORGANISATION_NAME = HEADER_SETTING
@@ -205,3 +207,15 @@ def remove_logo(*, session: Session, actor: Actor | None) -> DeploymentSettings:
         audit.record(session, actor=me, action="settings.logo_removed", target_type="setting",
                      target_id=None)
     return read_settings(session)
+
+
+def set_second_factor_requirement(
+    *, session: Session, actor: Actor | None, role: Role, required: bool
+) -> dict[Role, bool]:
+    """Require a second factor of every account in `role`, or make it optional (audited). A
+    user of a role newly requiring it gets a session that may only enrol until they do."""
+    me = authorize_grant(session, actor, Action.PLACE_ADMIN, target_type="setting")
+    if second_factor.set_required(session, role=role, required=required):
+        audit.record(session, actor=me, action="settings.second_factor", target_type="setting",
+                     target_id=None, detail=f"role={role.value} required={int(required)}")
+    return second_factor.requirement(session)

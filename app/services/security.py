@@ -151,6 +151,13 @@ def new_device_key() -> str:
     return secrets.token_hex(32)
 
 
+def recovery_code() -> str:
+    """A second-factor recovery code, e.g. 'k7mq-x3ra-pw9d-c4tn': 16 characters of the
+    one-time password alphabet (~79 bits), so only a fast hash of it needs storing."""
+    groups = ["".join(secrets.choice(_OTP_ALPHABET) for _ in range(4)) for _ in range(4)]
+    return "-".join(groups)
+
+
 def one_time_password() -> str:
     """A password an administrator reads out once, e.g. 'k7mq-x3ra-pw9d' (~59 bits)."""
     while True:

@@ -54,8 +54,9 @@ class Outcome(Generic[T]):
 
 
 SIGN_IN_ROUTE = "/"
-# What a user who must change their password may still call (everything else redirects).
-_ALLOWED_BEFORE_NEW_PASSWORD = ("AccountState.", "AppState.sign_out", "AppState.check_session")
+# What a restricted session — a password to change, or a second factor its role requires and
+# the user has not enrolled — may still call (everything else redirects to the account screen).
+_ALLOWED_WHEN_RESTRICTED = ("AccountState.", "AppState.sign_out", "AppState.check_session")
 
 
 def _route_key(path: str) -> str:
@@ -147,7 +148,7 @@ class AppState(rx.State):
         if not permitted:
             self._actor = None
             return rx.toast.error(await self._text("error.permission_denied"))
-        if actor.must_change_password and not handler.startswith(_ALLOWED_BEFORE_NEW_PASSWORD):
+        if actor.restricted and not handler.startswith(_ALLOWED_WHEN_RESTRICTED):
             self._actor = None
             return rx.redirect(ACCOUNT_ROUTE, replace=True)
         self._actor = actor
@@ -219,7 +220,7 @@ class AppState(rx.State):
         self._forget_saved(self.router.url.path)
         self.nav_role = actor.role.value
         self.display_name = actor.display_name
-        if actor.must_change_password and self.router.url.path.rstrip("/") != ACCOUNT_ROUTE:
+        if actor.restricted and self.router.url.path.rstrip("/") != ACCOUNT_ROUTE:
             return rx.redirect(ACCOUNT_ROUTE, replace=True)
         return None
 

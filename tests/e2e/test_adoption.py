@@ -63,6 +63,10 @@ def new_province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     env.pop("DH_PUBLIC_URL", None)
     env.pop("DH_ADMIN_PASSWORD", None)
     cli(env, "migrate")
+    # This walk-through signs in without an authenticator app: a fresh deployment requires one
+    # of supervisors and administrators (issue 19 item 8; its own browser test is
+    # tests/e2e/test_totp_ui.py), which the documented operator command turns off.
+    cli(env, "second-factor", "--optional", "supervisor", "admin")
     # No terminal: the password comes on standard input (docs/OPERATIONS.md).
     cli(env, "create-admin", "--username", "qt.tinh", "--full-name", "Nguyễn Văn Quản",
         "--password-stdin", stdin=ADMIN_PASSWORD + "\n")

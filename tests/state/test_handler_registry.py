@@ -49,6 +49,7 @@ def test_no_handler_is_open_to_everyone_by_accident() -> None:
             "AppState.redirect_if_signed_in",
             "LangState.set_language",
             "LangState.toggle_language",
+            "SecondFactorPageState.load",
             "SignInState.load",
         ]
     )

@@ -62,6 +62,9 @@ def test_migrate_and_create_admin_make_an_empty_database_usable(
             session=session, login="qt.tinh", password=PASSWORD, client_addr=""
         )
         assert signed_in.role == Role.ADMIN
+        # A fresh deployment requires a second factor of administrators and supervisors: the
+        # first session may only enrol one (issue 19 item 8).
+        assert signed_in.must_enrol_second_factor
         admin = session.exec(select(User).where(User.username == "qt.tinh")).one()
         assert admin.id is not None
         actor = load_actor(session, user_id=admin.id, role=Role.ADMIN)
@@ -80,3 +83,9 @@ def test_migrate_and_create_admin_make_an_empty_database_usable(
         assert session.exec(select(func.count()).select_from(DurationRule)).one() > 0
         assert rule_in_force(session, EpisodeType.POST_REHAB, date(2022, 3, 1)) is not None
     engine.dispose()
+
+    banner = cli(empty_db_url, "banner")
+    assert "Second factor (authenticator app) required for: supervisor, admin." in banner.stdout
+    optional = cli(empty_db_url, "second-factor", "--optional", "admin")
+    assert optional.returncode == 0 and "admin       optional" in optional.stdout
+    assert "supervisor  required" in optional.stdout

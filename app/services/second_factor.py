@@ -1,0 +1,202 @@
+"""The TOTP second factor (issue 19 item 8): secrets, codes accepted once each, recovery codes,
+and which roles must have one.
+
+- *Codes*: RFC 6238 through pyotp — 6 digits, 30-second steps, SHA-1 — what every
+  authenticator app reads from a QR code. One step either side is accepted (a phone clock a
+  little off, a code typed as it changes), and a step is accepted at most once per account
+  (`TotpCredential.last_step`): a code seen over someone's shoulder, or sent twice, is refused.
+- *Secret*: 160 random bits, shown (QR code and text) only while an enrolment is unconfirmed;
+  once the first valid code confirms it, nothing returns it again. It is stored in its own
+  table (`totpcredential`) in clear: the app holds no server-side encryption key apart from
+  the database itself (see docs/SECURITY.md).
+- *Recovery codes*: 10 at enrolment (or on regeneration), ~79 random bits each, shown once;
+  only their SHA-256 is stored (like session tokens) and each works once.
+- *Requirement*: a setting row per role, `auth.second_factor.<role>` = `required` or
+  `optional` (missing = optional). Migration `0060_second_factor` makes it `required` for
+  supervisors and administrators; the demo seed turns it off for its own database.
+
+Throttling, audit and the sign-in's pending second step are in `accounts` (which calls this
+module); the state layer restricts a session that still has to enrol (`Actor.restricted`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import re
+from datetime import datetime
+
+import pyotp
+from sqlmodel import Session, col, select
+
+from app.services import card_render, security
+from models import RecoveryCode, Role, Setting, TotpCredential
+
+ISSUER = "Đồng Hành"
+DRIFT_STEPS = 1
+RECOVERY_CODE_COUNT = 10
+REQUIRED_SETTING = "auth.second_factor.{role}"
+REQUIRED = "required"
+OPTIONAL = "optional"
+# The pending second step of a sign-in: this long, and at most this many wrong codes.
+CHALLENGE_MINUTES = 5
+CHALLENGE_MAX_FAILURES = 5
+
+_CODE = re.compile(r"[0-9]{6}")
+_SEPARATORS = re.compile(r"[\s\-]")
+
+
+# ---------------------------------------------------------------- secrets and codes
+
+
+def new_secret() -> str:
+    """32 base32 characters: 160 random bits (RFC 4226's recommended length)."""
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, account_name: str) -> str:
+    """The `otpauth://` address an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
+
+
+def qr_data_uri(uri: str) -> str:
+    """The QR code of `uri` as an inline SVG image (the same drawing as the cards')."""
+    svg = card_render.card_svg(uri)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def grouped(secret: str) -> str:
+    """The secret in groups of four, to type into an app by hand."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def matching_step(secret: str, code: str, *, now: datetime, after_step: int) -> int | None:
+    """The time step `code` belongs to (within one step of `now`), if it is later than
+    `after_step` (the last one accepted); None otherwise."""
+    text = _SEPARATORS.sub("", code)
+    if not _CODE.fullmatch(text):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if step > after_step and hmac.compare_digest(totp.generate_otp(step), text):
+            return step
+    return None
+
+
+def _normalise_recovery(code: str) -> str:
+    return _SEPARATORS.sub("", code).casefold()
+
+
+def looks_like_recovery_code(code: str) -> bool:
+    return len(_normalise_recovery(code)) == 16
+
+
+def recovery_hash(code: str) -> str:
+    return security.token_hash("recovery:" + _normalise_recovery(code))
+
+
+def new_recovery_codes(session: Session, *, user_id: int, now: datetime) -> list[str]:
+    """Replace the user's recovery codes with RECOVERY_CODE_COUNT new ones (returned once)."""
+    for row in session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user_id)).all():
+        session.delete(row)
+    session.flush()
+    codes = [security.recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    session.add_all(
+        RecoveryCode(user_id=user_id, code_hash=recovery_hash(c), created_at=now) for c in codes
+    )
+    session.flush()
+    return codes
+
+
+def recovery_codes_left(session: Session, *, user_id: int) -> int:
+    return len(
+        session.exec(
+            select(RecoveryCode.id).where(
+                RecoveryCode.user_id == user_id, col(RecoveryCode.used_at).is_(None)
+            )
+        ).all()
+    )
+
+
+def accept_code(session: Session, *, user_id: int, code: str, now: datetime) -> str:
+    """Accept a code of the user's confirmed second factor: "totp" (its step is then used up)
+    or "recovery" (that code is then used up), or "" if it is neither."""
+    cred = enrolled_credential(session, user_id)
+    if cred is None:
+        return ""
+    step = matching_step(cred.secret, code, now=now, after_step=cred.last_step)
+    if step is not None:
+        cred.last_step = step
+        session.add(cred)
+        return "totp"
+    if not looks_like_recovery_code(code):
+        return ""
+    row = session.exec(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == recovery_hash(code),
+            col(RecoveryCode.used_at).is_(None),
+        )
+    ).first()
+    if row is None:
+        return ""
+    row.used_at = now
+    session.add(row)
+    return "recovery"
+
+
+# ---------------------------------------------------------------- credentials
+
+
+def enrolled_credential(session: Session, user_id: int) -> TotpCredential | None:
+    """The user's confirmed credential (an unconfirmed enrolment does not count)."""
+    cred = session.get(TotpCredential, user_id)
+    return cred if cred is not None and cred.confirmed_at is not None else None
+
+
+def enrolled(session: Session, user_id: int) -> bool:
+    return enrolled_credential(session, user_id) is not None
+
+
+def remove(session: Session, *, user_id: int) -> None:
+    """Forget the user's credential and recovery codes."""
+    cred = session.get(TotpCredential, user_id)
+    if cred is not None:
+        session.delete(cred)
+    for row in session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user_id)).all():
+        session.delete(row)
+    session.flush()
+
+
+# ---------------------------------------------------------------- the requirement per role
+
+
+def required_for(session: Session, role: Role) -> bool:
+    row = session.get(Setting, REQUIRED_SETTING.format(role=role.value))
+    return row is not None and row.value.strip() == REQUIRED
+
+
+def requirement(session: Session) -> dict[Role, bool]:
+    return {role: required_for(session, role) for role in Role}
+
+
+def set_required(session: Session, *, role: Role, required: bool) -> bool:
+    """Write the row; True if it changed."""
+    key = REQUIRED_SETTING.format(role=role.value)
+    value = REQUIRED if required else OPTIONAL
+    row = session.get(Setting, key)
+    if row is not None and row.value == value:
+        return False
+    if row is None:
+        row = Setting(key=key, value=value)
+    row.value = value
+    session.add(row)
+    session.flush()
+    return True
+
+
+def needs_enrolment(session: Session, *, user_id: int, role: Role) -> bool:
+    """The role requires a second factor and the user has none yet: the session may only
+    enrol (see `Actor.restricted`)."""
+    return required_for(session, role) and not enrolled(session, user_id)

@@ -1,0 +1,130 @@
+"""The second factor on the account screen, and the restricted session of a role that
+requires one (issue 19 item 8): States driven without a browser, on real sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+import pytest
+import reflex as rx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+import app.app  # noqa: F401  (registers every page and State)
+from app.pages.account import AccountState
+from app.pages.caseload import CaseloadState
+from app.services import accounts, second_factor, security
+from app.state.session import AppState
+from models import AuditEvent, Role, User
+from tests.factories import World, build_world, with_session_cookie
+
+PASSWORD = "Lua-Thom-Dong-Thap-7"
+
+
+@functools.cache
+def _password_hash() -> str:
+    return security.hash_password(PASSWORD)
+
+
+@pytest.fixture
+def world_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.setenv("REFLEX_DB_URL", db_url)
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        for user in s.exec(select(User)).all():
+            user.password_hash = _password_hash()
+            s.add(user)
+        # As a fresh deployment has it (migration 0060_second_factor).
+        for role in (Role.SUPERVISOR, Role.ADMIN):
+            second_factor.set_required(s, role=role, required=True)
+        s.commit()
+    yield world
+
+
+def _sign_in(engine: Engine, username: str) -> str:
+    with Session(engine, expire_on_commit=False) as s:
+        result = accounts.authenticate(session=s, login=username, password=PASSWORD,
+                                       client_addr="")
+        s.commit()
+        return result.token
+
+
+def _state(cls: type[AppState], token: str, url: str = "/account") -> Any:
+    root = rx.State(_reflex_internal_init=True)
+    state = root._get_state_from_cache(cls)
+    with_session_cookie(state, token, url)
+    return state
+
+
+def _call(state: Any, name: str, *args: Any) -> list[Any]:
+    async def run() -> list[Any]:
+        return [item async for item in getattr(state, name)(*args)]
+
+    return asyncio.run(run())
+
+
+def _redirects_to_account(yielded: list[Any]) -> bool:
+    return any("/account" in str(item) for item in yielded)
+
+
+def test_a_supervisor_without_a_second_factor_may_only_enrol(
+    world_db: World, engine: Engine
+) -> None:
+    token = _sign_in(engine, "sup_a")
+    caseload = _state(CaseloadState, token, "/caseload")
+    yielded = _call(caseload, "load")
+    assert _redirects_to_account(yielded)
+    assert caseload.rows == []
+    assert _redirects_to_account(_call(_state(AppState, token, "/caseload"), "check_session"))
+
+    account = _state(AccountState, token)
+    _call(account, "load")
+    assert account.must_enrol and account.tf_required and not account.tf_enrolled
+    _call(account, "start_second_factor")
+    assert account.tf_qr.startswith("data:image/svg+xml;base64,")
+    secret = account.tf_secret.replace(" ", "")
+    assert len(secret) == 32
+
+    _call(account, "confirm_second_factor", {"tf_code": "000000"})
+    assert account.tf_code_error and not account.tf_codes
+    _call(account, "confirm_second_factor",
+          {"tf_code": pyotp.TOTP(secret).at(datetime.now(UTC))})
+    assert len(account.tf_codes) == 10 and account.tf_enrolled
+    assert account.tf_secret == "" and account.tf_qr == ""  # never shown again
+    done = _call(account, "codes_saved")
+    assert account.tf_codes == [] and not account.must_enrol
+    assert any("/caseload" in str(item) for item in done)  # home, no longer restricted
+
+    # The same session now reaches the supervisor's screens.
+    assert not _redirects_to_account(_call(_state(CaseloadState, token, "/caseload"), "load"))
+
+
+def test_a_volunteer_is_not_restricted_and_may_turn_it_on_and_off(
+    world_db: World, engine: Engine
+) -> None:
+    token = _sign_in(engine, "vol_a1")
+    assert not _redirects_to_account(_call(_state(AppState, token, "/today"), "check_session"))
+    account = _state(AccountState, token)
+    _call(account, "load")
+    assert not account.must_enrol and not account.tf_required
+    _call(account, "start_second_factor")
+    totp = pyotp.TOTP(account.tf_secret.replace(" ", ""))
+    now = datetime.now(UTC)
+    _call(account, "confirm_second_factor", {"tf_code": totp.at(now)})
+    codes = list(account.tf_codes)
+    _call(account, "codes_saved")
+    assert account.tf_codes_left == "10"
+
+    _call(account, "disable_second_factor", {"tf_off_password": "wrong-one", "tf_off_code": "1"})
+    assert account.tf_password_error and account.tf_enrolled
+    _call(account, "disable_second_factor",
+          {"tf_off_password": PASSWORD, "tf_off_code": codes[0]})
+    assert not account.tf_enrolled and account.tf_done
+    with Session(engine) as s:
+        actions = [e.action for e in s.exec(select(AuditEvent)).all()]
+    assert "second_factor.disable" in actions
