@@ -278,7 +278,10 @@ def _big_button(icon: str, label_key: str, **props: Any) -> rx.Component:
 def _issue_form(label_key: str, form_id: str) -> rx.Component:
     return rx.form(
         rx.el.input(type="hidden", name="issue_key", value=CardState.issue_key),
-        _big_button("badge-plus", label_key, type="submit", id=f"{form_id}-submit"),
+        # Disabled until the screen's load has given the form its key: a tap before then would
+        # carry none and be ignored without a word.
+        _big_button("badge-plus", label_key, type="submit", id=f"{form_id}-submit",
+                    disabled=CardState.issue_key == ""),
         on_submit=CardState.issue,
         reset_on_submit=False,
         id=form_id,

@@ -46,6 +46,10 @@ TAKE_PENDING_JS = (
 
 
 class ScanState(AppState):
+    # False until this screen's load has run: the page's buttons stay disabled until then, so a
+    # tap before the page is ready is neither lost (the button had no handler yet, or the load
+    # then reset the camera) nor a native GET of the typed code.
+    ready: bool = False
     camera_on: bool = False
     camera_error_key: str = ""
     working: bool = False
@@ -126,6 +130,7 @@ class ScanState(AppState):
         self.camera_on = False
         self.camera_error_key = ""
         self.working = False
+        self.ready = True
         return rx.call_script(TAKE_PENDING_JS, callback=ScanState.scanned)
 
     @guarded(*SCAN_ROLES)
@@ -210,6 +215,7 @@ def _camera() -> rx.Component:
                 rx.icon("camera", size=24, aria_hidden="true"),
                 tr("card.scan_camera"),
                 on_click=ScanState.start_camera,
+                disabled=~ScanState.ready,
                 size="4",
                 min_height="56px",
                 id="start-camera",
@@ -283,7 +289,7 @@ def _code_form() -> rx.Component:
                 size="4",
                 width="100%",
                 min_height="52px",
-                disabled=ScanState.working,
+                disabled=ScanState.working | ~ScanState.ready,
                 id="lookup",
                 **PRIMARY,
             ),

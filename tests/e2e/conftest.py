@@ -77,8 +77,11 @@ def page(browser: Browser, base_url: str, request: pytest.FixtureRequest) -> Ite
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        # The test may have closed this page and opened others: keep the last one open.
+        shown = [p for p in context.pages if not p.is_closed()]
+        if shown:
+            ARTIFACTS.mkdir(exist_ok=True)
+            shown[-1].screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
 
 

@@ -169,9 +169,18 @@ class SocketCutter:
         self.open.clear()
 
 
+def _form_ready(page: Page) -> None:
+    """The record form is React's (typing before then would be lost when React takes the
+    server's HTML over) and, offline, filled from the device."""
+    page.wait_for_selector("form[data-outbox][data-dh-ready]", state="attached")
+    if page.evaluate("document.documentElement.dataset.dhLink") == "offline":
+        page.wait_for_selector("form[data-outbox][data-dh-ready=offline]", state="attached")
+
+
 def _fill_visit(page: Page, client_id: int, note: str, *, day: str | None = None) -> None:
     page.goto(f"/clients/{client_id}/visit")
     form = page.locator("form[data-outbox=visit]")
+    _form_ready(page)
     form.locator("textarea[name=notes]").fill(note)
     if day:
         form.locator("input[name=visit_date]").fill(day)
@@ -375,6 +384,7 @@ def test_a_day_without_signal_cold_start_20_records_3_days_a_new_client_exactly_
             # A new client, registered with no signal.
             page.goto("/clients/new")
             form = page.locator("form[data-outbox=client]")
+            _form_ready(page)
             form.locator("[name=full_name]").fill(new_name)
             form.locator("[name=birth_year]").fill("1993")
             form.locator("[name=sex]").select_option("male")

@@ -897,7 +897,7 @@ function renderStrip(offline) {
   const covered = !!document.querySelector("#dh-device .dhd-screen");
   const show = !!st.user && !covered;
   // React owns the mount point: wait until it has hydrated it, then fill it ourselves.
-  if (!Object.keys(mount).some((k) => k.startsWith("__react"))) return;
+  if (!hydrated(mount)) return;
   mount.hidden = !show;
   const fresh = show ? stripElement(false) : null;
   if (fresh && mount.firstChild && mount.firstChild.outerHTML === fresh.outerHTML) return;
@@ -909,6 +909,12 @@ function renderStrip(offline) {
 function fillOfflineForm() {
   const form = document.querySelector("form[data-outbox]");
   if (!form || !st.user) return;
+  if (!hydrated(form)) {
+    // Before React has taken the server's HTML over, any change to it (an option, a name) is a
+    // mismatch: React would throw the HTML away and render it again, emptying what was typed.
+    st.fillLater ??= setTimeout(() => { st.fillLater = null; fillOfflineForm(); }, 100);
+    return;
+  }
   const today = vnDate();
   // The server fills a required date with today when the page loads; without it, so do we
   // (the native "required" check would otherwise stop the save silently).
@@ -918,17 +924,50 @@ function fillOfflineForm() {
   const name = document.getElementById("client-name");
   const client = clientOf(routeClient());
   if (name && !name.textContent && client && st.conn.state === "offline") name.textContent = client.full_name;
-  for (const select of form.querySelectorAll("select[name=place_id], select[name=commune_id]")) {
-    if (select.options.length <= 1 && st.snap?.places?.length) for (const p of st.snap.places) select.append(h("option", { value: String(p.id), text: p.name }));
-  }
-  for (const select of form.querySelectorAll("select[name=facility_id]")) {
-    if (select.options.length <= 1 && st.snap?.facilities?.length) for (const f of st.snap.facilities) select.append(h("option", { value: String(f.id), text: f.name }));
-  }
+  // A list the server has not filled (at most its placeholder) gets the device's, once.
+  const fill = (select, items) => {
+    if (st.conn.state !== "offline" || select.dataset.dhFilled || select.options.length > 1 || !items?.length) return;
+    for (const item of items) select.append(h("option", { value: String(item.id), text: item.name }));
+    select.dataset.dhFilled = "1";
+  };
+  for (const select of form.querySelectorAll("select[name=place_id], select[name=commune_id]")) fill(select, st.snap?.places);
+  for (const select of form.querySelectorAll("select[name=facility_id]")) fill(select, st.snap?.facilities);
+  // For the tests: React's, and filled for this state of the link (offline: from the device).
+  form.dataset.dhReady = st.conn.state;
+}
+
+/** React has hydrated this element (the server's HTML is now React's). */
+function hydrated(el) {
+  return Object.keys(el).some((k) => k.startsWith("__react"));
 }
 
 // ---- start ----------------------------------------------------------------------------------------------
 
+/** A form sent before React has taken the page over would go as the browser's own GET: the
+ * page reloads with what was typed in its address (and in the history), and nothing is saved.
+ * The tap is kept instead and sent as soon as the page is ready. Forms that are meant for the
+ * browser (an `action`, like sign-in) and the device's own (`data-outbox`) are left alone. */
+const heldForms = new WeakSet();
+function onEarlySubmit(event) {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.hasAttribute("action") || form.dataset.outbox
+    || form.closest("#dh-device") || hydrated(form)) return;
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  if (heldForms.has(form)) return; // tapped again while waiting: sent once
+  heldForms.add(form);
+  const submitter = event.submitter && event.submitter.form === form ? event.submitter : null;
+  const started = Date.now();
+  const later = () => {
+    if (!form.isConnected || Date.now() - started > 60_000) { heldForms.delete(form); return; }
+    if (hydrated(form)) requestAnimationFrame(() => { heldForms.delete(form); form.requestSubmit(submitter); });
+    else setTimeout(later, 50);
+  };
+  later();
+}
+
 async function start() {
+  window.addEventListener("submit", onEarlySubmit, true);
   window.addEventListener("submit", onSignInSubmit, true);
   window.addEventListener("submit", (e) => { onSubmit(e).catch((err) => { console.error(err); notice(t("device.error"), "error"); }); }, true);
   window.addEventListener("click", onClick, true);
