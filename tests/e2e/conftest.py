@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.e2e.server import ARTIFACTS, app_env, prepare_database, running_app
 
@@ -82,6 +82,14 @@ def page(browser: Browser, base_url: str, request: pytest.FixtureRequest) -> Ite
         if shown:
             ARTIFACTS.mkdir(exist_ok=True)
             shown[-1].screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    close_context(context)
+
+
+def close_context(context: BrowserContext) -> None:
+    """Close a phone: its pages first (no unload handlers run), then the context."""
+    for pg in list(context.pages):
+        if not pg.is_closed():
+            pg.close(run_before_unload=False)
     context.close()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, select
 
@@ -62,9 +61,6 @@ def test_the_language_chosen_on_the_account_follows_the_user_to_a_new_device(
         other.close()
 
 
-@pytest.mark.skip(reason=(
-    "closing the second phone's context hangs past the 300 s timeout since the device outbox "
-    "(issue 14) runs on it; reproduced 2026-12-07, open in issue 14"))
 def test_changing_the_password_ends_the_other_sessions_but_not_this_one(
     page: Page, second_page: Page, base_url: str, e2e_db: Path  # noqa: F811
 ) -> None:

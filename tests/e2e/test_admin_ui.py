@@ -15,7 +15,7 @@ from app.services import security
 from app.services.db import engine_for
 from app.services.demo import DEMO_PASSWORD
 from models import Role, RoleAssignment, User
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, close_context
 from tests.e2e.test_auth import sign_in, sign_out
 
 PASSWORD = "Bong-Sen-Thap-Muoi-9"
@@ -52,7 +52,7 @@ def second_page(browser: Browser, base_url: str) -> Iterator[Page]:
     context = browser.new_context(viewport=PHONE, base_url=base_url, locale="vi-VN")
     context.set_default_timeout(20_000)
     yield context.new_page()
-    context.close()
+    close_context(context)
 
 
 def expect_route(page: Page, route: str) -> None:
@@ -61,6 +61,11 @@ def expect_route(page: Page, route: str) -> None:
 
 
 def expect_sign_in_screen(page: Page) -> None:
+    """The sign-in page, reached for real: a session that ends leaves through
+    /api/auth/signed-out once the device is wiped, and only then is the page at rest (a
+    `goto` while that navigation runs is aborted)."""
+    expect(page).to_have_url(re.compile(r"^https?://[^/]+/(\?n=\w+)?$"), timeout=30_000)
+    page.wait_for_load_state()
     expect(
         page.get_by_role("heading", name="Đăng nhập").or_(
             page.get_by_role("heading", name="Sign in")
@@ -128,8 +133,6 @@ def test_a_new_volunteer_must_replace_the_one_time_password_before_anything_else
     expect_route(page, "today")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 14/19 integration: the volunteer's device navigates on session end while the test opens the sign-in page (net::ERR_ABORTED); seen failing in the full run of 2026-12-07"))  # noqa: E501
 def test_disabling_a_user_returns_their_open_browser_to_sign_in(
     page: Page, second_page: Page, base_url: str, e2e_db: Path
 ) -> None:
@@ -154,8 +157,6 @@ def test_disabling_a_user_returns_their_open_browser_to_sign_in(
     expect(second_page.locator("#signin-error")).to_be_visible(timeout=20_000)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 14/19 integration: the volunteer's device navigates on session end while the test opens the sign-in page (net::ERR_ABORTED); seen failing on 2026-12-07"))  # noqa: E501
 def test_resetting_a_password_ends_the_users_sessions(
     page: Page, second_page: Page, base_url: str, e2e_db: Path
 ) -> None:
