@@ -23,7 +23,7 @@ KEYS: dict[str, tuple[str, str]] = {
     # Confirmations after a save (shown at the top of the screen, app/components/forms.py).
     "vol.reg.saved": ("Đã đăng ký {name} (sinh năm {year}).",
                       "{name} (born {year}) is registered."),
-    # For the record forms (wired by the outbox work, issue 14; see /work/polish-note.md).
+    # The record forms: shown by the device after a save (assets/device/src/main.js savedText).
     "rec.saved.visit": ("Đã lưu lần thăm {name} ngày {date}.",
                         "The visit to {name} on {date} is saved."),
     "rec.saved.test": ("Đã lưu kết quả xét nghiệm của {name} ngày {date}.",
@@ -31,6 +31,10 @@ KEYS: dict[str, tuple[str, str]] = {
     "rec.saved.referral": ("Đã lưu chuyển gửi {name} đến {facility}.",
                            "The referral of {name} to {facility} is saved."),
     "rec.saved.support": ("Đã lưu hỗ trợ cho {name}.", "The support for {name} is saved."),
+    "rec.saved.outreach": ("Đã lưu lần tiếp cận ngày {date}.",
+                           "The outreach contact of {date} is saved."),
+    "rec.saved.group": ("Đã lưu hoạt động nhóm ngày {date}.",
+                        "The group activity of {date} is saved."),
     "offline.discard_named": ("Xóa {what} của {name}, {date}", "Discard {what} of {name}, {date}"),
     # The client's photo (app/services/photos.py).
     "photo.title": ("Ảnh nhận diện (không bắt buộc)", "Photo for identification (optional)"),

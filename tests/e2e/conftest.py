@@ -98,3 +98,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+    # The browser tests share one database: those that read the demo data as seeded (the demo
+    # client's overdue visit, the first page of the demo caseload) run before the others add
+    # clients and records to it. The order is otherwise kept.
+    items.sort(key=lambda item: item.get_closest_marker("pristine_demo") is None)

@@ -9,7 +9,6 @@ import re
 import secrets
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, text
@@ -73,8 +72,6 @@ def test_a_deliberate_sign_out_says_so_and_an_expired_session_says_it_expired(
     expect(page.get_by_text("Bạn đã đăng xuất.")).to_have_count(0)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    'issue 14/18 integration: registration now saves through the device outbox, which does not set the shared save notice (#saved-notice); open in issue 18'))  # noqa: E501
 def test_a_registered_client_is_confirmed_in_view_and_is_on_today_the_same_day(
     page: Page, base_url: str
 ) -> None:
@@ -99,8 +96,6 @@ def test_a_registered_client_is_confirmed_in_view_and_is_on_today_the_same_day(
     expect(row).to_contain_text("Cần thăm")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 14/18 integration: the outbox's own field checks do not set aria-invalid/focus the way the shared form component does; open in issue 18"))  # noqa: E501
 def test_problems_are_answered_next_to_their_fields_in_english_with_the_focus_on_the_first(
     browser: Browser, base_url: str, e2e_db: Path
 ) -> None:

@@ -104,8 +104,7 @@ def _fill_first_step(page: Page, name: str, birth_year: int) -> None:
 # --- My clients ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "order-dependent since 2026-12-07: passes alone, fails after this week's browser tests add clients to the demo commune of the shared e2e database"))  # noqa: E501
+@pytest.mark.pristine_demo
 def test_search_without_accents_finds_the_client_and_the_list_is_scoped(
     page: Page, base_url: str
 ) -> None:
@@ -288,8 +287,7 @@ def test_another_communes_client_by_url_is_not_found_and_the_attempt_is_audited(
     assert denied
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "order-dependent since 2026-12-07: passes alone, fails after this week's browser tests add clients to the demo commune of the shared e2e database"))  # noqa: E501
+@pytest.mark.pristine_demo
 def test_profile_shows_episode_end_timeline_and_actions(page: Page, base_url: str) -> None:
     _sign_in_as_demo_volunteer(page, base_url)
     page.goto(base_url + "clients")

@@ -17,8 +17,7 @@ SCREENS = ROOT / "docs" / "screens"
 FRAME_EXCLUDE: tuple[str, ...] = ()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "order-dependent since 2026-12-07: passes alone, fails after this week's browser tests record for the demo client in the shared e2e database"))  # noqa: E501
+@pytest.mark.pristine_demo
 def test_today_shows_the_demo_client_with_an_overdue_appointment_and_one_tap_opens_a_visit(
     page: Page, base_url: str
 ) -> None:

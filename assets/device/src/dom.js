@@ -71,6 +71,7 @@ export const STYLE = `
 #dh-strip .dhs-btn[disabled]{opacity:.6}
 #dh-strip a{color:#0f766e}
 .dh-field-error{color:#b91c1c;font-size:14px;margin:4px 0 0}
+#saved-notice .dh-saved{background:var(--green-a3,#dcfce7);color:var(--green-12,#14532d);border-radius:8px;padding:12px 14px;margin-bottom:12px;font-size:15px;line-height:1.4}
 #dh-notice{position:fixed;left:12px;right:12px;bottom:84px;z-index:2100;background:#065f46;color:#fff;border-radius:10px;padding:12px 14px;font-size:15px;box-shadow:0 4px 16px rgba(0,0,0,.2)}
 #dh-notice[data-tone=error]{background:#991b1b}
 html[data-dh-cover] body>*:not(#dh-device){visibility:hidden}

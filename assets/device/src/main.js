@@ -327,6 +327,18 @@ function draftSlot(form) {
 
 function clearFieldErrors(form) {
   form.querySelectorAll(".dh-field-error").forEach((el) => el.remove());
+  form.querySelectorAll("[data-dh-invalid]").forEach((el) => {
+    el.setAttribute("aria-invalid", "false");
+    el.removeAttribute("data-dh-invalid");
+  });
+}
+
+/** The field a problem is about: the input, select or textarea of its group, or by id/name. */
+function fieldOf(form, name) {
+  const id = FIELD_ALIAS[name] || name;
+  const group = form.querySelector(`#${CSS.escape(id)}-group`);
+  return group?.querySelector("input:not([type=hidden]), select, textarea")
+    || form.querySelector(`#${CSS.escape(id)}`) || form.querySelector(`[name="${CSS.escape(id)}"]`);
 }
 
 function showFieldErrors(form, errors) {
@@ -339,14 +351,18 @@ function showFieldErrors(form, errors) {
     const p = h("p", { class: "dh-field-error", role: "alert", "data-field-error": name, id: `${name}-error`, text: message });
     const box = anchor.closest("label, fieldset, [id$='-group']") || anchor;
     box.after(p);
+    // As the page's own fields say it (app/components/forms.py): invalid, described by it.
+    const field = fieldOf(form, name);
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", p.id);
+      field.setAttribute("data-dh-invalid", "");
+    }
   }
   const first = form.querySelector(".dh-field-error");
   if (first) {
-    const name = first.getAttribute("data-field-error");
-    const group = document.getElementById(`${FIELD_ALIAS[name] || name}-group`);
-    const field = group?.querySelector("input, select, textarea") || document.getElementById(FIELD_ALIAS[name] || name);
     first.scrollIntoView({ block: "center" });
-    field?.focus({ preventScroll: true });
+    fieldOf(form, first.getAttribute("data-field-error"))?.focus({ preventScroll: true });
   }
 }
 
@@ -431,15 +447,86 @@ function finish(form, kind, item, clientId, answered) {
   sessionStorage.removeItem(draftSlot(form));
   notice(item.status === "sent" ? t("device.sent_at", { time: clock(Date.parse(item.sent_at)) })
     : t(answered ? "device.saved_here" : "device.saved_offline"), "ok", 5000);
+  // What was typed (a record sent keeps no copy of it on the device).
+  const payload = item.view?.payload || readForm(kind, [...new FormData(form).entries()], { clientId, today: vnDate() }).payload;
   if (STAYS_OPEN.has(kind)) {
     form.reset();
     clearFieldErrors(form);
+    confirmSaved(savedText(kind, payload, null), path());
     return;
   }
   let target = "/clients";
   if (kind === "client") target = `/clients/${item.status === "sent" && item.view.client_id ? item.view.client_id : encodeURIComponent(TEMP_PREFIX + item.key)}`;
   else if (clientId !== null) target = `/clients/${encodeURIComponent(clientId)}`;
+  confirmSaved(savedText(kind, payload, clientOf(clientId)), target);
   go(target);
+}
+
+// ---- the confirmation of a save --------------------------------------------------------------
+// The same place, words and behaviour as the page's own (`saved_notice()` in
+// app/components/forms.py): what was saved, named, at the top of the screen the user lands on,
+// announced (a live region) and focused; kept until they open another screen.
+
+const SAVED = "dh_saved"; // sessionStorage: { text, route, shownAt }
+
+/** "Đã lưu lần thăm Nguyễn Văn An ngày 07/12/2026." — the catalogue's words for this kind. */
+function savedText(kind, payload, client) {
+  const name = client?.full_name || payload.full_name || document.getElementById("client-name")?.textContent || "";
+  const date = showDate(payload.visit_date || payload.tested_on || payload.contact_date || payload.held_on || vnDate());
+  if (kind === "client") return t("vol.reg.saved", { name, year: payload.birth_year ?? "" });
+  if (kind === "referral") {
+    const facility = (st.snap?.facilities || []).find((f) => f.id === Number(payload.facility_id))?.name
+      || document.querySelector("select[name=facility_id] option:checked")?.textContent || "";
+    return t("rec.saved.referral", { name, facility });
+  }
+  const key = { visit: "rec.saved.visit", test: "rec.saved.test", support: "rec.saved.support",
+    outreach_contact: "rec.saved.outreach", group_activity: "rec.saved.group" }[kind];
+  return key ? t(key, { name, date }) : t("device.saved_here");
+}
+
+function confirmSaved(text, route) {
+  try { sessionStorage.setItem(SAVED, JSON.stringify({ text, route, shownAt: 0, at: Date.now() })); } catch { /* disabled */ }
+  showSaved();
+}
+
+/** Draw the last confirmation on its screen (again, if React drew the frame anew); forget it
+ * once another screen is open. */
+function showSaved() {
+  let saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(SAVED) || "null"); } catch { /* disabled */ }
+  const box = document.getElementById("saved-notice");
+  const mine = box?.querySelector("[data-dh-saved]");
+  const here = saved && path() === saved.route;
+  if (!here) {
+    mine?.remove();
+    // Shown and left, or never reached (a navigation that did not happen): over.
+    if (saved && (saved.shownAt || Date.now() - saved.at > 30_000)) sessionStorage.removeItem(SAVED);
+    return;
+  }
+  if (!box || !hydrated(box)) { later(100); return; }
+  if (!mine || mine.textContent !== saved.text) {
+    mine?.remove();
+    box.append(h("div", { class: "dh-saved", "data-dh-saved": "", text: saved.text }));
+  }
+  // Into view and focused when first drawn; for ten seconds the focus is given back while it
+  // is on nothing else (the page may still be drawing under it).
+  const now = Date.now();
+  const idle = !document.activeElement || document.activeElement === document.body;
+  if (!saved.shownAt) {
+    box.scrollIntoView({ block: "start" });
+    box.focus({ preventScroll: true });
+    saved.shownAt = now;
+    try { sessionStorage.setItem(SAVED, JSON.stringify(saved)); } catch { /* disabled */ }
+  } else if (idle && now - saved.shownAt < 10_000) {
+    box.focus({ preventScroll: true });
+  }
+  if (now - saved.shownAt < 10_000) later(200);
+}
+
+/** One pending redraw of the confirmation at a time. */
+function later(ms) {
+  if (st.savedTimer) return;
+  st.savedTimer = setTimeout(() => { st.savedTimer = null; showSaved(); }, ms);
 }
 
 /** Navigate: inside the app (React's router) when online, a plain load from the cache offline. */
@@ -972,7 +1059,7 @@ async function start() {
   window.addEventListener("submit", (e) => { onSubmit(e).catch((err) => { console.error(err); notice(t("device.error"), "error"); }); }, true);
   window.addEventListener("click", onClick, true);
   for (const ev of ["pointerdown", "keydown"]) window.addEventListener(ev, () => { st.lastInput = Date.now(); }, { passive: true });
-  window.addEventListener("popstate", () => render());
+  window.addEventListener("popstate", () => { render(); showSaved(); });
   window.addEventListener("online", () => { st.nextTryAt = 0; });
   try {
     const last = JSON.parse(sessionStorage.getItem(LINK) || "null");
@@ -1013,7 +1100,7 @@ async function start() {
   render();
   setInterval(tick, 1000);
   setInterval(() => { refreshTemp().then(render); }, 5000);
-  new MutationObserver(() => { if (!st.filling) { st.filling = true; requestAnimationFrame(() => { st.filling = false; fillOfflineForm(); renderStripIfEmpty(); }); } })
+  new MutationObserver(() => { if (!st.filling) { st.filling = true; requestAnimationFrame(() => { st.filling = false; fillOfflineForm(); renderStripIfEmpty(); showSaved(); }); } })
     .observe(document.body, { childList: true, subtree: true });
 }
 
