@@ -286,13 +286,17 @@ def _list_item(client: Any) -> ClientListItem:
 
 
 def _duplicates(session: Session, actor: Actor, values: dict[str, Any],
-                exclude_id: int | None = None) -> tuple[list[DuplicateCandidate], int]:
+                exclude_id: int | None = None, *,
+                national_id_only: bool = False) -> tuple[list[DuplicateCandidate], int]:
+    """Matches the actor may read (shown) and how many others there are (never revealed)."""
     same_person = (
         (col(Client.name_key) == values["name_key"])
         & (col(Client.birth_year) == values["birth_year"])
         & (col(Client.commune_id) == values["commune_id"])
     )
-    if values["national_id"]:
+    if national_id_only:
+        same_person = col(Client.national_id) == values["national_id"]
+    elif values["national_id"]:
         same_person = or_(same_person, col(Client.national_id) == values["national_id"])
     query = select(Client).where(same_person, col(Client.status) != ClientStatus.MERGED)
     if exclude_id is not None:
@@ -333,6 +337,24 @@ def _check_lookup_rate(session: Session, me: Actor, values: dict[str, Any]) -> N
         raise ValidationFailed({"national_id": "client.lookup_throttled"})
 
 
+def _audited_lookup(session: Session, me: Actor, values: dict[str, Any], *,
+                    client_id: int | None = None,
+                    national_id_only: bool = False) -> list[DuplicateCandidate]:
+    """The one duplicate look-up of registration and of an edit of the national ID:
+    rate-limited per user when it names an ID number, audited with what it found (which only
+    auditors see), and answering only the matches the actor may read. A match outside the
+    actor's scope is never revealed (no membership oracle): the caller saves the record, and
+    it lands on the supervisors' review list of duplicates across areas
+    (`merge.duplicates_elsewhere`), which is computed from the data."""
+    _check_lookup_rate(session, me, values)
+    shown, hidden = _duplicates(session, me, values, client_id,
+                                national_id_only=national_id_only)
+    audit.record(session, actor=me, action="client.duplicate_check", target_type="client",
+                 target_id=client_id, detail=f"national_id={int(bool(values['national_id']))} "
+                                             f"shown={len(shown)} hidden={hidden}")
+    return shown
+
+
 def register_client(
     *,
     session: Session,
@@ -366,14 +388,7 @@ def register_client(
         raise ValidationFailed(errors)
 
     if not confirm_duplicates:
-        _check_lookup_rate(session, me, values)
-        shown, hidden = _duplicates(session, me, values)
-        # Every look-up is audited (with what it found, which only auditors see). A match
-        # outside the actor's scope is never revealed: the record is saved and lands on the
-        # supervisors' review list of duplicates across areas (merge.duplicates_elsewhere).
-        audit.record(session, actor=me, action="client.duplicate_check", target_type="client",
-                     target_id=None, detail=f"national_id={int(bool(values['national_id']))} "
-                                            f"shown={len(shown)} hidden={hidden}")
+        shown = _audited_lookup(session, me, values)
         if shown:
             raise DuplicateCandidates(shown)
 
@@ -427,14 +442,6 @@ def update_client(
         _check_commune(session, changes["commune_id"], errors)
         if "commune_id" not in errors:
             authorize(session, me, Action.CLIENT_UPDATE, PlaceTarget(changes["commune_id"]))
-    if values["national_id"] and values["national_id"] != client.national_id:
-        clash = session.exec(
-            select(Client.id).where(
-                col(Client.national_id) == values["national_id"], col(Client.id) != client_id
-            )
-        ).first()
-        if clash is not None:
-            errors["national_id"] = "error.national_id_in_use"
     if status == ClientStatus.MERGED:
         errors["status"] = "error.invalid_choice"
     for field in ("hiv_status", "ethnicity"):
@@ -442,6 +449,13 @@ def update_client(
             session, client_id
         ):
             errors["consents"] = "error.consent_missing_category"
+    # Looked up once the rest is valid (as at registration). "Already in use" only for a record
+    # the actor may read; one outside their scope is saved as if nothing matched and goes to
+    # the supervisors' review list of duplicates across areas.
+    if (not errors and values["national_id"] and values["national_id"] != client.national_id
+            and _audited_lookup(session, me, values, client_id=client_id,
+                                national_id_only=True)):
+        errors["national_id"] = "error.national_id_in_use"
     if errors:
         raise ValidationFailed(errors)
     if status is not None:

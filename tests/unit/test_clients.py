@@ -210,6 +210,65 @@ def test_an_edit_with_a_stale_version_is_a_conflict(session: Session, world: Wor
                               data=ClientUpdate(address="Thôn 2"), expected_version=1)
 
 
+def _edit_national_id(session: Session, world: World, actor_name: str, client_key: str,
+                      national_id: str):
+    client = session.get(Client, world.clients[client_key])
+    assert client is not None
+    result = clients.update_client(session=session, actor=world.actor(session, actor_name),
+                                   client_id=world.clients[client_key],
+                                   data=ClientUpdate(national_id=national_id),
+                                   expected_version=client.version)
+    session.commit()
+    return result
+
+
+def _lookups(session: Session, world: World, actor_name: str) -> list[str]:
+    return list(session.exec(select(AuditEvent.detail).where(
+        AuditEvent.action == "client.duplicate_check",
+        AuditEvent.actor_id == world.users[actor_name]).order_by(AuditEvent.id)).all())
+
+
+def test_editing_a_national_id_to_one_outside_scope_is_saved_and_goes_to_review(
+        session: Session, world: World) -> None:
+    """Issue 19 item 4, the edit door: "already in use" would tell the volunteer that the
+    person is registered elsewhere. The edit is saved, the look-up audited, and the supervisor
+    of the edited record sees it on the duplicates-across-areas list."""
+    make_client(session, world.commune_b1, None, name="Người Khác", national_id="001234567890")
+    session.commit()
+    edited = _edit_national_id(session, world, "vol_a1", "a1", "001234567890")
+    assert edited.national_id == "001234567890"
+    assert _lookups(session, world, "vol_a1") == ["national_id=1 shown=0 hidden=1"]
+    review = merge.duplicates_elsewhere(session=session, actor=world.actor(session, "sup_a"))
+    assert [r.client_id for r in review] == [world.clients["a1"]]
+    assert "Người Khác" not in repr(review)
+
+
+def test_editing_a_national_id_to_one_in_scope_says_already_in_use(session: Session,
+                                                                   world: World) -> None:
+    make_client(session, world.commune_a1, world.users["vol_a1"], name="Người Cùng Xã",
+                national_id="001234567891")
+    session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        _edit_national_id(session, world, "vol_a1", "a1", "001234567891")
+    session.rollback()
+    assert refused.value.fields == {"national_id": "error.national_id_in_use"}
+
+
+def test_national_id_edits_share_the_look_up_limit_with_registration(session: Session,
+                                                                     world: World) -> None:
+    for i in range(clients.NATIONAL_ID_LOOKUPS_PER_HOUR):
+        _register(session, world, full_name=f"Người Thứ {i}", national_id=f"0010000{i:05d}")
+    with pytest.raises(ValidationFailed) as refused:
+        _edit_national_id(session, world, "vol_a1", "a1", "001000099999")
+    session.rollback()
+    assert refused.value.fields == {"national_id": "client.lookup_throttled"}
+    # An edit that does not change the ID number probes nothing and goes on.
+    assert clients.update_client(session=session, actor=world.actor(session, "vol_a1"),
+                                 client_id=world.clients["a1"],
+                                 data=ClientUpdate(address="Thôn 3"),
+                                 expected_version=1).address == "Thôn 3"
+
+
 def test_a_volunteer_cannot_move_a_client_out_of_their_communes(session: Session,
                                                                world: World) -> None:
     with pytest.raises(PermissionDenied):
