@@ -12,6 +12,8 @@ Everything else is locked to our own origin, and no page may be framed.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,12 +62,37 @@ _IMMUTABLE = b"public, max-age=31536000, immutable"
 # Not content-hashed, not personal: left to the server's own validators.
 _STATIC_PREFIXES = ("/icons/", "/fonts/")
 
+# The browser's own random id (not a person, not a session, authorises nothing): the card
+# scan is limited per device as well as per user and address, so several accounts signed in
+# on one clinic tablet cannot multiply the limit (`cards.resolve_scan`). Set by the server on
+# an answer that is never stored by a cache (sign-in included, which every scanner passes
+# through), HttpOnly so no script reads it; the websocket handshake then carries it.
+DEVICE_COOKIE = "dh_device"
+DEVICE_COOKIE_DAYS = 400  # the longest a browser keeps a cookie
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{22,64}")
+
 
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def device_cookie(cookie_header: str) -> str:
+    """The browser's device id in a `Cookie:` header ('' if none or malformed)."""
+    found = ""
+    for part in cookie_header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == DEVICE_COOKIE:
+            found = value.strip().strip('"')
+    return found if _DEVICE_ID.fullmatch(found) else ""
+
+
+def _device_cookie_header(tls: bool) -> tuple[bytes, bytes]:
+    value = (f"{DEVICE_COOKIE}={secrets.token_urlsafe(16)}; Path=/; "
+             f"Max-Age={DEVICE_COOKIE_DAYS * 86400}; HttpOnly; SameSite=Strict")
+    return b"set-cookie", (value + ("; Secure" if tls else "")).encode("latin-1")
 
 
 def _is_tls(scope: Scope) -> bool:
@@ -180,6 +207,8 @@ class SecurityHeaders:
             cache_control = None
         else:
             cache_control = b"no-cache"
+        new_device = cache_control == b"no-store" and not device_cookie(
+            _header(scope, b"cookie") or "")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -202,6 +231,8 @@ class SecurityHeaders:
                         for k, v in headers
                         if not k.lower().startswith(b"access-control-")
                     ]
+                if new_device:
+                    headers.append(_device_cookie_header(tls))
                 message["headers"] = headers
             await send(message)
 

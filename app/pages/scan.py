@@ -13,6 +13,7 @@ from typing import Any
 
 import reflex as rx
 
+from app.api.security import device_cookie
 from app.components.client_cards import dmy
 from app.components.forms import labelled
 from app.components.frame import BRAND, app_frame, greeting
@@ -105,9 +106,11 @@ class ScanState(AppState):
         text = scanned[:MAX_SCANNED]
         self.working = True
         addr = self.router.session.client_ip or ""
+        # The handshake's cookie, like the session's: never from an event or a state var.
+        device = device_cookie(self.router.headers.cookie or "")
         outcome = await self._run(
             lambda db, actor: cards.resolve_scan(
-                session=db, actor=actor, scanned=text, client_addr=addr
+                session=db, actor=actor, scanned=text, client_addr=addr, device_id=device
             )
         )
         self.working = False

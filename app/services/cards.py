@@ -35,8 +35,10 @@ Guessing
     event anyway, ``(actor_id, at)`` is indexed, so the trail *is* the counter and there is no
     second table to keep in step. Attempts refused for the limit itself are written with detail
     ``throttled`` and not counted, so a user who keeps trying is let in again as soon as fewer
-    than `SCAN_LIMIT` real scans remain in the sliding window, rather than never. The limit is
-    per user: guessing spread over many accounts is visible only in the audit trail.
+    than `SCAN_LIMIT` real scans remain in the sliding window, rather than never. The same
+    trail also limits scans per device (the browser's own id cookie, named in the trail by a
+    short hash) and per network address, whoever is signed in: several accounts on one device
+    or one network cannot multiply the limit.
 
 Who sees what
     Unknown codes and cards of clients outside the scanner's scope give the same "not found"
@@ -49,6 +51,7 @@ Who sees what
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -97,6 +100,10 @@ SCAN_WINDOW = timedelta(minutes=10)
 # Per network address, whoever scans: several accounts (or many) on one device or one
 # network cannot multiply the limit. Higher than one user's: a clinic's staff share an address.
 SCAN_LIMIT_PER_ADDRESS = 60
+# Per device (the browser's own id, `app.api.security.DEVICE_COOKIE`), whoever is signed in on
+# it: switching accounts on one clinic tablet does not multiply the limit. One counter scans
+# at one person's pace, so the same number as one user's.
+SCAN_LIMIT_PER_DEVICE = SCAN_LIMIT
 SCAN_ACTION = Action.CARD_SCAN.value
 THROTTLED = "throttled"
 CARD_PATH = "/k"
@@ -479,11 +486,34 @@ def scans_from_address(session: Session, client_addr: str, now: datetime | None 
     ).one()
 
 
+def device_key(device_id: str) -> str:
+    """How a device is named in the audit trail: a short hash of its id, never the id."""
+    raw = device_id.strip()[:64]
+    return hashlib.sha256(f"device:{raw}".encode()).hexdigest()[:16] if raw else ""
+
+
+def scans_from_device(session: Session, device: str, now: datetime | None = None) -> int:
+    """How many scans anyone made on this device (its `device_key`) in the last `SCAN_WINDOW`."""
+    if not device:
+        return 0
+    since = (now or utcnow()) - SCAN_WINDOW
+    return session.exec(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == SCAN_ACTION,
+            col(AuditEvent.at) > since,
+            or_(col(AuditEvent.detail).contains(f" dev={device} "),
+                col(AuditEvent.detail).endswith(f" dev={device}")),
+        )
+    ).one()
+
+
 def _scan_result(session: Session, actor: Actor, status: ScanStatus, *, outcome: str,
                  card_id: int | None, via: str, view: CardView | None = None,
-                 client_addr: str = "") -> ScanResult:
-    # Never the token or the typed code: the audit trail must not become a list of keys.
-    detail = f"via={via} addr={client_addr}" if client_addr else f"via={via}"
+                 client_addr: str = "", device: str = "") -> ScanResult:
+    # Never the token or the typed code: the audit trail must not become a list of keys. The
+    # address stays last (`scans_from_address` reads it there).
+    detail = " ".join(part for part in (f"via={via}", f"dev={device}" if device else "",
+                                        f"addr={client_addr}" if client_addr else "") if part)
     audit.record(session, actor=actor, action=SCAN_ACTION, target_type="card" if card_id else "",
                  target_id=card_id, outcome=outcome, detail=detail)
     return ScanResult(status=status, message_key=_MESSAGES[status], view=view)
@@ -508,14 +538,17 @@ def _clinic_referrals(session: Session, actor: Actor, client_id: int) -> list[Sc
 
 def resolve_scan(
     *, session: Session, actor: Actor | None, scanned: str, today: date | None = None,
-    client_addr: str = "",
+    client_addr: str = "", device_id: str = "",
 ) -> ScanResult:
     """What a scanned or typed card shows this user (see the module notes). Every call is
-    audited; more than `SCAN_LIMIT` calls by this user, or `SCAN_LIMIT_PER_ADDRESS` from this
-    network address (the server's view of the peer), in `SCAN_WINDOW` raise `ScanThrottled`."""
+    audited; more than `SCAN_LIMIT` calls by this user, `SCAN_LIMIT_PER_DEVICE` on this device
+    (the browser's id cookie) or `SCAN_LIMIT_PER_ADDRESS` from this network address (the
+    server's view of the peer), in `SCAN_WINDOW` raise `ScanThrottled`."""
     me = authorize_grant(session, actor, Action.CARD_SCAN)
     addr = client_addr.strip()[:64]
+    device = device_key(device_id)
     if (scans_in_window(session, me) >= SCAN_LIMIT
+            or scans_from_device(session, device) >= SCAN_LIMIT_PER_DEVICE
             or scans_from_address(session, addr) >= SCAN_LIMIT_PER_ADDRESS):
         audit.record_denial(session, actor=me, action=SCAN_ACTION, target_type="",
                             target_id=None, detail=THROTTLED)
@@ -523,20 +556,20 @@ def resolve_scan(
     key = parse_scanned(scanned)
     if key is None:
         return _scan_result(session, me, ScanStatus.INVALID, outcome="invalid", card_id=None,
-                            via="unknown", client_addr=addr)
+                            via="unknown", client_addr=addr, device=device)
     via = "qr" if len(key) == TOKEN_LENGTH else "code"
     card = _find_card(session, key)
     client = session.get(Client, card.client_id) if card is not None else None
     if card is None or client is None:
         return _scan_result(session, me, ScanStatus.NOT_FOUND, outcome="not_found",
-                            card_id=None, via=via, client_addr=addr)
+                            card_id=None, via=via, client_addr=addr, device=device)
     if not can(me, Action.CLIENT_READ, client_target(session, client)):
         # Same answer as an unknown card; the trail keeps the truth for the auditor.
         return _scan_result(session, me, ScanStatus.NOT_FOUND, outcome=audit.DENIED,
-                            card_id=card.id, via=via, client_addr=addr)
+                            card_id=card.id, via=via, client_addr=addr, device=device)
     if card.status != CardStatus.ACTIVE:
         result = _scan_result(session, me, ScanStatus.REVOKED, outcome="revoked",
-                              card_id=card.id, via=via, client_addr=addr)
+                              card_id=card.id, via=via, client_addr=addr, device=device)
         # "Use the new card" only when there is one.
         replaced = session.exec(select(Card.id).where(
             Card.client_id == client.id, Card.status == CardStatus.ACTIVE)).first()
@@ -552,7 +585,7 @@ def resolve_scan(
         referrals=_clinic_referrals(session, me, client.id),
     )
     return _scan_result(session, me, ScanStatus.OK, outcome=audit.OK, card_id=card.id, via=via,
-                        view=view, client_addr=addr)
+                        view=view, client_addr=addr, device=device)
 
 
 def refuse_attendance_not_offered(*, session: Session, actor: Actor | None,

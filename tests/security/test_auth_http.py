@@ -201,6 +201,33 @@ def test_caching_hashed_build_files_pages_and_answers(monkeypatch: pytest.Monkey
         assert _headers(sent)[b"cache-control"] == expected, path
 
 
+def test_a_browser_gets_a_device_id_cookie_on_an_uncached_answer_only() -> None:
+    """The card scan limit per device reads this id (issue 19 item 9): HttpOnly and Strict,
+    set once, only on answers no cache keeps (a cached Set-Cookie would hand one id to all)."""
+    from app.api.security import DEVICE_COOKIE, device_cookie
+
+    def device_cookies(path: str, cookie: bytes = b"", tls: bool = False) -> list[str]:
+        headers = [(b"cookie", cookie)] if cookie else []
+        if tls:
+            headers.append((b"x-forwarded-proto", b"https"))
+        sent, _ = _through_door({"path": path, "headers": headers})
+        return [v.decode() for k, v in sent[0]["headers"]
+                if k == b"set-cookie" and v.startswith(DEVICE_COOKIE.encode() + b"=")]
+
+    [first] = device_cookies("/api/auth/sign-in")
+    flags = [f.strip().lower() for f in first.split(";")]
+    assert "httponly" in flags and "samesite=strict" in flags and "path=/" in flags
+    assert "secure" not in flags
+    value = first.split(";")[0].split("=", 1)[1]
+    assert device_cookie(f"a=1; {DEVICE_COOKIE}={value}") == value
+    assert "secure" in device_cookies("/api/outbox/sync", tls=True)[0].lower()
+    assert device_cookies("/api/outbox/sync", cookie=f"{DEVICE_COOKIE}={value}".encode()) == []
+    assert device_cookies("/assets/index-3f2a9c1b.js") == [] and device_cookies("/") == []
+    # A forged or malformed value is not an id: the browser gets a real one.
+    assert device_cookie(f"{DEVICE_COOKIE}=x") == ""
+    assert device_cookies("/api/outbox/sync", cookie=b"dh_device=<script>")
+
+
 def test_the_websocket_requires_the_public_address_as_its_origin(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

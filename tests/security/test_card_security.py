@@ -179,3 +179,34 @@ def test_a_supervisor_of_another_province_cannot_print_or_list_these_cards(
     events = call(sheet, "download", {"commune_id": str(cards_world.commune_a1)})
     assert not any("download" in repr(e) for e in events) and sheet.error
     assert audits(engine, action="card.print") == []
+
+
+def test_the_scan_screen_counts_the_device_of_the_handshake_cookie(
+    engine: Engine, cards_world: World
+) -> None:
+    """The device id is read from the websocket handshake's cookie (never from an event):
+    a second account on the same browser is held back once the device has used the limit."""
+    from reflex.istate.data import HeaderData, RouterData
+
+    from app.services.cards import SCAN_LIMIT_PER_DEVICE
+
+    def on_tablet(state: Any, device: str) -> Any:
+        cookie = state.router.headers.cookie
+        state.router = RouterData(url=state.router.url,
+                                  headers=HeaderData(cookie=f"{cookie}; dh_device={device}"))
+        return state
+
+    tablet = "T" * 22
+    first = on_tablet(make_state(ScanState, sign_in(engine, "clinic_a")), tablet)
+    for _ in range(SCAN_LIMIT_PER_DEVICE // 2):
+        call(first, "submit_code", {"code": format_short_code(new_short_code())})
+    second = on_tablet(make_state(ScanState, sign_in(engine, "sup_a1")), tablet)
+    for _ in range(SCAN_LIMIT_PER_DEVICE - SCAN_LIMIT_PER_DEVICE // 2):
+        call(second, "submit_code", {"code": format_short_code(new_short_code())})
+        assert second.result == "not_found"
+    call(second, "submit_code", {"code": format_short_code(new_short_code())})
+    assert second.message == t("card.error.scan_throttled")
+    # The same account on another browser goes on.
+    elsewhere = on_tablet(make_state(ScanState, sign_in(engine, "sup_a1")), "P" * 22)
+    call(elsewhere, "submit_code", {"code": format_short_code(new_short_code())})
+    assert elsewhere.result == "not_found"

@@ -579,3 +579,33 @@ def test_the_scan_limit_also_counts_per_network_address(session: Session, world:
     found = resolve_scan(session=session, actor=_actor(world, session, "vol_a1"),
                          scanned=known, today=TODAY, client_addr="198.51.100.4")
     assert found.status == ScanStatus.OK
+
+
+def test_the_scan_limit_also_counts_per_device(session: Session, world: World) -> None:
+    """Issue 19 item 9: switching accounts on one clinic tablet cannot multiply the limit,
+    even where each scan comes from a different address; the trail names the device by a
+    short hash, never its id."""
+    from app.services.cards import SCAN_LIMIT_PER_DEVICE, device_key
+
+    card = _issue(world, session)
+    known = qr_payload(card.token, BASE_URL)
+    users = ["vol_a1", "sup_a1", "clinic_a"]
+    tablet = "tablet-" + "x" * 20
+    for i in range(SCAN_LIMIT_PER_DEVICE):  # spread so that no user reaches their own limit
+        resolve_scan(session=session, actor=_actor(world, session, users[i % 3]),
+                     scanned=known, today=TODAY, client_addr=f"198.51.100.{i}",
+                     device_id=tablet)
+    details = session.exec(select(AuditEvent.detail).where(
+        AuditEvent.action == "card.scan")).all()
+    assert len(details) == SCAN_LIMIT_PER_DEVICE
+    assert all(f"dev={device_key(tablet)}" in d for d in details)
+    assert not [d for d in details if tablet in d]
+    with pytest.raises(ScanThrottled):
+        resolve_scan(session=session, actor=_actor(world, session, "clinic_a"), scanned=known,
+                     today=TODAY, client_addr="192.0.2.1", device_id=tablet)
+    session.rollback()
+    # On another device the same user scans on.
+    found = resolve_scan(session=session, actor=_actor(world, session, "clinic_a"),
+                         scanned=known, today=TODAY, client_addr="192.0.2.1",
+                         device_id="phone-" + "y" * 20)
+    assert found.status == ScanStatus.OK
