@@ -115,6 +115,28 @@ def test_the_referral_form_offers_a_facility_only_for_the_services_it_provides(
     refer(ReferralService.LEGAL_AID, legal.id)
 
 
+@pytest.mark.parametrize("service", list(ReferralService))
+def test_no_referral_of_any_service_goes_to_a_volunteer_team(
+    session: Session, world: World, service: ReferralService
+) -> None:
+    """Issue 19 item 9: a referral used to be accepted to any organisation id."""
+    from models import Organisation
+
+    team = Organisation(name="Đội tình nguyện xã A Một", kind=OrgKind.VOLUNTEER_TEAM,
+                        place_id=world.commune_a1)
+    session.add(team)
+    session.flush()
+    assert team.id is not None
+    with pytest.raises(ValidationFailed) as err:
+        activities.create_referral(session=session, actor=world.actor(session, "vol_a1"),
+                                   data=ReferralCreate(
+                                       client_id=world.clients["a1"], service=service,
+                                       facility_id=team.id,
+                                       referred_on=today_vn() - timedelta(days=1),
+                                       consent=True))
+    assert "facility_id" in err.value.fields
+
+
 def test_a_deactivated_facility_is_kept_but_no_longer_offered(
     session: Session, world: World
 ) -> None:
