@@ -18,12 +18,16 @@ class CardStatus(StrEnum):
 
 
 class Card(SQLModel, table=True):
-    """A QR card. The token is opaque and random; nothing personal is derivable from it."""
+    """A QR card. The token is opaque and random; nothing personal is derivable from it.
+
+    Neither the token nor the short code is stored: only their keyed hashes (HMAC-SHA256 under
+    the server key, `app.services.cards.token_hash` / `code_hash`), so the database alone gives
+    no card that scans. The clear values exist only in the answer that issued the card."""
 
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id", index=True)
-    token: str = Field(max_length=64, unique=True)
-    short_code: str = Field(max_length=16, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    code_hash: str = Field(max_length=64, unique=True)
     status: CardStatus = enum_field(CardStatus, default=CardStatus.ACTIVE)
     issued_at: datetime = created_field()
     issued_by_id: int | None = Field(default=None, foreign_key="user.id")

@@ -30,8 +30,20 @@ KEYS: dict[str, tuple[str, str]] = {
     ),
     "cardui.card.active": ("Thẻ đang dùng", "Active card"),
     "cardui.card.show_hint": (
-        "Có thể quét mã này ngay trên màn hình, hoặc tải tệp PDF để in thẻ.",
-        "This code can be scanned from the screen, or download the PDF to print the card.",
+        "Có thể quét mã này ngay trên màn hình, hoặc tải tệp PDF để in thẻ. Mã chỉ hiện lúc "
+        "cấp thẻ: hãy in ngay.",
+        "This code can be scanned from the screen, or download the PDF to print the card. The "
+        "code is shown only when the card is issued: print it now.",
+    ),
+    "cardui.card.code_once": (
+        "Vì an toàn, mã QR và mã thẻ chỉ hiện lúc cấp thẻ. Muốn in lại, hãy cấp thẻ mới: thẻ "
+        "hiện tại sẽ ngừng hoạt động.",
+        "For safety, the QR and the card code are shown only when the card is issued. To print "
+        "it again, issue a new card: the current one stops working.",
+    ),
+    "cardui.card.print_after_issue": (
+        "Chỉ in được thẻ vừa cấp. Hãy cấp thẻ mới rồi tải tệp PDF.",
+        "Only a card just issued can be printed. Issue a new card, then download the PDF.",
     ),
     "cardui.card.reissue_confirm": (
         "Cấp thẻ mới sẽ làm thẻ hiện tại ngừng hoạt động. Tiếp tục?",
@@ -57,8 +69,10 @@ KEYS: dict[str, tuple[str, str]] = {
         "There are no active cards in the area you manage.",
     ),
     "cardui.print.hint": (
-        "Mỗi trang A4 có 10 thẻ và dấu cắt. Khi in, chọn tỉ lệ 100% (không co giãn).",
-        "Each A4 page holds 10 cards with cut marks. Print at 100% scale (no fitting).",
+        "Mỗi trang A4 có 10 thẻ và dấu cắt. Khi in, chọn tỉ lệ 100% (không co giãn). In thẻ "
+        "là cấp thẻ mới cho từng đối tượng: thẻ họ đang cầm sẽ ngừng hoạt động.",
+        "Each A4 page holds 10 cards with cut marks. Print at 100% scale (no fitting). Printing "
+        "issues each client a new card: the one they hold stops working.",
     ),
     "cardui.print.download": ("Tải tệp PDF (A4)", "Download PDF (A4)"),
     "cardui.print.done": ("Đã tạo tệp in {count} thẻ.", "Created a print file of {count} cards."),

@@ -413,7 +413,7 @@ KEYS: dict[str, tuple[str, str]] = {
         "feedback_on": ("Ngày phản hồi", "Feedback on"), "started_on": ("Bắt đầu", "Started"),
         "amount_vnd": ("Số tiền (đồng)", "Amount (đồng)"),
         "term_months": ("Thời hạn (tháng)", "Term (months)"),
-        "short_code": ("Mã thẻ", "Card code"), "issued_at": ("Ngày cấp", "Issued"),
+        "issued_at": ("Ngày cấp", "Issued"),
         "revoked_at": ("Ngày thu hồi", "Revoked"), "received_on": ("Ngày nhận", "Received"),
         "answered_on": ("Ngày trả lời", "Answered"), "outcome": ("Kết quả", "Outcome"),
     }.items()},

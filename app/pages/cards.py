@@ -1,7 +1,10 @@
 """A client's QR card (issue, reissue, revoke, history, the ID-1 PDF) and the A4 print sheet.
 
-The QR is drawn by the service as SVG and shown as an image; the token itself never reaches a
-state var. Every show, print and download is audited by `app.services.cards`.
+The database keeps only keyed hashes of a card's token and code, so the QR and the code are
+shown (and the ID-1 PDF made) only right after a card is issued, from the issuing answer; the
+tab keeps that card in a backend var until the screen is loaded again. Printing later means a
+new card (the old one is revoked), and the A4 sheet reissues every card it prints. Every issue,
+revoke and print is audited by `app.services.cards`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from app.i18n import t
 from app.pages.record_form import client_id_in, not_found_screen
 from app.services import card_sheets, cards, clients, deployment
 from app.services.calendar import LOCAL_TZ
-from app.services.cards import REVOKE_REASONS, CardRead
+from app.services.cards import REVOKE_REASONS, CardRead, IssuedCard
 from app.services.policy import Action, role_may
 from app.state.guard import guarded
 from app.state.lang import tr
@@ -68,6 +71,9 @@ class CardState(AppState):
     public_url_missing: bool = False
 
     _active_card_id: int | None = None
+    # The card this tab has just issued (its clear token exists nowhere else): shown and
+    # printable until the screen is loaded again.
+    _fresh: IssuedCard | None = None
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -88,16 +94,19 @@ class CardState(AppState):
         self.success = ""
         self.working = False
         self._active_card_id = None
+        self._fresh = None
 
     async def _refresh(self, client_id: int) -> bool:
         """Reload the card, its QR and the history; False (and "not found") if out of scope."""
+        fresh = self._fresh
+
         def read(db: Any, actor: Any) -> tuple[str, list[CardRead], str, bool]:
             base_url = base_url_for(db)
             client = clients.get_client(session=db, actor=actor, client_id=client_id)
             history = cards.card_history(session=db, actor=actor, client_id=client_id)
-            active = [c for c in history if c.status == CardStatus.ACTIVE]
-            svg = (cards.card_qr_svg(session=db, actor=actor, client_id=client_id,
-                                     base_url=base_url) if active else "")
+            shown = fresh is not None and any(
+                c.id == fresh.id and c.status == CardStatus.ACTIVE for c in history)
+            svg = cards.issued_qr_svg(fresh, base_url) if fresh is not None and shown else ""
             return client.full_name, history, svg, not base_url
 
         outcome = await self._run(read)
@@ -111,14 +120,16 @@ class CardState(AppState):
         active = next((c for c in history if c.status == CardStatus.ACTIVE), None)
         self.has_card = active is not None
         self._active_card_id = active.id if active is not None else None
-        self.short_code = active.short_code if active is not None else ""
+        if not svg:
+            self._fresh = None
+        self.short_code = (cards.format_short_code(self._fresh.short_code)
+                           if self._fresh is not None else "")
         self.issued_on = _dmy(active.issued_at) if active is not None else ""
         encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii") if svg else ""
         self.qr_src = f"data:image/svg+xml;base64,{encoded}" if svg else ""
         self.history = [
             {
                 "id": str(c.id),
-                "code": c.short_code,
                 "status": c.status.value,
                 "issued": _dmy(c.issued_at),
                 "revoked": _dmy(c.revoked_at),
@@ -159,10 +170,11 @@ class CardState(AppState):
         outcome = await self._run(
             lambda db, actor: cards.issue_card(session=db, actor=actor, client_id=client_id)
         )
-        if not outcome.ok:
+        if not outcome.ok or outcome.value is None:
             self.error = outcome.error
             self.success = ""
             return
+        self._fresh = outcome.value
         if await self._refresh(client_id):
             self.success = await self._text("cardui.card.issued")
 
@@ -187,13 +199,17 @@ class CardState(AppState):
 
     @guarded(*ISSUE_ROLES)
     async def download_card(self) -> Any:
-        """This client's active card as an 85.6 × 54 mm PDF (audited as a print)."""
+        """The card this tab has just issued as an 85.6 × 54 mm PDF (audited as a print)."""
         client_id = self._route_client()
+        fresh = self._fresh
         if client_id is None:
             return None
+        if fresh is None or fresh.client_id != client_id or fresh.id != self._active_card_id:
+            self.error = await self._text("cardui.card.print_after_issue")
+            return None
         outcome = await self._run(
-            lambda db, actor: cards.print_cards(
-                session=db, actor=actor, client_ids=[client_id], base_url=base_url_for(db),
+            lambda db, actor: cards.print_issued(
+                session=db, actor=actor, issued=[fresh], base_url=base_url_for(db),
                 layout="id1",
             )
         )
@@ -293,20 +309,30 @@ def _active_card() -> rx.Component:
     return rx.card(
         rx.flex(
             rx.heading(tr("cardui.card.active"), size="4", as_="h2"),
-            rx.image(
-                src=CardState.qr_src,
-                alt=tr("card.title"),
-                width="240px",
-                height="240px",
-                id="card-qr",
-                style={"imageRendering": "pixelated", "background": "white"},
+            rx.cond(
+                CardState.qr_src != "",
+                rx.fragment(
+                    rx.image(
+                        src=CardState.qr_src,
+                        alt=tr("card.title"),
+                        width="240px",
+                        height="240px",
+                        id="card-qr",
+                        style={"imageRendering": "pixelated", "background": "white"},
+                    ),
+                    rx.text(CardState.short_code, font_family="monospace", size="6",
+                            weight="bold", id="card-code", letter_spacing="0.06em"),
+                ),
             ),
-            rx.text(CardState.short_code, font_family="monospace", size="6", weight="bold",
-                    id="card-code", letter_spacing="0.06em"),
             rx.text(tr("card.issued_at"), ": ", CardState.issued_on, size="2",
                     color="var(--gray-11)"),
-            rx.text(tr("cardui.card.show_hint"), size="2", color="var(--gray-11)",
-                    text_align="center"),
+            rx.cond(
+                CardState.qr_src != "",
+                rx.text(tr("cardui.card.show_hint"), size="2", color="var(--gray-11)",
+                        text_align="center"),
+                rx.text(tr("cardui.card.code_once"), size="2", color="var(--gray-11)",
+                        text_align="center", id="card-code-once"),
+            ),
             rx.cond(CardState.public_url_missing,
                     rx.callout(tr("deploy.card_no_public_url"), icon="triangle-alert",
                                color_scheme="amber", high_contrast=True, id="no-public-url")),
@@ -322,8 +348,9 @@ def _actions() -> rx.Component:
     return rx.cond(
         CardState.has_card,
         rx.flex(
-            _big_button("download", "card.print_id1", on_click=CardState.download_card,
-                        id="download-card"),
+            rx.cond(CardState.qr_src != "",
+                    _big_button("download", "card.print_id1", on_click=CardState.download_card,
+                                id="download-card")),
             rx.match(
                 CardState.confirming,
                 (
@@ -393,7 +420,7 @@ def _history_row(row: Any) -> rx.Component:
     )
     return rx.flex(
         rx.flex(
-            rx.text(row["code"], font_family="monospace", weight="bold"),
+            rx.text(tr("card.issued_at"), ": ", row["issued"], weight="bold"),
             rx.spacer(),
             rx.badge(
                 rx.cond(row["status"] == "active", tr("card.status.active"),
@@ -404,7 +431,6 @@ def _history_row(row: Any) -> rx.Component:
             align="center",
             spacing="2",
         ),
-        rx.text(tr("card.issued_at"), ": ", row["issued"], size="2"),
         rx.cond(
             row["revoked"] != "",
             rx.text(tr("card.revoked_at"), ": ", row["revoked"], " · ", tr("cardui.card.reason"),

@@ -40,6 +40,13 @@ Guessing
     short hash) and per network address, whoever is signed in: several accounts on one device
     or one network cannot multiply the limit.
 
+What the database keeps
+    Neither the token nor the short code: only their keyed hashes (HMAC-SHA256 under the server
+    key, `security.keyed_hash`, the key kept outside the database), and a scan looks a card up by
+    the hash of what was scanned. The clear values exist only in the answer that issued the
+    card (`IssuedCard`): the card screen shows its QR and code then, and prints it then. Printing
+    a card again therefore issues a new one and revokes the old ("reissued").
+
 Who sees what
     Unknown codes and cards of clients outside the scanner's scope give the same "not found"
     (the audit trail records which it was). A revoked card says "revoked" only to someone who
@@ -61,7 +68,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from app.services import audit, deployment
+from app.services import audit, deployment, security
 from app.services.activities import complete_referral
 from app.services.actor import Actor
 from app.services.calendar import today_vn
@@ -131,16 +138,25 @@ class _Out(BaseModel):
 
 
 class CardRead(_Out):
-    """A card as its issuers see it. The token is never part of it: only printing uses it."""
+    """A card as its issuers see it. Neither its token nor its code: the database has neither."""
 
     id: int
     client_id: int
-    short_code: str  # grouped, as printed
     status: CardStatus
     issued_at: datetime
     issued_by_id: int | None
     revoked_at: datetime | None
     revoked_reason: str
+
+
+class IssuedCard(CardRead):
+    """A card just issued, with the only copy of its clear token and short code (canonical)."""
+
+    token: str
+    short_code: str
+
+    def payload(self, base_url: str = "") -> str:
+        return qr_payload(self.token, base_url)
 
 
 class ScanStatus(StrEnum):
@@ -292,6 +308,16 @@ def parse_scanned(text: str, *, prefix: str | None = None) -> str | None:
     return None
 
 
+def token_hash(token: str) -> str:
+    """What the database keeps of a card's token (keyed: see the module notes)."""
+    return security.keyed_hash("card-token", token)
+
+
+def code_hash(code: str) -> str:
+    """What the database keeps of a card's short code (canonical form, keyed)."""
+    return security.keyed_hash("card-code", normalise_short_code(code))
+
+
 # --- reading helpers -----------------------------------------------------------------------
 
 
@@ -318,8 +344,8 @@ def programme_name(session: Session) -> str:
 def _read(card: Card) -> CardRead:
     assert card.id is not None
     return CardRead(
-        id=card.id, client_id=card.client_id, short_code=format_short_code(card.short_code),
-        status=CardStatus(card.status), issued_at=card.issued_at, issued_by_id=card.issued_by_id,
+        id=card.id, client_id=card.client_id, status=CardStatus(card.status),
+        issued_at=card.issued_at, issued_by_id=card.issued_by_id,
         revoked_at=card.revoked_at, revoked_reason=card.revoked_reason,
     )
 
@@ -332,7 +358,9 @@ def _active_card(session: Session, client_id: int) -> Card | None:
 
 
 def _find_card(session: Session, key: str) -> Card | None:
-    match = or_(col(Card.token) == key, col(Card.short_code) == key)
+    """The card of a parsed key: a token (32 characters) or a canonical short code (11)."""
+    match = (col(Card.token_hash) == token_hash(key) if len(key) == TOKEN_LENGTH
+             else col(Card.code_hash) == code_hash(key))
     return session.exec(select(Card).where(match)).first()
 
 
@@ -340,7 +368,7 @@ def _unused_short_code(session: Session) -> str:
     # 2⁵⁰ codes: a clash is ~never, but a unique column would fail the whole issue if it did.
     for _ in range(8):
         code = new_short_code()
-        if session.exec(select(Card.id).where(Card.short_code == code)).first() is None:
+        if session.exec(select(Card.id).where(Card.code_hash == code_hash(code))).first() is None:
             return code
     raise RuntimeError("could not draw an unused card code")
 
@@ -357,8 +385,9 @@ def _revoke(session: Session, actor: Actor, card: Card, reason: str) -> None:
 # --- issuing and revoking ------------------------------------------------------------------
 
 
-def issue_card(*, session: Session, actor: Actor | None, client_id: int) -> CardRead:
-    """A new active card for a client; the previous active one (if any) is revoked "reissued"."""
+def issue_card(*, session: Session, actor: Actor | None, client_id: int) -> IssuedCard:
+    """A new active card for a client; the previous active one (if any) is revoked "reissued".
+    The answer holds the only copy of the new token and code (the database keeps hashes)."""
     me, client, _target = authorize_client(session, actor, Action.CARD_ISSUE, client_id)
     if client.status != ClientStatus.ACTIVE:
         raise ValidationFailed({"client_id": "card.error.client_inactive"})
@@ -369,13 +398,14 @@ def issue_card(*, session: Session, actor: Actor | None, client_id: int) -> Card
         select(Card).where(Card.client_id == client_id, Card.status == CardStatus.ACTIVE)
     ).all():
         _revoke(session, me, old, REISSUED)
-    card = Card(client_id=client_id, token=new_card_token(),
-                short_code=_unused_short_code(session), issued_by_id=me.user_id)
+    token, code = new_card_token(), _unused_short_code(session)
+    card = Card(client_id=client_id, token_hash=token_hash(token), code_hash=code_hash(code),
+                issued_by_id=me.user_id)
     session.add(card)
     session.flush()
     audit.record(session, actor=me, action=Action.CARD_ISSUE, target_type="card",
                  target_id=card.id, detail=f"client={client_id}")
-    return _read(card)
+    return IssuedCard(**_read(card).model_dump(), token=token, short_code=code)
 
 
 def revoke_card(*, session: Session, actor: Actor | None, card_id: int, reason: str) -> CardRead:
@@ -408,25 +438,53 @@ def card_history(*, session: Session, actor: Actor | None, client_id: int) -> li
 # --- showing and printing ------------------------------------------------------------------
 
 
-def _print_data(session: Session, client: Client, card: Card, base_url: str) -> CardPrint:
+def _print_data(session: Session, client: Client, issued: IssuedCard,
+                base_url: str) -> CardPrint:
     return CardPrint(
         programme_name=programme_name(session),
         logo_png=deployment.logo_png(session),
         given_name=given_name(client.full_name),
-        short_code=format_short_code(card.short_code),
-        payload=qr_payload(card.token, base_url),
+        short_code=format_short_code(issued.short_code),
+        payload=issued.payload(base_url),
     )
 
 
-def card_qr_svg(*, session: Session, actor: Actor | None, client_id: int, base_url: str) -> str:
-    """The active card's QR as SVG, to show on screen right after issuing (audited)."""
-    me, _client, _target = authorize_client(session, actor, Action.CARD_ISSUE, client_id)
-    card = _active_card(session, client_id)
-    if card is None:
-        raise NotFound("card.error.no_active_card")
-    audit.record(session, actor=me, action="card.show", target_type="card", target_id=card.id,
-                 detail=f"client={client_id}")
-    return card_svg(qr_payload(card.token, base_url))
+def issued_qr_svg(issued: IssuedCard, base_url: str) -> str:
+    """The QR of a card just issued, as SVG, to show on screen (the issue is audited)."""
+    return card_svg(issued.payload(base_url))
+
+
+def _layout(layout: str) -> Literal["id1", "a4"]:
+    if layout not in ("id1", "a4"):
+        raise ValidationFailed({"layout": "error.invalid_choice"})
+    return "a4" if layout == "a4" else "id1"
+
+
+def print_issued(
+    *,
+    session: Session,
+    actor: Actor | None,
+    issued: list[IssuedCard],
+    base_url: str,
+    layout: Literal["id1", "a4"] = "a4",
+) -> bytes:
+    """A PDF of cards just issued (their clear tokens exist only in the issuing answer), each
+    still its client's active card; audited per card."""
+    me = authorize_grant(session, actor, Action.CARD_ISSUE)
+    chosen = _layout(layout)
+    if not issued or len(issued) > MAX_PRINT:
+        raise ValidationFailed({"client_ids": "error.invalid_value"})
+    prints: list[CardPrint] = []
+    for fresh in issued:
+        _me, client, _target = authorize_client(session, me, Action.CARD_ISSUE, fresh.client_id)
+        card = session.get(Card, fresh.id)
+        if (card is None or card.client_id != fresh.client_id
+                or card.status != CardStatus.ACTIVE or card.token_hash != token_hash(fresh.token)):
+            raise ValidationFailed({"client_ids": "card.error.no_active_card"})
+        prints.append(_print_data(session, client, fresh, base_url))
+        audit.record(session, actor=me, action="card.print", target_type="card",
+                     target_id=card.id, detail=f"client={client.id},layout={chosen}")
+    return card_pdf(prints, layout=chosen)
 
 
 def print_cards(
@@ -437,23 +495,21 @@ def print_cards(
     base_url: str,
     layout: Literal["id1", "a4"] = "a4",
 ) -> bytes:
-    """A PDF of the active cards of these clients (all must have one), audited per card."""
+    """Print these clients' cards again (each must have an active card): as the database keeps
+    only hashes, every one is **reissued** — a new card printed, the old one revoked
+    ("reissued") — and the PDF holds the new ones. Audited per card (issue, revoke, print)."""
     me = authorize_grant(session, actor, Action.CARD_ISSUE)
+    chosen = _layout(layout)
     ids = list(dict.fromkeys(client_ids))
     if not ids or len(ids) > MAX_PRINT:
         raise ValidationFailed({"client_ids": "error.invalid_value"})
-    if layout not in ("id1", "a4"):
-        raise ValidationFailed({"layout": "error.invalid_choice"})
-    prints: list[CardPrint] = []
     for client_id in ids:
-        _me, client, _target = authorize_client(session, me, Action.CARD_ISSUE, client_id)
-        card = _active_card(session, client_id)
-        if card is None:
+        authorize_client(session, me, Action.CARD_ISSUE, client_id)
+        if _active_card(session, client_id) is None:
             raise ValidationFailed({"client_ids": "card.error.no_active_card"})
-        prints.append(_print_data(session, client, card, base_url))
-        audit.record(session, actor=me, action="card.print", target_type="card",
-                     target_id=card.id, detail=f"client={client_id},layout={layout}")
-    return card_pdf(prints, layout=layout)
+    issued = [issue_card(session=session, actor=me, client_id=client_id) for client_id in ids]
+    return print_issued(session=session, actor=me, issued=issued, base_url=base_url,
+                        layout=chosen)
 
 
 # --- scanning ------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import secrets
 import unicodedata
 from collections.abc import Sequence
@@ -12,6 +14,7 @@ from pathlib import Path
 from passlib.context import CryptContext
 
 from app.services.errors import ValidationFailed
+from app.services.settings import DATA_DIR
 from app.services.text import fold
 
 # OWASP Password Storage Cheat Sheet minimum for argon2id: 19 MiB memory, 2 iterations,
@@ -165,3 +168,50 @@ def one_time_password() -> str:
         candidate = "-".join(groups)
         if not is_common_password(candidate):
             return candidate
+
+
+# --- the server key (keyed hashes of card tokens) --------------------------------------------
+
+SERVER_KEY_ENV = "DH_SECRET_KEY"
+SERVER_KEY_FILE = "secret.key"
+_SERVER_KEY_MIN_CHARS = 32
+
+
+def server_key(data_dir: Path | None = None) -> bytes:
+    """The server's secret for keyed hashes, kept **outside the database**: a copied database
+    or backup alone then gives no card that scans. `DH_SECRET_KEY` (at least 32 characters) when
+    set — several machines must share it; else `data/secret.key`, made once (256 random bits,
+    readable by the app's user only) and then kept. Losing it makes every card unscannable
+    (reissue them); see docs/OPERATIONS.md."""
+    configured = os.environ.get(SERVER_KEY_ENV, "").strip()
+    if configured:
+        if len(configured) < _SERVER_KEY_MIN_CHARS:
+            raise RuntimeError(f"{SERVER_KEY_ENV} must have at least 32 characters")
+        return configured.encode("utf-8")
+    path = (data_dir or DATA_DIR) / SERVER_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a private name, then linked into place: a second process at the
+        # same moment either wins the link or reads the winner's complete file.
+        draft = path.with_name(f".{SERVER_KEY_FILE}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < _SERVER_KEY_MIN_CHARS:
+        raise RuntimeError(f"{path} is not a server key")
+    return key.encode("ascii")
+
+
+def keyed_hash(purpose: str, value: str, *, key: bytes | None = None) -> str:
+    """HMAC-SHA256 (hex) of `value` under the server key, separated by `purpose`: what the
+    database stores and looks up instead of a bearer value it must never hold in clear."""
+    mac = hmac.new(key if key is not None else server_key(), digestmod=hashlib.sha256)
+    mac.update(f"{purpose}\x00{value}".encode())
+    return mac.hexdigest()

@@ -74,14 +74,14 @@ def call(state: Any, name: str, *args: Any) -> list[Any]:
     return asyncio.run(run())
 
 
-def issue(engine: Engine, world: World, client: str = "a1", by: str = "vol_a1") -> Card:
+def issue(engine: Engine, world: World, client: str = "a1",
+          by: str = "vol_a1") -> cards.IssuedCard:
+    """A card with its clear token and code, which only the issuing answer has."""
     with Session(engine, expire_on_commit=False) as s:
         actor = world.actor(s, by)
-        read = cards.issue_card(session=s, actor=actor, client_id=world.clients[client])
+        issued = cards.issue_card(session=s, actor=actor, client_id=world.clients[client])
         s.commit()
-        card = s.get(Card, read.id)
-        assert card is not None
-        return card
+        return issued
 
 
 def audits(engine: Engine, **where: Any) -> list[AuditEvent]:
@@ -263,32 +263,56 @@ def test_the_qr_points_at_the_public_address_of_the_settings_never_the_browsers_
             contact_line=""))
         s.commit()
         assert base_url_for(s) == "https://dh.tinh.gov.vn"
-    issue(engine, cards_world)
     monkeypatch.delenv("DH_PUBLIC_URL")
     screen = make_state(CardState, sign_in(engine, "vol_a1"),
                         f"/clients/{cards_world.clients['a1']}/card")
     call(screen, "load")
+    call(screen, "issue", {"issue_key": screen.issue_key})
     assert screen.qr_src and not screen.public_url_missing
 
 
 def test_a_card_screen_warns_while_no_public_address_is_set(
     engine: Engine, cards_world: World
 ) -> None:
-    issue(engine, cards_world)
     screen = make_state(CardState, sign_in(engine, "vol_a1"),
                         f"/clients/{cards_world.clients['a1']}/card")
     call(screen, "load")
+    call(screen, "issue", {"issue_key": screen.issue_key})
     assert screen.qr_src and screen.public_url_missing
 
 
 def test_downloading_a_card_gives_a_pdf_and_is_audited(engine: Engine, cards_world: World) -> None:
-    issue(engine, cards_world)
     screen = make_state(CardState, sign_in(engine, "vol_a1"),
                         f"/clients/{cards_world.clients['a1']}/card")
     call(screen, "load")
+    call(screen, "issue", {"issue_key": screen.issue_key})
     events = call(screen, "download_card")
     assert any("download" in repr(e) for e in events)
     assert len(audits(engine, action="card.print")) == 1
+
+
+def test_the_qr_and_code_are_shown_and_printed_only_right_after_issuing(
+    engine: Engine, cards_world: World
+) -> None:
+    """Issue 19 item 9: the database keeps keyed hashes, so a card opened later shows neither
+    its QR nor its code and cannot be downloaded; printing again means a new card."""
+    issued = issue(engine, cards_world)
+    screen = make_state(CardState, sign_in(engine, "vol_a1"),
+                        f"/clients/{cards_world.clients['a1']}/card")
+    call(screen, "load")
+    assert screen.has_card and screen.qr_src == "" and screen.short_code == ""
+    assert issued.token not in repr(screen.history) and issued.short_code not in repr(
+        screen.history)
+    events = call(screen, "download_card")
+    assert not any("download" in repr(e) for e in events)
+    assert screen.error == t("cardui.card.print_after_issue")
+    assert audits(engine, action="card.print") == []
+    call(screen, "ask", "reissue")
+    call(screen, "issue", {"issue_key": screen.issue_key})
+    assert screen.qr_src and screen.short_code
+    assert any("download" in repr(e) for e in call(screen, "download_card"))
+    call(screen, "load")  # opened again: the code is gone from the screen and the tab
+    assert screen.qr_src == "" and screen.short_code == "" and screen._fresh is None
 
 
 # ---- the print sheet --------------------------------------------------------------------------
@@ -303,6 +327,12 @@ def test_a_supervisor_prints_the_cards_of_a_commune(engine: Engine, cards_world:
     assert any("download" in repr(e) for e in events)
     assert sheet.success == t("cardui.print.done", count=1)
     assert len(audits(engine, action="card.print")) == 1
+    # The sheet prints new cards (the database has no clear token to print): the old one is
+    # revoked as reissued.
+    with Session(engine) as s:
+        rows = s.exec(select(Card).where(Card.client_id == cards_world.clients["a1"])).all()
+    assert sorted((r.status, r.revoked_reason) for r in rows) == [
+        (CardStatus.ACTIVE, ""), (CardStatus.REVOKED, "reissued")]
     call(sheet, "download", {"commune_id": "1; drop table"})
     assert sheet.error == t("error.invalid_choice")
 

@@ -64,13 +64,13 @@ def _actor(world: World, session: Session, name: str) -> Actor:
     return actor
 
 
-def _issue(world: World, session: Session, client: str = "a1", by: str = "vol_a1") -> Card:
-    read = issue_card(session=session, actor=_actor(world, session, by),
-                      client_id=world.clients[client])
+def _issue(world: World, session: Session, client: str = "a1",
+           by: str = "vol_a1") -> cards.IssuedCard:
+    """A card, with its clear token and code as only the issuing answer has them."""
+    issued = issue_card(session=session, actor=_actor(world, session, by),
+                        client_id=world.clients[client])
     session.commit()
-    card = session.get(Card, read.id)
-    assert card is not None
-    return card
+    return issued
 
 
 def _scan(world: World, session: Session, who: str, text: str) -> cards.ScanResult:
@@ -197,15 +197,18 @@ def test_reissuing_leaves_exactly_one_active_card_and_keeps_the_history(
     second = _issue(world, session)
     rows = session.exec(select(Card).where(Card.client_id == world.clients["a1"])).all()
     assert [r.status for r in rows if r.status == CardStatus.ACTIVE] == [CardStatus.ACTIVE]
-    session.refresh(first)
-    assert first.status == CardStatus.REVOKED and first.revoked_reason == "reissued"
-    assert first.revoked_at is not None
+    old = session.get(Card, first.id)
+    assert old is not None
+    session.refresh(old)
+    assert old.status == CardStatus.REVOKED and old.revoked_reason == "reissued"
+    assert old.revoked_at is not None
     history = card_history(session=session, actor=_actor(world, session, "vol_a1"),
                            client_id=world.clients["a1"])
     assert [h.id for h in history] == [second.id, first.id]
     assert [h.status for h in history] == [CardStatus.ACTIVE, CardStatus.REVOKED]
-    assert "token" not in history[0].model_dump()
-    assert history[0].short_code == format_short_code(second.short_code)
+    # The history never has the token or the code: the database keeps neither.
+    assert "token" not in history[0].model_dump() and "short_code" not in history[0].model_dump()
+    assert second.token not in repr(history) and second.short_code not in repr(history)
 
 
 def test_issuing_is_audited_with_the_revocation_of_the_previous_card(
@@ -267,8 +270,8 @@ def test_tokens_stay_unique_over_many_issues(session: Session, world: World) -> 
     for _ in range(300):
         issue_card(session=session, actor=me, client_id=world.clients["a1"])
     session.commit()
-    tokens = session.exec(select(Card.token)).all()
-    codes = session.exec(select(Card.short_code)).all()
+    tokens = session.exec(select(Card.token_hash)).all()
+    codes = session.exec(select(Card.code_hash)).all()
     assert len(tokens) == len(set(tokens)) == 300 == len(set(codes))
     active = session.exec(select(Card).where(Card.status == CardStatus.ACTIVE)).all()
     assert len(active) == 1
@@ -453,9 +456,7 @@ def test_age_uses_the_birth_date_when_known(session: Session, world: World) -> N
                             birth_year=2000, birth_date=date(2000, 12, 31),
                             photo_path="photos/x.jpg")
     session.commit()
-    read = issue_card(session=session, actor=_actor(world, session, "vol_a1"), client_id=client_id)
-    card = session.get(Card, read.id)
-    assert card is not None
+    card = issue_card(session=session, actor=_actor(world, session, "vol_a1"), client_id=client_id)
     result = _scan(world, session, "vol_a1", f"DH1-{card.token}")
     assert result.view is not None
     assert (result.view.given_name, result.view.age) == ("Ánh", 24)
@@ -609,3 +610,86 @@ def test_the_scan_limit_also_counts_per_device(session: Session, world: World) -
                          scanned=known, today=TODAY, client_addr="192.0.2.1",
                          device_id="phone-" + "y" * 20)
     assert found.status == ScanStatus.OK
+
+
+# --- keyed hashes (issue 19 item 9) ----------------------------------------------------------
+
+
+def test_the_database_keeps_only_keyed_hashes_of_the_token_and_the_code(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No column of the card row holds the token or the code in any form a reader could type;
+    the hashes are keyed (HMAC under the server key), so without the key nobody can test
+    guesses against a copied database; the scan looks up by the hash of what it read."""
+    import hashlib
+
+    from app.services import security
+
+    issued = _issue(world, session)
+    row = session.get(Card, issued.id)
+    assert row is not None
+    stored = " ".join(str(getattr(row, c.name)) for c in Card.__table__.columns).upper()
+    for secret in (issued.token, issued.short_code, format_short_code(issued.short_code)):
+        assert secret.upper() not in stored
+    assert row.token_hash == security.keyed_hash("card-token", issued.token)
+    assert row.code_hash == security.keyed_hash("card-code", issued.short_code)
+    assert row.token_hash != hashlib.sha256(issued.token.encode()).hexdigest()
+    assert _scan(world, session, "vol_a1", qr_payload(issued.token, BASE_URL)).status \
+        == ScanStatus.OK
+    # Another server key: the same stored hashes match nothing.
+    monkeypatch.setenv(security.SERVER_KEY_ENV, "k" * 40)
+    assert _scan(world, session, "vol_a1", qr_payload(issued.token, BASE_URL)).status \
+        == ScanStatus.NOT_FOUND
+    assert _scan(world, session, "vol_a1", format_short_code(issued.short_code)).status \
+        == ScanStatus.NOT_FOUND
+
+
+def test_the_server_key_is_made_once_outside_the_database_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import security
+
+    monkeypatch.delenv(security.SERVER_KEY_ENV, raising=False)
+    first = security.server_key(tmp_path)
+    assert first == security.server_key(tmp_path) and len(first) >= 32
+    key_file = tmp_path / security.SERVER_KEY_FILE
+    assert key_file.stat().st_mode & 0o077 == 0  # the app's user only
+    assert [p.name for p in tmp_path.iterdir()] == [security.SERVER_KEY_FILE]
+    monkeypatch.setenv(security.SERVER_KEY_ENV, "short")
+    with pytest.raises(RuntimeError):
+        security.server_key(tmp_path)
+
+
+def test_printing_again_issues_a_new_card_and_revokes_the_old(session: Session,
+                                                              world: World) -> None:
+    """The old token cannot be printed again (the database has only its hash): a reprint is a
+    new card, and the card the client held says "use the new card"."""
+    old = _issue(world, session)
+    pdf = print_cards(session=session, actor=_actor(world, session, "vol_a1"),
+                      client_ids=[world.clients["a1"]], base_url=BASE_URL, layout="id1")
+    session.commit()
+    assert pdf.startswith(b"%PDF")
+    active = session.exec(select(Card).where(Card.client_id == world.clients["a1"],
+                                             Card.status == CardStatus.ACTIVE)).all()
+    assert [c.id for c in active] != [old.id] and len(active) == 1
+    again = _scan(world, session, "vol_a1", qr_payload(old.token, BASE_URL))
+    assert again.message_key == "card.scan.revoked_replaced"
+    actions = [e.action for e in session.exec(select(AuditEvent).where(
+        col(AuditEvent.action).in_(["card.issue", "card.revoke", "card.print"]))
+        .order_by(col(AuditEvent.id))).all()]
+    assert actions == ["card.issue", "card.revoke", "card.issue", "card.print"]
+
+
+def test_a_card_just_issued_prints_once_it_is_still_the_active_one(session: Session,
+                                                                   world: World) -> None:
+    me = _actor(world, session, "vol_a1")
+    first = _issue(world, session)
+    pdf = cards.print_issued(session=session, actor=me, issued=[first], base_url=BASE_URL,
+                             layout="id1")
+    assert pdf.startswith(b"%PDF")
+    _issue(world, session)
+    with pytest.raises(ValidationFailed):  # replaced since: its token no longer scans
+        cards.print_issued(session=session, actor=me, issued=[first], base_url=BASE_URL)
+    forged = first.model_copy(update={"token": new_card_token()})
+    with pytest.raises(ValidationFailed):
+        cards.print_issued(session=session, actor=me, issued=[forged], base_url=BASE_URL)

@@ -56,7 +56,7 @@ def _snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
 
 def _card(session: Session, client_id: int, token: str,
           status: CardStatus = CardStatus.ACTIVE) -> int:
-    card = Card(client_id=client_id, token=token, short_code=token[:8], status=status)
+    card = Card(client_id=client_id, token_hash=token, code_hash=token[:8], status=status)
     session.add(card)
     session.flush()
     assert card.id is not None

@@ -83,3 +83,42 @@ def test_migrating_twice_changes_nothing(empty_db_url: str) -> None:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     assert version == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_cards_issued_before_hashing_keep_scanning_and_leave_no_clear_token(
+    empty_db_url: str,
+) -> None:
+    """Issue 19 item 9: migration 0060 replaces each stored token and short code by its keyed
+    hash; the card already in the client's hands still resolves, by QR and by typed code."""
+    from sqlmodel import Session
+
+    from app.services import cards
+    from app.services.actor import load_actor
+    from models import Role
+    from tests.factories import build_world
+
+    config = alembic_config(empty_db_url)
+    command.upgrade(config, "0010_security")
+    engine = create_engine(empty_db_url)
+    with Session(engine) as s:
+        world = build_world(s)
+        s.commit()
+    token, code = cards.new_card_token(), cards.new_short_code()
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO card (client_id, token, short_code, status, issued_at, revoked_reason)"
+            " VALUES (:client, :token, :code, 'active', CURRENT_TIMESTAMP, '')"),
+            {"client": world.clients["a1"], "token": token, "code": code})
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM card")).mappings().one()
+    assert "token" not in row and "short_code" not in row
+    assert token not in repr(dict(row)) and code not in repr(dict(row))
+    with Session(engine) as s:
+        actor = load_actor(s, user_id=world.users["vol_a1"], role=Role.VOLUNTEER)
+        by_qr = cards.resolve_scan(session=s, actor=actor, scanned=f"DH1-{token}")
+        by_code = cards.resolve_scan(session=s, actor=actor,
+                                     scanned=cards.format_short_code(code))
+    engine.dispose()
+    assert by_qr.status == by_code.status == cards.ScanStatus.OK
+    assert by_qr.view is not None and by_qr.view.client_id == world.clients["a1"]

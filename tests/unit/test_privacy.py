@@ -206,7 +206,7 @@ def test_a_deletion_request_anonymises_the_record_which_leaves_search(session: S
     cid = world.clients["a1"]
     session.add(Visit(client_id=cid, visit_date=TODAY, kind=VisitKind.HOME,
                       notes="Gặp mẹ ở nhà", author_id=world.users["vol_a1"]))
-    session.add(Card(client_id=cid, token="t" * 40, short_code="ABCD-EFGH"))
+    session.add(Card(client_id=cid, token_hash="t" * 64, code_hash="c" * 64))
     for ep in session.exec(select(Episode).where(Episode.client_id == cid)).all():
         ep.status = EpisodeStatus.CLOSED
         session.add(ep)

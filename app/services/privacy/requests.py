@@ -260,7 +260,7 @@ _RECORDS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("referral", Referral, ("service", "facility_id", "referred_on", "status", "feedback_on")),
     ("support", Support, ("kind", "started_on", "amount_vnd", "term_months", "status",
                           "notes")),
-    ("card", Card, ("short_code", "status", "issued_at", "revoked_at")),
+    ("card", Card, ("status", "issued_at", "revoked_at")),
     ("datarequest", DataRequest, ("kind", "received_on", "status", "answered_on", "outcome")),
 )
 
