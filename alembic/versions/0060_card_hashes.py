@@ -6,7 +6,7 @@ already handed out keep scanning. One way only: a downgrade cannot bring the cle
 (the restored columns hold the hashes, and the cards must be reissued).
 
 Revision ID: 0060_card_hashes
-Revises: 0010_security
+Revises: 0060_second_factor
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0060_card_hashes"
-down_revision: str | None = "0010_security"
+down_revision: str | None = "0060_second_factor"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -98,7 +98,7 @@ def test_cards_issued_before_hashing_keep_scanning_and_leave_no_clear_token(
     from tests.factories import build_world
 
     config = alembic_config(empty_db_url)
-    command.upgrade(config, "0010_security")
+    command.upgrade(config, "0060_second_factor")
     engine = create_engine(empty_db_url)
     with Session(engine) as s:
         world = build_world(s)
