@@ -44,6 +44,20 @@ KEYS: dict[str, tuple[str, str]] = {
     "device.status.sent": ("Đã gửi", "Sent"),
     "device.status.kept": ("Bị từ chối", "Refused"),
     "device.status.question": ("Cần trả lời", "Needs an answer"),
+    "device.status.dismissed": ("Đã bỏ", "Given up"),
+    # A refused record the volunteer gives up (POST /api/outbox/review/withdraw), or one their
+    # supervisor dismissed (learnt from GET /api/outbox/review).
+    "device.withdraw": ("Bỏ bản ghi này", "Give this record up"),
+    "device.withdraw_confirm": (
+        "Bỏ bản ghi này? Nó sẽ không được gửi nữa; máy chủ vẫn giữ để người giám sát xem.",
+        "Give this record up? It will not be sent again; the server keeps it for your"
+        " supervisor to see.",
+    ),
+    "device.withdraw_yes": ("Bỏ", "Give up"),
+    "device.withdrawn": ("Bạn đã bỏ bản ghi này.", "You gave this record up."),
+    "device.dismissed_by": ("Người giám sát đã bỏ qua: {reason}",
+                            "Your supervisor dismissed it: {reason}"),
+    "device.need_signal": ("Cần có mạng để làm việc này.", "This needs a connection."),
     "device.fix": ("Sửa", "Correct"),
     "device.fix_send": ("Lưu và gửi lại", "Save and resend"),
     "device.resend": ("Gửi lại", "Resend"),

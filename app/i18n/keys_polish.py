@@ -33,7 +33,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "rec.saved.support": ("Đã lưu hỗ trợ cho {name}.", "The support for {name} is saved."),
     "rec.saved.outreach": ("Đã lưu lần tiếp cận ngày {date}.",
                            "The outreach contact of {date} is saved."),
-    "rec.saved.group": ("Đã lưu hoạt động nhóm ngày {date}.",
+    "rec.saved.group": ("Đã lưu buổi sinh hoạt nhóm ngày {date}.",
                         "The group activity of {date} is saved."),
     "offline.discard_named": ("Xóa {what} của {name}, {date}", "Discard {what} of {name}, {date}"),
     # The client's photo (app/services/photos.py).

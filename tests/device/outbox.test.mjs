@@ -133,6 +133,38 @@ test("a refused record keeps its content for correction and is resent under the 
   assert.equal((await outbox.get(draft)).status, "sent");
 });
 
+test("the review list tells the device what the supervisor decided about its refused records", async () => {
+  const db = await fresh();
+  const outbox = new Outbox(db, { owner: 1, key: await newDeviceKey() });
+  const [applied, dismissed, untouched] = [Outbox.newDraftKey(), Outbox.newDraftKey(), Outbox.newDraftKey()];
+  for (const key of [applied, dismissed, untouched]) {
+    await outbox.save({ key, kind: "visit", payload: { client_id: 5, notes: `ghi chú ${key}` }, label: { name: "Lò Thị B" } });
+  }
+  await outbox.syncRound(async (records) => records.map((r) => ({ key: r.key, status: "kept", reason: "outbox.reason.client_unavailable", message: "Không còn là đối tượng của bạn" })));
+  assert.equal((await outbox.counts()).kept, 3);
+  const changed = await outbox.reconcile([
+    { key: applied, status: "applied", decision: "applied", record_id: 41, client_id: 9, applied_at: "2026-12-07T02:00:00Z" },
+    { key: dismissed, status: "dismissed", decision: "dismissed", decision_reason: "Trùng với lần thăm đã ghi" },
+    { key: untouched, status: "kept" },
+    { key: "someone-else", status: "applied" },
+  ]);
+  assert.equal(changed, 2);
+  const a = await outbox.get(applied);
+  assert.equal(a.status, "sent");
+  assert.equal(a.sent_at, "2026-12-07T02:00:00Z");
+  assert.equal(a.view.payload, undefined); // the content leaves the device
+  const d = await outbox.get(dismissed);
+  assert.equal(d.status, "dismissed");
+  assert.equal(d.view.result.decision_reason, "Trùng với lần thăm đã ghi");
+  assert.equal(d.view.payload, undefined);
+  assert.equal(d.view.label.name, "Lò Thị B"); // its line stays readable
+  const u = await outbox.get(untouched);
+  assert.equal(u.status, "kept");
+  assert.match(u.view.payload.notes, /ghi chú/);
+  // Nothing is sent again for the decided ones.
+  assert.equal((await outbox.syncRound(async () => [])).total, 0);
+});
+
 test("another user of the device can neither read nor delete a volunteer's records", async () => {
   const db = await fresh();
   const mine = new Outbox(db, { owner: 1, key: await newDeviceKey() });

@@ -21,7 +21,7 @@ from playwright.sync_api import BrowserContext, Page, Route, WebSocketRoute, exp
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from app.services import clients
+from app.services import clients, outbox
 from app.services.actor import load_actor
 from app.services.calendar import today_vn
 from app.services.db import engine_for
@@ -473,3 +473,75 @@ def test_a_record_refused_because_the_client_was_reassigned_is_kept_readable_and
     page.wait_for_timeout(1500)
     assert _visits(e2e_db, note) == 1
     assert full_name not in json.dumps(page.evaluate(OUTBOX_ROWS))
+
+
+def _decide_as_supervisor(e2e_db: Path, note: str, *, apply_to: int | None = None,
+                          dismiss: str = "") -> None:
+    """The demo supervisor applies (to `apply_to`) or dismisses the kept record noted `note`."""
+    with Session(engine_for(f"sqlite:///{e2e_db}"), expire_on_commit=False) as db:
+        boss = db.exec(select(User).where(User.username == "gs.demo")).one()
+        actor = load_actor(db, user_id=boss.id or 0, role=Role.SUPERVISOR)
+        [item] = [i for i in outbox.review_items(session=db, actor=actor)
+                  if i.payload.get("notes") == note]
+        if dismiss:
+            outbox.dismiss_item(session=db, actor=actor, review_id=item.review_id, reason=dismiss)
+        else:
+            outbox.apply_item(session=db, actor=actor, review_id=item.review_id,
+                              client_id=apply_to)
+        db.commit()
+
+
+def test_refused_records_decided_since_reach_the_device_and_one_can_be_given_up(
+    page: Page, e2e_db: Path
+) -> None:
+    client_id, _name = _make_client(e2e_db)
+    marker = _marker()
+    notes = {what: f"{what} {marker}" for what in ("applied", "dismissed", "withdrawn")}
+    _signed_in(page)
+    _offline(page.context, True)
+    for note in notes.values():
+        _fill_visit(page, client_id, note)
+        _save(page)
+    # Meanwhile the client was taken off this volunteer's caseload: all three are refused.
+    with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
+        conn.execute(text("UPDATE client SET assigned_volunteer_id = NULL WHERE id = :c"),
+                     {"c": client_id})
+    _offline(page.context, False)
+    page.goto("/today")
+    page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+    _eventually(page, lambda: _statuses(page).count("kept") == 3)
+
+    # The supervisor applies one to the client and dismisses another, on their own screen.
+    _decide_as_supervisor(e2e_db, notes["applied"], apply_to=client_id)
+    _decide_as_supervisor(e2e_db, notes["dismissed"], dismiss="Đã ghi lần thăm này rồi")
+    page.locator("#dh-send-now").click()
+    _eventually(page, lambda: sorted(_statuses(page)) == ["dismissed", "kept", "sent"])
+    page.locator("#dh-open-records").first.click()
+    expect(page.locator("#dh-record-list li[data-status=dismissed]")).to_contain_text(
+        "Người giám sát đã bỏ qua: Đã ghi lần thăm này rồi")
+
+    # The volunteer gives the last one up: asked first, under the record, named by its row.
+    kept = page.locator("#dh-record-list li[data-status=kept]")
+    withdraw = kept.locator("[data-withdraw]")
+    expect(withdraw).to_have_attribute("aria-label", re.compile(r"^Bỏ bản ghi này: Lần thăm, "))
+    withdraw.click()
+    page.locator("#dh-withdraw-yes").click()
+    expect(page.locator("#dh-record-list li[data-status=kept]")).to_have_count(0)
+    expect(page.locator("#dh-record-list li[data-status=dismissed]")).to_have_count(2)
+    expect(page.locator("#dh-record-list")).to_contain_text("Bạn đã bỏ bản ghi này.")
+    page.screenshot(path=str(SCREENS / "offline-given-up.png"))
+
+    assert _visits(e2e_db, notes["applied"]) == 1
+    assert _visits(e2e_db, notes["dismissed"]) == 0
+    assert _visits(e2e_db, notes["withdrawn"]) == 0
+    with Session(engine_for(f"sqlite:///{e2e_db}")) as db:
+        me = db.exec(select(User).where(User.username == VOLUNTEER)).one()
+        actor = load_actor(db, user_id=me.id or 0, role=Role.VOLUNTEER)
+        mine = {i.payload.get("notes"): i for i in outbox.own_items(session=db, actor=actor)}
+    assert (mine[notes["withdrawn"]].status, mine[notes["withdrawn"]].decision) == (
+        "dismissed", "withdrawn")
+    assert mine[notes["dismissed"]].decision == "dismissed"
+    # Nothing more is sent for any of them.
+    page.locator("#dh-send-now").first.click()
+    page.wait_for_timeout(1500)
+    assert _visits(e2e_db, notes["applied"]) == 1

@@ -55,6 +55,7 @@ export const STYLE = `
 #dh-device .dhd-badge{display:inline-block;font-size:13px;padding:2px 8px;border-radius:999px;margin-right:6px}
 #dh-device .dhd-waiting{background:#fef3c7;color:#92400e}
 #dh-device .dhd-sent{background:#d1fae5;color:#065f46}
+#dh-device .dhd-dismissed{background:#e7e5e4;color:#44403c}
 #dh-device .dhd-kept,#dh-device .dhd-question{background:#fee2e2;color:#991b1b}
 #dh-device dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;margin:8px 0}
 #dh-device dt{color:#57534e}

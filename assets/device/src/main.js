@@ -243,6 +243,12 @@ function syncNow() {
     render();
     try {
       const summary = await st.outbox.syncRound(send);
+      // Records refused here may have been decided since by the supervisor (applied, or
+      // dismissed): the review list says so.
+      const counts = await st.outbox.counts();
+      if (counts.kept || counts.question) {
+        try { await st.outbox.reconcile((await api("review")).items); } catch (err) { if (err instanceof SessionGone) throw err; }
+      }
       st.failures = 0;
       st.nextTryAt = 0;
       st.lastSyncAt = new Date().toISOString();
@@ -893,6 +899,10 @@ function itemCard(item) {
     h("div", { class: "dhd-muted", "data-saved": "", text: t("device.saved_on", { at: stamp(item.saved_at) }) }),
     item.sent_at ? h("div", { class: "dhd-muted", "data-sent": "", text: t("device.sent_on", { at: stamp(Date.parse(item.sent_at)) }) }) : null,
   ];
+  if (item.status === "dismissed") {
+    const why = v.result?.decision === "withdrawn" ? t("device.withdrawn") : t("device.dismissed_by", { reason: v.result?.decision_reason || "" });
+    lines.push(h("p", { class: "dhd-muted", "data-dismissed": "", text: why }));
+  }
   if ((item.status === "kept" || item.status === "question") && v.result) {
     lines.push(h("p", { class: "dhd-err", text: v.result.message || v.result.reason }));
     for (const [field, msg] of Object.entries(v.result.fields || {})) lines.push(h("p", { class: "dhd-err", text: `${field}: ${msg}` }));
@@ -902,10 +912,37 @@ function itemCard(item) {
     if (v.result.confirmable) row.push(h("button", { class: "dhd-btn", type: "button", text: t("device.send_anyway"), onclick: async () => { await st.outbox.resend(item.key, { confirm: true }); syncNow(); render(); } }));
     if (item.status === "kept") row.push(h("button", { class: "dhd-btn dhd-soft", type: "button", "data-fix": item.key, text: t("device.fix"), onclick: () => { st.fixing = item.key; render(); } }));
     row.push(h("button", { class: "dhd-btn dhd-soft", type: "button", "data-resend": item.key, text: t("device.resend"), onclick: async () => { await st.outbox.resend(item.key); st.failures = 0; await syncNow(); await refreshTemp(); render(); } }));
+    if (item.status === "kept") row.push(h("button", { class: "dhd-btn dhd-danger", type: "button", "data-withdraw": item.key, text: t("device.withdraw"), onclick: () => { st.withdrawing = item.key; render(); } }));
+    // Several records can be listed: each button says which one it is for.
+    const what = [t(`device.kind.${item.kind}`), v.label?.name, v.label?.date ? showDate(v.label.date) : ""].filter(Boolean).join(", ");
+    for (const button of row) button.setAttribute("aria-label", `${button.textContent}: ${what}`);
     lines.push(h("div", { class: "dhd-row" }, row));
     if (st.fixing === item.key) lines.push(fixForm(item));
+    if (st.withdrawing === item.key) lines.push(withdrawQuestion(item, what));
   }
   return h("li", { class: "dhd-card", "data-key": item.key, "data-kind": item.kind, "data-status": item.status }, lines);
+}
+
+/** "Give this record up?" under the record, answered in place. */
+function withdrawQuestion(item, what) {
+  const close = () => { st.withdrawing = null; render(); };
+  return h("div", { class: "dhd-card", role: "group", "aria-label": `${t("device.withdraw")}: ${what}` }, [
+    h("p", { text: t("device.withdraw_confirm") }),
+    h("div", { class: "dhd-row" }, [
+      h("button", { class: "dhd-btn dhd-danger", type: "button", id: "dh-withdraw-yes", text: t("device.withdraw_yes"), onclick: async () => {
+        try {
+          await api("review/withdraw", { method: "POST", body: { key: item.key } });
+        } catch {
+          notice(t("device.need_signal"), "error");
+          return;
+        }
+        await st.outbox.dismissed(item, "withdrawn");
+        await refreshTemp();
+        close();
+      } }),
+      h("button", { class: "dhd-btn dhd-soft", type: "button", text: t("device.cancel"), onclick: close }),
+    ]),
+  ]);
 }
 
 /** The whole record, as typed: a refused record is never a mystery. */

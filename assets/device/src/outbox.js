@@ -100,10 +100,10 @@ export class Outbox {
     return { ...next, view: view === undefined ? item.view : view };
   }
 
-  /** Drop the lines of records sent long ago. */
+  /** Drop the lines of records sent (or given up) long ago. */
   async prune() {
     const rows = await this.db.getAllFromIndex("outbox", "owner", this.owner);
-    const old = rows.filter((r) => r.status === "sent" && this.now() - (r.sent_at_ms || 0) > SENT_KEEP_MS);
+    const old = rows.filter((r) => (r.status === "sent" || r.status === "dismissed") && this.now() - (r.sent_at_ms || 0) > SENT_KEEP_MS);
     await Promise.all(old.map((r) => this.db.delete("outbox", r.key)));
   }
 
@@ -149,6 +149,34 @@ export class Outbox {
     const status = r.status === "question" ? "question" : "kept";
     await this.update(item, { status }, { ...item.view, result, answer: null, confirm: false });
     return status;
+  }
+
+  /**
+   * What the server's review list (GET review) says of the records refused here: applied by a
+   * supervisor → sent; dismissed by them, or withdrawn → dismissed, its content dropped from the
+   * device (the server keeps it in the review list). Answers how many changed.
+   */
+  async reconcile(reviewItems) {
+    const byKey = new Map((reviewItems || []).map((r) => [r.key, r]));
+    let changed = 0;
+    for (const item of await this.list()) {
+      const r = byKey.get(item.key);
+      if (!r || !item.view || (item.status !== "kept" && item.status !== "question")) continue;
+      if (r.status === "applied") {
+        await this.apply(item, r);
+        changed += 1;
+      } else if (r.status === "dismissed") {
+        await this.dismissed(item, r.decision || "dismissed", r.decision_reason || "");
+        changed += 1;
+      }
+    }
+    return changed;
+  }
+
+  /** A refused record nobody will send: only its line stays, with who decided and why. */
+  async dismissed(item, decision, reason = "") {
+    const view = { label: item.view.label, result: { decision, decision_reason: reason } };
+    await this.update(item, { status: "dismissed", sent_at_ms: this.now() }, view);
   }
 
   /** After a refusal or a question: resend, corrected (`payload`), confirmed or answered. */
