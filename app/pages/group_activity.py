@@ -61,7 +61,9 @@ def group_input(form_data: dict[str, Any]) -> dict[str, Any]:
 
 
 class GroupActivityState(RecordForm, AppState):
-    records_groups: bool = False
+    # True for everyone who may open this screen (its load checks again): so the page as
+    # prerendered, which is what opens offline, offers the group activity too.
+    records_groups: bool = True
     communes: list[dict[str, str]] = []
     organisers: list[dict[str, str]] = []
     # Every client offered so far (the list grows as the filter finds more); `shown` is the

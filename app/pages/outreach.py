@@ -32,7 +32,9 @@ def contact_input(form_data: dict[str, Any]) -> dict[str, Any]:
 
 class OutreachState(RecordForm, AppState):
     communes: list[dict[str, str]] = []
-    records_groups: bool = False
+    # True for everyone who may open this screen (its load checks again): so the page as
+    # prerendered, which is what opens offline, offers the group activity too.
+    records_groups: bool = True
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def load(self) -> None:

@@ -545,3 +545,43 @@ def test_refused_records_decided_since_reach_the_device_and_one_can_be_given_up(
     page.locator("#dh-send-now").first.click()
     page.wait_for_timeout(1500)
     assert _visits(e2e_db, notes["applied"]) == 1
+
+
+def test_a_group_activity_is_recorded_offline_with_who_came_from_the_device(
+    page: Page, e2e_db: Path
+) -> None:
+    client_id, full_name = _make_client(e2e_db)
+    topic = f"Sinh hoạt câu lạc bộ {_marker()}"
+    _signed_in(page)
+    _offline(page.context, True)
+    page.goto("/outreach")
+    page.locator("#to-group").click()  # reached offline too
+    page.wait_for_url(re.compile(r"/group-activity$"))
+    _form_ready(page)
+    form = page.locator("form[data-outbox=group_activity]")
+    # Who came: the volunteer's own clients, from the device, filtered without accents.
+    page.locator("input[type=search][form=client-filter-only]").fill(
+        "hoang THI thu " + full_name.rsplit(" ", 1)[1])
+    shown = page.locator("#client-list .client-pick[data-shown='1']")
+    expect(shown).to_have_count(1)
+    expect(shown).to_contain_text(full_name)
+    shown.locator("input[type=checkbox]").check()
+    form.locator("[name=kind]").select_option(index=1)
+    form.locator("[name=place_id]").select_option(index=0)
+    form.locator("[name=topic]").fill(topic)
+    form.locator("[name=attendees_total]").fill("12")
+    form.locator("[type=submit]").click()
+    expect(page.locator("#dh-notice")).to_contain_text("Đã lưu trên máy", timeout=15_000)
+    expect(page.locator("#saved-notice")).to_contain_text("Đã lưu buổi sinh hoạt nhóm ngày")
+    expect(page.locator("#saved-notice")).to_be_focused()
+
+    _offline(page.context, False)
+    page.goto("/today")
+    page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+    _eventually(page, lambda: _count(
+        e2e_db, "SELECT count(*) FROM groupactivity WHERE topic = :t", t=topic) == 1, timeout=60)
+    assert _count(e2e_db, "SELECT attendees_total FROM groupactivity WHERE topic = :t",
+                  t=topic) == 12
+    assert _count(e2e_db, "SELECT count(*) FROM groupactivityclient WHERE client_id = :c AND "
+                          "activity_id = (SELECT id FROM groupactivity WHERE topic = :t)",
+                  c=client_id, t=topic) == 1

@@ -1055,9 +1055,39 @@ function fillOfflineForm() {
     select.dataset.dhFilled = "1";
   };
   for (const select of form.querySelectorAll("select[name=place_id], select[name=commune_id]")) fill(select, st.snap?.places);
-  for (const select of form.querySelectorAll("select[name=facility_id]")) fill(select, st.snap?.facilities);
+  for (const select of form.querySelectorAll("select[name=facility_id], select[name=organiser_id]")) fill(select, st.snap?.facilities);
+  if (form.dataset.outbox === "group_activity") fillGroupClients(form);
   // For the tests: React's, and filled for this state of the link (offline: from the device).
   form.dataset.dhReady = st.conn.state;
+}
+
+/** Offline, the group activity's "who came" list is the volunteer's own clients, from the
+ * device, and its filter works on the device (accents and case ignored). */
+function fillGroupClients(form) {
+  const list = form.querySelector("#client-list");
+  if (!list || st.conn.state !== "offline" || list.dataset.dhFilled || list.querySelector(".client-pick")) return;
+  const clients = [...(st.snap?.clients || []), ...tempClients()]
+    .sort((a, b) => a.full_name.localeCompare(b.full_name, "vi"));
+  if (!clients.length) return;
+  for (const c of clients) {
+    const boxId = `client_${c.id}`;
+    list.append(h("label", { class: "client-pick", for: boxId, "data-shown": "1",
+      style: "display:flex;gap:10px;align-items:center;min-height:44px;padding:4px 8px;border-bottom:1px solid var(--gray-4)" }, [
+      h("input", { type: "checkbox", name: boxId, id: boxId, style: "width:22px;height:22px;flex-shrink:0" }),
+      h("span", { text: c.full_name }),
+      h("span", { class: "dhd-muted", text: String(c.birth_year || "") }),
+    ]));
+  }
+  // The server's "no clients" line is for an empty list: this one is not.
+  for (const p of list.querySelectorAll(":scope > p")) p.hidden = true;
+  list.dataset.dhFilled = "1";
+  const filter = form.closest("main, body").querySelector("input[type=search][form=client-filter-only]");
+  filter?.addEventListener("input", () => {
+    if (st.conn.state !== "offline") return;
+    for (const label of list.querySelectorAll(".client-pick")) {
+      label.dataset.shown = matches(label.textContent, filter.value) ? "1" : "0";
+    }
+  });
 }
 
 /** React has hydrated this element (the server's HTML is now React's). */
