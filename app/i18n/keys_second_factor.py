@@ -41,6 +41,18 @@ KEYS: dict[str, tuple[str, str]] = {
     "signin.code_submit": ("Xác nhận", "Verify"),
     "signin.code_required": ("Vui lòng nhập mã.", "Please type the code."),
     "signin.code_back": ("Quay lại đăng nhập", "Back to sign in"),
+    # ---- the settings screen ----
+    "deploy.second_factor": ("Xác thực hai bước bắt buộc", "Two-step verification required"),
+    "deploy.second_factor_hint": (
+        "Tài khoản của những vai trò được bật phải dùng mã từ ứng dụng xác thực khi đăng "
+        "nhập; ai chưa cài sẽ được đưa tới trang Cá nhân để cài trước khi làm việc khác.",
+        "Accounts of the roles switched on must give a code of an authenticator app when "
+        "signing in; whoever has not set it up is sent to their account page to do so first.",
+    ),
+    "deploy.error.national_only": (
+        "Chỉ quản trị viên toàn quốc được thay đổi điều này.",
+        "Only a national administrator may change this.",
+    ),
     # ---- the account screen ----
     "second_factor_ui.title": ("Xác thực hai bước", "Two-step verification"),
     "second_factor_ui.intro": (

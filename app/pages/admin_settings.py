@@ -1,6 +1,7 @@
 """Deployment settings (administrator): organisation name and logo on reports, exports and
 cards, the neutral programme name on cards, the public address QR cards point to, a contact
-line. Stored and audited by `app/services/deployment.py`."""
+line, and which roles must sign in with a second factor. Stored and audited by
+`app/services/deployment.py`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import reflex as rx
 
 from app.components.forms import form_message, name_file_input, submit_button, text_field
 from app.components.frame import app_frame
-from app.services import deployment
+from app.services import deployment, second_factor
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState
@@ -31,6 +32,11 @@ class SettingsState(AppState):
     error: str = ""
     success: str = ""
     fields: dict[str, str] = {}
+    # Roles that must have a second factor (values of Role).
+    second_factor_roles: list[str] = []
+
+    def _show_second_factor(self, rule: dict[Role, bool]) -> None:
+        self.second_factor_roles = [role.value for role in Role if rule.get(role)]
 
     def _show(self, found: deployment.DeploymentSettings, logo: bytes | None) -> None:
         self.organisation_name = found.organisation_name
@@ -49,7 +55,22 @@ class SettingsState(AppState):
             deployment.read_settings(db), deployment.logo_png(db)))
         if outcome.value is not None:
             self._show(*outcome.value)
+        rule = await self._run(lambda db, actor: second_factor.requirement(db))
+        self._show_second_factor(rule.value or {})
         return name_file_input(LOGO_UPLOAD_ID, await self._text("deploy.upload_logo"))
+
+    @guarded(Role.ADMIN)
+    async def set_second_factor(self, role: str, required: bool) -> None:
+        """Require a second factor of a role, or make it optional (audited)."""
+        if str(role) not in {r.value for r in Role}:
+            return
+        chosen, on = Role(str(role)), bool(required)
+        outcome = await self._run(lambda db, actor: deployment.set_second_factor_requirement(
+            session=db, actor=actor, role=chosen, required=on))
+        self.error = outcome.error
+        if outcome.value is not None:
+            self._show_second_factor(outcome.value)
+            self.success = await self._text("deploy.saved")
 
     @guarded(Role.ADMIN)
     async def save(self, form_data: dict[str, Any]) -> Any:
@@ -156,6 +177,36 @@ def _logo() -> rx.Component:
     )
 
 
+_ROLE_KEYS = (("supervisor", "role.supervisor"), ("admin", "role.admin"),
+              ("clinic", "role.clinic"), ("volunteer", "role.volunteer"))
+
+
+def _second_factor_rule() -> rx.Component:
+    s = SettingsState
+    return rx.flex(
+        rx.heading(tr("deploy.second_factor"), size="4", as_="h2"),
+        rx.text(tr("deploy.second_factor_hint"), size="2", color="var(--gray-11)"),
+        *[
+            rx.el.label(
+                rx.el.input(
+                    type="checkbox",
+                    checked=s.second_factor_roles.contains(role),
+                    on_click=SettingsState.set_second_factor(
+                        role, ~s.second_factor_roles.contains(role)),
+                    read_only=True,
+                    id=f"second-factor-{role}",
+                    style={"width": "22px", "height": "22px", "flexShrink": "0"},
+                ),
+                rx.text(tr(key)),
+                style={"display": "flex", "gap": "12px", "alignItems": "center",
+                       "minHeight": "44px"},
+            )
+            for role, key in _ROLE_KEYS
+        ],
+        direction="column", spacing="2", margin_top="16px", id="second-factor-rule",
+    )
+
+
 def admin_settings_page() -> rx.Component:
     s = SettingsState
     return app_frame(
@@ -168,6 +219,7 @@ def admin_settings_page() -> rx.Component:
             form_message(s.error, s.success),
             _form(),
             _logo(),
+            _second_factor_rule(),
             direction="column", spacing="3",
         ),
     )

@@ -28,16 +28,16 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.services import audit, second_factor
 from app.services.actor import Actor
-from app.services.errors import ValidationFailed
+from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.policy import Action, authorize_grant
 from app.services.reports import CONTACT_SETTING, HEADER_SETTING
 from app.services.settings import load_settings
 from app.services.text import clean
-from models import Role, Setting, SettingFile, utcnow
+from models import Role, RoleAssignment, Setting, SettingFile, utcnow
 
 # The same rows the report header and the card programme name have always been read from.
 ORGANISATION_NAME = HEADER_SETTING
@@ -213,8 +213,19 @@ def set_second_factor_requirement(
     *, session: Session, actor: Actor | None, role: Role, required: bool
 ) -> dict[Role, bool]:
     """Require a second factor of every account in `role`, or make it optional (audited). A
-    user of a role newly requiring it gets a session that may only enrol until they do."""
+    user of a role newly requiring it gets a session that may only enrol until they do.
+    National administrators only: it weakens or strengthens every account of the deployment
+    (a refusal is audited)."""
     me = authorize_grant(session, actor, Action.PLACE_ADMIN, target_type="setting")
+    national = session.exec(select(RoleAssignment.id).where(
+        RoleAssignment.user_id == me.user_id, RoleAssignment.role == Role.ADMIN,
+        col(RoleAssignment.place_id).is_(None), col(RoleAssignment.facility_id).is_(None),
+    )).first()
+    if national is None:
+        audit.record(session, actor=me, action="settings.second_factor", target_type="setting",
+                     target_id=None, outcome="denied", detail="reason=not_national")
+        session.commit()
+        raise PermissionDenied("deploy.error.national_only")
     if second_factor.set_required(session, role=role, required=required):
         audit.record(session, actor=me, action="settings.second_factor", target_type="setting",
                      target_id=None, detail=f"role={role.value} required={int(required)}")

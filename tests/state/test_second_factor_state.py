@@ -17,11 +17,12 @@ from sqlmodel import Session, select
 
 import app.app  # noqa: F401  (registers every page and State)
 from app.pages.account import AccountState
+from app.pages.admin_settings import SettingsState
 from app.pages.caseload import CaseloadState
 from app.services import accounts, second_factor, security
 from app.state.session import AppState
 from models import AuditEvent, Role, User
-from tests.factories import World, build_world, with_session_cookie
+from tests.factories import World, build_world, make_user, with_session_cookie
 
 PASSWORD = "Lua-Thom-Dong-Thap-7"
 
@@ -128,3 +129,44 @@ def test_a_volunteer_is_not_restricted_and_may_turn_it_on_and_off(
     with Session(engine) as s:
         actions = [e.action for e in s.exec(select(AuditEvent)).all()]
     assert "second_factor.disable" in actions
+
+
+def test_a_national_administrator_sets_the_requirement_per_role_on_the_settings_screen(
+    world_db: World, engine: Engine
+) -> None:
+    with Session(engine) as s:
+        make_user(s, "admin_prov", Role.ADMIN, place_id=world_db.province_a)
+        user = s.exec(select(User).where(User.username == "admin_prov")).one()
+        user.password_hash = _password_hash()
+        s.add(user)
+        s.commit()
+    # The national administrator has no second factor yet: restricted, the screen refuses.
+    admin_token = _sign_in(engine, "admin")
+    screen = _state(SettingsState, admin_token, "/admin/settings")
+    assert _redirects_to_account(_call(screen, "load"))
+    with Session(engine) as s:
+        actor = world_db.actor(s, "admin")
+        assert actor is not None
+        started = accounts.start_second_factor(session=s, actor=actor)
+        accounts.confirm_second_factor(session=s, actor=actor,
+                                       code=pyotp.TOTP(started.secret).now())
+        s.commit()
+    _call(screen, "load")
+    assert screen.second_factor_roles == ["supervisor", "admin"]
+    _call(screen, "set_second_factor", "volunteer", True)
+    assert screen.second_factor_roles == ["volunteer", "supervisor", "admin"]
+    _call(screen, "set_second_factor", "nobody", False)  # not a role: nothing happens
+    assert screen.second_factor_roles == ["volunteer", "supervisor", "admin"]
+
+    # A provincial administrator may not change a rule of the whole deployment.
+    with Session(engine) as s:
+        second_factor.set_required(s, role=Role.ADMIN, required=False)
+        s.commit()
+    provincial = _state(SettingsState, _sign_in(engine, "admin_prov"), "/admin/settings")
+    _call(provincial, "set_second_factor", "volunteer", False)
+    assert provincial.error
+    with Session(engine) as s:
+        assert second_factor.required_for(s, Role.VOLUNTEER)
+        refused = s.exec(select(AuditEvent).where(
+            AuditEvent.action == "settings.second_factor", AuditEvent.outcome == "denied"))
+        assert refused.first() is not None
