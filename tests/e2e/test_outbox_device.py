@@ -464,14 +464,25 @@ def test_a_record_refused_because_the_client_was_reassigned_is_kept_readable_and
     with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
         conn.execute(text("UPDATE client SET assigned_volunteer_id = :v WHERE id = :c"),
                      {"v": volunteer, "c": client_id})
-    kept.locator("[data-resend]").click()
+    # "Sửa" opens the visit's own form with what was typed, and saving it resends that record.
+    kept.locator("[data-fix]").click()
+    page.wait_for_url(re.compile(rf"/clients/{client_id}/visit$"))
+    notes = page.locator("form[data-outbox=visit] textarea[name=notes]")
+    expect(notes).to_have_value(note, timeout=20_000)
+    corrected = f"{note} (đã sửa)"
+    notes.fill(corrected)
+    page.locator("#save").click()
+    page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
+    page.locator("#dh-open-records").first.click()
     sent = page.locator("#dh-record-list li[data-status=sent]")
     expect(sent.first).to_contain_text("Đã gửi", timeout=20_000)
+    expect(page.locator("#dh-record-list li[data-status=kept]")).to_have_count(0)
     page.screenshot(path=str(SCREENS / "offline-corrected.png"))
-    _eventually(page, lambda: _visits(e2e_db, note) == 1)
+    _eventually(page, lambda: _visits(e2e_db, corrected) == 1)
     page.locator("#dh-send-now").first.click()
     page.wait_for_timeout(1500)
-    assert _visits(e2e_db, note) == 1
+    assert _visits(e2e_db, corrected) == 1
+    assert _visits(e2e_db, note) == 0  # the same record, corrected: one row
     assert full_name not in json.dumps(page.evaluate(OUTBOX_ROWS))
 
 

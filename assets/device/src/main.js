@@ -451,6 +451,8 @@ async function onSubmit(event) {
 
 function finish(form, kind, item, clientId, answered) {
   sessionStorage.removeItem(draftSlot(form));
+  sessionStorage.removeItem(FIX);
+  st.fixedForm = null;
   notice(item.status === "sent" ? t("device.sent_at", { time: clock(Date.parse(item.sent_at)) })
     : t(answered ? "device.saved_here" : "device.saved_offline"), "ok", 5000);
   // What was typed (a record sent keeps no copy of it on the device).
@@ -910,17 +912,75 @@ function itemCard(item) {
     const row = [];
     if (item.status === "question") row.push(h("button", { class: "dhd-btn", type: "button", text: t("device.question.answer"), onclick: () => showQuestion(item, null) }));
     if (v.result.confirmable) row.push(h("button", { class: "dhd-btn", type: "button", text: t("device.send_anyway"), onclick: async () => { await st.outbox.resend(item.key, { confirm: true }); syncNow(); render(); } }));
-    if (item.status === "kept") row.push(h("button", { class: "dhd-btn dhd-soft", type: "button", "data-fix": item.key, text: t("device.fix"), onclick: () => { st.fixing = item.key; render(); } }));
+    if (item.status === "kept") row.push(h("button", { class: "dhd-btn dhd-soft", type: "button", "data-fix": item.key, text: t("device.fix"), onclick: () => openFix(item) }));
     row.push(h("button", { class: "dhd-btn dhd-soft", type: "button", "data-resend": item.key, text: t("device.resend"), onclick: async () => { await st.outbox.resend(item.key); st.failures = 0; await syncNow(); await refreshTemp(); render(); } }));
     if (item.status === "kept") row.push(h("button", { class: "dhd-btn dhd-danger", type: "button", "data-withdraw": item.key, text: t("device.withdraw"), onclick: () => { st.withdrawing = item.key; render(); } }));
     // Several records can be listed: each button says which one it is for.
     const what = [t(`device.kind.${item.kind}`), v.label?.name, v.label?.date ? showDate(v.label.date) : ""].filter(Boolean).join(", ");
     for (const button of row) button.setAttribute("aria-label", `${button.textContent}: ${what}`);
     lines.push(h("div", { class: "dhd-row" }, row));
-    if (st.fixing === item.key) lines.push(fixForm(item));
     if (st.withdrawing === item.key) lines.push(withdrawQuestion(item, what));
   }
   return h("li", { class: "dhd-card", "data-key": item.key, "data-kind": item.kind, "data-status": item.status }, lines);
+}
+
+// ---- correcting a refused record, on its own form ----------------------------------------------
+
+const FIX = "dh_fix"; // sessionStorage: { key, route } — the refused record being corrected
+
+function formRoute(kind, payload) {
+  const client = payload.client_id === null || payload.client_id === undefined ? null : encodeURIComponent(payload.client_id);
+  const own = { visit: "visit", drug_test: "test", referral: "referral", support: "support" }[kind];
+  if (own) return client === null ? null : `/clients/${client}/${own}`;
+  return { outreach_contact: "/outreach", group_activity: "/group-activity", client: "/clients/new" }[kind] || null;
+}
+
+/** "Sửa": the record's own form, filled with what was typed and the server's messages next to
+ * their fields; saving it resends the record under the same key (stored once). */
+function openFix(item) {
+  const route = formRoute(item.kind, item.view.payload || {});
+  if (!route) return;
+  try { sessionStorage.setItem(FIX, JSON.stringify({ key: item.key, route })); } catch { return; }
+  st.panel = false;
+  render();
+  go(route);
+}
+
+async function applyFix(form) {
+  let fix = null;
+  try { fix = JSON.parse(sessionStorage.getItem(FIX) || "null"); } catch { /* disabled */ }
+  if (!fix) return;
+  if (fix.route !== path()) {
+    if (st.fixedForm) { sessionStorage.removeItem(FIX); st.fixedForm = null; } // left the form
+    return;
+  }
+  if (st.fixedForm === form || !st.outbox) return; // done (React may draw a new form: again)
+  st.fixedForm = form;
+  const item = await st.outbox.get(fix.key);
+  if (!item || item.status !== "kept" || !item.view?.payload) { sessionStorage.removeItem(FIX); return; }
+  prefill(form, item.view.payload);
+  sessionStorage.setItem(draftSlot(form), item.key);
+  showFieldErrors(form, item.view.result?.fields || {});
+  notice(item.view.result?.message || t("device.kept"), "error", 8000);
+}
+
+/** Put a payload back into its form: by field name, and the ticked boxes of its lists. */
+function prefill(form, payload) {
+  const boxes = { content: "content", risk_flags: "risk", substances: "substance" };
+  const tick = (name, on = true) => {
+    const box = form.querySelector(`input[name="${CSS.escape(name)}"]`);
+    if (box && box.checked !== on) box.click();
+  };
+  for (const [name, value] of Object.entries(payload)) {
+    if (value === null || value === undefined || name === "client_id") continue;
+    if (name === "client_ids" && Array.isArray(value)) { for (const id of value) tick(`client_${id}`); continue; }
+    if (boxes[name] && typeof value === "string") { for (const v of value.split(",").filter(Boolean)) tick(`${boxes[name]}_${v}`); continue; }
+    for (const el of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+      if (el.type === "radio") { if (el.value === String(value) && !el.checked) el.click(); }
+      else if (el.type === "checkbox") { if (el.checked !== !!value) el.click(); }
+      else el.value = String(value);
+    }
+  }
 }
 
 /** "Give this record up?" under the record, answered in place. */
@@ -953,35 +1013,11 @@ function recordDetails(item) {
 }
 
 /** Correct a refused record: its fields as text, saved and resent under the same key. */
-function fixForm(item) {
-  const payload = item.view.payload || {};
-  const inputs = Object.entries(payload).filter(([, v]) => v === null || typeof v !== "object");
-  const form = h("form", { class: "dh-fix", "data-key": item.key, onsubmit: async (e) => {
-    e.preventDefault();
-    const next = { ...payload };
-    for (const [k, v] of inputs) {
-      const raw = e.target.querySelector(`[name="${k}"]`).value;
-      next[k] = typeof v === "number" ? (raw === "" ? null : Number(raw)) : typeof v === "boolean" ? raw === "true" : (raw === "" && v === null ? null : raw);
-    }
-    st.fixing = null;
-    await st.outbox.resend(item.key, { payload: next });
-    st.failures = 0;
-    await syncNow();
-    await refreshTemp();
-    render();
-  } }, [
-    ...inputs.map(([k, v]) => h("label", {}, [k, h("input", { name: k, value: v === null ? "" : String(v) }),
-      item.view.result.fields?.[k] ? h("span", { class: "dhd-err", text: item.view.result.fields[k] }) : null])),
-    h("button", { class: "dhd-btn", type: "submit", text: t("device.fix_send") }),
-  ]);
-  return form;
-}
-
 function panelScreen() {
   const items = (st.items || []).slice().reverse();
   return h("div", { class: "dhd-screen", id: "dh-records" }, [
     h("div", { class: "dhd-top" }, [h("h1", { text: t("device.records.title") }),
-      h("button", { class: "dhd-btn dhd-soft", type: "button", id: "dh-records-close", text: t("device.close"), onclick: () => { st.panel = false; st.fixing = null; render(); } })]),
+      h("button", { class: "dhd-btn dhd-soft", type: "button", id: "dh-records-close", text: t("device.close"), onclick: () => { st.panel = false; render(); } })]),
     stripElement(false),
     h("div", { class: "dhd-body" }, [items.length ? h("ul", { style: "list-style:none;padding:0;margin:0", id: "dh-record-list" }, items.map(itemCard)) : h("p", { text: t("device.records.none") })]),
   ]);
@@ -1057,6 +1093,7 @@ function fillOfflineForm() {
   for (const select of form.querySelectorAll("select[name=place_id], select[name=commune_id]")) fill(select, st.snap?.places);
   for (const select of form.querySelectorAll("select[name=facility_id], select[name=organiser_id]")) fill(select, st.snap?.facilities);
   if (form.dataset.outbox === "group_activity") fillGroupClients(form);
+  applyFix(form).catch((err) => console.warn("fix", err));
   // For the tests: React's, and filled for this state of the link (offline: from the device).
   form.dataset.dhReady = st.conn.state;
 }
