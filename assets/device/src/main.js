@@ -252,6 +252,11 @@ function syncNow() {
       st.failures = 0;
       st.nextTryAt = 0;
       st.lastSyncAt = new Date().toISOString();
+      // "Saved on this device, sent when there is signal" is no longer true once it went.
+      const shown = document.getElementById("dh-notice");
+      if (summary.sent && shown && [t("device.saved_offline"), t("device.saved_here")].includes(shown.textContent)) {
+        notice(t("device.sent_at", { time: clock(Date.now()) }), "ok", 4000);
+      }
       await st.vaults.touchSync(st.user.id, st.lastSyncAt);
       if (summary.total) {
         try { await keepSnapshot(await api("snapshot")); } catch { /* next round */ }
