@@ -83,6 +83,30 @@ class DataRequest(SQLModel, table=True):
     created_at: datetime = created_field()
 
 
+class LimitKind(StrEnum):
+    RESTRICTION = "restriction"  # liftable: the person (or the answer) ends it
+    OBJECTION = "objection"  # like a withdrawn consent to the purpose
+
+
+class ProcessingLimit(SQLModel, table=True):
+    """A purpose the person restricted or objected to (Decree 356/2025 Art 5), carried out
+    from the requests register: while it runs (`lifted_on` empty) the purpose stops for them,
+    as a withdrawn consent does (`policy.stopped_ids`)."""
+
+    __table_args__ = (Index("ix_processinglimit_purpose", "purpose", "client_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    kind: LimitKind = enum_field(LimitKind)
+    purpose: str = Field(max_length=40)
+    request_id: int | None = Field(default=None, foreign_key="datarequest.id")
+    started_on: date
+    recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    lifted_on: date | None = None
+    lifted_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = created_field()
+
+
 class BreakGlass(SQLModel, table=True):
     """Emergency access to one client outside one's scope, with a typed reason, for hours."""
 
@@ -104,7 +128,9 @@ __all__ = [
     "BreakGlass",
     "DataRequest",
     "Holiday",
+    "LimitKind",
     "PrivacyTerm",
+    "ProcessingLimit",
     "RequestKind",
     "RequestStatus",
     "TermUnit",

@@ -38,6 +38,7 @@ from app.services.dto import (
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.places import place_name
 from app.services.policy import (
+    CASE_MANAGEMENT,
     REFERRAL_SHARING,
     Action,
     PlaceTarget,
@@ -47,7 +48,7 @@ from app.services.policy import (
     authorize_grant,
     client_scope_filter,
     client_target,
-    purpose_withdrawn,
+    purpose_stopped,
     strip_visit_fields,
 )
 from app.services.submissions import Once
@@ -261,9 +262,13 @@ def create_referral(
             errors["facility_id"] = "error.invalid_facility"
         elif not facility_registry.provides(session, data.facility_id, data.service):
             errors["facility_id"] = "facility.error.not_providing"
-        elif purpose_withdrawn(session, data.client_id, REFERRAL_SHARING):
-            # The person withdrew consent to sharing with receiving facilities.
+        elif purpose_stopped(session, data.client_id, REFERRAL_SHARING):
+            # The person withdrew consent to sharing with receiving facilities (or restricted
+            # or objected to it).
             errors["facility_id"] = "privacy.error.sharing_withdrawn"
+    if purpose_stopped(session, data.client_id, CASE_MANAGEMENT):
+        # The person restricted or objected to case management: no new referral for them.
+        errors["service"] = "privacy.error.restricted"
     _raise_if(errors)
     referral = Referral(
         client_id=data.client_id, service=data.service, facility_id=data.facility_id,

@@ -38,6 +38,7 @@ from app.services.card_render import logo_box
 from app.services.deployment import logo_png
 from app.services.errors import ValidationFailed
 from app.services.policy import (
+    CASE_MANAGEMENT,
     STATISTICS,
     Action,
     PlaceTarget,
@@ -334,8 +335,10 @@ def _line_rows(session: Session, me: Actor, filters: LineListFilters, deidentifi
                              col(Client.status) != ClientStatus.MERGED]
     if filters.status is not None:
         conditions.append(col(Client.status) == filters.status)
+    # A person who withdrew consent to de-identified statistics (or restricted or objected
+    # to them) is left out of them; one who restricted case management, out of every export.
+    conditions.append(~withdrawn_filter(CASE_MANAGEMENT))
     if deidentified:
-        # A person who withdrew consent to de-identified statistics is left out of them.
         conditions.append(~withdrawn_filter(STATISTICS))
     if filters.assigned_volunteer_id is not None:
         conditions.append(col(Client.assigned_volunteer_id) == filters.assigned_volunteer_id)

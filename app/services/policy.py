@@ -40,13 +40,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false
+from sqlalchemy import ColumnElement, CompoundSelect, and_, false, func, union
 from sqlmodel import Session, col, select
 
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import NotFound, PermissionDenied
-from models import Client, Consent, Referral, ReferralStatus, Role
+from models import Client, Consent, ProcessingLimit, Referral, ReferralStatus, Role
 
 
 class Action(StrEnum):
@@ -155,6 +155,9 @@ CLINIC_VISIBLE_REFERRALS = (ReferralStatus.SENT, ReferralStatus.RECEIVED, Referr
 # purposes is app/services/privacy/inventory.py).
 REFERRAL_SHARING = "referral"  # the codes the registration form has always used
 STATISTICS = "reporting"
+# Restricting case management (the purpose the record exists for) keeps the record with its
+# case workers but takes it out of identified exports and stops new referrals.
+CASE_MANAGEMENT = "case_management"
 
 SENSITIVE_CLIENT_FIELDS = frozenset({"hiv_status", "ethnicity"})
 CLINIC_HIDDEN_VISIT_FIELDS = frozenset({"notes", "risk_flags"})
@@ -310,17 +313,37 @@ def purpose_withdrawn(session: Session, client_id: int, purpose: str) -> bool:
     return bool(rows) and all(w is not None for w in rows)
 
 
+def stopped_ids(purpose: str) -> CompoundSelect:
+    """Client ids for whom `purpose` has stopped: every consent to it withdrawn, or a
+    restriction or objection to it running (`ProcessingLimit`, from the requests register).
+    The one definition every service that processes for a purpose excludes them by."""
+    withdrawn = select(col(Consent.client_id)).where(col(Consent.purpose) == purpose) \
+        .group_by(col(Consent.client_id)) \
+        .having(func.count(col(Consent.withdrawn_on)) == func.count())
+    limited = select(col(ProcessingLimit.client_id)).where(
+        col(ProcessingLimit.purpose) == purpose, col(ProcessingLimit.lifted_on).is_(None))
+    return union(withdrawn, limited)
+
+
+def purpose_stopped(session: Session, client_id: int, purpose: str) -> bool:
+    """`purpose` has stopped for this client (see `stopped_ids`)."""
+    if purpose_withdrawn(session, client_id, purpose):
+        return True
+    return session.exec(select(col(ProcessingLimit.id)).where(
+        col(ProcessingLimit.client_id) == client_id, col(ProcessingLimit.purpose) == purpose,
+        col(ProcessingLimit.lifted_on).is_(None))).first() is not None
+
+
 def withdrawn_filter(purpose: str) -> ColumnElement[bool]:
-    """WHERE clause: clients who withdrew `purpose` (see `purpose_withdrawn`)."""
-    has = select(Consent.client_id).where(col(Consent.purpose) == purpose)
-    live = has.where(col(Consent.withdrawn_on).is_(None))
-    return and_(col(Client.id).in_(has), col(Client.id).not_in(live))
+    """WHERE clause: clients for whom `purpose` has stopped (see `stopped_ids`)."""
+    return col(Client.id).in_(stopped_ids(purpose))
 
 
 def client_target(session: Session, client: Client) -> ClientTarget:
     assert client.id is not None
-    if purpose_withdrawn(session, client.id, REFERRAL_SHARING):
-        # Sharing with receiving facilities stopped the day the consent was withdrawn.
+    if purpose_stopped(session, client.id, REFERRAL_SHARING):
+        # Sharing with receiving facilities stopped the day the consent was withdrawn (or
+        # the person restricted or objected to it).
         return ClientTarget(client_id=client.id, commune_id=client.commune_id,
                             assigned_volunteer_id=client.assigned_volunteer_id)
     facilities = session.exec(

@@ -85,11 +85,13 @@ from app.services.actor import Actor
 from app.services.dto import ClientListItem
 from app.services.errors import ValidationFailed
 from app.services.policy import (
+    STATISTICS,
     Action,
     PlaceTarget,
     authorize,
     authorize_grant,
     client_scope_filter,
+    stopped_ids,
 )
 from models import (
     Client,
@@ -258,7 +260,7 @@ class ReportContext:
         """Clients of the place, as a statement with its values (for other services)."""
         return select(col(Client.id)).where(
             col(Client.commune_id).in_(self.place_ids or self.area_places()),
-            col(Client.status) != ClientStatus.MERGED,
+            col(Client.status) != ClientStatus.MERGED, _counted(col(Client.id)),
         )
 
     def params(self) -> dict[str, Any]:
@@ -272,6 +274,13 @@ class ReportContext:
 
     def drill(self, key: str) -> Drilldown:
         return Drilldown(key, self.place_id, self.start, self.end, self.not_visited_days)
+
+
+def _counted(client_id: Any) -> ColumnElement[bool]:
+    """A client counted in the figures: not merged away, and statistics not stopped for them
+    (consent withdrawn, or restricted or objected to: `policy.stopped_ids`). Every figure
+    about people starts from a set filtered by this."""
+    return cast(ColumnElement[bool], client_id.not_in(stopped_ids(STATISTICS)))
 
 
 def _in_area(column: Any) -> ColumnElement[bool]:
@@ -300,7 +309,8 @@ def _area_clients() -> Select[Any]:
     """Clients of the place: an ordinary sub-query, so the planner knows their ids are
     unique and picks per use between index probes and one hash."""
     return select(col(Client.id)).where(
-        _in_area(col(Client.commune_id)), col(Client.status) != ClientStatus.MERGED
+        _in_area(col(Client.commune_id)), col(Client.status) != ClientStatus.MERGED,
+        _counted(col(Client.id)),
     )
 
 
@@ -321,7 +331,8 @@ _COMMUNITY_EPISODES = (
     select(col(Episode.client_id).label("id"), col(Client.commune_id), col(Episode.actual_end))
     .join(Client, col(Client.id) == col(Episode.client_id))
     .where(col(Episode.episode_type).in_(COMMUNITY_TYPES), _live_during_period(),
-           _in_area(col(Client.commune_id)), col(Client.status) != ClientStatus.MERGED)
+           _in_area(col(Client.commune_id)), col(Client.status) != ClientStatus.MERGED,
+           _counted(col(Client.id)))
     .cte("community_episode")
 )
 # Clients of the place under community management in the period (`id`).
@@ -340,7 +351,7 @@ _REFERRALS = (
            col(Referral.referred_on))
     .join(Client, col(Client.id) == col(Referral.client_id))
     .where(col(Referral.referred_on) <= _END, _in_area(col(Client.commune_id)),
-           col(Client.status) != ClientStatus.MERGED)
+           col(Client.status) != ClientStatus.MERGED, _counted(col(Client.id)))
     .cte("area_referral")
 )
 # Episodes at a rehab facility of the place started by the period end, whoever the client
@@ -349,7 +360,8 @@ _FACILITY_EPISODES = (
     select(col(Episode.client_id), col(Episode.episode_type), col(Episode.start_date),
            col(Episode.actual_end))
     .where(col(Episode.provider_id).in_(_facilities()),
-           col(Episode.episode_type).in_(tuple(FACILITY_TYPES)), col(Episode.start_date) <= _END)
+           col(Episode.episode_type).in_(tuple(FACILITY_TYPES)), col(Episode.start_date) <= _END,
+           _counted(col(Episode.client_id)))
     .cte("facility_episode")
 )
 # Vocational classes: `training` activities organised by a rehab facility of the place in the

@@ -24,10 +24,13 @@ from models import (
     ClientStatus,
     Episode,
     EpisodeStatus,
+    Organisation,
+    OrgKind,
     ReferralService,
     RequestKind,
     RequestStatus,
     Role,
+    TeamMember,
     Visit,
     VisitKind,
 )
@@ -298,6 +301,38 @@ def test_break_glass_opens_one_client_for_three_hours(session: Session, world: W
     review = privacy.openings_to_review(session=session, actor=world.actor(session, "sup_a"),
                                         now=t0 + timedelta(hours=1))
     assert [(g.user_name, g.client_id, g.live) for g in review] == [("sup_b", a1, True)]
+
+
+def test_break_glass_is_shown_to_the_clients_own_supervisor_not_every_commune_supervisor(
+        session: Session, world: World) -> None:
+    a1 = world.clients["a1"]
+    team = Organisation(name="Tổ tình nguyện A1", kind=OrgKind.VOLUNTEER_TEAM,
+                        place_id=world.commune_a1)
+    session.add(team)
+    session.flush()
+    assert team.id is not None
+    session.add_all([TeamMember(organisation_id=team.id, user_id=world.users["vol_a1"]),
+                     TeamMember(organisation_id=team.id, user_id=world.users["sup_a1"])])
+    session.flush()
+    privacy.open_glass(session=session, actor=world.actor(session, "sup_b"), client_id=a1,
+                       reason_kind="medical_emergency",
+                       reason="Người bệnh bất tỉnh tại trạm y tế, cần tiền sử dùng thuốc")
+    assert privacy.own_supervisors(session, {a1}) == {a1: {world.users["sup_a1"]}}
+
+    def seen_by(name: str) -> list[int]:
+        return [g.client_id for g in privacy.openings_to_review(
+            session=session, actor=world.actor(session, name))]
+
+    assert seen_by("sup_a1") == [a1]  # the supervisor of vol_a1's team
+    assert seen_by("sup_a") == []  # a supervisor of the province, not the client's own
+    assert seen_by("admin") == [a1]
+    # A supervisor who left the team no longer owns it: back to the commune's supervisors.
+    member = session.exec(select(TeamMember).where(
+        TeamMember.user_id == world.users["sup_a1"])).one()
+    member.left_on = TODAY
+    session.add(member)
+    session.flush()
+    assert seen_by("sup_a") == [a1]
 
 
 def test_a_continuity_reason_allows_recording_and_volunteers_cannot_break_glass(

@@ -18,7 +18,10 @@ from app.services.reports import province_report, report_drilldown
 from models import (
     AuditEvent,
     Client,
+    Consent,
     EpisodeType,
+    LimitKind,
+    ProcessingLimit,
     ReferralService,
     ReferralStatus,
     Role,
@@ -120,6 +123,33 @@ def test_a_commune_report_counts_only_that_commune(db: Session, world: SeedWorld
     assert _value(report, "report.community.managed") == 13
     assert _value(report, "report.models.communes_implementing") == (1, 1)
     assert _value(report, "report.models.volunteer_team") == 1
+
+
+def test_a_person_who_stopped_statistics_leaves_the_aggregate_figures(
+        db: Session, world: SeedWorld) -> None:
+    """Withdrawing consent to statistics, or restricting or objecting to them, takes the
+    person out of every figure; the seeds (no consent rows) are all counted (see above)."""
+    place = world.dt_communes[0]
+    fig = _dt(db, world, place=place).figure("report.community.managed")
+    assert fig.value == 13 and fig.drilldown is not None
+    people = report_drilldown(session=db, actor=world.actor(db, "sup_dt"),
+                              figure_key=fig.drilldown.figure_key, place_id=place,
+                              period_start=DT_START, period_end=DT_END)
+    withdrawn, objected, restricted = (r.id for r in people[:3])
+    db.add(Consent(client_id=withdrawn, purpose="reporting", sensitive_categories="",
+                   given_on=date(2021, 1, 1), withdrawn_on=date(2022, 1, 1)))
+    db.add(Consent(client_id=objected, purpose="reporting", sensitive_categories="",
+                   given_on=date(2021, 1, 1)))  # a live consent, then an objection
+    db.add(ProcessingLimit(client_id=objected, kind=LimitKind.OBJECTION, purpose="reporting",
+                           started_on=date(2022, 1, 1)))
+    db.add(ProcessingLimit(client_id=restricted, kind=LimitKind.RESTRICTION,
+                           purpose="reporting", started_on=date(2022, 1, 1),
+                           lifted_on=date(2022, 2, 1)))  # lifted: counted again
+    db.flush()
+    report = _dt(db, world, place=place)
+    assert _value(report, "report.community.managed") == 11
+    province = _value(_dt(db, world), "report.community.managed")
+    assert province == DT_EXPECTED["report.community.managed"] - 2
 
 
 def test_a_commune_supervisor_gets_the_report_of_their_commune_but_not_the_province(

@@ -27,6 +27,7 @@ from app.services.privacy.breakglass import (
     my_openings,
     open_glass,
     openings_to_review,
+    own_supervisors,
 )
 from app.services.privacy.consent import (
     ConsentGiven,
@@ -99,6 +100,7 @@ __all__ = [
     "my_openings",
     "open_glass",
     "openings_to_review",
+    "own_supervisors",
     "plan",
     "receive_request",
     "record_breach",

@@ -5,8 +5,11 @@ Each opening covers one client; a second client needs its own opening and its ow
 It is read-only unless its reason kind allows recording (`REASONS`). While it runs,
 `load_actor` puts the client in the actor's `glass_read_ids` (and `glass_write_ids`), which
 `policy` honours for that one client — never in lists or searches. Every opening is audited
-(`privacy.break_glass` on the client, so it shows in "Ai đã xem hồ sơ này"), listed to the
-supervisors of the client's commune on their home screen and to administrators.
+(`privacy.break_glass` on the client, so it shows in "Ai đã xem hồ sơ này") and listed to the
+client's *own supervisors* (`own_supervisors`: the supervisors who are members of a volunteer
+team of the client's assigned volunteer) on their home screen and to administrators. Only a
+client with no such supervisor (no assigned volunteer, or a team without a supervisor) falls
+back to the supervisors of the client's commune, so no opening goes unseen.
 """
 
 from __future__ import annotations
@@ -22,7 +25,17 @@ from app.services.errors import NotFound, ValidationFailed
 from app.services.policy import Action, authorize_grant, can, client_target
 from app.services.privacy.terms import term
 from app.services.text import clean
-from models import BreakGlass, Client, Role, User, utcnow
+from models import (
+    BreakGlass,
+    Client,
+    Organisation,
+    OrgKind,
+    Role,
+    RoleAssignment,
+    TeamMember,
+    User,
+    utcnow,
+)
 
 # Reason kind -> may record (visits, tests, referrals) for the client, not only read.
 REASONS: dict[str, bool] = {
@@ -116,10 +129,38 @@ def my_openings(*, session: Session, actor: Actor | None,
     return [_view(r, me.display_name, moment) for r in rows]
 
 
+def own_supervisors(session: Session, client_ids: set[int]) -> dict[int, set[int]]:
+    """client id -> the user ids of the client's own supervisors: active supervisors who are
+    current members of an active volunteer team the client's assigned volunteer is a current
+    member of (empty for a client with no assigned volunteer or no such team)."""
+    if not client_ids:
+        return {}
+    volunteer = TeamMember.__table__.alias("volunteer_member")  # type: ignore[attr-defined]
+    boss = TeamMember.__table__.alias("supervisor_member")  # type: ignore[attr-defined]
+    rows = session.exec(
+        select(col(Client.id), boss.c.user_id)
+        .join(volunteer, volunteer.c.user_id == col(Client.assigned_volunteer_id))
+        .join(Organisation, col(Organisation.id) == volunteer.c.organisation_id)
+        .join(boss, boss.c.organisation_id == volunteer.c.organisation_id)
+        .join(RoleAssignment, col(RoleAssignment.user_id) == boss.c.user_id)
+        .join(User, col(User.id) == boss.c.user_id)
+        .where(col(Client.id).in_(client_ids), volunteer.c.left_on.is_(None),
+               boss.c.left_on.is_(None), col(Organisation.kind) == OrgKind.VOLUNTEER_TEAM,
+               col(Organisation.active).is_(True), col(RoleAssignment.role) == Role.SUPERVISOR,
+               col(User.is_active).is_(True))
+    ).all()
+    found: dict[int, set[int]] = {cid: set() for cid in client_ids}
+    for cid, uid in rows:
+        if cid is not None:
+            found[cid].add(uid)
+    return found
+
+
 def openings_to_review(*, session: Session, actor: Actor | None, days: int = 30,
                        now: datetime | None = None) -> list[GlassView]:
-    """Openings of the last `days`: a supervisor sees those on clients of their communes
-    and those by users of their communes' facilities; an administrator sees all."""
+    """Openings of the last `days`: a supervisor sees those on clients they are the own
+    supervisor of (`own_supervisors`), and, for a client with no own supervisor, those on
+    clients of their communes; an administrator sees all."""
     if actor is not None and actor.role == Role.ADMIN:
         me = authorize_grant(session, actor, Action.PRIVACY_ADMIN)
     else:
@@ -131,4 +172,8 @@ def openings_to_review(*, session: Session, actor: Actor | None, days: int = 30,
         query = query.join(Client, col(Client.id) == col(BreakGlass.client_id)).where(
             col(Client.commune_id).in_(me.commune_ids), col(BreakGlass.user_id) != me.user_id)
     rows = session.exec(query.order_by(col(BreakGlass.opened_at).desc()).limit(100)).all()
+    if me.role != Role.ADMIN:
+        owners = own_supervisors(session, {r.client_id for r, _name in rows})
+        rows = [(r, name) for r, name in rows
+                if not owners.get(r.client_id) or me.user_id in owners[r.client_id]]
     return [_view(r, name, moment) for r, name in rows]
