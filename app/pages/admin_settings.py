@@ -1,7 +1,7 @@
 """Deployment settings (administrator): organisation name and logo on reports, exports and
 cards, the neutral programme name on cards, the public address QR cards point to, a contact
-line, and which roles must sign in with a second factor. Stored and audited by
-`app/services/deployment.py`."""
+line, the data-protection officer, and which roles must sign in with a second factor. Stored
+and audited by `app/services/deployment.py`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ class SettingsState(AppState):
     programme_name: str = ""
     public_url: str = ""
     contact_line: str = ""
+    dpo_name: str = ""
+    dpo_contact: str = ""
     logo_src: str = ""
     loaded_at: int = 0  # re-keys the uncontrolled form after a load or save
     error: str = ""
@@ -43,6 +45,7 @@ class SettingsState(AppState):
         self.programme_name = found.programme_name
         self.public_url = found.public_url
         self.contact_line = found.contact_line
+        self.dpo_name, self.dpo_contact = found.dpo_name, found.dpo_contact
         self.logo_src = ("data:image/png;base64," + base64.b64encode(logo).decode("ascii")
                          if logo else "")
         self.loaded_at += 1
@@ -79,6 +82,8 @@ class SettingsState(AppState):
             programme_name=str(form_data.get("programme_name", ""))[:400],
             public_url=str(form_data.get("public_url", ""))[:400],
             contact_line=str(form_data.get("contact_line", ""))[:400],
+            dpo_name=str(form_data.get("dpo_name", ""))[:400],
+            dpo_contact=str(form_data.get("dpo_contact", ""))[:400],
         )
         outcome = await self._run(lambda db, actor: (
             deployment.update_settings(session=db, actor=actor, data=data),
@@ -137,6 +142,10 @@ def _form() -> rx.Component:
                        type="url", placeholder="https://donghanh.tinh.gov.vn"),
             text_field("deploy.contact_line", "contact_line", default_value=s.contact_line,
                        error=_error("contact_line"), hint_key="deploy.contact_hint"),
+            text_field("deploy.dpo_name", "dpo_name", default_value=s.dpo_name,
+                       error=_error("dpo_name"), hint_key="deploy.dpo_hint", max_length=120),
+            text_field("deploy.dpo_contact", "dpo_contact", default_value=s.dpo_contact,
+                       error=_error("dpo_contact"), max_length=200),
             submit_button("deploy.save", id="settings-save"),
             direction="column", spacing="3",
         ),

@@ -8,16 +8,24 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.client_cards import bi, disclosure, dmy, empty_note, loading_note
+from app.components.client_cards import bi, dmy, empty_note, loading_note
 from app.components.forms import (
     check_group,
-    choice_group,
+    focus_first_problem,
     select_field,
     submit_button,
     text_field,
     ticked,
 )
 from app.components.frame import app_frame
+from app.components.privacy_forms import (
+    card_title,
+    form_panel,
+    giver_fields,
+    giver_values,
+    outcome_callouts,
+    record_card,
+)
 from app.i18n import t
 from app.pages.privacy_common import Row, as_date, as_id, client_id_in
 from app.services import privacy
@@ -98,6 +106,7 @@ class ConsentState(AppState):
             return None
         given_on = as_date(form_data.get("given_on", ""))
         cats = tuple(ticked(form_data, "cat", list(privacy.SENSITIVE_CATEGORIES)))
+        giver = giver_values(form_data)
 
         def call(db: Any, actor: Any) -> privacy.ConsentView:
             if given_on is None:
@@ -105,11 +114,7 @@ class ConsentState(AppState):
             return privacy.record_consent(session=db, actor=actor, client_id=cid,
                                           data=privacy.ConsentGiven(
                 purpose=str(form_data.get("purpose", ""))[:60], sensitive_categories=cats,
-                given_on=given_on, given_by=str(form_data.get("given_by", "subject"))[:20],
-                representative_name=str(form_data.get("representative_name", ""))[:200],
-                representative_relation=str(form_data.get("representative_relation", ""))[:100],
-                method=str(form_data.get("method", "screen"))[:20],
-                form_number=str(form_data.get("form_number", ""))[:60]))
+                given_on=given_on, **giver))
 
         outcome = await self._run(call)
         self.error, self.saved = outcome.error, ""
@@ -117,7 +122,8 @@ class ConsentState(AppState):
         if outcome.value is not None:
             self.saved = await self._text("privacy.consent.saved")
             await self._fetch()
-        return None
+            return None
+        return focus_first_problem("consent-form") if outcome.fields else None
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def withdraw(self, consent_id: str) -> Any:
@@ -150,15 +156,14 @@ class ConsentState(AppState):
 
 
 def _consent_card(row: Any) -> rx.Component:
-    return rx.box(
-        rx.flex(
+    return record_card(
+        card_title(
             rx.text(bi(row, "purpose"), weight="bold", size="3"),
             rx.cond(row["active"] == "1",
                     rx.badge(tr("privacy.consent.active"), color_scheme="teal",
                              high_contrast=True),
                     rx.badge(tr("privacy.consent.withdrawn_on"), " ", row["withdrawn_on"],
                              color_scheme="gray", high_contrast=True)),
-            justify="between", align="center", wrap="wrap", gap="4px",
         ),
         rx.text(tr("privacy.consent.given_on"), ": ", row["given_on"], " · ", bi(row, "who"),
                 size="2"),
@@ -169,45 +174,23 @@ def _consent_card(row: Any) -> rx.Component:
             tr("privacy.consent.withdraw"), on_click=ConsentState.withdraw(row["id"]),
             color_scheme="red", variant="soft", size="3", margin_top="8px",
             id="withdraw-" + row["id"])),
-        padding="12px", border="1px solid var(--gray-5)", border_radius="12px",
-        background="white", margin_bottom="8px", id="consent-" + row["id"],
+        card_id="consent-" + row["id"],
     )
 
 
 def _record_form() -> rx.Component:
     s = ConsentState
     e: Any = s.errors
-    return disclosure(
+    return form_panel(
         "privacy.consent.record",
-        rx.form(
-            rx.flex(
-                select_field("privacy.col.purpose", "purpose", PURPOSE_OPTIONS,
-                             error=e["purpose"]),
-                check_group("privacy.consent.categories_shown", "cat", CATEGORY_OPTIONS,
-                            error=e["sensitive_categories"], columns="2"),
-                text_field("privacy.consent.given_on", "given_on", type="date",
-                           default_value=s.today, max=s.today, error=e["given_on"]),
-                choice_group("privacy.consent.given_by", "given_by",
-                             [("subject", "privacy.consent.subject"),
-                              ("representative", "privacy.consent.representative")],
-                             default="subject", error=e["given_by"], columns="2"),
-                text_field("privacy.field.representative_name", "representative_name",
-                           max_length=120, error=e["representative_name"]),
-                text_field("privacy.field.representative_relation", "representative_relation",
-                           max_length=60, error=e["representative_relation"]),
-                choice_group("privacy.field.method", "method",
-                             [("screen", "privacy.consent.screen"),
-                              ("paper", "privacy.consent.paper")],
-                             default="screen", error=e["method"], columns="2"),
-                text_field("privacy.field.form_number", "form_number", max_length=40,
-                           error=e["form_number"]),
-                submit_button("privacy.consent.save", id="consent-save"),
-                direction="column", spacing="3",
-            ),
-            on_submit=s.record, reset_on_submit=False, padding_top="12px", id="consent-form",
-        ),
-        summary_id="consent-record-toggle",
-        style={"marginTop": "12px"},
+        select_field("privacy.col.purpose", "purpose", PURPOSE_OPTIONS, error=e["purpose"]),
+        check_group("privacy.consent.categories_shown", "cat", CATEGORY_OPTIONS,
+                    error=e["sensitive_categories"], columns="2"),
+        text_field("privacy.consent.given_on", "given_on", type="date",
+                   default_value=s.today, max=s.today, error=e["given_on"]),
+        *giver_fields(e),
+        submit_button("privacy.consent.save", id="consent-save"),
+        on_submit=s.record, form_id="consent-form", summary_id="consent-record-toggle",
     )
 
 
@@ -220,10 +203,7 @@ def consent_page() -> rx.Component:
             ("found", rx.fragment(
                 rx.link(tr("privacy.back_to_profile"), href="/clients/" + s.cid,
                         min_height="44px", display="flex", align_items="center"),
-                rx.cond(s.error != "", rx.callout(s.error, color_scheme="red", role="alert",
-                                                 id="consent-error", high_contrast=True)),
-                rx.cond(s.saved != "", rx.callout(s.saved, color_scheme="green", role="status",
-                                                 id="consent-saved", high_contrast=True)),
+                outcome_callouts(s.error, s.saved, "consent"),
                 rx.text(tr("privacy.consent.effect"), size="2", color="var(--gray-11)",
                         margin_bottom="8px"),
                 rx.cond(s.consents.length() > 0,

@@ -8,11 +8,26 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.client_cards import bi, bilingual, disclosure, dmy, empty_note, section_heading
-from app.components.forms import choice_group, select_field, submit_button, text_field
+from app.components.client_cards import bi, bilingual, dmy, empty_note, section_heading
+from app.components.forms import (
+    checked_form,
+    choice_group,
+    focus_first_problem,
+    labelled,
+    select_field,
+    submit_button,
+    text_field,
+    ticked,
+)
 from app.components.frame import app_frame
+from app.components.privacy_forms import (
+    card_title,
+    form_panel,
+    outcome_callouts,
+    record_card,
+)
 from app.pages.privacy_common import Row, as_date, as_id, local
-from app.services import privacy
+from app.services import deployment, privacy
 from app.services.calendar import today_vn
 from app.services.errors import ValidationFailed
 from app.state.guard import guarded
@@ -25,6 +40,8 @@ REASON_OPTIONS = [(k, f"privacy.glass.reason.{k}") for k in privacy.REASONS]
 REQUEST_FIELDS = ("client_id", "kind", "received_on", "requested_by", "requester_name",
                   "requester_relation", "details")
 GLASS_FIELDS = ("client_id", "reason_kind", "reason")
+LIMIT_OPTIONS = [(p, f"privacy.purpose.{p}") for p in privacy.LIMITABLE]
+CORRECT_OPTIONS = [(f, f"privacy.field.{f}") for f in privacy.CORRECTABLE]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -67,11 +84,20 @@ def glass_row(g: privacy.GlassView) -> Row:
     }
 
 
+def limit_row(v: privacy.LimitView) -> Row:
+    return {"id": str(v.id), "client": str(v.client_id), "since": dmy(v.started_on),
+            "request": str(v.request_id or ""),
+            **bilingual("kind_label", f"privacy.limit.{v.kind.value}"),
+            **bilingual("purpose", f"privacy.purpose.{v.purpose}")}
+
+
 class PrivacyDeskState(AppState):
     is_supervisor: bool = False
     requests: list[Row] = []
     mine: list[Row] = []  # my break-glass openings still running
     review: list[Row] = []  # openings by others on my clients
+    limits: list[Row] = []  # restrictions and objections running on my clients
+    dpo: str = ""  # the data-protection officer, as the privacy notice names them
     request_errors: dict[str, str] = {name: "" for name in REQUEST_FIELDS}
     glass_errors: dict[str, str] = {name: "" for name in GLASS_FIELDS}
     error: str = ""
@@ -81,19 +107,22 @@ class PrivacyDeskState(AppState):
     async def _fetch(self) -> None:
         supervisor = self.is_supervisor
 
-        def call(db: Any, actor: Any) -> tuple[list[Any], list[Any], list[Any]]:
+        def call(db: Any, actor: Any) -> tuple[Any, ...]:
             mine = privacy.my_openings(session=db, actor=actor)
+            dpo = deployment.dpo_line(db)
             if not supervisor:
-                return [], mine, []
+                return [], mine, [], [], dpo
             return (privacy.list_requests(session=db, actor=actor), mine,
-                    privacy.openings_to_review(session=db, actor=actor))
+                    privacy.openings_to_review(session=db, actor=actor),
+                    privacy.running_limits(session=db, actor=actor), dpo)
 
         outcome = await self._run(call)
         if outcome.value is not None:
-            requests, mine, review = outcome.value
+            requests, mine, review, limits, self.dpo = outcome.value
             self.requests = [request_row(v) for v in requests]
             self.mine = [glass_row(g) for g in mine]
             self.review = [glass_row(g) for g in review]
+            self.limits = [limit_row(v) for v in limits]
         else:
             self.error = outcome.error
 
@@ -151,7 +180,7 @@ class PrivacyDeskState(AppState):
         outcome = await self._run(call)
         self.request_errors = {name: outcome.fields.get(name, "") for name in REQUEST_FIELDS}
         await self._after(outcome, "privacy.request.saved")
-        return None
+        return focus_first_problem("request-form") if outcome.fields else None
 
     @guarded(Role.SUPERVISOR)
     async def acknowledge(self, request_id: str) -> Any:
@@ -218,6 +247,61 @@ class PrivacyDeskState(AppState):
         return rx.download(data=outcome.value, filename=f"tra-loi-yeu-cau-{rid}.pdf",
                            mime_type="application/pdf")
 
+    async def _carry_out(self, rid: int | None, form_id: str, call: Any) -> Any:
+        """Run one of the register's own actions on request `rid`; on a refusal, its message
+        goes under the form's first field (`<form_id>` ends with the request id)."""
+        if rid is None:
+            return None
+        self.error = self.saved = ""
+        outcome = await self._run(call)
+        await self._after(outcome, "privacy.request.answered")
+        if outcome.value is None and outcome.fields:
+            self.error = await self._text(next(iter(outcome.fields.values())))
+            return focus_first_problem(form_id)
+        return None
+
+    @guarded(Role.SUPERVISOR)
+    async def correct(self, form_data: dict[str, Any]) -> Any:
+        """A correction request: change the named field of the record, then answer."""
+        rid = as_id(form_data.get("request_id", ""))
+        field = str(form_data.get("field", ""))[:40]
+        value = str(form_data.get("value", ""))[:300]
+        lang = await self._lang()
+        return await self._carry_out(rid, f"correct-form-{rid}", lambda db, actor: (
+            privacy.execute_correction(session=db, actor=actor, request_id=rid or 0,
+                                       changes={field: value}, lang=lang)))
+
+    @guarded(Role.SUPERVISOR)
+    async def restrict(self, form_data: dict[str, Any]) -> Any:
+        """A restriction request: stop the ticked purposes for the person until lifted."""
+        rid = as_id(form_data.get("request_id", ""))
+        purposes = ticked(form_data, "purpose", list(privacy.LIMITABLE))
+        lang = await self._lang()
+        return await self._carry_out(rid, f"restrict-form-{rid}", lambda db, actor: (
+            privacy.execute_restriction(session=db, actor=actor, request_id=rid or 0,
+                                        purposes=purposes, lang=lang)))
+
+    @guarded(Role.SUPERVISOR)
+    async def object_to(self, form_data: dict[str, Any]) -> Any:
+        """An objection: stop the purpose objected to, like a withdrawn consent."""
+        rid = as_id(form_data.get("request_id", ""))
+        purpose = str(form_data.get("purpose", ""))[:40]
+        lang = await self._lang()
+        return await self._carry_out(rid, f"object-form-{rid}", lambda db, actor: (
+            privacy.execute_objection(session=db, actor=actor, request_id=rid or 0,
+                                      purpose=purpose, lang=lang)))
+
+    @guarded(Role.SUPERVISOR)
+    async def lift(self, limit_id: str) -> Any:
+        """Lift a restriction (or an objection the person took back)."""
+        lid = as_id(limit_id)
+        if lid is None:
+            return None
+        outcome = await self._run(lambda db, actor: privacy.lift_limit(
+            session=db, actor=actor, limit_id=lid))
+        await self._after(outcome, "privacy.limit.lifted")
+        return None
+
     @guarded(Role.SUPERVISOR, Role.CLINIC)
     async def open_glass(self, form_data: dict[str, Any]) -> Any:
         """Open one client outside one's scope, with a reason, for at most 3 hours."""
@@ -237,7 +321,7 @@ class PrivacyDeskState(AppState):
         await self._after(outcome, "privacy.glass.opened")
         if outcome.value is not None:
             return rx.redirect(f"/clients/{outcome.value.client_id}")
-        return None
+        return focus_first_problem("glass-form") if outcome.fields else None
 
     @guarded(Role.SUPERVISOR, Role.CLINIC)
     async def close_glass(self, glass_id: str) -> Any:
@@ -258,18 +342,83 @@ def _clock_badge(row: Any, prefix: str) -> rx.Component:
                     high_contrast=True, size="2")
 
 
+def _action_form(row: Any, name: str, on_submit: Any, *fields: rx.Component,
+                 label_key: str) -> rx.Component:
+    """The form that carries out an open request of one kind (correction, restriction,
+    objection): its fields, then the button; checked in the page."""
+    rid = row["id"]
+    return checked_form(
+        rx.el.input(type="hidden", name="request_id", value=rid),
+        rx.flex(*fields, rx.button(tr(label_key), type="submit", size="3", id=name + "-" + rid),
+                direction="column", gap="6px"),
+        on_submit=on_submit, form_id=name + "-form-" + rid, margin_top="8px",
+    )
+
+
+def _row_select(label_key: str, name: str, options: list[tuple[str, str]],
+                rid: Any) -> rx.Component:
+    """A labelled select inside one request's card (ids made unique by the request)."""
+    field_id = f"{name}-" + rid
+    return labelled(label_key, rx.el.select(
+        *[rx.el.option(tr(label), value=value) for value, label in options],
+        id=field_id, name=name, default_value=options[0][0],
+        style={"minHeight": "44px", "fontSize": "16px", "padding": "8px",
+               "borderRadius": "8px", "border": "1px solid var(--gray-7)",
+               "background": "white", "width": "100%"},
+    ), field_id=field_id)
+
+
+def _row_checks(label_key: str, name: str, options: list[tuple[str, str]],
+                rid: Any) -> rx.Component:
+    """Checkboxes inside one request's card; each submits as `<name>_<value>`."""
+    return rx.el.fieldset(
+        rx.el.legend(tr(label_key), style={"fontWeight": "500"}),
+        *[rx.el.label(
+            rx.el.input(type="checkbox", name=f"{name}_{value}", id=f"{name}_{value}-" + rid,
+                        style={"width": "22px", "height": "22px"}),
+            tr(label), html_for=f"{name}_{value}-" + rid,
+            style={"display": "flex", "alignItems": "center", "gap": "8px",
+                   "minHeight": "44px"})
+          for value, label in options],
+        style={"border": "none", "padding": "0", "margin": "0"},
+    )
+
+
+def _carry_out_forms(row: Any) -> rx.Component:
+    s = PrivacyDeskState
+    rid = row["id"]
+    return rx.match(
+        row["kind"],
+        ("correction", _action_form(
+            row, "correct", s.correct,
+            _row_select("privacy.request.correct_field", "field", CORRECT_OPTIONS, rid),
+            rx.input(name="value", placeholder=tr("privacy.request.correct_value"), size="3",
+                     id="value-" + rid, aria_label=tr("privacy.request.correct_value")),
+            label_key="privacy.request.correct")),
+        ("restriction", _action_form(
+            row, "restrict", s.restrict,
+            _row_checks("privacy.request.restrict_purposes", "purpose", LIMIT_OPTIONS, rid),
+            label_key="privacy.request.restrict")),
+        ("objection", _action_form(
+            row, "object", s.object_to,
+            _row_select("privacy.request.object_purpose", "purpose", LIMIT_OPTIONS, rid),
+            label_key="privacy.request.object")),
+        rx.fragment(),
+    )
+
+
 def _request_card(row: Any) -> rx.Component:
     s = PrivacyDeskState
     rid = row["id"]
-    return rx.box(
-        rx.flex(
-            rx.text("#", rid, " · ", bi(row, "kind_label"), weight="bold", size="3"),
-            rx.badge(bi(row, "status"), high_contrast=True),
-            justify="between", align="center", wrap="wrap", gap="4px",
-        ),
+    is_open = row["open"] == "1"
+    carried_out = (row["kind"] == "correction") | (row["kind"] == "restriction") \
+        | (row["kind"] == "objection")
+    return record_card(
+        card_title(rx.text("#", rid, " · ", bi(row, "kind_label"), weight="bold", size="3"),
+                   rx.badge(bi(row, "status"), high_contrast=True)),
         rx.text(tr("privacy.request.client"), " ", row["client"], " · ", row["requester"],
                 " · ", tr("privacy.field.received_on"), " ", row["received"], size="2"),
-        rx.cond(row["open"] == "1", rx.flex(
+        rx.cond(is_open, rx.flex(
             rx.cond(row["acknowledged"] == "", rx.flex(
                 rx.text(tr("privacy.request.ack_due"), " ", row["ack_due"], size="2"),
                 _clock_badge(row, "ack"), gap="6px", align="center", wrap="wrap")),
@@ -278,7 +427,7 @@ def _request_card(row: Any) -> rx.Component:
             direction="column", gap="4px", margin_top="4px",
         ), rx.text(row["outcome"], " ", row["basis"], size="2", color="var(--gray-11)")),
         rx.flex(
-            rx.cond((row["open"] == "1") & (row["acknowledged"] == ""), rx.button(
+            rx.cond(is_open & (row["acknowledged"] == ""), rx.button(
                 tr("privacy.request.acknowledge"), on_click=s.acknowledge(rid), size="2",
                 variant="soft", id="ack-" + rid)),
             rx.cond((row["kind"] == "access") | (row["kind"] == "copy"), rx.fragment(
@@ -286,7 +435,7 @@ def _request_card(row: Any) -> rx.Component:
                           id="access-pdf-" + rid),
                 rx.button("Excel", on_click=s.access_file(rid, "xlsx"), size="2",
                           variant="soft", id="access-xlsx-" + rid))),
-            rx.cond((row["open"] == "1") & (row["kind"] == "deletion"), rx.button(
+            rx.cond(is_open & (row["kind"] == "deletion"), rx.button(
                 tr("privacy.request.delete"), on_click=s.delete(rid), size="2",
                 color_scheme="red", variant="soft", id="delete-" + rid)),
             rx.cond(row["open"] == "", rx.button(
@@ -294,26 +443,29 @@ def _request_card(row: Any) -> rx.Component:
                 variant="soft", id="letter-" + rid)),
             gap="6px", wrap="wrap", margin_top="8px",
         ),
-        rx.cond((row["open"] == "1") & (row["kind"] != "deletion"), rx.form(
+        rx.cond(is_open, _carry_out_forms(row)),
+        rx.cond(is_open & (row["kind"] != "deletion"), rx.form(
             rx.el.input(type="hidden", name="request_id", value=rid),
             rx.flex(
+                rx.cond(carried_out, rx.text(tr("privacy.request.refuse_only"), size="2",
+                                             color="var(--gray-11)")),
                 rx.input(name="outcome", placeholder=tr("privacy.request.outcome"), size="3",
-                         id="outcome-" + rid),
+                         id="outcome-" + rid, aria_label=tr("privacy.request.outcome")),
                 rx.input(name="basis", placeholder=tr("privacy.request.refuse_basis"),
-                         size="3", id="basis-" + rid),
+                         size="3", id="basis-" + rid,
+                         aria_label=tr("privacy.request.refuse_basis")),
                 rx.button(tr("privacy.request.close"), type="submit", size="3",
                           id="answer-" + rid),
                 direction="column", gap="6px",
             ),
-            on_submit=s.answer, margin_top="8px",
+            on_submit=s.answer, no_validate=True, margin_top="8px",
         )),
-        padding="12px", border="1px solid var(--gray-5)", border_radius="12px",
-        background="white", margin_bottom="8px", id="request-" + rid,
+        card_id="request-" + rid,
     )
 
 
 def _glass_card(row: Any, closable: bool) -> rx.Component:
-    return rx.box(
+    return record_card(
         rx.text(tr("privacy.request.client"), " ", row["client"], " · ", row["who"], " (",
                 bi(row, "role"), ")", weight="bold", size="2"),
         rx.text(bi(row, "reason_kind"), " · ", bi(row, "mode"), size="2"),
@@ -327,90 +479,89 @@ def _glass_card(row: Any, closable: bool) -> rx.Component:
                       size="2", variant="soft", id="glass-close-" + row["id"]),
             gap="12px", align="center",
         ) if closable else rx.fragment(),
-        padding="10px 12px", border="1px solid var(--amber-7)", border_radius="12px",
-        background="var(--amber-2)", margin_bottom="8px", id="glass-" + row["id"],
+        card_id="glass-" + row["id"], tone="amber", padding="10px 12px",
+    )
+
+
+def _limit_card(row: Any) -> rx.Component:
+    return record_card(
+        card_title(rx.text(tr("privacy.request.client"), " ", row["client"], " · ",
+                           bi(row, "purpose"), weight="bold", size="2"),
+                   rx.badge(bi(row, "kind_label"), color_scheme="amber", high_contrast=True)),
+        rx.text(tr("privacy.limit.since"), " ", row["since"], " · #", row["request"], size="2",
+                color="var(--gray-11)"),
+        rx.button(tr("privacy.limit.lift"), on_click=PrivacyDeskState.lift(row["id"]),
+                  size="2", variant="soft", margin_top="6px", id="lift-" + row["id"]),
+        card_id="limit-" + row["id"],
     )
 
 
 def _receive_form() -> rx.Component:
     s = PrivacyDeskState
     e: Any = s.request_errors
-    return disclosure(
+    return form_panel(
         "privacy.request.new",
-        rx.form(
-            rx.flex(
-                text_field("privacy.request.client_number", "client_id", input_mode="numeric",
-                           error=e["client_id"]),
-                select_field("privacy.col.kind", "kind", KIND_OPTIONS, error=e["kind"]),
-                text_field("privacy.field.received_on", "received_on", type="date",
-                           default_value=s.today, max=s.today, error=e["received_on"]),
-                choice_group("privacy.request.asked_by", "requested_by",
-                             [("subject", "privacy.consent.subject"),
-                              ("representative", "privacy.consent.representative")],
-                             default="subject", columns="2", error=e["requested_by"]),
-                text_field("privacy.request.requester_name", "requester_name", max_length=120,
-                           error=e["requester_name"]),
-                text_field("privacy.field.representative_relation", "requester_relation",
-                           max_length=60, error=e["requester_relation"]),
-                text_field("privacy.request.details", "details", max_length=1000,
-                           error=e["details"]),
-                submit_button("privacy.request.save", id="request-save"),
-                direction="column", spacing="3",
-            ),
-            on_submit=s.receive, reset_on_submit=False, padding_top="12px", id="request-form",
-        ),
-        summary_id="request-new-toggle",
-        style={"marginTop": "12px"},
+        text_field("privacy.request.client_number", "client_id", input_mode="numeric",
+                   error=e["client_id"]),
+        select_field("privacy.col.kind", "kind", KIND_OPTIONS, error=e["kind"]),
+        text_field("privacy.field.received_on", "received_on", type="date",
+                   default_value=s.today, max=s.today, error=e["received_on"]),
+        choice_group("privacy.request.asked_by", "requested_by",
+                     [("subject", "privacy.consent.subject"),
+                      ("representative", "privacy.consent.representative")],
+                     default="subject", columns="2", error=e["requested_by"]),
+        text_field("privacy.request.requester_name", "requester_name", max_length=120,
+                   error=e["requester_name"]),
+        text_field("privacy.field.representative_relation", "requester_relation",
+                   max_length=60, error=e["requester_relation"]),
+        text_field("privacy.request.details", "details", max_length=1000,
+                   error=e["details"]),
+        submit_button("privacy.request.save", id="request-save"),
+        on_submit=s.receive, form_id="request-form", summary_id="request-new-toggle",
     )
 
 
 def _glass_form() -> rx.Component:
     s = PrivacyDeskState
     e: Any = s.glass_errors
-    return disclosure(
+    return form_panel(
         "privacy.glass.new",
-        rx.form(
-            rx.flex(
-                rx.callout(tr("privacy.glass.warning"), icon="shield-alert",
-                           color_scheme="amber", high_contrast=True),
-                text_field("privacy.request.client_number", "glass_client_id",
-                           input_mode="numeric", error=e["client_id"]),
-                select_field("privacy.glass.reason_kind", "reason_kind", REASON_OPTIONS,
-                             error=e["reason_kind"]),
-                text_field("privacy.glass.reason", "reason", max_length=500,
-                           error=e["reason"]),
-                submit_button("privacy.glass.submit", id="glass-submit", color_scheme="amber",
-                              high_contrast=True),
-                direction="column", spacing="3",
-            ),
-            on_submit=s.open_glass, reset_on_submit=True, padding_top="12px", id="glass-form",
-        ),
-        summary_id="glass-new-toggle",
-        style={"marginTop": "12px"},
+        rx.callout(tr("privacy.glass.warning"), icon="shield-alert",
+                   color_scheme="amber", high_contrast=True),
+        text_field("privacy.request.client_number", "glass_client_id",
+                   input_mode="numeric", error=e["client_id"]),
+        select_field("privacy.glass.reason_kind", "reason_kind", REASON_OPTIONS,
+                     error=e["reason_kind"]),
+        text_field("privacy.glass.reason", "reason", max_length=500, error=e["reason"]),
+        submit_button("privacy.glass.submit", id="glass-submit", color_scheme="amber",
+                      high_contrast=True),
+        on_submit=s.open_glass, form_id="glass-form", summary_id="glass-new-toggle",
+        reset_on_submit=True,
     )
 
 
-def _messages() -> rx.Component:
+def _dpo_note() -> rx.Component:
     s = PrivacyDeskState
-    return rx.fragment(
-        rx.cond(s.error != "", rx.callout(s.error, color_scheme="red", role="alert",
-                                         id="desk-error", high_contrast=True)),
-        rx.cond(s.saved != "", rx.callout(s.saved, color_scheme="green", role="status",
-                                         id="desk-saved", high_contrast=True)),
-    )
+    return rx.cond(s.dpo != "", rx.text(tr("privacy.dpo.label"), ": ", s.dpo, size="2",
+                                        color="var(--gray-11)", id="desk-dpo"))
 
 
 def privacy_desk_page() -> rx.Component:
     s = PrivacyDeskState
     return app_frame(
         "privacy.desk.title",
-        _messages(),
+        outcome_callouts(s.error, s.saved, "desk"),
+        _dpo_note(),
         rx.cond(s.is_supervisor, rx.fragment(
             section_heading("privacy.request.register"),
             rx.cond(s.requests.length() > 0, rx.box(rx.foreach(s.requests, _request_card),
                                                     id="requests"),
                     empty_note("privacy.request.none", note_id="requests-empty")),
             _receive_form(),
+            rx.cond(s.limits.length() > 0, rx.fragment(
+                section_heading("privacy.limit.title"),
+                rx.box(rx.foreach(s.limits, _limit_card), id="limits"),
+            )),
         )),
         section_heading("privacy.glass.title"),
         rx.cond(s.mine.length() > 0,

@@ -16,6 +16,9 @@ point, how to reach it. Stored in the database (`setting`, `settingfile`), every
 - *Contact line*: printed under the reports and on the sign-in page of a card link.
 - *Second factor required* per role (`auth.second_factor.<role>` rows, read by
   `second_factor.required_for`): on for supervisors and administrators in a fresh deployment.
+- *Data-protection officer* (PDPL Art 33, LAW.md P5): name and contact (phone or e-mail) of
+  the person or unit answering for personal data, printed on the consent form (the privacy
+  notice the person signs) and shown on the requests desk (/privacy).
 
 Any administrator may change them (`Action.PLACE_ADMIN`: the deployment's reference data).
 Reading them needs no right: nothing here is personal.
@@ -45,6 +48,8 @@ PROGRAMME_NAME = "card.programme_name"  # = cards.PROGRAMME_NAME_SETTING (cards 
 PUBLIC_URL = "deployment.public_url"
 CONTACT_LINE = CONTACT_SETTING
 LOGO = "deployment.logo"
+DPO_NAME = "privacy.dpo_name"
+DPO_CONTACT = "privacy.dpo_contact"
 
 MAX_LOGO_BYTES = 1_000_000
 LOGO_BOX = 400
@@ -58,6 +63,8 @@ class DeploymentSettings:
     public_url: str  # "" = not set (cards carry the bare token)
     contact_line: str
     has_logo: bool
+    dpo_name: str = ""
+    dpo_contact: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,8 @@ class SettingsInput:
     programme_name: str
     public_url: str
     contact_line: str
+    dpo_name: str = ""
+    dpo_contact: str = ""
 
 
 def _value(session: Session, key: str) -> str:
@@ -83,13 +92,25 @@ def contact_line(session: Session) -> str:
     return _value(session, CONTACT_LINE)
 
 
+def dpo(session: Session) -> tuple[str, str]:
+    """(name, contact) of the data-protection officer; "" where not set."""
+    return _value(session, DPO_NAME), _value(session, DPO_CONTACT)
+
+
+def dpo_line(session: Session) -> str:
+    """"Name — contact" of the data-protection officer, "" when neither is set."""
+    return " — ".join(part for part in dpo(session) if part)
+
+
 def read_settings(session: Session) -> DeploymentSettings:
+    name, contact = dpo(session)
     return DeploymentSettings(
         organisation_name=_value(session, ORGANISATION_NAME),
         programme_name=_value(session, PROGRAMME_NAME),
         public_url=public_url(session),
         contact_line=contact_line(session),
         has_logo=session.get(SettingFile, LOGO) is not None,
+        dpo_name=name, dpo_contact=contact,
     )
 
 
@@ -140,6 +161,7 @@ def update_settings(
     errors: dict[str, str] = {}
     org, programme = clean(data.organisation_name), clean(data.programme_name)
     contact = clean(data.contact_line)
+    dpo_name, dpo_contact = clean(data.dpo_name), clean(data.dpo_contact)
     url = normalise_public_url(data.public_url)
     if len(org) > 200:
         errors["organisation_name"] = "error.too_long"
@@ -147,13 +169,18 @@ def update_settings(
         errors["programme_name"] = "error.too_long"
     if len(contact) > 200:
         errors["contact_line"] = "error.too_long"
+    if len(dpo_name) > 120:
+        errors["dpo_name"] = "error.too_long"
+    if len(dpo_contact) > 200:
+        errors["dpo_contact"] = "error.too_long"
     if url is None:
         errors["public_url"] = "deploy.error.public_url"
     if errors:
         raise ValidationFailed(errors)
     assert url is not None
     changed = [key for key, value in ((ORGANISATION_NAME, org), (PROGRAMME_NAME, programme),
-                                      (PUBLIC_URL, url), (CONTACT_LINE, contact))
+                                      (PUBLIC_URL, url), (CONTACT_LINE, contact),
+                                      (DPO_NAME, dpo_name), (DPO_CONTACT, dpo_contact))
                if _set(session, key, value)]
     session.flush()
     if changed:

@@ -142,3 +142,33 @@ def test_a_printed_card_carries_the_logo_only_when_one_is_set() -> None:
 def test_export_file_names_say_the_place_and_the_period(start: date, end: date,
                                                         name: str) -> None:
     assert exports.report_file_name("Đồng Tháp", start, end, "xlsx") == name
+
+
+def test_the_data_protection_officer_is_a_setting_printed_on_the_consent_form(
+        session: Session, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.services import privacy
+    from app.services.privacy import consent
+
+    printed: list[str] = []
+    real = consent.pdf_document
+
+    def capture(title: str, paragraphs: list[str], *args: object) -> bytes:
+        printed[:] = paragraphs
+        return real(title, paragraphs, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(consent, "pdf_document", capture)
+    vol, cid = world.actor(session, "vol_a1"), world.clients["a1"]
+    privacy.consent_form_pdf(session=session, actor=vol, client_id=cid)
+    assert not any("bảo vệ dữ liệu cá nhân:" in p for p in printed)  # not set: no line
+    with pytest.raises(ValidationFailed):
+        deployment.update_settings(session=session, actor=world.actor(session, "admin"),
+                                   data=settings(dpo_name="x" * 121))
+    saved = deployment.update_settings(
+        session=session, actor=world.actor(session, "admin"),
+        data=settings(dpo_name=" Nguyễn Thị  Hoa ", dpo_contact="dpo@dongthap.gov.vn"))
+    assert (saved.dpo_name, saved.dpo_contact) == ("Nguyễn Thị Hoa", "dpo@dongthap.gov.vn")
+    assert deployment.dpo_line(session) == "Nguyễn Thị Hoa — dpo@dongthap.gov.vn"
+    pdf = privacy.consent_form_pdf(session=session, actor=vol, client_id=cid)
+    assert pdf.startswith(b"%PDF")
+    assert ("Người phụ trách bảo vệ dữ liệu cá nhân: Nguyễn Thị Hoa — dpo@dongthap.gov.vn"
+            in printed)

@@ -18,6 +18,7 @@ from app.services.dto import ReferralCreate
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from app.services.exports import LineListFilters, client_line_list
 from models import (
+    AuditEvent,
     Card,
     CardStatus,
     Client,
@@ -256,6 +257,111 @@ def test_requests_are_for_supervisors_in_scope(session: Session, world: World) -
                                 data=privacy.RequestReceived(
             client_id=world.clients["a1"], kind=RequestKind.ACCESS, received_on=TODAY,
             requester_name="Ai đó"))
+
+
+def test_a_correction_request_edits_the_record_audited_and_linked_to_the_request(
+        session: Session, world: World) -> None:
+    sup = world.actor(session, "sup_a")
+    cid = world.clients["a1"]
+    req = _receive(session, world, RequestKind.CORRECTION)
+    with pytest.raises(ValidationFailed) as nothing:
+        privacy.execute_correction(session=session, actor=sup, request_id=req.id,
+                                   changes={"phone": " "})
+    assert nothing.value.fields == {"changes": "privacy.error.no_correction"}
+    with pytest.raises(ValidationFailed):  # closing by hand is only a refusal
+        privacy.answer(session=session, actor=sup, request_id=req.id, outcome="Đã sửa tay")
+    done = privacy.execute_correction(session=session, actor=sup, request_id=req.id,
+                                      changes={"full_name": "Lê Văn Cường Sửa",
+                                               "phone": "0912345678", "address": ""})
+    client = session.get(Client, cid)
+    assert client is not None and (client.full_name, client.phone) == ("Lê Văn Cường Sửa",
+                                                                       "0912345678")
+    assert done.status == RequestStatus.ANSWERED and "Điện thoại" in done.outcome
+    events = session.exec(select(AuditEvent).where(
+        AuditEvent.action.in_(("client.update", "privacy.request.correction")))).all()
+    assert {e.action for e in events} == {"client.update", "privacy.request.correction"}
+    linked = next(e for e in events if e.action == "privacy.request.correction")
+    assert (linked.target_id, linked.detail) == (
+        req.id, f"client={cid} kind=correction fields=full_name,phone")
+    with pytest.raises(ValidationFailed):  # answered: nothing more to carry out
+        privacy.execute_correction(session=session, actor=sup, request_id=req.id,
+                                   changes={"phone": "0987654321"})
+
+
+def test_a_restriction_stops_referrals_exports_and_statistics_until_it_is_lifted(
+        session: Session, world: World) -> None:
+    from app.services import activities
+    from app.services.exports import pseudonym, pseudonym_key
+    from app.services.policy import STATISTICS, purpose_stopped
+
+    sup = world.actor(session, "sup_a")
+    cid = world.clients["a1"]
+
+    def listed() -> str:
+        return "".join(client_line_list(session=session, actor=sup, filters=LineListFilters(
+            place_id=world.commune_a1), fmt="csv", deidentified=d).decode("utf-8-sig")
+            for d in (False, True))
+
+    marks = ("Lê Văn Cường", pseudonym(pseudonym_key(session), cid))
+    assert all(m in listed() for m in marks)  # the control: listed before
+    req = _receive(session, world, RequestKind.RESTRICTION)
+    with pytest.raises(ValidationFailed):
+        privacy.execute_restriction(session=session, actor=sup, request_id=req.id,
+                                    purposes=["photo"])
+    done = privacy.execute_restriction(
+        session=session, actor=sup, request_id=req.id,
+        purposes=["case_management", "referral", "reporting"])
+    assert done.status == RequestStatus.ANSWERED
+    assert purpose_stopped(session, cid, STATISTICS)
+    # The receiving clinic no longer sees the person; no referral can be made.
+    with pytest.raises(NotFound):
+        clients.get_client(session=session, actor=world.actor(session, "clinic_a"),
+                           client_id=cid)
+    with pytest.raises(ValidationFailed) as refused:
+        activities.create_referral(session=session, actor=sup, data=ReferralCreate(
+            client_id=cid, service=ReferralService.MMT, referred_on=TODAY, consent=True))
+    assert refused.value.fields.get("service") == "privacy.error.restricted"
+    # Out of every line list, identified or not; the record stays with its case workers.
+    assert not any(m in listed() for m in marks)
+    assert clients.get_client(session=session, actor=world.actor(session, "vol_a1"),
+                              client_id=cid).id == cid
+    running = privacy.running_limits(session=session, actor=sup)
+    assert {(v.client_id, v.kind.value, v.purpose, v.request_id) for v in running} == {
+        (cid, "restriction", p, req.id) for p in ("case_management", "referral", "reporting")}
+    for view in running:
+        privacy.lift_limit(session=session, actor=sup, limit_id=view.id)
+    assert not purpose_stopped(session, cid, STATISTICS)
+    assert clients.get_client(session=session, actor=world.actor(session, "clinic_a"),
+                              client_id=cid).id == cid
+    with pytest.raises(NotFound):  # another province's supervisor cannot lift one
+        privacy.lift_limit(session=session, actor=world.actor(session, "sup_b"),
+                           limit_id=running[0].id)
+
+
+def test_an_objection_stops_its_purpose_like_a_withdrawn_consent(
+        session: Session, world: World) -> None:
+    from app.services.policy import REFERRAL_SHARING, STATISTICS, purpose_stopped
+
+    sup = world.actor(session, "sup_a")
+    cid = world.clients["a1"]
+    req = _receive(session, world, RequestKind.OBJECTION)
+    with pytest.raises(ValidationFailed):  # one purpose per objection
+        privacy.execute_objection(session=session, actor=sup, request_id=req.id, purpose="")
+    done = privacy.execute_objection(session=session, actor=sup, request_id=req.id,
+                                     purpose="referral")
+    assert done.status == RequestStatus.ANSWERED
+    assert purpose_stopped(session, cid, REFERRAL_SHARING)
+    assert not purpose_stopped(session, cid, STATISTICS)
+    with pytest.raises(NotFound):
+        clients.get_client(session=session, actor=world.actor(session, "clinic_a"),
+                           client_id=cid)
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "privacy.objection")).one()
+    assert (event.target_id, event.detail) == (cid, f"request={req.id} purposes=referral")
+    other = _receive(session, world, RequestKind.ACCESS)
+    with pytest.raises(ValidationFailed):  # only an objection request carries one out
+        privacy.execute_objection(session=session, actor=sup, request_id=other.id,
+                                  purpose="reporting")
 
 
 # --- break-glass ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 - record_audit: "Ai đã xem hồ sơ này" and everything one account read;
 - requests: the register of data subjects' requests on the legal clock;
 - breaches: discovery, the 72-hour notification countdown, the written record;
+- rights: correction, restriction and objection carried out from the register;
 - retention: the schedule, its dry run and the anonymising run;
 - breakglass: emergency access to one client outside one's scope;
 - inventory: the catalogue of purposes and fields, and the processing inventory export;
@@ -59,10 +60,22 @@ from app.services.privacy.requests import (
     receive_request,
 )
 from app.services.privacy.retention import RetentionPlan, apply, plan
+from app.services.privacy.rights import (
+    CORRECTABLE,
+    LIMITABLE,
+    LimitView,
+    execute_correction,
+    execute_objection,
+    execute_restriction,
+    lift_limit,
+    running_limits,
+)
 from app.services.privacy.terms import list_terms, seed_terms, term, update_term
 
 __all__ = [
+    "CORRECTABLE",
     "KINDS",
+    "LIMITABLE",
     "PURPOSES",
     "REASONS",
     "SENSITIVE_CATEGORIES",
@@ -72,6 +85,7 @@ __all__ = [
     "ConsentGiven",
     "ConsentView",
     "GlassView",
+    "LimitView",
     "RequestReceived",
     "RequestView",
     "RetentionPlan",
@@ -89,10 +103,14 @@ __all__ = [
     "consent_form_pdf",
     "consents_of",
     "due_dates",
+    "execute_correction",
     "execute_deletion",
+    "execute_objection",
+    "execute_restriction",
     "find_account",
     "inventory_export",
     "legal_hold",
+    "lift_limit",
     "list_breaches",
     "list_requests",
     "list_terms",
@@ -105,6 +123,7 @@ __all__ = [
     "receive_request",
     "record_breach",
     "record_consent",
+    "running_limits",
     "seed_terms",
     "term",
     "update_term",

@@ -15,7 +15,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.i18n import t
-from app.services import audit, photos
+from app.services import audit, deployment, photos
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.errors import NotFound, ValidationFailed
@@ -157,9 +157,11 @@ def withdraw_consent(
     return _view(row, _names(session, [row]))
 
 
-def consent_form_lines(lang: str, purposes: list[str]) -> tuple[list[str], list[str]]:
+def consent_form_lines(lang: str, purposes: list[str],
+                       dpo: str = "") -> tuple[list[str], list[str]]:
     """The form's paragraphs and signature lines: every purpose with an empty box (never
-    pre-ticked), the sensitive categories it involves marked as sensitive."""
+    pre-ticked), the sensitive categories it involves marked as sensitive; then who answers
+    for the data (the data-protection officer, a deployment setting) when set."""
     lines = [t("privacy.form.intro", lang), t("privacy.form.sensitive_note", lang)]
     for code in purposes:
         p = PURPOSES[code]
@@ -170,6 +172,8 @@ def consent_form_lines(lang: str, purposes: list[str]) -> tuple[list[str], list[
         lines.append("      " + t("privacy.form.recipients", lang, recipients=", ".join(
             t(r, lang) for r in p.recipients)))
     lines.append(t("privacy.form.withdraw_note", lang))
+    if dpo:
+        lines.append(t("privacy.form.dpo", lang, dpo=dpo))
     signatures = [t("privacy.form.form_number", lang), t("privacy.form.signed_subject", lang),
                   t("privacy.form.signed_representative", lang), t("privacy.form.date", lang)]
     return lines, signatures
@@ -180,7 +184,8 @@ def consent_form_pdf(
 ) -> bytes:
     """The printable consent form for one client: their name, then every purpose (audited)."""
     me, client, _target = authorize_client(session, actor, Action.CONSENT_RECORD, client_id)
-    paragraphs, signatures = consent_form_lines(lang, list(PURPOSES))
+    paragraphs, signatures = consent_form_lines(lang, list(PURPOSES),
+                                                deployment.dpo_line(session))
     header = t("privacy.form.person", lang, name=client.full_name, year=client.birth_year)
     audit.record(session, actor=me, action="consent.form", target_type="client",
                  target_id=client_id)

@@ -44,6 +44,8 @@ from models import (
 )
 
 OPEN_STATUSES = (RequestStatus.RECEIVED, RequestStatus.ACKNOWLEDGED)
+# Kinds the app carries out itself (`rights.py`); closing one by hand is only a refusal.
+CARRIED_OUT = (RequestKind.CORRECTION, RequestKind.RESTRICTION, RequestKind.OBJECTION)
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,9 @@ def answer(*, session: Session, actor: Actor | None, request_id: int, outcome: s
     if row.kind == RequestKind.DELETION and not basis:
         # A deletion is carried out by `execute_deletion`, which checks the legal hold.
         raise ValidationFailed({"outcome": "privacy.error.use_deletion"})
+    if row.kind in CARRIED_OUT and not basis:
+        # Carried out by `rights.execute_*`, which change the record and answer the request.
+        raise ValidationFailed({"outcome": "privacy.error.use_action"})
     status = RequestStatus.REFUSED if basis else RequestStatus.ANSWERED
     return _close(session, me, row, status, text, basis)
 

@@ -1,0 +1,90 @@
+"""What the privacy screens (consent, the requests desk, the administrator's privacy page) and
+the registration form share: who gave a consent and how, a record card, the outcome callouts,
+and a form folded in a disclosure — each form checked in the page (`checked_form`: a message
+under each field, the focus on the first problem)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from app.components.client_cards import disclosure
+from app.components.forms import checked_form, choice_group, text_field
+
+# The consent-giver fields, by their name on the consent page; a form that has other fields
+# of these names (registration) prefixes them (`giver_fields(prefix=...)`).
+GIVER_FIELDS = ("given_by", "representative_name", "representative_relation", "method",
+                "form_number")
+
+
+def giver_fields(errors: Any, *, prefix: str = "") -> list[rx.Component]:
+    """Who gave the consent (the person, or a representative named with their relation) and
+    how (on screen, or a paper form and its number). `errors` maps the unprefixed names."""
+    return [
+        choice_group("privacy.consent.given_by", f"{prefix}given_by",
+                     [("subject", "privacy.consent.subject"),
+                      ("representative", "privacy.consent.representative")],
+                     default="subject", error=errors["given_by"], columns="2"),
+        text_field("privacy.field.representative_name", f"{prefix}representative_name",
+                   max_length=120, error=errors["representative_name"]),
+        text_field("privacy.field.representative_relation",
+                   f"{prefix}representative_relation", max_length=60,
+                   error=errors["representative_relation"]),
+        choice_group("privacy.field.method", f"{prefix}method",
+                     [("screen", "privacy.consent.screen"), ("paper", "privacy.consent.paper")],
+                     default="screen", error=errors["method"], columns="2"),
+        text_field("privacy.field.form_number", f"{prefix}form_number", max_length=40,
+                   error=errors["form_number"]),
+    ]
+
+
+def giver_values(form_data: dict[str, Any], *, prefix: str = "") -> dict[str, str]:
+    """The giver fields of a submitted form, bounded, by their unprefixed names."""
+    return {
+        "given_by": str(form_data.get(f"{prefix}given_by", "subject") or "subject")[:20],
+        "representative_name": str(form_data.get(f"{prefix}representative_name", ""))[:200],
+        "representative_relation":
+            str(form_data.get(f"{prefix}representative_relation", ""))[:100],
+        "method": str(form_data.get(f"{prefix}method", "screen") or "screen")[:20],
+        "form_number": str(form_data.get(f"{prefix}form_number", ""))[:60],
+    }
+
+
+def outcome_callouts(error: rx.Var, saved: rx.Var, prefix: str) -> rx.Component:
+    """A screen's last outcome: the refusal (`<prefix>-error`) or what was saved."""
+    return rx.fragment(
+        rx.cond(error != "", rx.callout(error, color_scheme="red", role="alert",
+                                        id=f"{prefix}-error", high_contrast=True)),
+        rx.cond(saved != "", rx.callout(saved, color_scheme="green", role="status",
+                                        id=f"{prefix}-saved", high_contrast=True)),
+    )
+
+
+def record_card(*children: rx.Component, card_id: Any, tone: str = "gray",
+                **props: Any) -> rx.Component:
+    """One record of a list (a consent, a request, a breach, a break-glass opening)."""
+    border, background = (("var(--amber-7)", "var(--amber-2)") if tone == "amber"
+                          else ("var(--gray-5)", "white"))
+    props.setdefault("padding", "12px")
+    return rx.box(*children, border=f"1px solid {border}", border_radius="12px",
+                  background=background, margin_bottom="8px", id=card_id, **props)
+
+
+def card_title(title: rx.Component, badge: rx.Component) -> rx.Component:
+    """A card's first line: what it is, and its state as a badge on the right."""
+    return rx.flex(title, badge, justify="between", align="center", wrap="wrap", gap="4px")
+
+
+def form_panel(title_key: str, *fields: rx.Component, on_submit: Any, form_id: str,
+               summary_id: str, before: tuple[rx.Component, ...] = (),
+               spacing: str = "3", **form_props: Any) -> rx.Component:
+    """A form folded under its title: fields in a column, checked in the page."""
+    return disclosure(
+        title_key,
+        *before,
+        checked_form(rx.flex(*fields, direction="column", spacing=spacing),
+                     on_submit=on_submit, form_id=form_id, padding_top="12px", **form_props),
+        summary_id=summary_id,
+        style={"marginTop": "12px"},
+    )
