@@ -20,34 +20,39 @@ GIVER_FIELDS = ("given_by", "representative_name", "representative_relation", "m
 
 def giver_fields(errors: Any, *, prefix: str = "") -> list[rx.Component]:
     """Who gave the consent (the person, or a representative named with their relation) and
-    how (on screen, or a paper form and its number). `errors` maps the unprefixed names."""
+    how (on screen, or a paper form and its number). `errors` maps the fields' names (with
+    the prefix) to their messages."""
     return [
         choice_group("privacy.consent.given_by", f"{prefix}given_by",
                      [("subject", "privacy.consent.subject"),
                       ("representative", "privacy.consent.representative")],
-                     default="subject", error=errors["given_by"], columns="2"),
+                     default="subject", error=errors[f"{prefix}given_by"], columns="2"),
         text_field("privacy.field.representative_name", f"{prefix}representative_name",
-                   max_length=120, error=errors["representative_name"]),
+                   max_length=120, error=errors[f"{prefix}representative_name"]),
         text_field("privacy.field.representative_relation",
                    f"{prefix}representative_relation", max_length=60,
-                   error=errors["representative_relation"]),
+                   error=errors[f"{prefix}representative_relation"]),
         choice_group("privacy.field.method", f"{prefix}method",
                      [("screen", "privacy.consent.screen"), ("paper", "privacy.consent.paper")],
-                     default="screen", error=errors["method"], columns="2"),
+                     default="screen", error=errors[f"{prefix}method"], columns="2"),
         text_field("privacy.field.form_number", f"{prefix}form_number", max_length=40,
-                   error=errors["form_number"]),
+                   error=errors[f"{prefix}form_number"]),
     ]
 
 
 def giver_values(form_data: dict[str, Any], *, prefix: str = "") -> dict[str, str]:
-    """The giver fields of a submitted form, bounded, by their unprefixed names."""
+    """The giver fields of a submitted form, bounded, by their unprefixed names (a field
+    not on screen arrives as None: its default)."""
+    def text(name: str, limit: int, default: str = "") -> str:
+        value = form_data.get(prefix + name)
+        return str(value)[:limit] if value not in (None, "") else default
+
     return {
-        "given_by": str(form_data.get(f"{prefix}given_by", "subject") or "subject")[:20],
-        "representative_name": str(form_data.get(f"{prefix}representative_name", ""))[:200],
-        "representative_relation":
-            str(form_data.get(f"{prefix}representative_relation", ""))[:100],
-        "method": str(form_data.get(f"{prefix}method", "screen") or "screen")[:20],
-        "form_number": str(form_data.get(f"{prefix}form_number", ""))[:60],
+        "given_by": text("given_by", 20, "subject"),
+        "representative_name": text("representative_name", 200),
+        "representative_relation": text("representative_relation", 100),
+        "method": text("method", 20, "screen"),
+        "form_number": text("form_number", 60),
     }
 
 

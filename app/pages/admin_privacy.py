@@ -11,8 +11,15 @@ from typing import Any
 import reflex as rx
 
 from app.components.client_cards import bi, bilingual, disclosure, dmy, empty_note, section_heading
-from app.components.forms import select_field, submit_button, text_field
+from app.components.forms import (
+    checked_form,
+    focus_first_problem,
+    select_field,
+    submit_button,
+    text_field,
+)
 from app.components.frame import app_frame
+from app.components.privacy_forms import card_title, form_panel, outcome_callouts, record_card
 from app.pages.privacy_audit import KIND_OPTIONS, audit_list
 from app.pages.privacy_common import Row, as_date, as_id, audit_row, local
 from app.pages.privacy_desk import glass_row
@@ -27,6 +34,10 @@ from models import Role
 SEVERITY_OPTIONS = [(s, f"privacy.severity.{s}") for s in ("medium", "high", "low")]
 BREACH_FIELDS = ("discovered_at", "description", "severity", "data_categories",
                  "subjects_count", "consequences", "measures", "contact")
+# The other forms' fields (names unique on the screen) -> the form they are in.
+FORM_FIELDS = {"username": "account-form", "start": "account-form", "end": "account-form",
+               "client_id": "record-form", "code": "term-form", "amount": "term-form",
+               "legal_basis": "term-form", "on": "holiday-form", "name": "holiday-form"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -51,6 +62,7 @@ def breach_row(v: privacy.BreachView) -> Row:
 class AdminPrivacyState(AppState):
     breaches: list[Row] = []
     breach_errors: dict[str, str] = {name: "" for name in BREACH_FIELDS}
+    errors: dict[str, str] = dict.fromkeys(FORM_FIELDS, "")
     account_rows: list[Row] = []
     account_shown: str = ""
     glass: list[Row] = []
@@ -88,17 +100,23 @@ class AdminPrivacyState(AppState):
     async def load(self) -> Any:
         self.error = self.saved = ""
         self.breach_errors = {name: "" for name in BREACH_FIELDS}
+        self.errors = dict.fromkeys(FORM_FIELDS, "")
         today = today_vn()
         self.today, self.month_ago = today.isoformat(), (today - timedelta(days=30)).isoformat()
         self.account_rows, self.account_shown, self.retention = [], "", {}
         await self._fetch()
         return None
 
-    async def _after(self, outcome: Any, key: str) -> None:
+    async def _after(self, outcome: Any, key: str) -> Any:
+        """Show the outcome; a refusal's messages go under their fields and the focus to the
+        first of them (the event to return)."""
         self.error = outcome.error
         self.saved = await self._text(key) if outcome.value is not None else ""
+        self.errors = {name: outcome.fields.get(name, "") for name in FORM_FIELDS}
         if outcome.value is not None:
             await self._fetch()
+        forms = [FORM_FIELDS[name] for name in outcome.fields if name in FORM_FIELDS]
+        return focus_first_problem(forms[0]) if forms else None
 
     @guarded(Role.ADMIN)
     async def record_breach(self, form_data: dict[str, Any]) -> Any:
@@ -130,7 +148,7 @@ class AdminPrivacyState(AppState):
         outcome = await self._run(call)
         self.breach_errors = {name: outcome.fields.get(name, "") for name in BREACH_FIELDS}
         await self._after(outcome, "privacy.breach.saved")
-        return None
+        return focus_first_problem("breach-form") if outcome.fields else None
 
     @guarded(Role.ADMIN)
     async def mark_notified(self, form_data: dict[str, Any]) -> Any:
@@ -166,23 +184,27 @@ class AdminPrivacyState(AppState):
 
         def call(db: Any, actor: Any) -> list[privacy.AuditRow]:
             if start is None or end is None:
-                raise ValidationFailed({"period": "error.invalid_value"})
+                raise ValidationFailed({"start" if start is None else "end":
+                                        "error.invalid_value"})
             uid = privacy.find_account(session=db, actor=actor, username=username)
             return privacy.account_audit(session=db, actor=actor, user_id=uid, start=start,
                                          end=end, kind=kind if kind in privacy.KINDS else "")
 
         outcome = await self._run(call)
         self.error, self.saved = outcome.error, ""
+        self.errors = {name: outcome.fields.get(name, "") for name in FORM_FIELDS}
         self.account_rows = [audit_row(i, r) for i, r in enumerate(outcome.value or [])]
         self.account_shown = username if outcome.value is not None else ""
-        return None
+        return focus_first_problem("account-form") if outcome.fields else None
 
     @guarded(Role.ADMIN)
     async def open_record_audit(self, form_data: dict[str, Any]) -> Any:
         cid = as_id(form_data.get("client_id", ""))
         if cid is None:
-            self.error = await self._text("privacy.error.client_number")
-            return None
+            self.error = ""
+            self.errors = {**dict.fromkeys(FORM_FIELDS, ""),
+                           "client_id": await self._text("privacy.error.client_number")}
+            return focus_first_problem("record-form")
         return rx.redirect(f"/clients/{cid}/audit")
 
     @guarded(Role.ADMIN)
@@ -211,8 +233,7 @@ class AdminPrivacyState(AppState):
                                         name=str(form_data.get("name", ""))[:200])
 
         outcome = await self._run(call)
-        await self._after(outcome, "privacy.holiday.saved")
-        return None
+        return await self._after(outcome, "privacy.holiday.saved")
 
     @guarded(Role.ADMIN)
     async def update_term(self, form_data: dict[str, Any]) -> Any:
@@ -227,8 +248,7 @@ class AdminPrivacyState(AppState):
                                        legal_basis=str(form_data.get("legal_basis", ""))[:400])
 
         outcome = await self._run(call)
-        await self._after(outcome, "privacy.term.saved")
-        return None
+        return await self._after(outcome, "privacy.term.saved")
 
     @guarded(Role.ADMIN)
     async def inventory(self, fmt: str) -> Any:
@@ -251,13 +271,10 @@ class AdminPrivacyState(AppState):
 def _breach_card(row: Any) -> rx.Component:
     s = AdminPrivacyState
     bid = row["id"]
-    return rx.box(
-        rx.flex(
-            rx.text("#", bid, " · ", bi(row, "severity"), weight="bold", size="3"),
-            rx.badge(bi(row, "countdown"), color_scheme=row["tone"], high_contrast=True,
-                     size="2", id="countdown-" + bid),
-            justify="between", align="center", wrap="wrap", gap="4px",
-        ),
+    return record_card(
+        card_title(rx.text("#", bid, " · ", bi(row, "severity"), weight="bold", size="3"),
+                   rx.badge(bi(row, "countdown"), color_scheme=row["tone"], high_contrast=True,
+                            size="2", id="countdown-" + bid)),
         rx.text(row["description"], size="2"),
         rx.text(tr("privacy.breach.discovered_at"), ": ", row["discovered"], " · ",
                 tr("privacy.breach.notify_due_at"), ": ", row["due"], size="2",
@@ -267,75 +284,68 @@ def _breach_card(row: Any) -> rx.Component:
         rx.cond(row["open"] == "1", rx.form(
             rx.el.input(type="hidden", name="breach_id", value=bid),
             rx.flex(rx.input(name="reference", placeholder=tr("privacy.breach.notification_ref"),
-                             size="3", id="ref-" + bid),
+                             size="3", id="ref-" + bid,
+                             aria_label=tr("privacy.breach.notification_ref")),
                     rx.button(tr("privacy.breach.mark_notified"), type="submit", size="3",
                               id="notified-" + bid),
                     gap="6px", wrap="wrap"),
-            on_submit=s.mark_notified, margin_top="6px",
+            on_submit=s.mark_notified, no_validate=True, margin_top="6px",
         )),
         rx.button(rx.icon("printer", size=16), tr("privacy.breach.print"),
                   on_click=s.print_breach(bid), size="2", variant="soft", margin_top="6px",
                   id="breach-print-" + bid),
-        padding="12px", border="1px solid var(--gray-5)", border_radius="12px",
-        background="white", margin_bottom="8px", id="breach-" + bid,
+        card_id="breach-" + bid,
     )
 
 
 def _breach_form() -> rx.Component:
     s = AdminPrivacyState
     e: Any = s.breach_errors
-    return disclosure(
+    return form_panel(
         "privacy.breach.new",
-        rx.form(
-            rx.flex(
-                rx.grid(
-                    text_field("privacy.breach.discovered_on", "discovered_on", type="date",
-                               default_value=s.today, max=s.today, error=e["discovered_at"]),
-                    text_field("privacy.breach.discovered_time", "discovered_time",
-                               type="time"),
-                    columns="2", gap="8px"),
-                text_field("privacy.breach.description", "description", max_length=2000,
-                           error=e["description"]),
-                select_field("privacy.breach.severity", "severity", SEVERITY_OPTIONS,
-                             error=e["severity"]),
-                text_field("privacy.breach.data_categories", "data_categories",
-                           max_length=300, error=e["data_categories"]),
-                text_field("privacy.breach.subjects_count", "subjects_count",
-                           input_mode="numeric", error=e["subjects_count"]),
-                text_field("privacy.breach.consequences", "consequences", max_length=1000,
-                           error=e["consequences"]),
-                text_field("privacy.breach.measures", "measures", max_length=1000,
-                           error=e["measures"]),
-                text_field("privacy.breach.contact", "contact", max_length=200,
-                           error=e["contact"]),
-                submit_button("privacy.breach.save", id="breach-save"),
-                direction="column", spacing="3",
-            ),
-            on_submit=s.record_breach, reset_on_submit=False, padding_top="12px",
-            id="breach-form",
-        ),
-        summary_id="breach-new-toggle",
-        style={"marginTop": "12px"},
+        rx.grid(
+            text_field("privacy.breach.discovered_on", "discovered_on", type="date",
+                       default_value=s.today, max=s.today, error=e["discovered_at"]),
+            text_field("privacy.breach.discovered_time", "discovered_time", type="time"),
+            columns="2", gap="8px"),
+        text_field("privacy.breach.description", "description", max_length=2000,
+                   error=e["description"]),
+        select_field("privacy.breach.severity", "severity", SEVERITY_OPTIONS,
+                     error=e["severity"]),
+        text_field("privacy.breach.data_categories", "data_categories", max_length=300,
+                   error=e["data_categories"]),
+        text_field("privacy.breach.subjects_count", "subjects_count", input_mode="numeric",
+                   error=e["subjects_count"]),
+        text_field("privacy.breach.consequences", "consequences", max_length=1000,
+                   error=e["consequences"]),
+        text_field("privacy.breach.measures", "measures", max_length=1000,
+                   error=e["measures"]),
+        text_field("privacy.breach.contact", "contact", max_length=200, error=e["contact"]),
+        submit_button("privacy.breach.save", id="breach-save"),
+        on_submit=s.record_breach, form_id="breach-form", summary_id="breach-new-toggle",
     )
 
 
 def _account_view() -> rx.Component:
     s = AdminPrivacyState
+    e: Any = s.errors
     return disclosure(
         "privacy.admin.account_audit",
-        rx.form(
+        checked_form(
             rx.flex(
-                text_field("privacy.admin.username", "username", max_length=64),
+                text_field("privacy.admin.username", "username", max_length=64,
+                           error=e["username"]),
                 rx.grid(
                     text_field("privacy.audit.from", "start", type="date",
-                               default_value=s.month_ago),
-                    text_field("privacy.audit.to", "end", type="date", default_value=s.today),
+                               default_value=s.month_ago, error=e["start"]),
+                    text_field("privacy.audit.to", "end", type="date", default_value=s.today,
+                               error=e["end"]),
                     columns="2", gap="8px"),
                 select_field("privacy.col.kind", "kind", KIND_OPTIONS),
                 submit_button("privacy.audit.show", id="account-audit-submit"),
                 direction="column", spacing="3",
             ),
-            on_submit=s.account_audit, padding_top="12px",
+            on_submit=s.account_audit, form_id="account-form", padding_top="12px",
         ),
         rx.cond(s.account_shown != "", rx.box(
             rx.text(tr("privacy.admin.account_of"), " ", s.account_shown, weight="bold",
@@ -347,19 +357,15 @@ def _account_view() -> rx.Component:
 
 
 def _record_view() -> rx.Component:
-    return disclosure(
+    e: Any = AdminPrivacyState.errors
+    return form_panel(
         "privacy.admin.record_audit",
-        rx.form(
-            rx.flex(
-                rx.text(tr("privacy.admin.record_hint"), size="2", color="var(--gray-11)"),
-                text_field("privacy.request.client_number", "client_id", input_mode="numeric"),
-                submit_button("privacy.audit.show", id="record-audit-submit"),
-                direction="column", spacing="3",
-            ),
-            on_submit=AdminPrivacyState.open_record_audit, padding_top="12px",
-        ),
+        rx.text(tr("privacy.admin.record_hint"), size="2", color="var(--gray-11)"),
+        text_field("privacy.request.client_number", "client_id", input_mode="numeric",
+                   error=e["client_id"]),
+        submit_button("privacy.audit.show", id="record-audit-submit"),
+        on_submit=AdminPrivacyState.open_record_audit, form_id="record-form",
         summary_id="record-audit-toggle",
-        style={"marginTop": "12px"},
     )
 
 
@@ -403,6 +409,7 @@ def _retention() -> rx.Component:
 
 def _calendar_and_terms() -> rx.Component:
     s = AdminPrivacyState
+    e: Any = s.errors
     return disclosure(
         "privacy.terms.title",
         rx.el.ul(rx.foreach(s.terms, lambda tm: rx.el.li(
@@ -412,25 +419,27 @@ def _calendar_and_terms() -> rx.Component:
                     size="2", weight="medium"),
             rx.text(tm["basis"], size="1", color="var(--gray-11)"),
             padding_y="4px")), style={"paddingLeft": "0", "listStyle": "none"}, id="terms"),
-        rx.form(
+        checked_form(
             rx.flex(
-                text_field("privacy.terms.code", "code", max_length=60),
-                text_field("privacy.terms.amount", "amount", input_mode="numeric"),
-                text_field("privacy.terms.basis", "legal_basis", max_length=300),
+                text_field("privacy.terms.code", "code", max_length=60, error=e["code"]),
+                text_field("privacy.terms.amount", "amount", input_mode="numeric",
+                           error=e["amount"]),
+                text_field("privacy.terms.basis", "legal_basis", max_length=300,
+                           error=e["legal_basis"]),
                 submit_button("privacy.terms.save", id="term-save"),
                 direction="column", spacing="2"),
-            on_submit=s.update_term, margin_top="8px"),
+            on_submit=s.update_term, form_id="term-form", margin_top="8px"),
         section_heading("privacy.holiday.title"),
         rx.el.ul(rx.foreach(s.holidays, lambda h: rx.el.li(
             rx.text(h["on"], " — ", h["name"], size="2"), padding_y="2px")),
             style={"paddingLeft": "0", "listStyle": "none"}, id="holidays"),
-        rx.form(
+        checked_form(
             rx.flex(
-                text_field("privacy.holiday.on", "on", type="date"),
-                text_field("privacy.holiday.name", "name", max_length=120),
+                text_field("privacy.holiday.on", "on", type="date", error=e["on"]),
+                text_field("privacy.holiday.name", "name", max_length=120, error=e["name"]),
                 submit_button("privacy.holiday.add", id="holiday-add"),
                 direction="column", spacing="2"),
-            on_submit=s.add_holiday, margin_top="8px"),
+            on_submit=s.add_holiday, form_id="holiday-form", margin_top="8px"),
         summary_id="terms-toggle",
         style={"marginTop": "12px"},
     )
@@ -440,10 +449,7 @@ def admin_privacy_page() -> rx.Component:
     s = AdminPrivacyState
     return app_frame(
         "privacy.admin.title",
-        rx.cond(s.error != "", rx.callout(s.error, color_scheme="red", role="alert",
-                                         id="admin-privacy-error", high_contrast=True)),
-        rx.cond(s.saved != "", rx.callout(s.saved, color_scheme="green", role="status",
-                                         id="admin-privacy-saved", high_contrast=True)),
+        outcome_callouts(s.error, s.saved, "admin-privacy"),
         section_heading("privacy.breach.title"),
         rx.cond(s.breaches.length() > 0, rx.box(rx.foreach(s.breaches, _breach_card),
                                                 id="breaches"),

@@ -182,15 +182,18 @@ class PrivacyDeskState(AppState):
         await self._after(outcome, "privacy.request.saved")
         return focus_first_problem("request-form") if outcome.fields else None
 
+    async def _on_record(self, raw_id: str, act: Any, saved_key: str) -> None:
+        """One button's action on the record it names (`act(db, actor, id)`), then reload."""
+        rid = as_id(raw_id)
+        if rid is None:
+            return
+        outcome = await self._run(lambda db, actor: act(db, actor, rid))
+        await self._after(outcome, saved_key)
+
     @guarded(Role.SUPERVISOR)
     async def acknowledge(self, request_id: str) -> Any:
-        rid = as_id(request_id)
-        if rid is None:
-            return None
-        outcome = await self._run(lambda db, actor: privacy.acknowledge(
-            session=db, actor=actor, request_id=rid))
-        await self._after(outcome, "privacy.request.acknowledged")
-        return None
+        await self._on_record(request_id, lambda db, actor, rid: privacy.acknowledge(
+            session=db, actor=actor, request_id=rid), "privacy.request.acknowledged")
 
     @guarded(Role.SUPERVISOR)
     async def answer(self, form_data: dict[str, Any]) -> Any:
@@ -208,14 +211,9 @@ class PrivacyDeskState(AppState):
     @guarded(Role.SUPERVISOR)
     async def delete(self, request_id: str) -> Any:
         """Carry out a deletion request: anonymise, or refuse under a legal hold."""
-        rid = as_id(request_id)
-        if rid is None:
-            return None
         lang = await self._lang()
-        outcome = await self._run(lambda db, actor: privacy.execute_deletion(
-            session=db, actor=actor, request_id=rid, lang=lang))
-        await self._after(outcome, "privacy.request.answered")
-        return None
+        await self._on_record(request_id, lambda db, actor, rid: privacy.execute_deletion(
+            session=db, actor=actor, request_id=rid, lang=lang), "privacy.request.answered")
 
     @guarded(Role.SUPERVISOR)
     async def access_file(self, request_id: str, fmt: str) -> Any:
@@ -294,13 +292,8 @@ class PrivacyDeskState(AppState):
     @guarded(Role.SUPERVISOR)
     async def lift(self, limit_id: str) -> Any:
         """Lift a restriction (or an objection the person took back)."""
-        lid = as_id(limit_id)
-        if lid is None:
-            return None
-        outcome = await self._run(lambda db, actor: privacy.lift_limit(
-            session=db, actor=actor, limit_id=lid))
-        await self._after(outcome, "privacy.limit.lifted")
-        return None
+        await self._on_record(limit_id, lambda db, actor, lid: privacy.lift_limit(
+            session=db, actor=actor, limit_id=lid), "privacy.limit.lifted")
 
     @guarded(Role.SUPERVISOR, Role.CLINIC)
     async def open_glass(self, form_data: dict[str, Any]) -> Any:
@@ -325,13 +318,8 @@ class PrivacyDeskState(AppState):
 
     @guarded(Role.SUPERVISOR, Role.CLINIC)
     async def close_glass(self, glass_id: str) -> Any:
-        gid = as_id(glass_id)
-        if gid is None:
-            return None
-        outcome = await self._run(lambda db, actor: privacy.close_glass(
-            session=db, actor=actor, glass_id=gid))
-        await self._after(outcome, "privacy.glass.closed")
-        return None
+        await self._on_record(glass_id, lambda db, actor, gid: privacy.close_glass(
+            session=db, actor=actor, glass_id=gid), "privacy.glass.closed")
 
 
 # --- components ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
+from app.components.privacy_forms import GIVER_FIELDS, giver_fields, giver_values
 from app.services import clients, photos
 from app.services.actor import Actor
 from app.services.calendar import today_vn
@@ -48,7 +49,12 @@ TEXT_FIELDS = (
     "full_name", "other_names", "phone", "national_id", "address", "former_address",
     "family_contact", "priority_group", "substances", "legal_rep_name", "legal_rep_phone",
 )
-FIELDS = (*TEXT_FIELDS, "birth_year", "sex", "commune_id", "consents", "submission_key")
+# Who gave the consents and how: the consent page's fields, prefixed (the device's outbox
+# sends them under the same names; the service defaults them when they are absent).
+GIVER_PREFIX = "consent_"
+CONSENT_GIVER_FIELDS = tuple(GIVER_PREFIX + name for name in GIVER_FIELDS)
+FIELDS = (*TEXT_FIELDS, "birth_year", "sex", "commune_id", "consents", "submission_key",
+          *CONSENT_GIVER_FIELDS)
 MAX_INPUT = 300
 SEXES = ("male", "female", "other")
 
@@ -103,6 +109,8 @@ def client_input(form_data: dict[str, Any]) -> ClientCreate:
             for purpose in CONSENT_PURPOSES
             if form_checked(form_data, f"consent_{purpose}")
         ],
+        **{GIVER_PREFIX + name: value
+           for name, value in giver_values(form_data, prefix=GIVER_PREFIX).items()},
     )
     return parse(ClientCreate, raw)
 
@@ -307,6 +315,8 @@ def _consent() -> rx.Component:
         rx.text(tr("vol.reg.consent_ask"), size="2", weight="medium"),
         *[checkbox_field(f"vol.consent.purpose.{p}", f"consent_{p}") for p in CONSENT_PURPOSES],
         field_error(_err("consents"), field_id="consents"),
+        rx.flex(*giver_fields(RegisterState.errors, prefix=GIVER_PREFIX), direction="column",
+                spacing="3", margin_top="12px", id="consent-giver"),
         id="consents-group",
         style={"border": "1px solid var(--gray-6)", "borderRadius": "12px", "padding": "12px",
                "margin": "0"},

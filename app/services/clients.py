@@ -355,6 +355,33 @@ def _audited_lookup(session: Session, me: Actor, values: dict[str, Any], *,
     return shown
 
 
+def _consent_giver(data: ClientCreate, values: dict[str, Any], today: date,
+                   errors: dict[str, str]) -> dict[str, str]:
+    """Who gave the registration's consents and how (the Consent columns), checked as on the
+    consent page (`privacy.consent.giver_errors`; errors under `consent_<field>`). A minor's
+    consent is given by their legal representative (PDPL; LAW.md P2): when the form says
+    "the person", it is recorded as the representative's, named by `legal_rep_name`."""
+    from app.services.privacy.consent import giver_errors  # privacy imports this module
+
+    giver = {"given_by": data.consent_given_by,
+             "representative_name": clean(data.consent_representative_name),
+             "representative_relation": clean(data.consent_representative_relation),
+             "method": data.consent_method, "form_number": clean(data.consent_form_number)}
+    minor = _age_on(values["birth_year"], values["birth_date"], today) < ADULT_AGE
+    if minor and giver["given_by"] == "subject":
+        giver.update(given_by="representative", representative_name=values["legal_rep_name"],
+                     representative_relation="")
+        checked = giver_errors("subject", "", "", giver["method"], giver["form_number"])
+    else:
+        checked = giver_errors(**giver)
+    errors.update({f"consent_{name}": key for name, key in checked.items()})
+    if giver["given_by"] != "representative":
+        giver.update(representative_name="", representative_relation="")
+    if giver["method"] != "paper":
+        giver["form_number"] = ""
+    return giver
+
+
 def register_client(
     *,
     session: Session,
@@ -374,6 +401,7 @@ def register_client(
     today = today_vn()
     values, errors = _validate_profile(data, today)
     consents = _validate_consents(data, values, today, errors)
+    giver = _consent_giver(data, values, today, errors)
     _check_commune(session, data.commune_id, errors)
     if "commune_id" not in errors:
         authorize(session, me, Action.CLIENT_CREATE, PlaceTarget(data.commune_id))
@@ -395,10 +423,6 @@ def register_client(
     client = Client(**values, assigned_volunteer_id=volunteer_id, created_by_id=me.user_id)
     client_id = once.store(client, action=Action.CLIENT_CREATE, target_type="client",
                            detail="duplicates_confirmed" if confirm_duplicates else "")
-    # A minor's consent is given by their legal representative (PDPL; LAW.md P2): say so.
-    minor = _age_on(values["birth_year"], values["birth_date"], today) < ADULT_AGE
-    giver = {"given_by": "representative", "representative_name": values["legal_rep_name"]} \
-        if minor else {}
     session.add_all(
         Consent(client_id=client_id, purpose=purpose, sensitive_categories=",".join(categories),
                 given_on=given_on, recorded_by_id=me.user_id, **giver)
@@ -433,7 +457,7 @@ def update_client(
     status = changes.pop("status", None)
     merged = {
         name: getattr(client, name) for name in ClientCreate.model_fields
-        if name not in ("consents", "assigned_volunteer_id")
+        if name not in ("consents", "assigned_volunteer_id") and not name.startswith("consent_")
     }
     merged.update(changes)
     today = today_vn()

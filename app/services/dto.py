@@ -113,6 +113,13 @@ class ClientCreate(_In):
     # None: a volunteer registers for themself; a supervisor may leave it unassigned.
     assigned_volunteer_id: int | None = None
     consents: list[ConsentInput] = Field(default_factory=list)
+    # Who gave the consents and how (as on the consent page). Absent (an older device form):
+    # the person, on screen — or, for a minor, their legal representative.
+    consent_given_by: str = "subject"  # subject | representative
+    consent_representative_name: str = ""
+    consent_representative_relation: str = ""
+    consent_method: str = "screen"  # screen | paper
+    consent_form_number: str = ""
 
 
 class ClientUpdate(_In):

@@ -51,6 +51,10 @@ CALLS: dict[str, tuple[Any, ...]] = {
     "PrivacyDeskState.open_glass": ({"glass_client_id": "1", "reason_kind": "medical_emergency",
                                      "reason": "Cấp cứu tại trạm y tế xã"},),
     "PrivacyDeskState.close_glass": ("1",),
+    "PrivacyDeskState.correct": ({"request_id": "1", "field": "phone", "value": "0912345678"},),
+    "PrivacyDeskState.restrict": ({"request_id": "1", "purpose_reporting": "on"},),
+    "PrivacyDeskState.object_to": ({"request_id": "1", "purpose": "referral"},),
+    "PrivacyDeskState.lift": ("1",),
     "AdminPrivacyState.load": (),
     "AdminPrivacyState.record_breach": ({"discovered_on": TODAY, "description": "Mất máy"},),
     "AdminPrivacyState.mark_notified": ({"breach_id": "1", "reference": "A05"},),
@@ -171,6 +175,55 @@ def test_a_request_from_the_desk_shows_its_clocks_on_the_supervisors_home(
     assert files and "du-lieu-yeu-cau" in repr(files)
     # A volunteer's Today never carries them: the home clocks are for supervisors only.
     assert HANDLER_ROLES["PrivacyDeskState.load_clocks"] == {Role.SUPERVISOR}
+
+
+def test_the_desk_carries_out_correction_restriction_and_objection_requests(
+        world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    desk = _state(PrivacyDeskState, url, world, "sup_a", "/privacy")
+    _call(desk.load)
+    for kind in ("correction", "restriction", "objection"):
+        _call(desk.receive, {"client_id": str(cid), "kind": kind, "received_on": TODAY,
+                             "requested_by": "subject", "requester_name": "Lê Văn Cường"})
+    ids = {r["kind"]: r["id"] for r in desk.requests}
+    # A refusal puts its message on the screen and moves the focus to the form.
+    refused = _call(desk.correct, {"request_id": ids["correction"], "field": "phone",
+                                   "value": ""})
+    assert desk.error and "correct-form-" + ids["correction"] in repr(refused)
+    _call(desk.correct, {"request_id": ids["correction"], "field": "phone",
+                         "value": "0912 345 678"})
+    assert desk.error == "" and desk.saved
+    _call(desk.restrict, {"request_id": ids["restriction"], "purpose_reporting": "on",
+                          "purpose_case_management": "on"})
+    _call(desk.object_to, {"request_id": ids["objection"], "purpose": "referral"})
+    assert desk.error == ""
+    assert {r["kind"]: r["open"] for r in desk.requests} == {
+        "correction": "", "restriction": "", "objection": ""}
+    assert sorted((r["purpose_en"], r["kind_label_en"]) for r in desk.limits) == [
+        ("Case management and support", "Restriction"),
+        ("De-identified statistics", "Restriction"),
+        ("Sharing in referrals", "Objection")]
+    assert len(desk.limits) == 3
+    with Session(engine_for(url)) as s:
+        client = s.get(Client, cid)
+        assert client is not None and client.phone is not None
+        assert client.phone.replace(" ", "") == "0912345678"
+    _call(desk.lift, desk.limits[0]["id"])
+    assert desk.error == "" and len(desk.limits) == 2
+
+
+def test_the_desk_shows_the_data_protection_officer(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    from models import Setting
+
+    with Session(engine_for(url)) as s:
+        s.add(Setting(key="privacy.dpo_name", value="Nguyễn Thị Hoa"))
+        s.add(Setting(key="privacy.dpo_contact", value="0277 3851 234"))
+        s.commit()
+    desk = _state(PrivacyDeskState, url, world, "clinic_a", "/privacy")
+    _call(desk.load)
+    assert desk.dpo == "Nguyễn Thị Hoa — 0277 3851 234"
 
 
 def test_clinic_staff_break_glass_then_read_the_one_client_on_the_profile(

@@ -32,6 +32,7 @@ from models import (
     AuditEvent,
     AuthSession,
     Client,
+    Consent,
     Episode,
     EpisodeStatus,
     Role,
@@ -530,3 +531,26 @@ def test_fields_not_on_screen_arrive_as_none_and_count_as_empty(
     with _db(url) as session:
         saved = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).one()
     assert saved.legal_rep_phone == "" and saved.injects is False
+
+
+def test_the_registration_form_says_who_gave_the_consent_and_how(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    state = _state(RegisterState, url, world, "sup_a1", "/clients/new")
+    _call(state.load)
+    refused = _call(state.submit, _form(world, consent_given_by="representative",
+                                        consent_representative_name="Đỗ Thị Mai"))
+    assert state.errors["consent_representative_relation"] in (
+        t("privacy.error.relation_required", "vi"), t("privacy.error.relation_required", "en"))
+    assert "register-form" in repr(refused)  # the focus goes to the first problem
+    _call(state.submit, _form(world, consent_given_by="representative",
+                              consent_representative_name="Đỗ Thị Mai",
+                              consent_representative_relation="chị gái",
+                              consent_method="paper", consent_form_number="PĐY-7"))
+    with _db(url) as session:
+        saved = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).one()
+        consents = session.exec(select(Consent).where(Consent.client_id == saved.id)).all()
+    assert consents and {(c.given_by, c.representative_name, c.representative_relation,
+                          c.method, c.form_number) for c in consents} == {
+        ("representative", "Đỗ Thị Mai", "chị gái", "paper", "PĐY-7")}

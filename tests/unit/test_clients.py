@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.services import activities, clients, merge, privacy
 from app.services.calendar import today_vn
@@ -88,6 +88,38 @@ def test_invalid_registration_names_the_field_and_saves_nothing(
 def test_a_minor_with_a_legal_representative_is_accepted(session: Session, world: World) -> None:
     created = _register(session, world, birth_year=TODAY.year - 16, legal_rep_name="Trần Văn Hùng")
     assert created.legal_rep_name == "Trần Văn Hùng"
+
+
+def test_registration_records_who_gave_the_consent_and_how(session: Session,
+                                                          world: World) -> None:
+    created = _register(session, world, full_name="Phan Văn Lộc",
+                        consent_given_by="representative",
+                        consent_representative_name=" Phan Thị  Mai ",
+                        consent_representative_relation="mẹ", consent_method="paper",
+                        consent_form_number="PĐY-0042")
+    consent = session.exec(select(Consent).where(Consent.client_id == created.id)).one()
+    assert (consent.given_by, consent.representative_name, consent.representative_relation,
+            consent.method, consent.form_number) == ("representative", "Phan Thị Mai", "mẹ",
+                                                     "paper", "PĐY-0042")
+    # Checked as on the consent page, the errors under the registration form's names.
+    with pytest.raises(ValidationFailed) as failed:
+        _register(session, world, full_name="Phan Văn Lợi", consent_given_by="representative",
+                  consent_representative_name="Mai", consent_method="paper")
+    session.rollback()
+    assert failed.value.fields == {
+        "consent_representative_relation": "privacy.error.relation_required",
+        "consent_form_number": "privacy.error.form_number_required"}
+
+
+def test_an_older_form_without_the_giver_records_the_person_or_a_minors_representative(
+        session: Session, world: World) -> None:
+    adult = _register(session, world, full_name="Vũ Văn Nam")
+    minor = _register(session, world, full_name="Vũ Văn Nhỏ", birth_year=TODAY.year - 16,
+                      legal_rep_name="Vũ Thị Hà")
+    found = {c.client_id: (c.given_by, c.representative_name, c.method) for c in session.exec(
+        select(Consent).where(col(Consent.client_id).in_((adult.id, minor.id)))).all()}
+    assert found == {adult.id: ("subject", "", "screen"),
+                     minor.id: ("representative", "Vũ Thị Hà", "screen")}
 
 
 def test_national_id_and_phone_are_stored_as_digits(session: Session, world: World) -> None:

@@ -23,6 +23,7 @@ from models import (
     AuthSession,
     Client,
     ClientStatus,
+    Consent,
     DrugTest,
     Episode,
     EpisodeStatus,
@@ -142,6 +143,31 @@ def test_the_same_batch_from_three_tabs_at_once_is_stored_once(
     assert {k: after[k] - before[k] for k in after} == {
         "visit": 1, "outreach_contact": 0, "drug_test": 1, "referral": 0, "support": 0,
         "group_activity": 1, "client": 1}
+
+
+def test_a_registration_from_the_device_carries_who_gave_the_consent_or_the_defaults(
+    engine: Engine, session: Session, world: World
+) -> None:
+    me = _actor(session, world)
+    named = outbox_payload("client", world, TODAY, full_name="Đỗ Văn Hải",
+                           consent_given_by="representative",
+                           consent_representative_name="Đỗ Thị Lan",
+                           consent_representative_relation="vợ", consent_method="paper",
+                           consent_form_number="12/2026")
+    older = outbox_payload("client", world, TODAY, full_name="Đỗ Văn Hòa")  # no giver fields
+    applied = _sync(engine, me, [outbox_record("client", named), outbox_record("client", older)])
+    assert [r.status for r in applied] == ["applied", "applied"], applied
+    with _fresh(engine) as s:
+        givers = [s.exec(select(Consent).where(Consent.client_id == r.record_id)).one()
+                  for r in applied]
+        assert [(c.given_by, c.representative_name, c.representative_relation, c.method,
+                 c.form_number) for c in givers] == [
+            ("representative", "Đỗ Thị Lan", "vợ", "paper", "12/2026"),
+            ("subject", "", "", "screen", "")]
+    bad = outbox_payload("client", world, TODAY, full_name="Đỗ Văn Hưng",
+                         consent_method="fax")
+    [kept] = _sync(engine, me, [outbox_record("client", bad)])
+    assert kept.status == "kept" and kept.fields == {"consent_method": "error.invalid_choice"}
 
 
 def test_a_field_rule_keeps_the_record_with_per_field_messages_and_a_fix_applies_it(

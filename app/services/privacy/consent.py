@@ -66,16 +66,25 @@ def _validate(data: ConsentGiven, today: date) -> dict[str, str]:
         errors["sensitive_categories"] = "error.invalid_choice"
     if not date(2000, 1, 1) <= data.given_on <= today:
         errors["given_on"] = "error.date_range"
-    if data.given_by not in GIVERS:
+    errors.update(giver_errors(data.given_by, data.representative_name,
+                               data.representative_relation, data.method, data.form_number))
+    return errors
+
+
+def giver_errors(given_by: str, representative_name: str, representative_relation: str,
+                 method: str, form_number: str) -> dict[str, str]:
+    """What is wrong with who gave a consent and how (the consent page and registration)."""
+    errors: dict[str, str] = {}
+    if given_by not in GIVERS:
         errors["given_by"] = "error.invalid_choice"
-    elif data.given_by == "representative":
-        if not 2 <= len(clean(data.representative_name)) <= 120:
+    elif given_by == "representative":
+        if not 2 <= len(clean(representative_name)) <= 120:
             errors["representative_name"] = "error.name_length"
-        if not 2 <= len(clean(data.representative_relation)) <= 60:
+        if not 2 <= len(clean(representative_relation)) <= 60:
             errors["representative_relation"] = "privacy.error.relation_required"
-    if data.method not in METHODS:
+    if method not in METHODS:
         errors["method"] = "error.invalid_choice"
-    elif data.method == "paper" and not 1 <= len(clean(data.form_number)) <= 40:
+    elif method == "paper" and not 1 <= len(clean(form_number)) <= 40:
         errors["form_number"] = "privacy.error.form_number_required"
     return errors
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.i18n import t
-from app.services import audit, clients
+from app.services import audit
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.dto import ClientUpdate
@@ -110,6 +110,8 @@ def execute_correction(*, session: Session, actor: Actor | None, request_id: int
     _open(row)
     _of_kind(row, RequestKind.CORRECTION)
     values = _parsed(changes)
+    from app.services import clients  # clients imports privacy.consent (registration)
+
     client = session.get(Client, row.client_id)
     assert client is not None
     clients.update_client(session=session, actor=me, client_id=row.client_id,
