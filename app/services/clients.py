@@ -356,17 +356,18 @@ def _audited_lookup(session: Session, me: Actor, values: dict[str, Any], *,
 
 
 def _consent_giver(data: ClientCreate, values: dict[str, Any], today: date,
-                   errors: dict[str, str]) -> dict[str, str]:
+                   errors: dict[str, str]) -> dict[str, Any]:
     """Who gave the registration's consents and how (the Consent columns), checked as on the
     consent page (`privacy.consent.giver_errors`; errors under `consent_<field>`). A minor's
     consent is given by their legal representative (PDPL; LAW.md P2): when the form says
     "the person", it is recorded as the representative's, named by `legal_rep_name`."""
     from app.services.privacy.consent import giver_errors  # privacy imports this module
 
-    giver = {"given_by": data.consent_given_by,
-             "representative_name": clean(data.consent_representative_name),
-             "representative_relation": clean(data.consent_representative_relation),
-             "method": data.consent_method, "form_number": clean(data.consent_form_number)}
+    giver: dict[str, Any] = {
+        "given_by": data.consent_given_by,
+        "representative_name": clean(data.consent_representative_name),
+        "representative_relation": clean(data.consent_representative_relation),
+        "method": data.consent_method, "form_number": clean(data.consent_form_number)}
     minor = _age_on(values["birth_year"], values["birth_date"], today) < ADULT_AGE
     if minor and giver["given_by"] == "subject":
         giver.update(given_by="representative", representative_name=values["legal_rep_name"],
