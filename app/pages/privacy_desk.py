@@ -12,6 +12,7 @@ from app.components.client_cards import bi, bilingual, dmy, empty_note, section_
 from app.components.forms import (
     checked_form,
     choice_group,
+    field_error,
     focus_first_problem,
     labelled,
     select_field,
@@ -67,6 +68,8 @@ def request_row(v: privacy.RequestView) -> Row:
         "open": "1" if v.answer_days_left is not None else "",
         "acknowledged": "1" if v.acknowledged_on is not None else "",
         "outcome": v.outcome, "basis": v.refusal_basis,
+        # A refusal of carrying it out: the message, and the field it is shown under.
+        "problem": "", "problem_at": "",
         **bilingual("kind_label", f"privacy.request_kind.{v.kind.value}"),
         **bilingual("status", f"privacy.request_status.{v.status.value}"),
         **ack, **answer,
@@ -245,17 +248,20 @@ class PrivacyDeskState(AppState):
         return rx.download(data=outcome.value, filename=f"tra-loi-yeu-cau-{rid}.pdf",
                            mime_type="application/pdf")
 
-    async def _carry_out(self, rid: int | None, form_id: str, call: Any) -> Any:
-        """Run one of the register's own actions on request `rid`; on a refusal, its message
-        goes under the form's first field (`<form_id>` ends with the request id)."""
+    async def _carry_out(self, rid: int | None, form: str, focus: str, call: Any) -> Any:
+        """Run one of the register's own actions on request `rid`; a refusal's message goes
+        under the form's first field (`<focus>-<rid>`), which gets the focus."""
         if rid is None:
             return None
         self.error = self.saved = ""
         outcome = await self._run(call)
         await self._after(outcome, "privacy.request.answered")
         if outcome.value is None and outcome.fields:
-            self.error = await self._text(next(iter(outcome.fields.values())))
-            return focus_first_problem(form_id)
+            self.error = ""
+            message = await self._text(next(iter(outcome.fields.values())))
+            self.requests = [{**r, "problem": message, "problem_at": f"{focus}-{rid}"}
+                             if r["id"] == str(rid) else r for r in self.requests]
+            return focus_first_problem(f"{form}-form-{rid}")
         return None
 
     @guarded(Role.SUPERVISOR)
@@ -265,7 +271,7 @@ class PrivacyDeskState(AppState):
         field = str(form_data.get("field", ""))[:40]
         value = str(form_data.get("value", ""))[:300]
         lang = await self._lang()
-        return await self._carry_out(rid, f"correct-form-{rid}", lambda db, actor: (
+        return await self._carry_out(rid, "correct", "value", lambda db, actor: (
             privacy.execute_correction(session=db, actor=actor, request_id=rid or 0,
                                        changes={field: value}, lang=lang)))
 
@@ -275,7 +281,8 @@ class PrivacyDeskState(AppState):
         rid = as_id(form_data.get("request_id", ""))
         purposes = ticked(form_data, "purpose", list(privacy.LIMITABLE))
         lang = await self._lang()
-        return await self._carry_out(rid, f"restrict-form-{rid}", lambda db, actor: (
+        return await self._carry_out(rid, "restrict", "purpose_case_management",
+                                     lambda db, actor: (
             privacy.execute_restriction(session=db, actor=actor, request_id=rid or 0,
                                         purposes=purposes, lang=lang)))
 
@@ -285,7 +292,7 @@ class PrivacyDeskState(AppState):
         rid = as_id(form_data.get("request_id", ""))
         purpose = str(form_data.get("purpose", ""))[:40]
         lang = await self._lang()
-        return await self._carry_out(rid, f"object-form-{rid}", lambda db, actor: (
+        return await self._carry_out(rid, "object", "purpose", lambda db, actor: (
             privacy.execute_objection(session=db, actor=actor, request_id=rid or 0,
                                       purpose=purpose, lang=lang)))
 
@@ -337,7 +344,9 @@ def _action_form(row: Any, name: str, on_submit: Any, *fields: rx.Component,
     rid = row["id"]
     return checked_form(
         rx.el.input(type="hidden", name="request_id", value=rid),
-        rx.flex(*fields, rx.button(tr(label_key), type="submit", size="3", id=name + "-" + rid),
+        rx.flex(*fields,
+                field_error(row["problem"], field_id=row["problem_at"]),
+                rx.button(tr(label_key), type="submit", size="3", id=name + "-" + rid),
                 direction="column", gap="6px"),
         on_submit=on_submit, form_id=name + "-form-" + rid, margin_top="8px",
     )

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from app.services.demo import DEMO_PASSWORD
 from app.services.text import fold
-from models import Client, DataRequest, RoleAssignment, Sex, User
+from models import Client, DataRequest, ProcessingLimit, RoleAssignment, Sex, User
 from tests.e2e.test_auth import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -133,3 +133,41 @@ def test_the_volunteer_gets_consent_but_not_the_audit_link(page: Page, base_url:
     expect(page.locator("#action-audit")).to_have_count(0)
     page.goto(f"/clients/{cid}/audit")
     expect(page.locator("#audit-list")).to_have_count(0)
+
+
+def test_a_restriction_request_is_carried_out_on_the_desk_and_lifted(
+        page: Page, base_url: str, db: Engine) -> None:
+    """Issue 17's carried-out requests: nothing ticked is refused under the form with the
+    focus there (no browser bubble); ticked, the purpose stops until it is lifted."""
+    name = f"Hà Văn Hạn {secrets.token_hex(2).upper()}"
+    with Session(db) as s:
+        client = Client(full_name=name, name_key=fold(name), birth_year=1990, sex=Sex.MALE,
+                        commune_id=_demo_commune(s))
+        s.add(client)
+        s.commit()
+        cid = client.id
+    assert cid is not None
+    sign_in(page, "gs.demo", DEMO_PASSWORD)
+    expect(page).to_have_url(base_url + "caseload")
+    _enter_request(page, cid, "restriction", name)
+    with Session(db) as s:
+        rid = s.exec(select(DataRequest.id).where(DataRequest.client_id == cid)).one()
+    page.locator(f"#restrict-{rid}").click()
+    problem = page.locator(f"#purpose_case_management-{rid}-error")
+    expect(problem).to_contain_text("Chọn mục đích")
+    expect(page.locator(f"#purpose_case_management-{rid}")).to_be_focused()
+    page.locator(f"#purpose_reporting-{rid}").check()
+    page.locator(f"#restrict-{rid}").click()
+    expect(page.locator(f"#request-{rid}")).to_contain_text("Đã trả lời")
+    limits = page.locator("#limits")
+    expect(limits).to_contain_text(str(cid))
+    expect(limits).to_contain_text("Thống kê đã khử định danh")
+    with Session(db) as s:
+        limit_id = s.exec(select(ProcessingLimit.id).where(
+            ProcessingLimit.client_id == cid)).one()
+    page.locator(f"#lift-{limit_id}").click()
+    expect(page.locator("#desk-saved")).to_be_visible()
+    expect(page.locator(f"#limit-{limit_id}")).to_have_count(0)
+    with Session(db) as s:
+        lifted = s.get(ProcessingLimit, limit_id)
+        assert lifted is not None and lifted.lifted_on is not None

@@ -190,7 +190,9 @@ def test_the_desk_carries_out_correction_restriction_and_objection_requests(
     # A refusal puts its message on the screen and moves the focus to the form.
     refused = _call(desk.correct, {"request_id": ids["correction"], "field": "phone",
                                    "value": ""})
-    assert desk.error and "correct-form-" + ids["correction"] in repr(refused)
+    assert "correct-form-" + ids["correction"] in repr(refused)
+    row = next(r for r in desk.requests if r["id"] == ids["correction"])
+    assert row["problem"] and row["problem_at"] == "value-" + ids["correction"]
     _call(desk.correct, {"request_id": ids["correction"], "field": "phone",
                          "value": "0912 345 678"})
     assert desk.error == "" and desk.saved
