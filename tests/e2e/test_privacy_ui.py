@@ -37,6 +37,17 @@ def _demo_commune(session: Session) -> int:
     return assignment.place_id
 
 
+def _new_client(db: Engine, name: str, birth_year: int, sex: Sex, **extra: str) -> int:
+    """A client of the demo volunteer's commune, straight in the database."""
+    with Session(db) as s:
+        client = Client(full_name=name, name_key=fold(name), birth_year=birth_year, sex=sex,
+                        commune_id=_demo_commune(s), **extra)
+        s.add(client)
+        s.commit()
+        assert client.id is not None
+        return client.id
+
+
 def _enter_request(page: Page, client_id: int, kind: str, requester: str) -> None:
     page.goto("/privacy")
     page.locator("#request-new-toggle").click()
@@ -59,14 +70,7 @@ def test_a_deletion_request_anonymises_the_record_and_search_no_longer_finds_it(
 
 def run_access_request(page: Page, base_url: str, db: Engine) -> None:
     """Receipt, acknowledgement, the PDF, the clock on the home (also run on PostgreSQL)."""
-    with Session(db) as s:
-        commune = _demo_commune(s)
-        client = Client(full_name="Lý Văn Truy Cập", name_key=fold("Lý Văn Truy Cập"),
-                        birth_year=1991, sex=Sex.MALE, commune_id=commune)
-        s.add(client)
-        s.commit()
-        cid = client.id
-    assert cid is not None
+    cid = _new_client(db, "Lý Văn Truy Cập", 1991, Sex.MALE)
     sign_in(page, "gs.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "caseload")
     _enter_request(page, cid, "access", "Lý Văn Truy Cập")
@@ -89,14 +93,7 @@ def run_access_request(page: Page, base_url: str, db: Engine) -> None:
 def run_deletion_request(page: Page, base_url: str, db: Engine) -> None:
     """Deletion carried out: the record is anonymised and search no longer finds it."""
     name = f"Đào Thị Xóa {secrets.token_hex(2).upper()}"
-    with Session(db) as s:
-        commune = _demo_commune(s)
-        client = Client(full_name=name, name_key=fold(name), birth_year=1987, sex=Sex.FEMALE,
-                        commune_id=commune, phone="0912345678")
-        s.add(client)
-        s.commit()
-        cid = client.id
-    assert cid is not None
+    cid = _new_client(db, name, 1987, Sex.FEMALE, phone="0912345678")
     sign_in(page, "gs.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "caseload")
     page.goto("/clients")
@@ -140,13 +137,7 @@ def test_a_restriction_request_is_carried_out_on_the_desk_and_lifted(
     """Issue 17's carried-out requests: nothing ticked is refused under the form with the
     focus there (no browser bubble); ticked, the purpose stops until it is lifted."""
     name = f"Hà Văn Hạn {secrets.token_hex(2).upper()}"
-    with Session(db) as s:
-        client = Client(full_name=name, name_key=fold(name), birth_year=1990, sex=Sex.MALE,
-                        commune_id=_demo_commune(s))
-        s.add(client)
-        s.commit()
-        cid = client.id
-    assert cid is not None
+    cid = _new_client(db, name, 1990, Sex.MALE)
     sign_in(page, "gs.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "caseload")
     _enter_request(page, cid, "restriction", name)
