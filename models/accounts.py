@@ -95,11 +95,11 @@ class LoginAttempt(SQLModel, table=True):
 class TotpCredential(SQLModel, table=True):
     """A user's TOTP second factor (RFC 6238: 6 digits, 30 s, SHA-1, what authenticator apps
     read from a QR code). The secret is shown only while the enrolment is unconfirmed; once a
-    first code confirms it, no service returns it again. Stored in clear in this table of its
-    own (the app has no server-side encryption key; see docs/SECURITY.md)."""
+    first code confirms it, no service returns it again. Stored sealed under the server key
+    kept outside the database (`second_factor.seal`; see docs/SECURITY.md)."""
 
     user_id: int = Field(foreign_key="user.id", primary_key=True)
-    secret: str = Field(max_length=64)
+    secret: str = Field(max_length=64)  # 's1:' + 60 characters (sealed)
     created_at: datetime = created_field()
     confirmed_at: datetime | None = None
     # The latest time step accepted: a code (a step) is accepted once per account.

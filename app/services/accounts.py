@@ -809,10 +809,11 @@ def start_second_factor(
     if second_factor.enrolled(session, user.id):
         raise Conflict("second_factor.already_on")
     secret = second_factor.new_secret()
+    sealed = second_factor.seal(secret, user_id=user.id)
     cred = session.get(TotpCredential, user.id)
     if cred is None:
-        cred = TotpCredential(user_id=user.id, secret=secret)
-    cred.secret, cred.created_at, cred.last_step = secret, _clock(now), 0
+        cred = TotpCredential(user_id=user.id, secret=sealed)
+    cred.secret, cred.created_at, cred.last_step = sealed, _clock(now), 0
     session.add(cred)
     session.flush()
     _audit(session, actor=actor, action="second_factor.start", target_type="user",
@@ -845,7 +846,9 @@ def confirm_second_factor(
         user_id=actor.user_id,
         action="second_factor.enrol",
     )
-    step = second_factor.matching_step(cred.secret, code, now=now, after_step=cred.last_step)
+    secret = second_factor.unseal(cred.secret, user_id=actor.user_id)
+    step = None if secret is None else second_factor.matching_step(
+        secret, code, now=now, after_step=cred.last_step)
     if step is None:
         _audit(session, actor=actor, action="second_factor.enrol", target_type="user",
                target_id=actor.user_id, outcome="failed", detail="reason=wrong_code",

@@ -7,8 +7,9 @@ and which roles must have one.
   (`TotpCredential.last_step`): a code seen over someone's shoulder, or sent twice, is refused.
 - *Secret*: 160 random bits, shown (QR code and text) only while an enrolment is unconfirmed;
   once the first valid code confirms it, nothing returns it again. It is stored in its own
-  table (`totpcredential`) in clear: the app holds no server-side encryption key apart from
-  the database itself (see docs/SECURITY.md).
+  table (`totpcredential`) sealed under the server key, which lives outside the database
+  (`security.server_key`): a copied database or backup alone gives no way to compute codes
+  (see `seal`, docs/SECURITY.md).
 - *Recovery codes*: 10 at enrolment (or on regeneration), ~79 random bits each, shown once;
   only their SHA-256 is stored (like session tokens) and each works once.
 - *Requirement*: a setting row per role, `auth.second_factor.<role>` = `required` or
@@ -22,8 +23,10 @@ module); the state layer restricts a session that still has to enrol (`Actor.res
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import re
+import secrets
 from datetime import datetime
 
 import pyotp
@@ -68,6 +71,58 @@ def qr_data_uri(uri: str) -> str:
 def grouped(secret: str) -> str:
     """The secret in groups of four, to type into an app by hand."""
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+_SEALED = "s1:"
+_NONCE_BYTES = 12
+_TAG_BYTES = 12
+
+
+def _subkey(purpose: str, key: bytes | None) -> bytes:
+    return bytes.fromhex(security.keyed_hash(purpose, "", key=key))
+
+
+def _tag(user_id: int, nonce: bytes, body: bytes, key: bytes | None) -> bytes:
+    mac = hmac.new(_subkey("second_factor.seal.mac", key), digestmod=hashlib.sha256)
+    mac.update(f"{user_id}\x00".encode() + nonce + body)
+    return mac.digest()[:_TAG_BYTES]
+
+
+def seal(secret: str, *, user_id: int, key: bytes | None = None) -> str:
+    """The secret as the database keeps it, sealed under the server key (`key` in tests).
+
+    Encrypt-then-MAC with HMAC-SHA256 as the pseudo-random function, from the standard library
+    (the project has no encryption library): a fresh random nonce; the secret's 20 bytes XORed
+    with HMAC(k_enc, nonce); a tag HMAC(k_mac, user id, nonce, ciphertext) truncated to 96 bits,
+    so a sealed value moved to another account, or altered, does not open. Subkeys are
+    separated from the card hashes' by purpose. 63 characters: 's1:' + base64."""
+    raw = base64.b32decode(secret)
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    stream = hmac.new(_subkey("second_factor.seal.enc", key), nonce, hashlib.sha256).digest()
+    if len(raw) > len(stream):
+        raise ValueError("secret too long to seal")
+    body = bytes(a ^ b for a, b in zip(raw, stream, strict=False))
+    packed = nonce + body + _tag(user_id, nonce, body, key)
+    return _SEALED + base64.b64encode(packed).decode("ascii")
+
+
+def unseal(stored: str, *, user_id: int, key: bytes | None = None) -> str | None:
+    """The secret of a sealed value, or None if it does not open (another account's, altered,
+    or sealed under another server key). A value without the seal's prefix is an older clear
+    one (enrolments made before sealing) and is returned as it is."""
+    if not stored.startswith(_SEALED):
+        return stored
+    try:
+        packed = base64.b64decode(stored[len(_SEALED):], validate=True)
+    except ValueError:
+        return None
+    nonce, body = packed[:_NONCE_BYTES], packed[_NONCE_BYTES:-_TAG_BYTES]
+    if len(nonce) != _NONCE_BYTES or not body:
+        return None
+    if not hmac.compare_digest(packed[-_TAG_BYTES:], _tag(user_id, nonce, body, key)):
+        return None
+    stream = hmac.new(_subkey("second_factor.seal.enc", key), nonce, hashlib.sha256).digest()
+    return base64.b32encode(bytes(a ^ b for a, b in zip(body, stream, strict=False))).decode()
 
 
 def matching_step(secret: str, code: str, *, now: datetime, after_step: int) -> int | None:
@@ -123,9 +178,10 @@ def accept_code(session: Session, *, user_id: int, code: str, now: datetime) -> 
     """Accept a code of the user's confirmed second factor: "totp" (its step is then used up)
     or "recovery" (that code is then used up), or "" if it is neither."""
     cred = enrolled_credential(session, user_id)
-    if cred is None:
+    secret = unseal(cred.secret, user_id=user_id) if cred is not None else None
+    if cred is None or secret is None:
         return ""
-    step = matching_step(cred.secret, code, now=now, after_step=cred.last_step)
+    step = matching_step(secret, code, now=now, after_step=cred.last_step)
     if step is not None:
         cred.last_step = step
         session.add(cred)

@@ -347,3 +347,32 @@ def test_the_demo_seed_makes_it_optional_and_the_banner_says_so(
                                     password="DongHanh-2026", client_addr="")
     assert isinstance(signed, SignInResult) and not signed.must_enrol_second_factor
     assert signed.user_id == demo.id
+
+
+def test_the_secret_is_kept_sealed_under_the_server_key_and_opens_only_for_its_account(
+    session: Session, people: World
+) -> None:
+    secret, _ = _enrol(session, people, "sup_a")
+    user_id = people.users["sup_a"]
+    stored = session.get(TotpCredential, user_id)
+    assert stored is not None
+    session.refresh(stored)
+    assert stored.secret.startswith("s1:") and len(stored.secret) <= 64
+    assert secret not in stored.secret
+    assert second_factor.unseal(stored.secret, user_id=user_id) == secret
+    # Moved to another account, altered, or under another server key: it does not open.
+    assert second_factor.unseal(stored.secret, user_id=user_id + 1) is None
+    flipped = stored.secret[:-3] + ("A" if stored.secret[-3] != "A" else "B") + stored.secret[-2:]
+    assert second_factor.unseal(flipped, user_id=user_id) is None
+    assert second_factor.unseal(stored.secret, user_id=user_id, key=b"k" * 32) is None
+    # Two seals of the same secret differ (a fresh nonce each time).
+    assert second_factor.seal(secret, user_id=1) != second_factor.seal(secret, user_id=1)
+    # A database copied without the server key computes no code: the sign-in refuses it.
+    stored.secret = second_factor.seal(secret, user_id=user_id, key=b"another-key" * 3)
+    session.add(stored)
+    session.commit()
+    step = _begin(session, "sup_a", NOW)
+    assert isinstance(step, SecondStep)
+    later = NOW + timedelta(minutes=1)
+    with pytest.raises(AuthError):
+        _complete(session, step.token, pyotp.TOTP(secret).at(later), later)
