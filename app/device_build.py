@@ -28,7 +28,7 @@ BUNDLES = {"public/device/app.js": "src/main.js", "public/sw.js": "src/sw.js"}
 # The catalogue texts the device shows (its own, and the field messages it shares with the
 # server's checks), built into the bundle: a page opened with no server still has them.
 TEXT_PREFIXES = ("device.", "due.", "rec.service.", "error.", "rec.error.", "offline.error.",
-                 "rec.saved.", "vol.reg.saved")
+                 "rec.saved.", "vol.reg.saved", "privacy.error.")
 
 
 def _tool(name: str) -> str:

@@ -218,6 +218,25 @@ const READERS = {
         .map((purpose) => ({ purpose, sensitive_categories: [...CONSENT_CATEGORIES], given_on: today })),
     });
     if (!payload.consents.length) errors.consents = "error.consent_required";
+    // Who gave the consent and how (app/services/privacy/consent.py giver_errors).
+    Object.assign(payload, {
+      consent_given_by: f.text("consent_given_by", 20).trim() || "subject",
+      consent_representative_name: f.text("consent_representative_name", 200).trim(),
+      consent_representative_relation: f.text("consent_representative_relation", 100).trim(),
+      consent_method: f.text("consent_method", 20).trim() || "screen",
+      consent_form_number: f.text("consent_form_number", 60).trim(),
+    });
+    if (!["subject", "representative"].includes(payload.consent_given_by)) errors.consent_given_by = "error.invalid_choice";
+    else if (payload.consent_given_by === "representative") {
+      const name = payload.consent_representative_name.length;
+      const relation = payload.consent_representative_relation.length;
+      if (name < 2 || name > 120) errors.consent_representative_name = "error.name_length";
+      if (relation < 2 || relation > 60) errors.consent_representative_relation = "privacy.error.relation_required";
+    }
+    if (!["screen", "paper"].includes(payload.consent_method)) errors.consent_method = "error.invalid_choice";
+    else if (payload.consent_method === "paper" && (payload.consent_form_number.length < 1 || payload.consent_form_number.length > 40)) {
+      errors.consent_form_number = "privacy.error.form_number_required";
+    }
     return { payload, errors };
   },
 };
