@@ -45,6 +45,8 @@ from models.law import (
     EpisodeReduction,
     LawClock,
     MonitoringFault,
+    OverlapRule,
+    PostRehabDismissal,
     ResidenceChange,
 )
 from models.merges import ClientMerge
@@ -109,8 +111,10 @@ __all__ = [
     "OutboxRecord",
     "OutboxStatus",
     "OutreachContact",
+    "OverlapRule",
     "Place",
     "PlaceKind",
+    "PostRehabDismissal",
     "PrivacyTerm",
     "ProcessingLimit",
     "RecoveryCode",

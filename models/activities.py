@@ -122,6 +122,9 @@ class DrugTest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id")
     tested_on: date
+    # The time of the test when it is known: the management decision is due 24 hours after a
+    # positive one (LAW.md L3). Tests saved with a date only are counted by whole days.
+    tested_at: datetime | None = None
     sample: str = Field(default="urine", max_length=20)
     method: str = Field(default="rapid", max_length=40)
     substances: str = Field(default="", max_length=200)

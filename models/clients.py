@@ -154,3 +154,7 @@ class Episode(SQLModel, table=True):
     end_notice_on: date | None = None
     # When a supervisor reviewed this episode's expected end against the rules (issue 16).
     term_checked_at: datetime | None = None
+    # A supervisor kept the expected end although the rules gave another one: the end the
+    # rules gave then (ISO date, or "open" for open-ended). It is not proposed again until the
+    # rules give yet another end.
+    term_kept_for: str = Field(default="", max_length=10)

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.base import created_field
+from models.base import created_field, enum_field
+from models.clients import EpisodeType
 
 
 class EpisodeReduction(SQLModel, table=True):
@@ -99,7 +100,46 @@ class ResidenceChange(SQLModel, table=True):
     notice_sent_on: date | None = None
     notice_received_on: date | None = None
     reported_on: date | None = None
+    # The law counts these in hours (24 h, LAW.md L3): the time when it is known. Rows from
+    # before the times were recorded hold only the dates, and are counted by whole days.
+    moved_at: datetime | None = None
+    notice_sent_at: datetime | None = None
+    notice_received_at: datetime | None = None
+    reported_at: datetime | None = None
     recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = created_field()
+
+
+class OverlapRule(SQLModel, table=True):
+    """Whether an episode of `new_type` may be opened while one of `live_type` runs, by the
+    law in force on the new episode's decision date (see app/services/law/rules.py).
+
+    outcome: "refuse" (the message `message_key` names the rule) or "ends_live" (opening the
+    new one ends the live one: admission under the court decision ends pending-compulsory
+    management). A pair with no row in force is allowed."""
+
+    __table_args__ = (Index("ix_overlaprule_types", "new_type", "live_type", "effective_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    new_type: EpisodeType = enum_field(EpisodeType)
+    live_type: EpisodeType = enum_field(EpisodeType)
+    outcome: str = Field(default="refuse", max_length=10)
+    message_key: str = Field(default="", max_length=60)
+    effective_from: date
+    effective_to: date | None = None
+    legal_basis: str = Field(default="", max_length=200)
+    source: str = Field(default="", max_length=200)
+    needs_review: bool = False
+
+
+class PostRehabDismissal(SQLModel, table=True):
+    """A supervisor decided that no post-rehab episode follows this completed one (e.g. the
+    person moved away or died, or the episode was entered twice), with the reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    previous_episode_id: int = Field(foreign_key="episode.id", unique=True)
+    reason: str = Field(max_length=200)
+    dismissed_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = created_field()
 
 
@@ -109,5 +149,7 @@ __all__ = [
     "EpisodeReduction",
     "LawClock",
     "MonitoringFault",
+    "OverlapRule",
+    "PostRehabDismissal",
     "ResidenceChange",
 ]

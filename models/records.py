@@ -100,6 +100,10 @@ class DurationRule(SQLModel, table=True):
     # The term runs from the episode's "start" date, or from its "decision" date (management
     # of illegal use: 1 year from the management decision).
     counts_from: str = Field(default="start", max_length=10)
+    # How many months one reduction decision may take off the term (LAW.md L6: 3-6 months
+    # for adults' compulsory rehab); None: the law names no reduction for this term.
+    reduction_min_months: int | None = None
+    reduction_max_months: int | None = None
 
 
 class Setting(SQLModel, table=True):

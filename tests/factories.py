@@ -114,6 +114,30 @@ def make_user(
     return user.id
 
 
+def make_determination(session: Session, client_id: int, on: date, *,
+                       dependent: bool = True) -> int:
+    """An addiction determination made on `on` (a voluntary registration needs a valid one
+    of dependence)."""
+    from models import AddictionDetermination
+
+    row = AddictionDetermination(client_id=client_id, facility_name="Trạm y tế xã",
+                                 determined_on=on, dependent=dependent)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+VOLUNTARY = ("voluntary_community", "voluntary_facility")
+
+
+def determined_if_voluntary(session: Session, client_id: int, episode_type: Any,
+                            decision: date | None, start: date) -> None:
+    """Setup for a voluntary registration: a determination of dependence made that day."""
+    if str(getattr(episode_type, "value", episode_type)) in VOLUNTARY:
+        make_determination(session, client_id, decision or start)
+
+
 def make_client(session: Session, commune_id: int, volunteer_id: int | None,
                 name: str = "Nguyễn Văn An", birth_year: int = 1990, **extra: Any) -> int:
     client = Client(full_name=name, name_key=fold(name), birth_year=birth_year, sex=Sex.MALE,

@@ -134,7 +134,8 @@ def _seed_clients(
         ReferralCreate,
         VisitCreate,
     )
-    from app.services.law import episodes
+    from app.services.law import episodes, records
+    from app.services.law.dto import DeterminationCreate
     from models import EpisodeType, ReferralService, Sex, VisitKind
 
     actor = load_actor(session, user_id=volunteer.id, role=Role.VOLUNTEER)  # type: ignore[arg-type]
@@ -160,13 +161,23 @@ def _seed_clients(
                 consents=[ConsentInput(given_on=today)],
             ),
         )
+        start = today - timedelta(days=90 + 30 * i)
+        if episode_type in episodes.VOLUNTARY_REGISTRATION:
+            # A voluntary registration needs a valid determination of dependence.
+            records.record_determination(
+                session=session,
+                actor=manager,
+                client_id=client.id,
+                data=DeterminationCreate(
+                    determined_on=start - timedelta(days=10), dependent=True,
+                    facility_name="Trạm y tế xã",
+                ),
+            )
         episodes.open_episode(
             session=session,
             actor=manager,
             client_id=client.id,
-            data=EpisodeCreate(
-                episode_type=episode_type, start_date=today - timedelta(days=90 + 30 * i)
-            ),
+            data=EpisodeCreate(episode_type=episode_type, start_date=start),
         )
         visit_day = today - timedelta(days=7 * (i + 1))
         activities.log_visit(

@@ -293,6 +293,9 @@ class DurationRuleCreate(_In):
     max_months: int | None = None
     source: str = ""
     counts_from: str = "start"  # or "decision"
+    # Months one reduction decision may take off the term; None: the law names no reduction.
+    reduction_min_months: int | None = None
+    reduction_max_months: int | None = None
 
 
 class DurationRuleRead(_Out):
@@ -310,6 +313,8 @@ class DurationRuleRead(_Out):
     max_months: int
     source: str
     counts_from: str
+    reduction_min_months: int | None = None
+    reduction_max_months: int | None = None
 
 
 # --- activities ----------------------------------------------------------------------------

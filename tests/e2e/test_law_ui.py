@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from app.services.demo import DEMO_PASSWORD
 from app.services.text import fold
 from models import (
+    AddictionDetermination,
     Client,
     DurationRule,
     Episode,
@@ -57,6 +58,14 @@ def _new_adult(db: Engine, word: str) -> int:
         s.commit()
         assert client.id is not None
         return client.id
+
+
+def _determined(db: Engine, client_id: int, on: date) -> None:
+    """A determination of dependence made on `on` (a voluntary registration needs one)."""
+    with Session(db) as s:
+        s.add(AddictionDetermination(client_id=client_id, facility_name="Trạm y tế xã",
+                                     determined_on=on, dependent=True))
+        s.commit()
 
 
 def _episode(db: Engine, client_id: int, kind: EpisodeType) -> Episode:
@@ -123,6 +132,7 @@ def test_a_voluntary_rehab_decided_in_august_2026_shows_the_2026_term(
     page: Page, base_url: str, db: Engine
 ) -> None:
     cid = _new_adult(db, _word())
+    _determined(db, cid, date(2026, 8, 1))
     sign_in(page, "gs.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "caseload")
     page.goto(f"{base_url}clients/{cid}")

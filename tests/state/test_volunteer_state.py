@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,7 +40,14 @@ from models import (
     VisitKind,
     utcnow,
 )
-from tests.factories import World, build_world, count, prepare_database, with_session_cookie
+from tests.factories import (
+    World,
+    build_world,
+    count,
+    make_determination,
+    prepare_database,
+    with_session_cookie,
+)
 
 S = TypeVar("S", bound=rx.State)
 
@@ -215,8 +222,17 @@ def test_a_supervisor_opens_an_episode_whose_end_comes_from_the_rules(
     state = _state(ProfileState, url, world, "sup_a", f"/clients/{cid}")
     _call(state.load)
     assert state.can_open_episode
-    _call(state.open_episode, {"episode_type": "voluntary_community",
-                               "start_date": "2025-10-01", "decision_number": "12/QĐ"})
+    form = {"episode_type": "voluntary_community", "start_date": "2025-10-01",
+            "decision_number": "12/QĐ"}
+    # A voluntary registration needs a valid determination of dependence: refused under the
+    # field, in the user's language, with the focus sent to it.
+    answer = _call(state.open_episode, form)
+    assert state.episode_errors["episode_type"] == t("error.determination_required", "vi")
+    assert "open-episode-form" in str(answer)
+    with _db(url) as session:
+        make_determination(session, cid, date(2025, 9, 20))
+        session.commit()
+    _call(state.open_episode, form)
     assert state.episode_error == "", state.episode_errors
     with _db(url) as session:
         opened = session.exec(

@@ -33,7 +33,14 @@ from models import (
     EpisodeType,
     LawClock,
 )
-from tests.factories import World, build_world, count, make_client, prepare_database
+from tests.factories import (
+    World,
+    build_world,
+    count,
+    determined_if_voluntary,
+    make_client,
+    prepare_database,
+)
 
 E = EpisodeType
 TODAY = today_vn()
@@ -144,7 +151,8 @@ def test_loading_the_rules_is_idempotent_and_replaces_the_old_single_term_rows(
     session.flush()
     first = load_rules(session)
     again = load_rules(session)
-    assert first == len(rules.TERMS_2021) + len(rules.TERMS_2025) + len(rules.CLOCKS)
+    assert first == (len(rules.TERMS_2021) + len(rules.TERMS_2025) + len(rules.CLOCKS)
+                     + len(rules.OVERLAPS))
     assert again == 0
     bases = session.exec(select(DurationRule.legal_basis)).all()
     assert not any("PLACEHOLDER" in b or b.startswith("Law 73/2021/QH14 art. ") for b in bases)
@@ -175,6 +183,7 @@ def _free(session: Session, client_id: int) -> None:
 
 def _open(session: Session, world: World, client: str, t: EpisodeType, start: date,
           decision: date | None = None, **extra: object) -> object:
+    determined_if_voluntary(session, world.clients[client], t, decision, start)
     return episodes.open_episode(
         session=session, actor=world.actor(session, "sup_a"), client_id=world.clients[client],
         data=EpisodeCreate(episode_type=t, start_date=start, decision_date=decision,
@@ -453,6 +462,7 @@ def test_every_expected_end_lies_within_the_bounds_of_the_rule_in_force_on_the_d
                               actual_end=date(2015 + n, 7, 1)))
             s.flush()
             start = decision + timedelta(days=lag)
+            determined_if_voluntary(s, cid, episode_type, decision, start)
             client = s.get(Client, cid)
             assert client is not None
             q = RuleQuery(episode_type, decision, rules.age_band(age),

@@ -27,7 +27,7 @@ from models import (
     EpisodeType,
     TestResult,
 )
-from tests.factories import World, make_client
+from tests.factories import World, determined_if_voluntary, make_client
 
 E = EpisodeType
 TODAY = today_vn()
@@ -43,6 +43,8 @@ def _free(session: Session, client_id: int) -> None:
 
 def _open(session: Session, world: World, client_id: int, t: EpisodeType, start: date,
           **extra: object) -> int:
+    determined_if_voluntary(session, client_id, t, extra.get("decision_date"),  # type: ignore[arg-type]
+                            start)
     opened = episodes.open_episode(
         session=session, actor=world.actor(session, "sup_a"), client_id=client_id,
         data=EpisodeCreate(episode_type=t, start_date=start, **extra))  # type: ignore[arg-type]

@@ -67,6 +67,7 @@ from tests.factories import (
     World,
     build_world,
     client_create,
+    make_determination,
     prepare_database,
     reset_database,
 )
@@ -191,6 +192,7 @@ def _open_episode(s: Session, a: Actor | None, w: World, k: str) -> Any:
         ep.status = EpisodeStatus.CLOSED
         s.add(ep)
     s.flush()
+    make_determination(s, w.clients[k], YESTERDAY)  # a voluntary registration needs one
     return episodes.open_episode(session=s, actor=a, client_id=w.clients[k], data=EpisodeCreate(
         episode_type=EpisodeType.VOLUNTARY_COMMUNITY, start_date=YESTERDAY))
 

@@ -16,6 +16,7 @@ from app.services.law.episodes import (
     confirm_terms,
     episodes_ending_soon,
     episodes_overdue,
+    keep_terms,
     open_episode,
     propose_closure,
     record_episode,
@@ -42,7 +43,11 @@ from app.services.law.rules import (
     rule_for,
     rule_in_force,
 )
-from app.services.law.transitions import accept_post_rehab, post_rehab_proposals
+from app.services.law.transitions import (
+    accept_post_rehab,
+    dismiss_post_rehab,
+    post_rehab_proposals,
+)
 
 __all__ = [
     "accept_post_rehab",
@@ -54,9 +59,11 @@ __all__ = [
     "confirm_terms",
     "deadlines",
     "determinations",
+    "dismiss_post_rehab",
     "episodes",
     "episodes_ending_soon",
     "episodes_overdue",
+    "keep_terms",
     "list_rules",
     "load_rules",
     "monitorings",

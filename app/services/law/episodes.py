@@ -8,12 +8,14 @@ episode's type). Its expected end follows the decided term, or the rule's defaul
 decision names none; a reduction is recorded with its own decision and shortens it; days held
 at a facility while the compulsory dossier was prepared are credited against the compulsory
 term. Opening compulsory rehab while pending-compulsory management runs is the admission: it
-ends the pending management. Overlaps the law forbids are refused (`rules.overlap_rule`).
+ends the pending management. Overlaps the law forbids are refused (rows of `overlaprule`,
+`rules.overlap_for`). A voluntary registration needs a valid determination of dependence
+(`determination_problem`).
 
 A volunteer or supervisor proposes a closure with its reason and date; a supervisor approves
 (or rejects) it. A change of the rules never rewrites an episode's end: `term_changes` lists
 the open episodes whose end the rules in force would now give differently, and a supervisor
-confirms them (`confirm_terms`), one by one or all at once.
+confirms them (`confirm_terms`), one by one or all at once, or keeps one as it is (`keep_terms`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from app.services.law.rules import RuleQuery
 from app.services.policy import Action, authorize_client, authorize_grant, client_scope_filter
 from app.services.text import clean
 from models import (
+    AddictionDetermination,
     Client,
     ClientStatus,
     DurationRule,
@@ -106,6 +109,36 @@ def _live_episodes(session: Session, client_id: int) -> list[Episode]:
     ).all())
 
 
+# Episodes that are a voluntary registration: they need a determination of dependence still
+# valid on the registration date (LAW.md L15; the validity is the `determination_valid` clock).
+VOLUNTARY_REGISTRATION = frozenset({EpisodeType.VOLUNTARY_COMMUNITY,
+                                    EpisodeType.VOLUNTARY_FACILITY})
+
+
+def determination_problem(session: Session, client_id: int, episode_type: EpisodeType,
+                          on: date) -> str | None:
+    """The error key if a voluntary registration on `on` lacks a valid determination of
+    dependence: one made on or before `on` whose validity (the `determination_valid` clock in
+    force on its date) has not run out by `on`. None when valid, or when the law in force on
+    `on` sets no validity clock (then no determination is required)."""
+    if episode_type not in VOLUNTARY_REGISTRATION:
+        return None
+    if rules.clock_for(session, "determination_valid", on) is None:
+        return None
+    found = session.exec(
+        select(AddictionDetermination).where(
+            col(AddictionDetermination.client_id) == client_id,
+            col(AddictionDetermination.dependent).is_(True),
+            col(AddictionDetermination.determined_on) <= on,
+        ).order_by(col(AddictionDetermination.determined_on).desc()).limit(12)
+    ).all()
+    for row in found:
+        clock = rules.clock_for(session, "determination_valid", row.determined_on)
+        if clock is None or on <= rules.due_date(session, clock, row.determined_on):
+            return None
+    return "error.determination_expired" if found else "error.determination_required"
+
+
 def open_episode(
     *, session: Session, actor: Actor | None, client_id: int, data: EpisodeCreate
 ) -> EpisodeRead:
@@ -141,25 +174,28 @@ def open_episode(
             errors["previous_episode_id"] = "error.invalid_value"
     elif data.episode_type == EpisodeType.POST_REHAB:
         previous = _previous_episode(session, client_id, data.start_date)
+    on = data.decision_date or data.start_date
     live = _live_episodes(session, client_id)
     pending: Episode | None = None
     for other in live:
         if other.episode_type == data.episode_type:
             errors["episode_type"] = "error.episode_already_open"
             break
-        if data.episode_type == EpisodeType.COMPULSORY and \
-                other.episode_type == EpisodeType.PENDING_COMPULSORY:
+        found = rules.overlap_for(session, data.episode_type, EpisodeType(other.episode_type),
+                                  on)
+        if found is not None and found.outcome == rules.ENDS_LIVE:
             pending = other
-            continue
-        key = rules.overlap_rule(data.episode_type, EpisodeType(other.episode_type))
-        if key is not None:
-            errors["episode_type"] = key
+        elif found is not None:
+            errors["episode_type"] = found.message_key
             break
+    if "episode_type" not in errors and "start_date" not in errors:
+        problem = determination_problem(session, client_id, data.episode_type, on)
+        if problem is not None:
+            errors["episode_type"] = problem
     if errors:
         raise ValidationFailed(errors)
     rehab_count = _rehab_count(session, client_id, data.rehab_count) \
         if data.episode_type in rules.REHAB_TYPES else data.rehab_count
-    on = data.decision_date or data.start_date
     previous_type = EpisodeType(previous.episode_type) if previous is not None else None
     rule = rules.rule_for(session, query_for(client, data.episode_type, on, rehab_count,
                                               previous_type))
@@ -171,7 +207,8 @@ def open_episode(
     credited = 0
     if pending is not None:
         # Admission under the court decision ends the pending management (Decree 116/2021
-        # Art 44-45); the days held at a facility count against the compulsory term.
+        # Art 44-45, an "ends_live" overlap row); the days held at a facility count against
+        # the compulsory term.
         if pending.held_at == "facility":
             credited = max((data.start_date - pending.start_date).days, 0)
         transition(session, pending, pending.version, status=EpisodeStatus.CLOSED,
@@ -410,6 +447,7 @@ def add_reduction(
     if episode.status not in LIVE:
         raise ValidationFailed({"months": "error.episode_not_open"})
     errors: dict[str, str] = {}
+    params: dict[str, int] = {}
     number, authority = clean(data.decision_number), clean(data.decision_authority)
     signer = clean(data.decision_signer)
     if not number:
@@ -418,15 +456,22 @@ def add_reduction(
         errors["decision_number"] = "error.too_long"
     if not episode.start_date <= data.decision_date <= today_vn():
         errors["decision_date"] = "error.date_range"
+    rule = session.get(DurationRule, episode.rule_id) if episode.rule_id is not None else None
     term = episode.decided_months
-    if term is None and episode.rule_id is not None:
-        rule = session.get(DurationRule, episode.rule_id)
-        term = rule.months if rule is not None else None
+    if term is None and rule is not None:
+        term = rule.months
     already = reduced_months(session, episode_id)
     if episode.expected_end is None or term is None or not 1 <= data.months <= term - already:
         errors["months"] = "error.reduction_range"
+    elif rule is not None and rule.reduction_max_months is not None and not (
+        (rule.reduction_min_months or 1) <= data.months <= rule.reduction_max_months
+    ):
+        # The bounds of one reduction are the rule's row (3-6 months for adults' compulsory
+        # rehab, LAW.md L6).
+        errors["months"] = "error.reduction_bounds_law"
+        params = {"low": rule.reduction_min_months or 1, "high": rule.reduction_max_months}
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors, **params)
     session.add(EpisodeReduction(
         episode_id=episode_id, months=data.months, decision_number=number,
         decision_date=data.decision_date, decision_authority=authority, decision_signer=signer,
@@ -489,9 +534,14 @@ def _changes(session: Session, actor: Actor, episode_ids: list[int] | None) -> l
         previous = prev_types.get(episode.previous_episode_id or 0)
         rule_id, end, ok = _term_now(episode, client, rows, previous,
                                      int(reduced.get(episode.id) or 0))
-        if ok and end != episode.expected_end:
+        if ok and end != episode.expected_end and episode.term_kept_for != kept_mark(end):
             out.append((episode, client.full_name, place, rule_id, end))
     return out
+
+
+def kept_mark(end: date | None) -> str:
+    """How `Episode.term_kept_for` names the end a supervisor declined."""
+    return end.isoformat() if end is not None else "open"
 
 
 def term_changes(*, session: Session, actor: Actor | None) -> list[TermChange]:
@@ -525,9 +575,31 @@ def confirm_terms(
     now = utcnow()
     for episode, _name, _place, rule_id, end in changes:
         transition(session, episode, versions[episode.id or 0], expected_end=end,
-                    rule_id=rule_id, term_checked_at=now)
+                    rule_id=rule_id, term_checked_at=now, term_kept_for="")
         audit.record(session, actor=me, action=Action.EPISODE_DECIDE, target_type="episode",
                      target_id=episode.id, detail=f"term confirmed end={end}")
+    return len(changes)
+
+
+def keep_terms(
+    *, session: Session, actor: Actor | None, versions: dict[int, int]
+) -> int:
+    """Keep the episodes named (id -> version as shown) as they are: their expected end stays,
+    and the end the rules gave is not proposed again (until the rules give another). Audited;
+    returns how many. An episode changed since it was shown is a conflict."""
+    me = authorize_grant(session, actor, Action.EPISODE_DECIDE)
+    if not versions or len(versions) > 500:
+        raise ValidationFailed({"episode_id": "error.invalid_value"})
+    changes = _changes(session, me, list(versions))
+    if len(changes) != len(versions):
+        raise Conflict()
+    now = utcnow()
+    for episode, _name, _place, _rule_id, end in changes:
+        transition(session, episode, versions[episode.id or 0], term_kept_for=kept_mark(end),
+                    term_checked_at=now)
+        audit.record(session, actor=me, action=Action.EPISODE_DECIDE, target_type="episode",
+                     target_id=episode.id,
+                     detail=f"term kept end={episode.expected_end} rules={end}")
     return len(changes)
 
 

@@ -34,7 +34,7 @@ from app.services.dto import DurationRuleCreate, DurationRuleRead
 from app.services.errors import NotFound, ValidationFailed
 from app.services.policy import Action, authorize_grant
 from app.services.text import clean
-from models import DurationRule, Episode, EpisodeType, LawClock
+from models import DurationRule, Episode, EpisodeType, LawClock, OverlapRule
 
 E = EpisodeType
 LAW_2021_FROM = date(2022, 1, 1)
@@ -64,6 +64,9 @@ class TermRow:
     rehab_order: str = ANY
     previous_type: EpisodeType | None = None
     counts_from: str = "start"
+    # Months one reduction decision may take off (LAW.md L6); None: no reduction in the law.
+    reduction_min: int | None = None
+    reduction_max: int | None = None
 
 
 def _post_rehab(law: str, source: str, review: bool) -> tuple[TermRow, ...]:
@@ -95,8 +98,8 @@ TERMS_2021: tuple[TermRow, ...] = (
     TermRow(E.MMT, 0, 0, 0, "Decree 90/2016: opioid substitution is open-ended",
             "LAW.md L13 (medium confidence)", True),
     TermRow(E.COMPULSORY, 12, 24, 24, "LHAV Art 95; Decree 116/2021: adults 12-24 months by "
-            "court decision; default the maximum", "LAW.md L6 (official text)", False,
-            age_band=ADULT),
+            "court decision; default the maximum; reductions of 3-6 months", "LAW.md L6 (official "
+            "text)", False, age_band=ADULT, reduction_min=3, reduction_max=6),
     TermRow(E.COMPULSORY, 6, 12, 12, f"{_L73} Art 33: ages 12 to under 18, 6-12 months by "
             "court decision", "LAW.md L7 (medium-high confidence)", True, age_band=MINOR),
     TermRow(E.PENDING_COMPULSORY, 0, 0, 0, "Decree 116/2021 Art 44-45: no fixed term, until "
@@ -111,8 +114,11 @@ _NEWS = "LAW.md L10 (news and quoted clauses, not the official text)"
 TERMS_2025: tuple[TermRow, ...] = (
     TermRow(E.ILLEGAL_USE, 12, 12, 12, f"{_L120}: 1 year from the management decision",
             "LAW.md L2 (medium-high confidence)", True, counts_from="decision"),
-    *(TermRow(t, m, m, m, f"{_L120}: rehab {m} months for a {order} rehab", _NEWS, True,
-              rehab_order=order, age_band=ADULT if t == E.COMPULSORY else ANY)
+    *(TermRow(t, m, m, m, f"{_L120}: rehab {m} months for a {order} rehab"
+              + ("; reductions of 3-6 months carried over from LHAV" if t == E.COMPULSORY
+                 else ""), _NEWS, True,
+              rehab_order=order, age_band=ADULT if t == E.COMPULSORY else ANY,
+              **({"reduction_min": 3, "reduction_max": 6} if t == E.COMPULSORY else {}))
       for t in (E.VOLUNTARY_COMMUNITY, E.VOLUNTARY_FACILITY, E.COMPULSORY)
       for order, m in ((FIRST, 24), (REPEAT, 36))),
     TermRow(E.COMPULSORY, 6, 12, 12, f"{_L120}: minors' compulsory rehab 6-12 months carried "
@@ -198,8 +204,10 @@ def load_rules(session: Session) -> int:
                 source=row.source[:200], needs_review=row.needs_review,
                 age_band=row.age_band, rehab_order=row.rehab_order,
                 previous_type=row.previous_type, counts_from=row.counts_from,
+                reduction_min_months=row.reduction_min, reduction_max_months=row.reduction_max,
             ))
             added += 1
+    added += _load_overlaps(session)
     clocks = {(c.key, c.effective_from) for c in session.exec(select(LawClock)).all()}
     for clock in CLOCKS:
         if (clock.key, clock.effective_from) in clocks:
@@ -386,6 +394,11 @@ def checked_rule(data: DurationRuleCreate) -> DurationRule:
         errors["rehab_order"] = "error.invalid_choice"
     if data.counts_from not in COUNTS_FROM:
         errors["counts_from"] = "error.invalid_choice"
+    r_low, r_high = data.reduction_min_months, data.reduction_max_months
+    if (r_low is None) != (r_high is None) or (
+        r_low is not None and r_high is not None and not 1 <= r_low <= r_high <= high
+    ):
+        errors["reduction_max_months"] = "error.reduction_bounds"
     basis, source = clean(data.legal_basis), clean(data.source)
     if not basis:
         errors["legal_basis"] = "error.legal_basis_required"
@@ -400,7 +413,7 @@ def checked_rule(data: DurationRuleCreate) -> DurationRule:
         effective_from=data.effective_from, effective_to=data.effective_to, legal_basis=basis,
         source=source, needs_review=data.needs_review, age_band=data.age_band,
         rehab_order=data.rehab_order, previous_type=data.previous_type,
-        counts_from=data.counts_from,
+        counts_from=data.counts_from, reduction_min_months=r_low, reduction_max_months=r_high,
     )
 
 
@@ -441,25 +454,107 @@ def close_rule(
 
 # ---- overlaps ----------------------------------------------------------------------------
 
+REFUSE, ENDS_LIVE = "refuse", "ends_live"
+OVERLAP_OUTCOMES = (REFUSE, ENDS_LIVE)
 _REHAB_OR_MMT = frozenset({*REHAB_TYPES, E.MMT})
-# Pairs of episode types a person may not be under at the same time, with the catalogue key of
-# the message that names the rule. Not terms: what the law says cannot run together.
-# (Opening compulsory rehab while pending-compulsory management runs is the admission: it ends
-# the pending management instead of being refused; see episodes.open_episode.)
-OVERLAPS: tuple[tuple[frozenset[EpisodeType], frozenset[EpisodeType], str], ...] = (
-    (_REHAB_OR_MMT, _REHAB_OR_MMT, "error.overlap.one_rehab"),
-    (frozenset({E.POST_REHAB}), frozenset({*_REHAB_OR_MMT, E.PENDING_COMPULSORY}),
-     "error.overlap.post_rehab"),
-    (frozenset({E.ILLEGAL_USE}), frozenset({*_REHAB_OR_MMT, E.PENDING_COMPULSORY}),
-     "error.overlap.illegal_use"),
+_VOLUNTARY = frozenset({E.VOLUNTARY_COMMUNITY, E.VOLUNTARY_FACILITY})
+
+
+@dataclass(frozen=True)
+class OverlapRow:
+    """Opening `new` while `live` runs: refused (the message names the rule) or the live one
+    ends. Not terms, but what the law says cannot run together; shipped as `overlaprule` rows."""
+
+    new: EpisodeType
+    live: EpisodeType
+    outcome: str
+    message_key: str
+    legal_basis: str
+    source: str
+    needs_review: bool
+
+
+def _both_ways(group_a: frozenset[EpisodeType], group_b: frozenset[EpisodeType], key: str,
+               basis: str, source: str, review: bool) -> tuple[OverlapRow, ...]:
+    pairs = {(a, b) for a in group_a for b in group_b if a != b}
+    pairs |= {(b, a) for a, b in pairs}
+    return tuple(OverlapRow(a, b, REFUSE, key, basis, source, review)
+                 for a, b in sorted(pairs))
+
+
+# Since Law 73/2021 (2022-01-01), unchanged as far as LAW.md knows by Law 120/2025.
+OVERLAPS: tuple[OverlapRow, ...] = (
+    *_both_ways(_REHAB_OR_MMT, _REHAB_OR_MMT, "error.overlap.one_rehab",
+                f"{_L73} Art 28; {_L120}: one rehab or substitution measure at a time",
+                "LAW.md L4-L7, L13", False),
+    *_both_ways(frozenset({E.POST_REHAB}), frozenset({*_REHAB_OR_MMT, E.PENDING_COMPULSORY}),
+                "error.overlap.post_rehab",
+                f"{_L73} Art 40: post-rehab management starts at the end of the rehab",
+                "LAW.md L9", False),
+    *_both_ways(frozenset({E.ILLEGAL_USE}), frozenset({*_REHAB_OR_MMT, E.PENDING_COMPULSORY}),
+                "error.overlap.illegal_use",
+                f"{_L73} Art 23: illegal-use management ends when dependence is determined",
+                "LAW.md L2", False),
+    # A compulsory dossier is prepared for a person who did not register, quit or used drugs
+    # during voluntary rehab; a voluntary registration does not stop it (and the reverse: the
+    # voluntary rehab ends before the dossier). Methadone may go on while it is prepared.
+    *_both_ways(_VOLUNTARY, frozenset({E.PENDING_COMPULSORY}), "error.overlap.pending_voluntary",
+                "Decree 116/2021 Art 44-45: management until admission under the court "
+                "decision; no voluntary rehab meanwhile", "LAW.md L8 (not confirmed: "
+                "voluntary registration during the dossier)", True),
+    OverlapRow(E.PENDING_COMPULSORY, E.COMPULSORY, REFUSE, "error.overlap.one_rehab",
+               "Decree 116/2021 Art 44-45: the dossier precedes the compulsory rehab",
+               "LAW.md L8", False),
+    # Admission under the court decision ends the pending management (and credits its days).
+    OverlapRow(E.COMPULSORY, E.PENDING_COMPULSORY, ENDS_LIVE, "",
+               "Decree 116/2021 Art 44-45: admission ends the management while the dossier "
+               "is prepared", "LAW.md L8 (official text)", False),
 )
 
 
-def overlap_rule(new: EpisodeType, live: EpisodeType) -> str | None:
-    """The message key of the rule that forbids `new` while `live` runs, or None."""
-    if new == E.COMPULSORY and live == E.PENDING_COMPULSORY:
+def _load_overlaps(session: Session) -> int:
+    have = {(_overlap_key(r.new_type, r.live_type, r.effective_from))
+            for r in session.exec(select(OverlapRule)).all()}
+    added = 0
+    for row in OVERLAPS:
+        if _overlap_key(row.new, row.live, LAW_2021_FROM) in have:
+            continue
+        session.add(OverlapRule(new_type=row.new, live_type=row.live, outcome=row.outcome,
+                                message_key=row.message_key, effective_from=LAW_2021_FROM,
+                                legal_basis=row.legal_basis[:200], source=row.source[:200],
+                                needs_review=row.needs_review))
+        added += 1
+    return added
+
+
+def _overlap_key(new: object, live: object, since: date) -> tuple[str, str, date]:
+    return (EpisodeType(new).value, EpisodeType(live).value, since)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    outcome: str  # REFUSE or ENDS_LIVE
+    message_key: str
+    legal_basis: str
+
+
+def overlap_for(session: Session, new: EpisodeType, live: EpisodeType,
+                on: date) -> Overlap | None:
+    """The overlap rule in force on `on` for opening `new` while `live` runs (latest start
+    among several); None: the law allows both at once."""
+    row = session.exec(
+        select(OverlapRule).where(
+            OverlapRule.new_type == new, OverlapRule.live_type == live,
+            OverlapRule.effective_from <= on,
+            or_(col(OverlapRule.effective_to).is_(None), col(OverlapRule.effective_to) > on),
+        ).order_by(col(OverlapRule.effective_from).desc(), col(OverlapRule.id).desc()).limit(1)
+    ).first()
+    if row is None:
         return None
-    for first, second, key in OVERLAPS:
-        if (new in first and live in second) or (new in second and live in first):
-            return key
-    return None
+    return Overlap(row.outcome, row.message_key, row.legal_basis)
+
+
+def overlap_rule(session: Session, new: EpisodeType, live: EpisodeType, on: date) -> str | None:
+    """The message key of the rule that refuses `new` while `live` runs on `on`, or None."""
+    found = overlap_for(session, new, live, on)
+    return found.message_key if found is not None and found.outcome == REFUSE else None

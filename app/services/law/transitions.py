@@ -4,7 +4,9 @@ When a rehab episode (voluntary at home/community or at a facility, compulsory) 
 ends completed, post-rehab management follows from its end (Law 73/2021 Art 40; Law 120/2025):
 `post_rehab_proposals` lists, for a supervisor, each such episode with no post-rehab episode
 after it yet, with the term the rule in force gives for the previous episode's type and the
-person's age; `accept_post_rehab` opens it. The other transitions happen where their cause is
+person's age; `accept_post_rehab` opens it, `dismiss_post_rehab` decides that none follows
+(with the reason, audited; e.g. the person moved away, or the episode was entered twice).
+The other transitions happen where their cause is
 recorded: admission ends pending-compulsory management (`episodes.open_episode`), a
 determination of dependence ends illegal-use management (`records.record_determination`).
 """
@@ -18,12 +20,14 @@ from sqlalchemy import and_, exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from app.services import audit
 from app.services.actor import Actor
 from app.services.dto import EpisodeCreate, EpisodeRead
 from app.services.errors import NotFound, ValidationFailed
 from app.services.law import episodes, rules
 from app.services.law.dto import PostRehabProposal
 from app.services.policy import Action, authorize_client, authorize_grant, client_scope_filter
+from app.services.text import clean
 from models import (
     Client,
     ClientStatus,
@@ -32,6 +36,7 @@ from models import (
     Episode,
     EpisodeStatus,
     EpisodeType,
+    PostRehabDismissal,
 )
 
 # Episodes whose completion starts post-rehab management.
@@ -68,6 +73,7 @@ def _pending_query(actor: Actor) -> Any:
         | and_(col(later.previous_episode_id).is_(None),
                col(later.start_date) >= col(Episode.actual_end)),
     )
+    dismissed = exists().where(col(PostRehabDismissal.previous_episode_id) == col(Episode.id))
     return (
         select(Episode, Client)
         .join(Client, col(Client.id) == col(Episode.client_id))
@@ -79,6 +85,7 @@ def _pending_query(actor: Actor) -> Any:
             col(Episode.episode_type).in_(LEADS_TO_POST_REHAB),
             col(Episode.actual_end).is_not(None),
             ~followed,
+            ~dismissed,
         )
         # Newest first: the list is cut at MAX_PROPOSALS, and old ones matter least.
         .order_by(col(Episode.actual_end).desc(), col(Episode.id).desc())
@@ -122,3 +129,32 @@ def accept_post_rehab(
     )
     return episodes.open_episode(session=session, actor=me, client_id=previous.client_id,
                                  data=data)
+
+
+MAX_REASON = 200
+
+
+def dismiss_post_rehab(
+    *, session: Session, actor: Actor | None, previous_episode_id: int, reason: str
+) -> None:
+    """A supervisor decides that no post-rehab episode follows this completed episode: the
+    proposal leaves the list for good. The reason is required and kept; audited."""
+    me = authorize_grant(session, actor, Action.EPISODE_DECIDE)
+    previous = session.get(Episode, previous_episode_id)
+    if previous is None:
+        raise NotFound()
+    authorize_client(session, me, Action.EPISODE_DECIDE, previous.client_id)
+    text = clean(reason)
+    if not text:
+        raise ValidationFailed({"reason": "error.reason_required"})
+    if len(text) > MAX_REASON:
+        raise ValidationFailed({"reason": "error.too_long"})
+    still = session.exec(_pending_query(me).where(col(Episode.id) == previous_episode_id)).first()
+    if still is None:
+        raise ValidationFailed({"previous_episode_id": "error.no_post_rehab_due"})
+    row = PostRehabDismissal(previous_episode_id=previous_episode_id, reason=text,
+                             dismissed_by_id=me.user_id)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=me, action=Action.EPISODE_DECIDE, target_type="episode",
+                 target_id=previous_episode_id, detail=f"post-rehab dismissed: {text}"[:200])
