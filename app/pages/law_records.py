@@ -22,14 +22,16 @@ from app.components.client_cards import (
     section_heading,
 )
 from app.components.forms import (
+    checked_form,
     date_field,
+    field_error,
+    focus_first_problem,
     labelled,
     number_field,
     submit_button,
     text_field,
 )
 from app.components.frame import app_frame
-from app.pages.law_deadlines import outcome
 from app.pages.record_form import client_id_in, not_found_screen
 from app.pages.register import form_checked, form_text
 from app.services import caseload, clients, law
@@ -57,6 +59,34 @@ _SELECT = {"minHeight": "44px", "fontSize": "16px", "padding": "8px", "borderRad
            "border": "1px solid var(--gray-7)", "background": "white", "width": "100%"}
 
 
+# Each form: its id, and the service's field names -> the form's field names. A message for a
+# field the form does not show is the form's own (under its submit button).
+FORMS: dict[str, dict[str, str]] = {
+    "determination-form": {"determined_on": "determined_on", "facility_name": "facility_name",
+                           "facility_id": "facility_name", "dependent": "dependent"},
+    "monitoring-form": {"episode_id": "monitor_episode_id",
+                        "decision_number": "monitor_decision_number",
+                        "decision_date": "monitor_decision_date",
+                        "decision_signer": "monitor_decision_signer", "device": "device",
+                        "start_on": "monitor_start_on", "end_on": "monitor_end_on"},
+    "fault-form": {"monitoring_id": "fault_monitoring_id", "occurred_on": "fault_on",
+                   "description": "fault_description"},
+    "move-form": {"to_commune_id": "to_commune_id", "moved_on": "moved_on",
+                  "moved_time": "moved_time", "notice_sent_on": "notice_sent_on",
+                  "notice_sent_time": "notice_sent_time"},
+    "reduction-form": {"episode_id": "reduce_episode_id", "months": "reduce_months",
+                       "decision_number": "reduce_decision_number",
+                       "decision_date": "reduce_decision_date",
+                       "decision_authority": "reduce_decision_authority",
+                       "decision_signer": "reduce_decision_authority"},
+}
+
+
+def _no_errors() -> dict[str, str]:
+    names = {name for fields in FORMS.values() for name in fields.values()}
+    return {name: "" for name in sorted({*names, *FORMS})}
+
+
 def _id(raw: str) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 10 else None
 
@@ -79,8 +109,8 @@ class LawRecordsState(AppState):
     communes: list[Row] = []
     can_reduce: bool = False
     today: str = ""
-    error: str = ""
-    saved: str = ""
+    # Field name -> its message; a form's id -> the form's own message (see FORMS).
+    errors: rx.Field[dict[str, str]] = rx.field(default_factory=_no_errors)
     _client_id: int = 0
 
     async def _fetch(self) -> None:
@@ -134,7 +164,7 @@ class LawRecordsState(AppState):
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def load(self) -> Any:
-        self.view, self.error, self.saved = "loading", "", ""
+        self.view, self.errors = "loading", _no_errors()
         client_id = client_id_in(str(self.router.url.path))
         if client_id is None:
             self.view = "missing"
@@ -143,17 +173,30 @@ class LawRecordsState(AppState):
         await self._fetch()
         return None
 
-    async def _save(self, call: Any, saved_key: str) -> None:
-        self.error = self.saved = ""
+    async def _save(self, call: Any, saved_key: str, form_id: str) -> Any:
+        """Save one form: its problems under its fields (the focus on the first), or the
+        shared saved notice and an emptied form."""
+        self.errors = _no_errors()
         if not self._client_id:
             self.view = "missing"
-            return
+            return None
         got = await self._run(call)
         if got.value is None:
-            self.error = "; ".join(v for v in got.fields.values() if v) or got.error
-            return
-        self.saved = await self._text(saved_key)
+            names = FORMS[form_id]
+            errors = _no_errors()
+            rest = []
+            for field, message in got.fields.items():
+                if field in names and message:
+                    errors[names[field]] = message
+                elif message:
+                    rest.append(message)
+            if rest or not any(errors[n] for n in names.values()):
+                errors[form_id] = "; ".join(rest) or got.error
+            self.errors = errors
+            return focus_first_problem(form_id)
         await self._fetch()
+        return [rx.call_script(f"document.getElementById('{form_id}')?.reset()"),
+                await self._confirm_saved(saved_key)]
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def add_determination(self, form_data: dict[str, Any]) -> Any:
@@ -162,10 +205,9 @@ class LawRecordsState(AppState):
         raw = {"determined_on": form_text(form_data, "determined_on", 10) or None,
                "dependent": form_checked(form_data, "dependent"),
                "facility_name": form_text(form_data, "facility_name", 200)}
-        await self._save(lambda db, actor: law.record_determination(
+        return await self._save(lambda db, actor: law.record_determination(
             session=db, actor=actor, client_id=cid, data=parse(DeterminationCreate, raw)),
-            "law.determination.saved")
-        return None
+            "law.determination.saved", "determination-form")
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def start_monitoring(self, form_data: dict[str, Any]) -> Any:
@@ -186,8 +228,7 @@ class LawRecordsState(AppState):
             return law.start_monitoring(session=db, actor=actor,
                                         data=parse(MonitoringCreate, raw))
 
-        await self._save(call, "law.monitoring.saved")
-        return None
+        return await self._save(call, "law.monitoring.saved", "monitoring-form")
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def add_fault(self, form_data: dict[str, Any]) -> Any:
@@ -203,8 +244,7 @@ class LawRecordsState(AppState):
             return law.record_fault(session=db, actor=actor, monitoring_id=monitoring,
                                     data=parse(FaultCreate, raw))
 
-        await self._save(call, "law.monitoring.fault_saved")
-        return None
+        return await self._save(call, "law.monitoring.fault_saved", "fault-form")
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     async def record_move(self, form_data: dict[str, Any]) -> Any:
@@ -213,11 +253,17 @@ class LawRecordsState(AppState):
         to = _id(form_text(form_data, "to_commune_id", 10))
         raw = {"to_commune_id": to or 0,
                "moved_on": form_text(form_data, "moved_on", 10) or None,
-               "notice_sent_on": form_text(form_data, "notice_sent_on", 10) or None}
-        await self._save(lambda db, actor: law.record_move(
-            session=db, actor=actor, client_id=cid, data=parse(ResidenceChangeCreate, raw)),
-            "law.move.saved")
-        return None
+               "moved_time": form_text(form_data, "moved_time", 8) or None,
+               "notice_sent_on": form_text(form_data, "notice_sent_on", 10) or None,
+               "notice_sent_time": form_text(form_data, "notice_sent_time", 8) or None}
+
+        def call(db: Any, actor: Actor) -> Any:
+            if to is None:
+                raise ValidationFailed({"to_commune_id": "error.invalid_commune"})
+            return law.record_move(session=db, actor=actor, client_id=cid,
+                                   data=parse(ResidenceChangeCreate, raw))
+
+        return await self._save(call, "law.move.saved", "move-form")
 
     @guarded(Role.SUPERVISOR)
     async def add_reduction(self, form_data: dict[str, Any]) -> Any:
@@ -236,16 +282,22 @@ class LawRecordsState(AppState):
             return law.add_reduction(session=db, actor=actor, episode_id=episode,
                                      data=parse(EpisodeReductionCreate, raw))
 
-        await self._save(call, "law.reduction.saved")
-        return None
+        return await self._save(call, "law.reduction.saved", "reduction-form")
 
 
 # ---- view ---------------------------------------------------------------------------------------
 
 
+def _err(name: str) -> rx.Var:
+    errors: Any = LawRecordsState.errors  # an ObjectVar of str (mypy cannot tell)
+    return errors[name]
+
+
 def _select(label_key: str, name: str, rows: rx.Var, label: Any) -> rx.Component:
     return labelled(label_key, rx.el.select(rx.foreach(rows, lambda r: rx.el.option(
-        label(r), value=r["id"])), id=name, name=name, style=_SELECT), field_id=name)
+        label(r), value=r["id"])), id=name, name=name, style=_SELECT,
+        aria_invalid=rx.cond(_err(name) != "", "true", "false"),
+        aria_describedby=f"{name}-error"), field_id=name, error=_err(name))
 
 
 def _card(*children: Any, card_id: str) -> rx.Component:
@@ -255,11 +307,23 @@ def _card(*children: Any, card_id: str) -> rx.Component:
 
 
 def _form(label_key: str, handler: Any, summary_id: str, *fields: rx.Component) -> rx.Component:
-    return disclosure(label_key, rx.form(
-        rx.flex(*fields, submit_button(label_key, high_contrast=True, id=f"{summary_id}-submit"),
+    """A form answered in the page (`checked_form`): problems under their fields, the form's
+    own under it; what was typed stays until it is saved."""
+    form_id = f"{summary_id}-form"
+    return disclosure(label_key, checked_form(
+        rx.flex(*fields, field_error(_err(form_id), field_id=form_id),
+                submit_button(label_key, high_contrast=True, id=f"{summary_id}-submit"),
                 direction="column", spacing="3"),
-        on_submit=handler, reset_on_submit=True, padding_top="12px"),
+        on_submit=handler, form_id=form_id, padding_top="12px"),
         summary_id=summary_id, style={"marginTop": "12px"})
+
+
+def _date(label_key: str, name: str, **props: Any) -> rx.Component:
+    return date_field(label_key, name, error=_err(name), **props)
+
+
+def _text(label_key: str, name: str, **props: Any) -> rx.Component:
+    return text_field(label_key, name, error=_err(name), **props)
 
 
 def _determinations() -> rx.Component:
@@ -273,8 +337,8 @@ def _determinations() -> rx.Component:
             card_id="determination-" + d["id"])), direction="column", spacing="2"),
             empty_note("law.determination.none")),
         _form("law.determination.add", s.add_determination, "determination",
-              date_field("law.determination.on", "determined_on", max_date=s.today),
-              text_field("law.determination.facility", "facility_name", max_length=200),
+              _date("law.determination.on", "determined_on", max_date=s.today),
+              _text("law.determination.facility", "facility_name", max_length=200),
               rx.el.label(rx.el.input(type="checkbox", name="dependent", id="dependent",
                                       style={"width": "22px", "height": "22px"}),
                           tr("law.determination.dependent"), html_for="dependent",
@@ -298,21 +362,19 @@ def _monitoring() -> rx.Component:
             "law.monitoring.add", s.start_monitoring, "monitoring",
             _select("law.monitoring.episode", "monitor_episode_id", s.monitorable,
                     lambda r: rx.fragment(bi(r, "type"), " · ", r["start"])),
-            text_field("law.monitoring.decision_number", "monitor_decision_number",
-                       max_length=60, required=True),
-            date_field("law.monitoring.decision_date", "monitor_decision_date",
-                       max_date=s.today, min_date="2026-07-01"),
-            text_field("law.monitoring.signer", "monitor_decision_signer", max_length=120),
-            text_field("law.monitoring.device", "device", max_length=80, required=True),
-            date_field("law.monitoring.start_on", "monitor_start_on"),
-            date_field("law.monitoring.end_on", "monitor_end_on", required=False))),
+            _text("law.monitoring.decision_number", "monitor_decision_number", max_length=60),
+            _date("law.monitoring.decision_date", "monitor_decision_date",
+                  max_date=s.today, min_date="2026-07-01"),
+            _text("law.monitoring.signer", "monitor_decision_signer", max_length=120),
+            _text("law.monitoring.device", "device", max_length=80),
+            _date("law.monitoring.start_on", "monitor_start_on"),
+            _date("law.monitoring.end_on", "monitor_end_on", required=False))),
         rx.cond(s.monitorings.length() > 0, _form(
             "law.monitoring.add_fault", s.add_fault, "fault",
             _select("law.monitoring.device", "fault_monitoring_id", s.monitorings,
                     lambda r: r["device"]),
-            date_field("law.monitoring.fault_on", "fault_on", max_date=s.today),
-            text_field("law.monitoring.fault_description", "fault_description",
-                       max_length=200, required=True))),
+            _date("law.monitoring.fault_on", "fault_on", max_date=s.today),
+            _text("law.monitoring.fault_description", "fault_description", max_length=200))),
     )
 
 
@@ -323,9 +385,11 @@ def _move() -> rx.Component:
         rx.text(tr("law.move.explain"), size="2", color="var(--gray-11)"),
         _form("law.move.add", s.record_move, "move",
               _select("law.move.to", "to_commune_id", s.communes, lambda r: r["name"]),
-              date_field("law.move.moved_on", "moved_on", max_date=s.today),
-              date_field("law.move.notice_sent_on", "notice_sent_on", max_date=s.today,
-                         required=False)),
+              _date("law.move.moved_on", "moved_on", max_date=s.today),
+              _text("law.move.moved_time", "moved_time", type="time"),
+              _date("law.move.notice_sent_on", "notice_sent_on", max_date=s.today,
+                    required=False),
+              _text("law.move.notice_sent_time", "notice_sent_time", type="time")),
     )
 
 
@@ -337,13 +401,10 @@ def _reduction() -> rx.Component:
               _select("law.reduction.episode", "reduce_episode_id", s.reducible,
                       lambda r: rx.fragment(bi(r, "type"), " · ", r["start"])),
               number_field("law.reduction.months", "reduce_months", minimum=1, maximum=60,
-                           required=True),
-              text_field("law.reduction.decision_number", "reduce_decision_number",
-                         max_length=60, required=True),
-              date_field("law.reduction.decision_date", "reduce_decision_date",
-                         max_date=s.today),
-              text_field("law.reduction.authority", "reduce_decision_authority",
-                         max_length=120)),
+                           error=_err("reduce_months")),
+              _text("law.reduction.decision_number", "reduce_decision_number", max_length=60),
+              _date("law.reduction.decision_date", "reduce_decision_date", max_date=s.today),
+              _text("law.reduction.authority", "reduce_decision_authority", max_length=120)),
     ))
 
 
@@ -357,7 +418,6 @@ def law_records_page() -> rx.Component:
                 rx.link(rx.icon("arrow-left", size=18, aria_hidden="true"), s.name,
                         href="/clients/" + s.cid, display="flex", gap="8px",
                         align_items="center", min_height="44px", id="back-to-profile"),
-                outcome(s.error, s.saved, "law"),
                 _determinations(), _monitoring(), _move(), _reduction(),
                 direction="column", spacing="3")),
             ("missing", not_found_screen()),

@@ -1,7 +1,8 @@
 """Terms to review (/caseload/terms): open episodes in the supervisor's places whose expected
 end the rules in force would now set otherwise (episodes carried over from before Law
 120/2025, or a rule an administrator changed). Nothing changes until the supervisor confirms
-one, or all of them at once (`law.term_changes`, `law.confirm_terms`).
+one, or all of them at once (`law.term_changes`, `law.confirm_terms`), or keeps one as it is
+(`law.keep_terms`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import reflex as rx
 
 from app.components.client_cards import bi, bilingual, dmy, empty_note, loading_note
 from app.components.frame import app_frame
-from app.pages.law_deadlines import outcome
+from app.pages.law_deadlines import action_error
 from app.services import law
 from app.state.guard import guarded
 from app.state.lang import tr
@@ -27,7 +28,6 @@ class TermReviewState(AppState):
     rows: list[Row] = []
     loaded: bool = False
     error: str = ""
-    saved: str = ""
     # Episode id -> version as shown: a confirmation of a changed episode is a conflict.
     _versions: dict[int, int] = {}
 
@@ -50,36 +50,44 @@ class TermReviewState(AppState):
 
     @guarded(Role.SUPERVISOR)
     async def load(self) -> Any:
-        self.error = self.saved = ""
+        self.error = ""
         await self._fetch()
         return None
 
-    async def _confirm(self, versions: dict[int, int]) -> None:
-        self.error = self.saved = ""
+    async def _confirm(self, versions: dict[int, int], *, keep: bool = False) -> Any:
+        self.error = ""
         if not versions:
             self.error = await self._text("error.not_found")
-            return
-        got = await self._run(lambda db, actor: law.confirm_terms(session=db, actor=actor,
-                                                                  versions=versions))
+            return None
+        service = law.keep_terms if keep else law.confirm_terms
+        got = await self._run(lambda db, actor: service(session=db, actor=actor,
+                                                        versions=versions))
+        await self._fetch()
         if got.value is None:
             self.error = got.error
-        else:
-            self.saved = await self._text("law.terms.confirmed", count=got.value)
-        await self._fetch()
+            return None
+        return await self._confirm_saved("law.terms.kept" if keep else "law.terms.confirmed",
+                                         count=got.value)
 
     @guarded(Role.SUPERVISOR)
     async def confirm_one(self, episode_id: str) -> Any:
         """Give one episode the end the rules now set."""
         text = str(episode_id)
         eid = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
-        await self._confirm({eid: self._versions[eid]} if eid in self._versions else {})
-        return None
+        return await self._confirm({eid: self._versions[eid]} if eid in self._versions else {})
+
+    @guarded(Role.SUPERVISOR)
+    async def keep_one(self, episode_id: str) -> Any:
+        """Keep one episode's end as it is (not proposed again for the same new end)."""
+        text = str(episode_id)
+        eid = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
+        return await self._confirm({eid: self._versions[eid]} if eid in self._versions else {},
+                                   keep=True)
 
     @guarded(Role.SUPERVISOR)
     async def confirm_all(self) -> Any:
         """Give every episode on screen the end the rules now set."""
-        await self._confirm(dict(self._versions))
-        return None
+        return await self._confirm(dict(self._versions))
 
 
 def _row(r: Any) -> rx.Component:
@@ -93,8 +101,12 @@ def _row(r: Any) -> rx.Component:
                     rx.el.strong(r["new"]), size="3"),
             direction="column", spacing="1", flex="1", min_width="200px",
         ),
-        rx.button(tr("law.terms.confirm"), size="3", on_click=TermReviewState.confirm_one(r["id"]),
-                  id="confirm-" + r["id"]),
+        rx.flex(
+            rx.button(tr("law.terms.confirm"), size="3",
+                      on_click=TermReviewState.confirm_one(r["id"]), id="confirm-" + r["id"]),
+            rx.button(tr("law.terms.keep"), size="3", variant="soft", color_scheme="gray",
+                      on_click=TermReviewState.keep_one(r["id"]), id="keep-" + r["id"]),
+            spacing="2", wrap="wrap"),
         spacing="3", align="center", wrap="wrap", padding="12px",
         border_bottom="1px solid var(--gray-4)", id="term-" + r["id"],
     )
@@ -106,7 +118,7 @@ def terms_page() -> rx.Component:
         "law.terms.title",
         rx.flex(
             rx.text(tr("law.terms.explain"), size="2", color="var(--gray-11)"),
-            outcome(s.error, s.saved, "terms"),
+            action_error(s.error, "terms"),
             rx.cond(
                 s.rows.length() > 0,
                 rx.fragment(

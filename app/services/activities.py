@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.services import audit, facility_registry
 from app.services.actor import Actor
-from app.services.calendar import today_vn
+from app.services.calendar import local_moment, today_vn
 from app.services.dto import (
     DrugTestCreate,
     DrugTestRead,
@@ -219,12 +219,16 @@ def record_drug_test(
         return _test_read(seen)
     errors: dict[str, str] = {}
     _check_date(data.tested_on, "tested_on", errors, today_vn())
+    tested_at = local_moment(data.tested_on, data.tested_time)
+    if tested_at is not None and tested_at > utcnow() + timedelta(minutes=5):
+        errors["tested_time"] = "error.date_range"
     sample = _text(data.sample, "sample", 20, errors) or "urine"
     method = _text(data.method, "method", 40, errors) or "rapid"
     substances = _text(data.substances, "substances", 200, errors)
     performed_by = _text(data.performed_by, "performed_by", 120, errors)
     _raise_if(errors)
-    test = DrugTest(client_id=data.client_id, tested_on=data.tested_on, result=data.result,
+    test = DrugTest(client_id=data.client_id, tested_on=data.tested_on,
+                    tested_at=tested_at, result=data.result,
                     sample=sample, method=method, substances=substances,
                     performed_by=performed_by, author_id=me.user_id)
     once.store(test, action=Action.TEST_CREATE, target_type="drugtest",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
@@ -33,6 +33,19 @@ _MAX_SPAN_DAYS = 400
 def today_vn() -> date:
     """Today's date in Vietnam: what "not in the future" means for a field worker."""
     return datetime.now(LOCAL_TZ).date()
+
+
+def local_moment(day: date, at: time | None) -> datetime | None:
+    """A day and a time of day in Vietnam as an aware UTC moment; None when no time is known
+    (a record that holds its date only)."""
+    if at is None:
+        return None
+    return datetime.combine(day, at.replace(tzinfo=None), tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def local_date(moment: datetime) -> date:
+    """The date in Vietnam of an aware moment."""
+    return moment.astimezone(LOCAL_TZ).date()
 
 
 def add_months(start: date, months: int) -> date:

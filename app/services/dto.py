@@ -11,7 +11,7 @@ gets an object where they are *absent*, not blanked.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -368,6 +368,9 @@ class DrugTestCreate(_In):
     client_id: int
     tested_on: date
     result: TestResult
+    # The time of the test when known (local time): the 24-hour management decision counts
+    # from it (LAW.md L3); without it the clock counts whole days.
+    tested_time: time | None = None
     sample: str = "urine"
     method: str = "rapid"
     substances: str = ""

@@ -117,7 +117,7 @@ def test_compulsory_rehab_closed_then_the_proposed_post_rehab_runs_24_months(
     proposal.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENS / "law-deadlines-390.png"))
     page.locator(f"#accept-{rehab.id}").click()
-    expect(page.locator("#deadline-saved")).to_be_visible()
+    expect(page.locator("#saved-notice")).to_contain_text("Đã mở đợt quản lý sau cai")
     post = _episode(db, cid, EpisodeType.POST_REHAB)
     assert (post.start_date, post.expected_end, post.previous_episode_id) == (
         date(2026, 11, 30), date(2028, 11, 30), rehab.id)
@@ -173,7 +173,7 @@ def test_an_administrator_sees_which_open_episodes_a_rule_would_change_before_sa
     expect(page.locator("#impact-total")).not_to_have_text("0")
     page.screenshot(path=str(SCREENS / "law-rules-390.png"))
     page.locator("#rule-save").click()
-    expect(page.locator("#rules-saved")).to_be_visible()
+    expect(page.locator("#saved-notice")).to_contain_text("Đã lưu quy định.")
     with Session(db) as s:
         # Saved, audited, and no episode's end was rewritten.
         assert s.exec(select(Episode).where(Episode.client_id == cid)).one().expected_end is None

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 import reflex as rx
@@ -29,9 +30,12 @@ from models import (
     AuthSession,
     DrugTest,
     DurationRule,
+    EndReason,
     Episode,
     EpisodeStatus,
     EpisodeType,
+    PostRehabDismissal,
+    ResidenceChange,
     TestResult,
     utcnow,
 )
@@ -44,6 +48,7 @@ from tests.factories import (
 )
 
 S = TypeVar("S", bound=rx.State)
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
@@ -103,7 +108,7 @@ def test_terms_to_confirm_are_listed_and_confirmed_all_at_once(
     assert [r["id"] for r in state.rows] == [str(old_id)]
     assert state.rows[0]["new"] == "01/08/2028"
     _call(state.confirm_all)
-    assert state.error == "" and state.saved
+    assert state.error == "" and state.saved_message == "Đã cập nhật 1 đợt."
     assert state.rows == []
     with _db(url) as s:
         row = s.get(Episode, old_id)
@@ -127,14 +132,16 @@ def test_an_administrator_checks_then_saves_a_rule_and_a_bad_one_is_refused(
     with _db(url) as s:
         before = len(s.exec(select(DurationRule)).all())
     _call(state.save)
-    assert state.saved and state.pending == ""
+    assert state.saved_message and state.pending == ""
     with _db(url) as s:
         assert len(s.exec(select(DurationRule)).all()) == before + 1
         assert s.exec(select(AuditEvent).where(AuditEvent.action == "rule.edit")).first()
-    _call(state.check_add, {**form, "months": "30"})  # outside its own bounds
-    assert state.error and state.pending == ""
+    # Answered in the page: the problem under its field, the focus sent to the first one.
+    answer = _call(state.check_add, {**form, "months": "30"})  # outside its own bounds
+    assert state.errors["months"] and state.pending == ""
+    assert "rule-add-form" in str(answer)
     _call(state.check_close, {"rule_id": "999999", "close_effective_to": "2027-01-01"})
-    assert state.error and state.pending == ""
+    assert state.errors["rule_id"] and state.pending == ""
     # Closing a row shown on screen: checked, then saved.
     first = state.rules[0]["id"]
     _call(state.check_close, {"rule_id": first, "close_effective_to": "2023-01-01"})
@@ -176,7 +183,8 @@ def test_a_volunteer_records_a_determination_on_the_legal_records_screen(
     assert state.view == "found" and not state.can_reduce
     _call(state.add_determination, {"determined_on": "2025-06-02", "dependent": "on",
                                     "facility_name": "Trung tâm y tế khu vực"})
-    assert state.error == "" and state.saved
+    assert state.saved_message == "Đã ghi kết quả xác định."
+    assert not any(state.errors.values())
     assert state.determinations[0]["valid"] == "02/12/2025"
     with _db(url) as s:
         assert s.exec(select(AddictionDetermination)).one().dependent
@@ -189,3 +197,140 @@ def test_a_volunteer_records_a_determination_on_the_legal_records_screen(
     _call(other.add_determination, {"determined_on": "2025-06-02", "facility_name": "X"})
     with _db(url) as s:
         assert len(s.exec(select(AddictionDetermination)).all()) == 1
+
+
+# ---- issue 16's gaps through the screens ----------------------------------------------------
+
+
+def _free(url: str, client_id: int) -> None:
+    with _db(url) as s:
+        for ep in s.exec(select(Episode).where(Episode.client_id == client_id)).all():
+            ep.status = EpisodeStatus.CLOSED
+            s.add(ep)
+        s.commit()
+
+
+def test_the_legal_records_forms_answer_under_each_field_and_focus_the_first_problem(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    state = _state(LawRecordsState, url, world, "vol_a1", f"/clients/{cid}/law")
+    _call(state.load)
+    answer = _call(state.add_determination, {"determined_on": "2025-06-02",
+                                             "facility_name": ""})
+    assert state.errors["facility_name"] == "Cần ghi cơ sở xác định tình trạng nghiện."
+    assert "determination-form" in str(answer) and state.saved_message == ""
+    with _db(url) as s:
+        assert s.exec(select(AddictionDetermination)).first() is None
+    # A move with its time: kept with the date (the 24-hour notices count hours).
+    answer = _call(state.record_move, {"to_commune_id": str(world.commune_a2),
+                                       "moved_on": "2025-06-02", "moved_time": "07:30"})
+    assert state.saved_message and not any(state.errors.values())
+    assert "move-form" in str(answer)  # emptied once saved
+    with _db(url) as s:
+        change = s.exec(select(ResidenceChange)).one()
+        assert change.moved_at is not None
+        assert change.moved_at.astimezone(VN).time().isoformat() == "07:30:00"
+
+
+def test_a_reduction_outside_the_rules_bounds_is_refused_under_its_field(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    _free(url, cid)
+    with _db(url) as s:
+        rule = s.exec(select(DurationRule).where(
+            DurationRule.episode_type == EpisodeType.COMPULSORY,
+            DurationRule.age_band == "adult",
+            DurationRule.effective_from == rules.LAW_2021_FROM)).one()
+        ep = Episode(client_id=cid, episode_type=EpisodeType.COMPULSORY,
+                     start_date=date(2025, 3, 1), decision_date=date(2025, 2, 20),
+                     expected_end=date(2027, 3, 1), rule_id=rule.id)
+        s.add(ep)
+        s.commit()
+        eid = ep.id
+    state = _state(LawRecordsState, url, world, "sup_a", f"/clients/{cid}/law")
+    _call(state.load)
+    form = {"reduce_episode_id": str(eid), "reduce_months": "2",
+            "reduce_decision_number": "7/QĐ-TA", "reduce_decision_date": "2025-12-01"}
+    answer = _call(state.add_reduction, form)
+    assert state.errors["reduce_months"] == (
+        "Mỗi lần giảm thời hạn phải từ 3 đến 6 tháng theo quy định áp dụng cho đợt này.")
+    assert "reduction-form" in str(answer)
+    _call(state.add_reduction, {**form, "reduce_months": "3"})
+    assert not any(state.errors.values()) and state.saved_message
+    with _db(url) as s:
+        row = s.get(Episode, eid)
+        assert row is not None and row.expected_end == date(2026, 12, 1)
+
+
+def test_a_supervisor_dismisses_a_post_rehab_proposal_with_a_reason(
+    world_db: tuple[World, str],
+) -> None:
+    world, url = world_db
+    cid = world.clients["a1"]
+    _free(url, cid)
+    end = today_vn() - timedelta(days=3)
+    with _db(url) as s:
+        ep = Episode(client_id=cid, episode_type=EpisodeType.MMT, start_date=date(2024, 1, 1),
+                     status=EpisodeStatus.CLOSED, end_reason=EndReason.COMPLETED,
+                     actual_end=end)
+        s.add(ep)
+        s.commit()
+        eid = ep.id
+    state = _state(DeadlinesState, url, world, "sup_a")
+    _call(state.load)
+    assert f"post_rehab_decision-{eid}" in {r["id"] for r in state.deadlines}
+    answer = _call(state.dismiss_post_rehab, {"ref": str(eid), "reason": "  "})
+    assert (state.dismiss_ref, state.dismiss_error) == (str(eid), "Cần ghi lý do.")
+    assert f"dismiss-form-{eid}" in str(answer)
+    _call(state.dismiss_post_rehab, {"ref": str(eid), "reason": "Đã chuyển đi tỉnh khác"})
+    assert state.dismiss_error == ""
+    assert state.saved_message == "Đã ghi: không mở quản lý sau cai."
+    assert f"post_rehab_decision-{eid}" not in {r["id"] for r in state.deadlines}
+    with _db(url) as s:
+        assert s.exec(select(PostRehabDismissal)).one().reason == "Đã chuyển đi tỉnh khác"
+    # A row not on screen is refused unsent.
+    _call(state.dismiss_post_rehab, {"ref": "424242", "reason": "x"})
+    assert state.deadline_error
+
+
+def test_a_timed_positive_test_shows_the_hours_left(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    now = datetime.now(VN)
+    if now.date() < rules.LAW_2025_FROM:  # pragma: no cover - the clock exists since then
+        pytest.skip("no 24-hour clock before 1 July 2026")
+    tested = now - timedelta(hours=3)
+    with _db(url) as s:
+        lone = make_client(s, world.commune_a1, world.users["vol_a1"], name="Mai Văn Giờ")
+        s.add(DrugTest(client_id=lone, tested_on=tested.date(), tested_at=tested,
+                       result=TestResult.POSITIVE))
+        s.commit()
+    state = _state(DeadlinesState, url, world, "sup_a")
+    _call(state.load)
+    row = next(r for r in state.deadlines if r["client"] == "Mai Văn Giờ")
+    assert row["when_vi"] in ("Còn 21 giờ", "Còn 20 giờ")  # a minute may pass meanwhile
+    assert row["when_en"].endswith("h left")
+
+
+def test_a_supervisor_keeps_a_term_as_it_is(world_db: tuple[World, str]) -> None:
+    world, url = world_db
+    _free(url, world.clients["a1"])
+    with _db(url) as s:
+        old = Episode(client_id=world.clients["a1"],
+                      episode_type=EpisodeType.VOLUNTARY_COMMUNITY,
+                      start_date=date(2026, 8, 1), expected_end=date(2027, 2, 1))
+        s.add(old)
+        s.commit()
+        old_id = old.id
+    state = _state(TermReviewState, url, world, "sup_a1")
+    _call(state.load)
+    assert [r["id"] for r in state.rows] == [str(old_id)]
+    _call(state.keep_one, str(old_id))
+    assert state.error == "" and state.saved_message == "Đã giữ nguyên thời hạn của 1 đợt."
+    assert state.rows == []
+    with _db(url) as s:
+        row = s.get(Episode, old_id)
+        assert row is not None and row.expected_end == date(2027, 2, 1)

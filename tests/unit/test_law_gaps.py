@@ -5,18 +5,25 @@ reduction bounds from the rule row."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, col, select
 
-from app.services.calendar import add_months
-from app.services.dto import DurationRuleCreate, EpisodeCreate
+from app.services import activities
+from app.services.calendar import add_months, today_vn
+from app.services.dto import DrugTestCreate, DurationRuleCreate, EpisodeCreate
 from app.services.errors import PermissionDenied, ValidationFailed
-from app.services.law import episodes, records, rules, transitions
-from app.services.law.dto import DeterminationCreate, EpisodeReductionCreate
+from app.services.law import deadlines, episodes, records, rules, transitions
+from app.services.law.dto import (
+    DeterminationCreate,
+    EpisodeReductionCreate,
+    ResidenceChangeCreate,
+)
 from models import (
     AuditEvent,
+    DrugTest,
     DurationRule,
     EndReason,
     Episode,
@@ -25,6 +32,8 @@ from models import (
     LawClock,
     OverlapRule,
     PostRehabDismissal,
+    ResidenceChange,
+    TestResult,
 )
 from tests.factories import World, make_client, make_determination
 
@@ -331,3 +340,87 @@ def test_an_administrators_rule_row_carries_reduction_bounds(session: Session,
     added = rules.add_rule(session=session, actor=admin, data=DurationRuleCreate(
         **base, reduction_min_months=2, reduction_max_months=5))  # type: ignore[arg-type]
     assert (added.reduction_min_months, added.reduction_max_months) == (2, 5)
+
+
+# ---- 5. the 24-hour clocks count hours when the time is known ---------------------------------
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def test_a_positive_test_with_its_time_is_due_24_hours_later_with_the_hours_left(
+    session: Session, world: World,
+) -> None:
+    sup = world.actor(session, "sup_a")
+    timed = make_client(session, world.commune_a1, world.users["vol_a1"], name="Vũ Thị Giờ")
+    dated = make_client(session, world.commune_a1, world.users["vol_a1"], name="Vũ Văn Ngày")
+    saved = activities.record_drug_test(session=session, actor=world.actor(session, "vol_a1"),
+                                        data=DrugTestCreate(client_id=timed,
+                                                            tested_on=date(2026, 9, 14),
+                                                            tested_time=time(21, 30),
+                                                            result=TestResult.POSITIVE))
+    test = session.get(DrugTest, saved.id)
+    assert test is not None
+    assert test.tested_at == datetime(2026, 9, 14, 21, 30, tzinfo=VN)
+    # An older row (or a test saved offline): its date only, counted by whole days.
+    session.add(DrugTest(client_id=dated, tested_on=date(2026, 9, 14),
+                         result=TestResult.POSITIVE))
+    session.flush()
+    now = datetime(2026, 9, 15, 8, 0, tzinfo=VN)
+    items = {i.client_id: i for i in deadlines.supervisor_deadlines(
+        session=session, actor=sup, today=date(2026, 9, 15), now=now)
+        if i.kind == "management_decision"}
+    assert items[timed].due_at == datetime(2026, 9, 15, 21, 30, tzinfo=VN)
+    assert (items[timed].due, items[timed].hours_left) == (date(2026, 9, 15), 14)
+    assert (items[dated].due, items[dated].due_at, items[dated].hours_left) == (
+        date(2026, 9, 15), None, None)
+    # Overdue by 30 minutes: one hour overdue (rounded up).
+    late = deadlines.supervisor_deadlines(session=session, actor=sup, today=date(2026, 9, 15),
+                                          now=datetime(2026, 9, 15, 22, 0, tzinfo=VN))
+    assert [i.hours_left for i in late if i.client_id == timed] == [-1]
+
+
+def test_a_test_time_in_the_future_is_refused(session: Session, world: World) -> None:
+    cid = make_client(session, world.commune_a1, world.users["vol_a1"], name="Vũ Văn Sớm")
+    later = (datetime.now(VN) + timedelta(hours=1))
+    if later.date() != today_vn():  # pragma: no cover - the last hour of the day
+        pytest.skip("no later time today")
+    with pytest.raises(ValidationFailed) as refused:
+        activities.record_drug_test(
+            session=session, actor=world.actor(session, "vol_a1"),
+            data=DrugTestCreate(client_id=cid, tested_on=today_vn(),
+                                tested_time=later.time().replace(microsecond=0),
+                                result=TestResult.POSITIVE))
+    assert refused.value.fields == {"tested_time": "error.date_range"}
+
+
+def test_a_move_with_its_time_counts_its_notices_in_hours_and_a_notice_keeps_its_moment(
+    session: Session, world: World,
+) -> None:
+    sup = world.actor(session, "sup_a")
+    moved = records.record_move(
+        session=session, actor=sup, client_id=world.clients["a2"],
+        data=ResidenceChangeCreate(to_commune_id=world.commune_a1, moved_on=date(2026, 9, 14),
+                                   moved_time=time(7, 0)))
+    assert moved.moved_at == datetime(2026, 9, 14, 7, 0, tzinfo=VN)
+    now = datetime(2026, 9, 14, 19, 0, tzinfo=VN)
+    items = {i.kind: i for i in deadlines.supervisor_deadlines(
+        session=session, actor=sup, today=date(2026, 9, 14), now=now)
+        if i.ref_id == moved.id}
+    assert {k: (i.due_at, i.hours_left) for k, i in items.items()} == {
+        k: (datetime(2026, 9, 15, 7, 0, tzinfo=VN), 12)
+        for k in ("transfer_notice", "notice_received", "arrival_report")}
+    sent = datetime(2026, 9, 14, 16, 45, tzinfo=VN)
+    records.record_move_notice(session=session, actor=sup, change_id=moved.id, which="sent",
+                               on=date(2026, 9, 14), at=sent)
+    row = session.get(ResidenceChange, moved.id)
+    assert row is not None and row.notice_sent_at == sent
+    assert row.notice_sent_on == date(2026, 9, 14)
+    # A notice sent before the move is refused.
+    with pytest.raises(ValidationFailed) as refused:
+        records.record_move(
+            session=session, actor=sup, client_id=world.clients["a1"],
+            data=ResidenceChangeCreate(to_commune_id=world.commune_a2,
+                                       moved_on=date(2026, 9, 14), moved_time=time(9, 0),
+                                       notice_sent_on=date(2026, 9, 14),
+                                       notice_sent_time=time(8, 0)))
+    assert refused.value.fields == {"notice_sent_time": "error.date_range"}

@@ -14,13 +14,17 @@
   after it (`transitions.post_rehab_proposals`);
 - *episode ending*: an open episode whose expected end falls within 30 days.
 
-Each clock is the row in force on the day its event happened (`rules.clock_for`); the records
-hold dates, so "24 hours" after something on the 3rd is due on the 4th.
+Each clock is the row in force on the day its event happened (`rules.clock_for`). A clock in
+hours counts hours from the moment of its event when the record holds it (a test's or a
+move's time): it is due at that moment + 24 h, shown with the hours left. A record with its
+date only (older rows, a time not known) is counted by whole days: "24 hours" after something
+on the 3rd is due on the 4th.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import math
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import aliased
@@ -28,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from app.services import audit
 from app.services.actor import Actor
+from app.services.calendar import local_date
 from app.services.law import episodes, rules, transitions
 from app.services.law.dto import DeadlineItem
 from app.services.policy import Action, authorize_grant, client_scope_filter
@@ -40,6 +45,7 @@ from models import (
     EpisodeType,
     ResidenceChange,
     TestResult,
+    utcnow,
 )
 
 # How far back unmet deadlines are still listed (an older one is a matter for the report).
@@ -54,7 +60,26 @@ def _item(kind: str, client_id: int, name: str, due: date, today: date, ref: int
                         days_left=(due - today).days, ref_id=ref, **extra)  # type: ignore[arg-type]
 
 
-def _management_decisions(session: Session, actor: Actor, today: date) -> list[DeadlineItem]:
+def hours_between(now: datetime, due_at: datetime) -> int:
+    """Whole hours from now to `due_at`, rounded up; negative when overdue (rounded up too)."""
+    seconds = (due_at - now).total_seconds()
+    hours = math.ceil(abs(seconds) / 3600)
+    return hours if seconds >= 0 else -hours
+
+
+def _clock_item(session: Session, kind: str, clock: rules.Clock, client_id: int, name: str,
+                on: date, at: datetime | None, today: date, now: datetime,
+                ref: int) -> DeadlineItem:
+    """A deadline of a clock that started on `on` (at `at` when the moment is known)."""
+    due_at = rules.due_moment(clock, at)
+    if due_at is None:
+        return _item(kind, client_id, name, rules.due_date(session, clock, on), today, ref)
+    return _item(kind, client_id, name, local_date(due_at), today, ref, due_at=due_at,
+                 hours_left=hours_between(now, due_at))
+
+
+def _management_decisions(session: Session, actor: Actor, today: date,
+                          now: datetime) -> list[DeadlineItem]:
     since = max(today - timedelta(days=LOOKBACK_DAYS), rules.LAW_2021_FROM)
     managed = aliased(Episode)
     # Under management when tested, or a decision taken since: nothing to decide.
@@ -66,8 +91,7 @@ def _management_decisions(session: Session, actor: Actor, today: date) -> list[D
                      col(managed.actual_end) >= col(DrugTest.tested_on)))),
     )
     found = session.exec(
-        select(col(DrugTest.id), col(DrugTest.client_id), col(DrugTest.tested_on),
-               col(Client.full_name))
+        select(DrugTest, col(Client.full_name))
         .join(Client, col(Client.id) == col(DrugTest.client_id))
         .where(client_scope_filter(actor), col(Client.status) == ClientStatus.ACTIVE,
                col(DrugTest.result) == TestResult.POSITIVE, col(DrugTest.tested_on) >= since,
@@ -75,15 +99,15 @@ def _management_decisions(session: Session, actor: Actor, today: date) -> list[D
         .order_by(col(DrugTest.tested_on)).limit(MAX_ITEMS)
     ).all()
     items = []
-    for test_id, client_id, tested_on, name in found:
-        clock = rules.clock_for(session, "management_decision", tested_on)
-        if clock is not None and test_id is not None:
-            items.append(_item("management_decision", client_id, name,
-                               rules.due_date(session, clock, tested_on), today, test_id))
+    for test, name in found:
+        clock = rules.clock_for(session, "management_decision", test.tested_on)
+        if clock is not None and test.id is not None:
+            items.append(_clock_item(session, "management_decision", clock, test.client_id,
+                                     name, test.tested_on, test.tested_at, today, now, test.id))
     return items
 
 
-def _moves(session: Session, actor: Actor, today: date) -> list[DeadlineItem]:
+def _moves(session: Session, actor: Actor, today: date, now: datetime) -> list[DeadlineItem]:
     since = today - timedelta(days=LOOKBACK_DAYS)
     items = []
     # (deadline, whose commune sees it, the date that meets it, the clock)
@@ -105,9 +129,9 @@ def _moves(session: Session, actor: Actor, today: date) -> list[DeadlineItem]:
         for change, name in found:
             clock = rules.clock_for(session, clock_key, change.moved_on)
             if clock is not None and change.id is not None:
-                items.append(_item(kind, change.client_id, name,
-                                   rules.due_date(session, clock, change.moved_on), today,
-                                   change.id))
+                items.append(_clock_item(session, kind, clock, change.client_id, name,
+                                         change.moved_on, change.moved_at, today, now,
+                                         change.id))
     return items
 
 
@@ -145,11 +169,13 @@ def _provider_notices(session: Session, actor: Actor, today: date) -> list[Deadl
     return items
 
 
-def supervisor_deadlines(*, session: Session, actor: Actor | None,
-                         today: date) -> list[DeadlineItem]:
-    """Every deadline of the law in the supervisor's places, soonest (most overdue) first."""
+def supervisor_deadlines(*, session: Session, actor: Actor | None, today: date,
+                         now: datetime | None = None) -> list[DeadlineItem]:
+    """Every deadline of the law in the supervisor's places, soonest (most overdue) first.
+    `now` (default: the clock) counts the hours left of the clocks in hours."""
     me = authorize_grant(session, actor, Action.EPISODE_DECIDE)
-    items = [*_management_decisions(session, me, today), *_moves(session, me, today),
+    now = now or utcnow()
+    items = [*_management_decisions(session, me, today, now), *_moves(session, me, today, now),
              *_provider_notices(session, me, today)]
     for p in transitions.post_rehab_proposals(session=session, actor=me, today=today):
         # A post-rehab decision is due when the previous episode ends.
@@ -160,7 +186,8 @@ def supervisor_deadlines(*, session: Session, actor: Actor | None,
                                            within_days=ENDING_WITHIN_DAYS):
         items.append(_item("episode_ending", e.client_id, e.client_name, e.expected_end, today,
                            e.episode_id, episode_type=e.episode_type))
-    items.sort(key=lambda i: (i.due, i.kind, i.ref_id))
+    items.sort(key=lambda i: (i.due, i.due_at or datetime.combine(i.due, time.max, tzinfo=UTC),
+                              i.kind, i.ref_id))
     audit.record(session, actor=me, action=Action.CASELOAD_VIEW, target_type="deadline",
                  target_id=None, detail=f"deadlines={len(items)}")
     return items

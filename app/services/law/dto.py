@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from app.services.dto import _In, _Out
 from models import EpisodeType
@@ -72,6 +72,10 @@ class DeadlineItem(_Out):
     ref_id: int  # the drug test, residence change or episode it concerns
     episode_type: EpisodeType | None = None
     months: int | None = None
+    # A clock counted in hours from a recorded time: when it runs out, and the whole hours
+    # left (negative: overdue), rounded up. None when only dates are known.
+    due_at: datetime | None = None
+    hours_left: int | None = None
 
 
 class DeterminationCreate(_In):
@@ -122,6 +126,9 @@ class ResidenceChangeCreate(_In):
     to_commune_id: int
     moved_on: date
     notice_sent_on: date | None = None
+    # Local times when known: the 24-hour notices count from the move (LAW.md L3).
+    moved_time: time | None = None
+    notice_sent_time: time | None = None
 
 
 class ResidenceChangeRead(_Out):
@@ -134,3 +141,5 @@ class ResidenceChangeRead(_Out):
     notice_sent_on: date | None
     notice_received_on: date | None
     reported_on: date | None
+    moved_at: datetime | None = None
+    notice_sent_at: datetime | None = None

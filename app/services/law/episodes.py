@@ -471,7 +471,7 @@ def add_reduction(
         errors["months"] = "error.reduction_bounds_law"
         params = {"low": rule.reduction_min_months or 1, "high": rule.reduction_max_months}
     if errors:
-        raise ValidationFailed(errors, **params)
+        raise ValidationFailed(errors, None, **params)
     session.add(EpisodeReduction(
         episode_id=episode_id, months=data.months, decision_number=number,
         decision_date=data.decision_date, decision_authority=authority, decision_signer=signer,

@@ -9,18 +9,20 @@ of residence with their 24-hour notices, and a provider's notices.
   decision, the device, the period, and the device's faults.
 - A *change of residence* moves the person to the receiving commune; the old commune notifies
   it within 24 hours and the person reports there within 24 hours (the deadlines are on the
-  supervisors' screen, `deadlines.py`).
+  supervisors' screen, `deadlines.py`). The moments are kept with the dates when known (the
+  move's time as typed, a notice's when it is marked on the deadlines list), so that these
+  clocks count hours; rows with dates only count whole days.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
 from app.services import audit
 from app.services.actor import Actor
-from app.services.calendar import today_vn
+from app.services.calendar import local_moment, today_vn
 from app.services.errors import NotFound, ValidationFailed
 from app.services.law import rules
 from app.services.law.dto import (
@@ -48,6 +50,7 @@ from models import (
     Place,
     PlaceKind,
     ResidenceChange,
+    utcnow,
 )
 
 EARLIEST = date(2000, 1, 1)
@@ -221,6 +224,7 @@ def _residence_read(session: Session, row: ResidenceChange) -> ResidenceChangeRe
         to_commune_id=row.to_commune_id, to_commune_name=place.name if place else "",
         moved_on=row.moved_on, notice_sent_on=row.notice_sent_on,
         notice_received_on=row.notice_received_on, reported_on=row.reported_on,
+        moved_at=row.moved_at, notice_sent_at=row.notice_sent_at,
     )
 
 
@@ -240,11 +244,22 @@ def record_move(
         _date_ok(data.notice_sent_on) and data.notice_sent_on >= data.moved_on
     ):
         errors["notice_sent_on"] = "error.date_range"
+    moved_at = local_moment(data.moved_on, data.moved_time)
+    sent_at = local_moment(data.notice_sent_on, data.notice_sent_time) \
+        if data.notice_sent_on is not None else None
+    soon = utcnow() + timedelta(minutes=5)
+    if moved_at is not None and moved_at > soon:
+        errors["moved_time"] = "error.date_range"
+    if data.notice_sent_time is not None and data.notice_sent_on is None:
+        errors["notice_sent_on"] = "error.required"
+    if sent_at is not None and (sent_at > soon or (moved_at is not None and sent_at < moved_at)):
+        errors["notice_sent_time"] = "error.date_range"
     if errors:
         raise ValidationFailed(errors)
     row = ResidenceChange(client_id=client_id, from_commune_id=client.commune_id,
                           to_commune_id=data.to_commune_id, moved_on=data.moved_on,
-                          notice_sent_on=data.notice_sent_on, recorded_by_id=me.user_id)
+                          notice_sent_on=data.notice_sent_on, moved_at=moved_at,
+                          notice_sent_at=sent_at, recorded_by_id=me.user_id)
     session.add(row)
     client.commune_id = data.to_commune_id
     client.version += 1
@@ -256,10 +271,11 @@ def record_move(
 
 
 def record_move_notice(
-    *, session: Session, actor: Actor | None, change_id: int, which: str, on: date
+    *, session: Session, actor: Actor | None, change_id: int, which: str, on: date,
+    at: datetime | None = None,
 ) -> ResidenceChangeRead:
     """The 24-hour notices of a move: "sent" by the old commune, "received" by the new one,
-    "reported" when the person reported at the new address."""
+    "reported" when the person reported at the new address; `at`, the moment, when known."""
     me = authorize_grant(session, actor, Action.LAW_RECORD)
     row = session.get(ResidenceChange, change_id)
     if row is None:
@@ -274,6 +290,8 @@ def record_move_notice(
     if not _date_ok(on) or on < row.moved_on:
         raise ValidationFailed({"on": "error.date_range"})
     setattr(row, field, on)
+    if at is not None:
+        setattr(row, field.removesuffix("_on") + "_at", at)
     session.add(row)
     session.flush()
     audit.record(session, actor=me, action=Action.LAW_RECORD, target_type="residencechange",

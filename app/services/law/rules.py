@@ -22,7 +22,7 @@ those one by one on their review screen (`episodes.term_changes`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, delete, select
@@ -30,7 +30,7 @@ from sqlmodel import Session, col, delete, select
 from app.services import audit
 from app.services.actor import Actor
 from app.services.calendar import add_months, add_working_days
-from app.services.dto import DurationRuleCreate, DurationRuleRead
+from app.services.dto import DurationRuleCreate, DurationRuleRead, _Out
 from app.services.errors import NotFound, ValidationFailed
 from app.services.policy import Action, authorize_grant
 from app.services.text import clean
@@ -118,7 +118,8 @@ TERMS_2025: tuple[TermRow, ...] = (
               + ("; reductions of 3-6 months carried over from LHAV" if t == E.COMPULSORY
                  else ""), _NEWS, True,
               rehab_order=order, age_band=ADULT if t == E.COMPULSORY else ANY,
-              **({"reduction_min": 3, "reduction_max": 6} if t == E.COMPULSORY else {}))
+              reduction_min=3 if t == E.COMPULSORY else None,
+              reduction_max=6 if t == E.COMPULSORY else None)
       for t in (E.VOLUNTARY_COMMUNITY, E.VOLUNTARY_FACILITY, E.COMPULSORY)
       for order, m in ((FIRST, 24), (REPEAT, 36))),
     TermRow(E.COMPULSORY, 6, 12, 12, f"{_L120}: minors' compulsory rehab 6-12 months carried "
@@ -354,9 +355,18 @@ def clock_for(session: Session, key: str, on: date) -> Clock | None:
     return Clock(row.key, row.amount, row.unit, row.legal_basis, row.needs_review)
 
 
+def due_moment(clock: Clock, start_at: datetime | None) -> datetime | None:
+    """When a clock counted in hours runs out, from the moment its event happened; None when
+    the clock is not in hours or the moment is not known (the record holds its date only:
+    then `due_date` counts whole days)."""
+    if clock.unit != "hours" or start_at is None:
+        return None
+    return start_at + timedelta(hours=clock.amount)
+
+
 def due_date(session: Session, clock: Clock, start: date) -> date:
-    """When a clock that starts on `start` runs out (hours counted in whole days: the records
-    hold dates, so 24 hours after a test on the 3rd is the 4th)."""
+    """When a clock that starts on `start` runs out (hours counted in whole days when only the
+    date is known, so 24 hours after a test on the 3rd is the 4th; see `due_moment`)."""
     if clock.unit == "hours":
         return start + timedelta(days=-(-clock.amount // 24))
     if clock.unit == "days":
@@ -527,7 +537,7 @@ def _load_overlaps(session: Session) -> int:
     return added
 
 
-def _overlap_key(new: object, live: object, since: date) -> tuple[str, str, date]:
+def _overlap_key(new: str, live: str, since: date) -> tuple[str, str, date]:
     return (EpisodeType(new).value, EpisodeType(live).value, since)
 
 
@@ -552,6 +562,28 @@ def overlap_for(session: Session, new: EpisodeType, live: EpisodeType,
     if row is None:
         return None
     return Overlap(row.outcome, row.message_key, row.legal_basis)
+
+
+class OverlapRead(_Out):
+    id: int
+    new_type: EpisodeType
+    live_type: EpisodeType
+    outcome: str
+    message_key: str
+    effective_from: date
+    effective_to: date | None
+    legal_basis: str
+    source: str
+    needs_review: bool
+
+
+def list_overlaps(*, session: Session, actor: Actor | None) -> list[OverlapRead]:
+    """Every overlap row, for the administrator's screen."""
+    authorize_grant(session, actor, Action.RULE_EDIT)
+    rows = session.exec(select(OverlapRule).order_by(
+        col(OverlapRule.new_type), col(OverlapRule.live_type), col(OverlapRule.effective_from),
+    )).all()
+    return [OverlapRead(**{n: getattr(r, n) for n in OverlapRead.model_fields}) for r in rows]
 
 
 def overlap_rule(session: Session, new: EpisodeType, live: EpisodeType, on: date) -> str | None:

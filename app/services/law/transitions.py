@@ -6,9 +6,9 @@ ends completed, post-rehab management follows from its end (Law 73/2021 Art 40; 
 after it yet, with the term the rule in force gives for the previous episode's type and the
 person's age; `accept_post_rehab` opens it, `dismiss_post_rehab` decides that none follows
 (with the reason, audited; e.g. the person moved away, or the episode was entered twice).
-The other transitions happen where their cause is
-recorded: admission ends pending-compulsory management (`episodes.open_episode`), a
-determination of dependence ends illegal-use management (`records.record_determination`).
+The other transitions happen where their cause is recorded: admission ends pending-compulsory
+management (`episodes.open_episode`), a determination of dependence ends illegal-use
+management (`records.record_determination`).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ MAX_REASON = 200
 
 def dismiss_post_rehab(
     *, session: Session, actor: Actor | None, previous_episode_id: int, reason: str
-) -> None:
+) -> int:
     """A supervisor decides that no post-rehab episode follows this completed episode: the
     proposal leaves the list for good. The reason is required and kept; audited."""
     me = authorize_grant(session, actor, Action.EPISODE_DECIDE)
@@ -158,3 +158,5 @@ def dismiss_post_rehab(
     session.flush()
     audit.record(session, actor=me, action=Action.EPISODE_DECIDE, target_type="episode",
                  target_id=previous_episode_id, detail=f"post-rehab dismissed: {text}"[:200])
+    assert row.id is not None
+    return row.id
