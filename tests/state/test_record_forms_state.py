@@ -12,6 +12,7 @@ import functools
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import reflex as rx
@@ -180,6 +181,23 @@ def test_own_client_is_saved_once_even_when_the_same_submission_arrives_twice(
     redirects = [e for e in first + second if getattr(e, "handler", None) is not None]
     assert len(redirects) == 2  # both go back to the profile
     assert state.form_key != data["submission_key"]  # renewed after the save
+
+
+def test_a_supervisors_drug_test_keeps_its_time_for_the_24_hour_clock(
+    world_db: World, engine: Engine
+) -> None:
+    mine = world_db.clients["a1"]
+    state = _state(DrugTestState, _sign_in(engine, "sup_a1"), f"/clients/{mine}/test")
+    _call(state, "load")
+    yesterday = (today_vn() - timedelta(days=1)).isoformat()
+    _call(state, "save", {**CLIENT_FORMS["test"][2], "tested_on": yesterday,
+                          "tested_time": "21:30", "submission_key": state.form_key})
+    assert state.error == "" and state.field_errors == {}
+    with Session(engine) as s:
+        test = s.exec(select(DrugTest)).one()
+        assert test.tested_at is not None
+        local = test.tested_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert (local.date().isoformat(), local.strftime("%H:%M")) == (yesterday, "21:30")
 
 
 def test_a_future_visit_date_is_refused_next_to_the_field_and_nothing_is_written(
