@@ -8,7 +8,7 @@ reduction bounds of the shipped compulsory-rehab rows for adults (3-6 months, LA
 set here and by `load_rules`.
 
 Revision ID: 0070_law_gaps
-Revises: 0060_second_factor
+Revises: 0060_card_hashes
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0070_law_gaps"
-down_revision: str | None = "0060_second_factor"
+down_revision: str | None = "0060_card_hashes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
