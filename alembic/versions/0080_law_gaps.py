@@ -7,8 +7,8 @@ before). The overlap rows are loaded by `migrate` (`app.services.law.load_rules`
 reduction bounds of the shipped compulsory-rehab rows for adults (3-6 months, LAW.md L6) are
 set here and by `load_rules`.
 
-Revision ID: 0070_law_gaps
-Revises: 0060_card_hashes
+Revision ID: 0080_law_gaps
+Revises: 0070_privacy_rights
 """
 
 from collections.abc import Sequence
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0070_law_gaps"
-down_revision: str | None = "0060_card_hashes"
+revision: str = "0080_law_gaps"
+down_revision: str | None = "0070_privacy_rights"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
