@@ -250,15 +250,16 @@ def _lighthouse_page(port: int, base: str, name: str, path: str, tok: str) -> Pa
 
 
 def run_lighthouse(base_url: str, engine: Engine, blank_url: str = "", rounds: int = 1,
-                   blank_every: int = 4) -> list[PageScores]:
+                   blank_every: int = 4, only: Sequence[str] = ()) -> list[PageScores]:
     """Every volunteer and clinic page, cold, `rounds` times; with `blank_url`, the blank app is
     measured in the same browser before the first page and again after every `blank_every`
-    pages of each round (interleaved, so that the machine's load falls on both)."""
+    pages of each round (interleaved, so that the machine's load falls on both). `only`: the
+    names of the pages to measure (all when empty)."""
     why = lighthouse_available()
     if why:
         return [PageScores("all", "", {c: None for c in CATEGORIES}, error=why)]
     base = base_url.rstrip("/")
-    pages = volunteer_pages(engine)
+    pages = [p for p in volunteer_pages(engine) if not only or p[0] in only]
     results: list[PageScores] = []
     for _name, path, _tok in pages:  # a fresh server's first answers are not what users get
         with contextlib.suppress(OSError):
@@ -388,7 +389,7 @@ def format_results(results: Sequence[PageScores]) -> str:
 
 
 def phone_pages_report(app_url: str, blank_url: str, engine: Engine, *, rounds: int,
-                       ttu_rounds: int, parts: Sequence[str]) -> str:
+                       ttu_rounds: int, parts: Sequence[str], only: Sequence[str] = ()) -> str:
     """Issue 20's figures as markdown: Lighthouse on every page vs the blank app, slow-3G
     time-to-usable cold and warm, and the first load's bytes with the service worker."""
     from bench import mobile
@@ -396,7 +397,8 @@ def phone_pages_report(app_url: str, blank_url: str, engine: Engine, *, rounds: 
     out: list[str] = []
     if "lighthouse" in parts:
         t0 = time.perf_counter()
-        results = run_lighthouse(app_url, engine, blank_url=blank_url, rounds=rounds)
+        results = run_lighthouse(app_url, engine, blank_url=blank_url, rounds=rounds,
+                                 only=only)
         out.append(f"**Lighthouse 13, mobile preset, cold; {rounds} round(s), the blank app "
                    f"measured between every 4 pages; medians** "
                    f"({time.perf_counter() - t0:.0f} s)\n\n" + format_summary(summarise(results)))
@@ -434,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="Lighthouse rounds")
     parser.add_argument("--ttu-rounds", type=int, default=3, help="time-to-usable rounds")
     parser.add_argument("--only", default=",".join(PARTS), help=f"subset of {PARTS}")
+    parser.add_argument("--pages", default="", help="Lighthouse: only these pages (names as "
+                        "in the table, comma-separated; e.g. 'today,client')")
     parser.add_argument("--write", action="store_true",
                         help="append the figures to docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -462,7 +466,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         blank_url = args.blank_url or stack.enter_context(
             page_weight.serve_folder(page_weight.blank_app_folder(), blank_env, "bench-blank"))
         text = phone_pages_report(app_url, blank_url, engine_for(db_url), rounds=args.rounds,
-                                  ttu_rounds=args.ttu_rounds, parts=parts)
+                                  ttu_rounds=args.ttu_rounds, parts=parts,
+                                  only=[p.strip() for p in args.pages.split(",") if p.strip()])
     print(text)
     if args.write:
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())

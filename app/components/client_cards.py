@@ -11,9 +11,10 @@ from datetime import date
 from typing import Any
 
 import reflex as rx
+from reflex_components_core.react_router.dom import ReactRouterLink
 
-from app.components.frame import BRAND
 from app.i18n import t
+from app.icon_css import css_icon
 from app.state.lang import LangState, tr
 
 # Tones for badges and accents: (Radix colour scheme). Names, not colours, travel in rows.
@@ -44,25 +45,27 @@ def section_heading(key: str, *, anchor: str = "") -> rx.Component:
                       **props)
 
 
+def page_link(*children: Any, href: Any, cls: str, **props: Any) -> rx.Component:
+    """What `rx.link(href=…, underline="none")` draws (a React Router link wearing Radix's
+    link classes), without Radix's Link and Slot components and their run-time style: the
+    look comes from `cls` (assets/lists.css)."""
+    return ReactRouterLink.create(
+        *children, to=href, class_name=f"rt-Text rt-reset rt-Link rt-underline-none {cls}",
+        custom_attrs={"data-accent-color": ""}, **props)
+
+
 def count_card(label_key: str, value: rx.Var, *, href: str, tone: str, card_id: str
                ) -> rx.Component:
     """A number at a glance; tapping it jumps to its list (a plain link: fast, accessible)."""
-    return rx.link(
-        rx.flex(
-            rx.text(value, size="7", weight="bold", color=f"var(--{tone}-11)"),
-            rx.text(tr(label_key), size="2", color="var(--gray-12)"),
-            direction="column",
-            spacing="1",
+    return page_link(
+        _flex(
+            _text(value, size="7", cls=f"rt-r-weight-bold dh-num-{tone}"),
+            _text(tr(label_key), size="2", cls="dh-strong"),
+            cls="rt-r-fd-column rt-r-gap-1",
         ),
         href=href,
         id=card_id,
-        underline="none",
-        display="block",
-        padding="12px",
-        min_height="76px",
-        border_radius="12px",
-        border=f"1px solid var(--{tone}-6)",
-        background=f"var(--{tone}-2)",
+        cls=f"dh-count dh-count-{tone}",
     )
 
 
@@ -98,14 +101,12 @@ def _row_badge(row: Any, name: str = "label", *, tone_field: str = "tone") -> rx
 
 def _row_link(*children: rx.Component, href: Any, row_id: Any) -> rx.Component:
     return rx.el.li(
-        rx.link(
-            _flex(*children,
-                  rx.icon("chevron-right", size=20, class_name="dh-chevron", aria_hidden="true"),
+        page_link(
+            _flex(*children, css_icon("chevron-right", 20, class_name="dh-chevron"),
                   cls="rt-r-ai-center rt-r-gap-3 dh-full"),
             href=href,
             id=row_id,
-            underline="none",
-            class_name="dh-row-link",
+            cls="dh-row-link",
         ),
         class_name="dh-row",
     )
@@ -163,14 +164,9 @@ def timeline_item(row: Any) -> rx.Component:
     return rx.el.li(
         _flex(
             _flex(
-                rx.match(
-                    row["kind"],
-                    ("visit", rx.icon("house", size=18, aria_hidden="true")),
-                    ("test", rx.icon("test-tube", size=18, aria_hidden="true")),
-                    ("referral", rx.icon("send", size=18, aria_hidden="true")),
-                    ("support", rx.icon("hand-heart", size=18, aria_hidden="true")),
-                    rx.icon("calendar-range", size=18, aria_hidden="true"),
-                ),
+                rx.el.span(class_name="dh-i dh-i-18 dh-i-" + rx.match(
+                    row["kind"], ("visit", "house"), ("test", "test-tube"), ("referral", "send"),
+                    ("support", "hand-heart"), "calendar-range").to(str), aria_hidden="true"),
                 cls="rt-r-ai-center rt-r-jc-center dh-timeline-icon",
             ),
             _flex(
@@ -239,24 +235,15 @@ def action_link(label_key: str, href: Any, icon: str, *, primary: bool = False,
     """A thumb-sized link styled as a button (record forms live on their own pages).
 
     The primary one is a wide row; the others stack their icon above a short label."""
-    return rx.link(
-        rx.flex(
-            rx.icon(icon, size=20, aria_hidden="true"),
-            rx.text(tr(label_key), size="3" if primary else "2", weight="medium"),
-            direction="row" if primary else "column",
-            align="center",
-            justify="center",
-            spacing="2" if primary else "1",
+    props: dict[str, Any] = {"id": link_id} if link_id else {}
+    return page_link(
+        _flex(
+            css_icon(icon, 20),
+            _text(tr(label_key), size="3" if primary else "2", cls="rt-r-weight-medium"),
+            cls="rt-r-ai-center rt-r-jc-center "
+                + ("rt-r-fd-row rt-r-gap-2" if primary else "rt-r-fd-column rt-r-gap-1"),
         ),
         href=href,
-        id=link_id,
-        underline="none",
-        display="block",
-        padding="12px" if primary else "8px",
-        min_height="48px",
-        border_radius="10px",
-        text_align="center",
-        color="white" if primary else BRAND,
-        background=BRAND if primary else "white",
-        border=f"1px solid {BRAND}",
+        cls="dh-action dh-action-primary" if primary else "dh-action",
+        **props,
     )

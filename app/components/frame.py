@@ -8,8 +8,10 @@ import reflex as rx
 from reflex_base.vars import VarData
 from reflex_components_core.core.banner import has_too_many_connection_errors
 
+from app.components.client_cards import page_link
 from app.components.forms import saved_notice
 from app.components.offline_panel import offline_panel
+from app.icon_css import css_icon
 from app.state.lang import LangState, tr
 from app.state.session import AppState
 
@@ -58,30 +60,22 @@ _NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts", "law.rules.title": "l
 
 def _nav_link(item: NavItem, *, compact: bool, active: bool) -> rx.Component:
     """One entry; `active` is known when the page is built (no need to watch the router,
-    whose every change would redraw both navigation bars)."""
+    whose every change would redraw both navigation bars). Plain elements with classes
+    (assets/lists.css, assets/icons.css): both bars are drawn on every signed-in page."""
     return rx.cond(
         _visible_for_role(item),
-        rx.link(
-            rx.flex(
-                rx.icon(item.icon, size=22 if compact else 20, aria_hidden="true"),
-                rx.text(tr(item.key), size="1" if compact else "3", weight="medium"),
-                direction="column" if compact else "row",
-                align="center",
-                spacing="1" if compact else "3",
+        page_link(
+            rx.el.div(
+                css_icon(item.icon, 22 if compact else 20),
+                rx.el.p(tr(item.key), class_name="rt-Text rt-r-weight-medium rt-r-size-"
+                        + ("1" if compact else "3")),
+                class_name="rt-Flex rt-r-ai-center "
+                           + ("rt-r-fd-column rt-r-gap-1" if compact else "rt-r-fd-row rt-r-gap-3"),
             ),
             href=item.route,
             aria_current="page" if active else "false",
-            color=BRAND if active else "var(--gray-11)",
-            underline="none",
-            padding_y="6px",
-            padding_x="8px" if compact else "12px",
-            min_height="48px",
-            min_width="56px",
-            display="flex",
-            align_items="center",
-            justify_content="center" if compact else "start",
-            border_radius="8px",
-            background="var(--teal-3)" if active and not compact else "transparent",
+            cls="dh-nav-link " + ("dh-nav-compact" if compact else "dh-nav-wide")
+                + (" dh-nav-active" if active else ""),
         ),
     )
 

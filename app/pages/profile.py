@@ -40,6 +40,7 @@ from app.components.forms import (
 )
 from app.components.frame import app_frame
 from app.i18n import t
+from app.icon_css import css_icon
 from app.pages.register import form_text
 from app.services import clients, photos
 from app.services.actor import Actor
@@ -580,7 +581,7 @@ def _episode_card() -> rx.Component:
             _propose_closure_form(),
         ),
         rx.cond(ProfileState.can_open_episode, _open_episode_form()),
-        rx.link(rx.icon("scale", size=18, aria_hidden="true"), tr("law.records.link"),
+        rx.link(css_icon("scale", 18), tr("law.records.link"),
                 href="/clients/" + ProfileState.cid + "/law", display="flex", gap="8px",
                 align_items="center", min_height="44px", margin_top="8px", id="law-link"),
     )
@@ -744,13 +745,11 @@ def _details() -> rx.Component:
         rx.el.dl(
             rx.foreach(
                 ProfileState.details,
-                lambda d: rx.flex(
-                    rx.el.dt(bi(d, "label"), style={"color": "var(--gray-11)",
-                                                    "fontSize": "14px"}),
-                    rx.el.dd(bi(d, "shown"), style={"margin": "0"}),
-                    direction="column",
-                    padding_y="6px",
-                    border_bottom="1px solid var(--gray-4)",
+                # Plain elements with classes (assets/lists.css): no run-time style per row.
+                lambda d: rx.el.div(
+                    rx.el.dt(bi(d, "label"), class_name="dh-detail-label"),
+                    rx.el.dd(bi(d, "shown"), class_name="dh-detail-value"),
+                    class_name="rt-Flex rt-r-fd-column dh-detail",
                     id=d["id"],
                 ),
             ),
