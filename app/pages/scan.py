@@ -47,9 +47,8 @@ TAKE_PENDING_JS = (
 
 
 class ScanState(AppState):
-    # False until this screen's load has run: the page's buttons stay disabled until then, so a
-    # tap before the page is ready is neither lost (the button had no handler yet, or the load
-    # then reset the camera) nor a native GET of the typed code.
+    # False until this screen's load has run: the camera button stays disabled until then, so
+    # a tap before the page is ready is not lost (the button had no handler yet).
     ready: bool = False
     camera_on: bool = False
     camera_error_key: str = ""
@@ -292,7 +291,9 @@ def _code_form() -> rx.Component:
                 size="4",
                 width="100%",
                 min_height="52px",
-                disabled=ScanState.working | ~ScanState.ready,
+                # Not disabled before the load (Enter in the field would then do nothing): a
+                # code sent early is held until the page is ready, and goes after the load.
+                disabled=ScanState.working,
                 id="lookup",
                 **PRIMARY,
             ),
