@@ -9,7 +9,9 @@ event, and nothing the tab token can replay, authorises anything.
 - `POST /api/auth/sign-in` takes the sign-in form as a plain HTML form post: it works before
   the page's script has loaded (a tap while a slow phone is still starting up) and without
   it. It answers with a redirect: to the role's home with the cookie set, or back to the
-  sign-in page with the message's key in the query (never the login or the password).
+  sign-in page with the message's key in the query (never the login or the password); an
+  empty field is named in `missing` (`login`, `password` or both), so that the page says so
+  under that field.
 - When the account has a second factor, the password step creates no session: it answers
   with a redirect to the code page (`/second-factor`) and the HttpOnly cookie `dh_second_step`
   (path `/api/auth`, a few minutes), holding a random token whose hash names the pending step.
@@ -60,6 +62,8 @@ ERROR_KEYS = frozenset({"auth.invalid_credentials", "auth.throttled", "signin.re
                         "auth.second_step_expired"})
 # What the code page may be told.
 CODE_ERROR_KEYS = frozenset({"auth.code_wrong", "auth.throttled", "signin.code_required"})
+# The fields the sign-in form may come back with as empty (`missing=login,password`).
+REQUIRED_FIELDS = ("login", "password")
 NOTICE_KEYS = frozenset({"signin.expired", "signin.signed_out"})
 _NOTICES = {"expired": "signin.expired", "signed_out": "signin.signed_out"}
 
@@ -108,9 +112,12 @@ def cookie_token(cookie_header: str) -> str:
     return token[:200]
 
 
-def _back_to_sign_in(key: str, minutes: int | None = None) -> Response:
+def _back_to_sign_in(key: str, minutes: int | None = None, *,
+                     missing: tuple[str, ...] = ()) -> Response:
     fields = {"e": key} if minutes is None else {"e": key, "m": str(minutes)}
-    query = urlencode(fields)
+    if missing:
+        fields["missing"] = ",".join(missing)
+    query = urlencode(fields, safe=",")
     return RedirectResponse(f"/?{query}", status_code=303, headers=_NO_STORE)
 
 
@@ -196,7 +203,9 @@ async def sign_in(request: Request) -> Response:
     login = fields.get("login", "")[:200].strip()
     password = fields.get("password", "")[:1000]
     if not login or not password:
-        return _back_to_sign_in("signin.required")
+        empty = tuple(name for name, value in (("login", login), ("password", password))
+                      if not value)
+        return _back_to_sign_in("signin.required", missing=empty)
     addr = client_address(request)
 
     def attempt() -> SignInResult | SecondStep:

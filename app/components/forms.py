@@ -154,6 +154,8 @@ def select_field(
             id=name,
             name=name,
             default_value=default or (options[0][0] if options else ""),
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=f"{name}-error",
             style={
                 "minHeight": "44px",
                 "fontSize": "16px",

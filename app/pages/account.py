@@ -8,7 +8,13 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.forms import form_message, submit_button, text_field
+from app.components.forms import (
+    checked_form,
+    focus_first_problem,
+    form_message,
+    submit_button,
+    text_field,
+)
 from app.components.frame import app_frame
 from app.services import accounts, second_factor
 from app.services.account_dto import SecondFactorStatus, SessionRead
@@ -60,7 +66,6 @@ class AccountState(AppState):
     new_error: str = ""
     repeat_error: str = ""
     password_error: str = ""
-    password_done: str = ""
     password_working: bool = False
     language_message: str = ""
     sessions: list[dict[str, str]] = []
@@ -112,7 +117,7 @@ class AccountState(AppState):
 
     def _clear_password_messages(self) -> None:
         self.current_error = self.new_error = self.repeat_error = ""
-        self.password_error = self.password_done = ""
+        self.password_error = ""
 
     # ---- handlers --------------------------------------------------------------------------
 
@@ -147,7 +152,7 @@ class AccountState(AppState):
         code = str(form_data.get("tf_code", ""))[:_MAX_CODE]
         if not code.strip():
             self.tf_code_error = await self._text("second_factor_ui.code_required")
-            return
+            return focus_first_problem("tf-confirm-form")
         client_addr = self.router.session.client_ip
         outcome = await self._run(
             lambda db, a: accounts.confirm_second_factor(
@@ -157,9 +162,10 @@ class AccountState(AppState):
         if not outcome.ok or outcome.value is None:
             self.tf_code_error = outcome.fields.get("code", "")
             self.tf_error = outcome.error
-            return
+            return focus_first_problem("tf-confirm-form") if self.tf_code_error else None
         self.tf_qr = self.tf_secret = ""
         self.tf_codes = outcome.value
+        # Said next to the recovery codes, which are the thing to act on (not a plain save).
         self.tf_done = await self._text("second_factor_ui.enabled")
         self._home_after_codes = self.must_enrol
         await self._load_second_factor()
@@ -188,6 +194,7 @@ class AccountState(AppState):
             self.tf_code_error = await self._text("second_factor_ui.code_required")
         if self.tf_password_error or self.tf_code_error:
             self.tf_error = await self._text("error.validation")
+            yield focus_first_problem(f"{prefix}-form")
             return
         client_addr = self.router.session.client_ip
         call = accounts.disable_second_factor if off else accounts.regenerate_recovery_codes
@@ -203,13 +210,15 @@ class AccountState(AppState):
             self.tf_password_error = outcome.fields.get("password", "")
             self.tf_code_error = outcome.fields.get("code", "")
             self.tf_error = outcome.error
+            if self.tf_password_error or self.tf_code_error:
+                yield focus_first_problem(f"{prefix}-form")
             return
-        if off:
-            self.tf_done = await self._text("second_factor_ui.disabled")
-        elif isinstance(outcome.value, list):
-            self.tf_codes = outcome.value
+        if isinstance(outcome.value, list) and not off:
+            self.tf_codes = outcome.value  # the new codes are the answer, shown in place
         await self._load_second_factor()
         yield rx.call_script(f"document.getElementById('{prefix}-form')?.reset()")
+        if off:
+            yield await self._confirm_saved("second_factor_ui.disabled")
 
     @guarded(*Role)
     async def regenerate_codes(self, form_data: dict[str, Any]) -> Any:
@@ -232,10 +241,13 @@ class AccountState(AppState):
         repeat = str(form_data.get("repeat", ""))[:_MAX_PASSWORD]
         if not current:
             self.current_error = await self._text("account_ui.current_required")
+        if not new:
+            self.new_error = await self._text("account_ui.new_required")
         if new != repeat:
             self.repeat_error = await self._text("account_ui.password_mismatch")
-        if self.current_error or self.repeat_error:
+        if self.current_error or self.new_error or self.repeat_error:
             self.password_error = await self._text("error.validation")
+            yield focus_first_problem("password-form")
             return
         client_addr = self.router.session.client_ip
         self.password_working = True
@@ -250,31 +262,37 @@ class AccountState(AppState):
             self.current_error = outcome.fields.get("current", "")
             self.new_error = outcome.fields.get("new", "")
             self.password_error = outcome.error
+            if self.current_error or self.new_error:
+                yield focus_first_problem("password-form")
             return
         was_forced = self.must_change
         self.must_change = False
-        self.password_done = await self._text("account_ui.password_changed")
         await self._load_sessions()
         yield rx.call_script("document.getElementById('password-form')?.reset()")
         if was_forced:
-            actor = self._require_actor()
-            yield rx.toast.success(self.password_done)
-            yield rx.redirect(HOME_ROUTES[actor.role.value], replace=True)
+            # Home at once, where the confirmation is said; a session that still has to set
+            # up its second factor is sent back here by the guard.
+            home = HOME_ROUTES[self._require_actor().role.value]
+            yield rx.redirect(home, replace=True)
+            yield await self._confirm_saved("account_ui.password_changed", route=home)
+        else:
+            yield await self._confirm_saved("account_ui.password_changed")
 
     @guarded(*Role)
-    async def choose_language(self, language: str) -> None:
+    async def choose_language(self, language: str) -> Any:
         """Save the language on the account (it follows the user to any device) and switch."""
         lang = str(language)
         if lang not in accounts.LANGUAGES:
-            return
+            return None
         outcome = await self._run(
             lambda db, a: accounts.set_language(session=db, actor=a, language=lang)
         )
         if not outcome.ok:
             self.language_message = outcome.error
-            return
+            return None
         (await self.get_state(LangState)).lang = lang
-        self.language_message = await self._text("account_ui.language_saved")
+        self.language_message = ""
+        return await self._confirm_saved("account_ui.language_saved")
 
     @guarded(*Role)
     async def end_session(self, session_id: str | int) -> None:
@@ -313,7 +331,7 @@ def _section(title_key: str, *children: rx.Component, **props: Any) -> rx.Compon
 def _password_section() -> rx.Component:
     return _section(
         "account_ui.password_title",
-        rx.form(
+        checked_form(
             rx.flex(
                 text_field(
                     "account_ui.current_password",
@@ -340,7 +358,7 @@ def _password_section() -> rx.Component:
                     error=AccountState.repeat_error,
                     max_length=128,
                 ),
-                form_message(AccountState.password_error, AccountState.password_done),
+                form_message(AccountState.password_error, rx.Var.create("")),
                 submit_button(
                     "account_ui.change_password",
                     busy=AccountState.password_working,
@@ -349,9 +367,8 @@ def _password_section() -> rx.Component:
                 direction="column",
                 spacing="3",
             ),
-            id="password-form",
+            form_id="password-form",
             on_submit=AccountState.change_password,
-            reset_on_submit=False,
         ),
         id="password-section",
     )
@@ -405,16 +422,15 @@ def _tf_enrol() -> rx.Component:
                 style={"userSelect": "all", "lineHeight": "1.8"},
             ),
             rx.text(tr("second_factor_ui.confirm_hint"), size="2"),
-            rx.form(
+            checked_form(
                 rx.flex(
                     _tf_code_field("tf_code"),
                     submit_button("second_factor_ui.confirm", id="tf-confirm"),
                     direction="column",
                     spacing="3",
                 ),
-                id="tf-confirm-form",
+                form_id="tf-confirm-form",
                 on_submit=AccountState.confirm_second_factor,
-                reset_on_submit=False,
             ),
             direction="column",
             spacing="3",
@@ -431,7 +447,7 @@ def _tf_enrol() -> rx.Component:
 
 
 def _tf_manage_form(prefix: str, label_key: str, handler: Any, **button: Any) -> rx.Component:
-    return rx.form(
+    return checked_form(
         rx.flex(
             text_field(
                 "second_factor_ui.password",
@@ -447,9 +463,8 @@ def _tf_manage_form(prefix: str, label_key: str, handler: Any, **button: Any) ->
             direction="column",
             spacing="3",
         ),
-        id=f"{prefix}-form",
+        form_id=f"{prefix}-form",
         on_submit=handler,
-        reset_on_submit=False,
     )
 
 
@@ -540,7 +555,8 @@ def _language_section() -> rx.Component:
         ),
         rx.cond(
             AccountState.language_message != "",
-            rx.text(AccountState.language_message, size="2", role="status", id="language-saved"),
+            rx.text(AccountState.language_message, size="2", role="alert", color="var(--red-11)",
+                    id="language-error"),
         ),
     )
 

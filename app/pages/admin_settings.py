@@ -10,7 +10,14 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.forms import form_message, name_file_input, submit_button, text_field
+from app.components.forms import (
+    checked_form,
+    focus_first_problem,
+    form_message,
+    name_file_input,
+    submit_button,
+    text_field,
+)
 from app.components.frame import app_frame
 from app.services import deployment, second_factor
 from app.state.guard import guarded
@@ -89,12 +96,11 @@ class SettingsState(AppState):
             deployment.update_settings(session=db, actor=actor, data=data),
             deployment.logo_png(db)))
         self.error, self.fields = outcome.error, outcome.fields
+        self.success = ""
         if outcome.value is None:
-            self.success = ""
-            return None
+            return focus_first_problem("settings-form") if outcome.fields else None
         self._show(*outcome.value)
-        self.success = await self._text("deploy.saved")
-        return None
+        return await self._confirm_saved("deploy.saved")
 
     @guarded(Role.ADMIN)
     async def upload_logo(self, files: list[rx.UploadFile]) -> Any:
@@ -109,7 +115,7 @@ class SettingsState(AppState):
         self.error = outcome.fields.get("logo") or outcome.error
         if outcome.value is not None:
             self._show(*outcome.value)
-            self.success = await self._text("deploy.logo_saved")
+            return await self._confirm_saved("deploy.logo_saved")
         return None
 
     @guarded(Role.ADMIN)
@@ -119,7 +125,7 @@ class SettingsState(AppState):
         self.error = outcome.error
         if outcome.value is not None:
             self._show(*outcome.value)
-            self.success = await self._text("deploy.logo_removed")
+            return await self._confirm_saved("deploy.logo_removed")
         return None
 
 
@@ -129,7 +135,7 @@ def _error(name: str) -> rx.Var:
 
 def _form() -> rx.Component:
     s = SettingsState
-    return rx.form(
+    return checked_form(
         rx.flex(
             text_field("deploy.organisation_name", "organisation_name",
                        default_value=s.organisation_name, error=_error("organisation_name"),
@@ -150,9 +156,8 @@ def _form() -> rx.Component:
             direction="column", spacing="3",
         ),
         on_submit=SettingsState.save,
-        reset_on_submit=False,
         key=s.loaded_at.to_string(),
-        id="settings-form",
+        form_id="settings-form",
         # How many loads the form has been re-keyed for: "0" = still the empty shell.
         custom_attrs={"data-loaded": s.loaded_at.to_string()},
     )

@@ -12,7 +12,15 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.forms import form_message, labelled, select_field, submit_button, text_field
+from app.components.forms import (
+    checked_form,
+    focus_first_problem,
+    form_message,
+    labelled,
+    select_field,
+    submit_button,
+    text_field,
+)
 from app.components.frame import app_frame, greeting
 from app.i18n import t
 from app.pages.account import role_label, session_rows
@@ -85,6 +93,7 @@ class AdminUsersState(AppState):
     selected_pending: list[dict[str, str]] = []
     selected_sessions: list[dict[str, str]] = []
     edit_errors: dict[str, str] = {}
+    grant_error: str = ""  # under the scope of "add a role"
     user_error: str = ""
     user_done: str = ""
 
@@ -293,6 +302,7 @@ class AdminUsersState(AppState):
             errors["scope"] = await self._text("account.scope_invalid")
             self.create_errors = errors
             self.create_error = await self._text("error.validation")
+            yield focus_first_problem("create-form")
             return
         phone = _field(form_data, "phone").strip()
         data = UserCreate(
@@ -314,6 +324,8 @@ class AdminUsersState(AppState):
             errors.update({k: v for k, v in outcome.fields.items() if k in errors})
             self.create_errors = errors
             self.create_error = outcome.error
+            if any(errors.values()):
+                yield focus_first_problem("create-form")
             return
         created = outcome.value
         self.create_open = False
@@ -337,7 +349,7 @@ class AdminUsersState(AppState):
         if user is None:
             return
         self.create_open = False
-        self.user_error = self.user_done = ""
+        self.user_error = self.user_done = self.grant_error = ""
         self.edit_errors = dict.fromkeys(EDIT_FIELDS, "")
         await self._reset_picker()
         await self._show_user(user)
@@ -351,11 +363,11 @@ class AdminUsersState(AppState):
             self.selected_sessions = []
 
     @guarded(Role.ADMIN)
-    async def save_user(self, form_data: dict[str, Any]) -> None:
+    async def save_user(self, form_data: dict[str, Any]) -> Any:
         """Name, phone and language, if nobody changed the user since it was shown."""
         user = self._selected_user
         if user is None:
-            return
+            return None
         self.user_done = ""
         self.edit_errors = dict.fromkeys(EDIT_FIELDS, "")
         data = UserUpdate(
@@ -376,8 +388,9 @@ class AdminUsersState(AppState):
             fresh = self._page_users.get(user.id)
             if fresh is not None and fresh.version != user.version:
                 await self._show_user(fresh)
-            return
+            return focus_first_problem("edit-form") if outcome.fields else None
         await self._after_change(outcome, "admin_ui.saved")
+        return None
 
     @guarded(Role.ADMIN)
     async def disable_user(self) -> None:
@@ -420,16 +433,16 @@ class AdminUsersState(AppState):
         await self._load_page()
 
     @guarded(Role.ADMIN)
-    async def add_role(self, form_data: dict[str, Any]) -> None:
+    async def add_role(self, form_data: dict[str, Any]) -> Any:
         uid = self._target_id()
         if uid is None:
-            return
-        self.user_done = ""
+            return None
+        self.user_done = self.user_error = self.grant_error = ""
         role = _role(form_data.get("role"))
         scope = self._scope_of(form_data)
         if role is None or scope is None:
-            self.user_error = await self._text("account.scope_invalid")
-            return
+            self.grant_error = await self._text("account.scope_invalid")
+            return focus_first_problem("add-role-form")
         place_id, facility_id = scope
         outcome = await self._run(
             lambda db, a: accounts.assign_role(
@@ -445,9 +458,13 @@ class AdminUsersState(AppState):
             r.role == role and (r.place_id, r.facility_id) == (place_id, facility_id)
             for r in outcome.value.roles
         )
+        if outcome.value is None and outcome.fields:
+            self.grant_error = self._message(outcome)
+            return focus_first_problem("add-role-form")
         await self._after_change(
             outcome, "admin_ui.role_added" if granted else "admin_ui.role_pending"
         )
+        return None
 
     @guarded(Role.ADMIN)
     async def decide_request(self, request_id: int | str, approve: bool) -> None:
@@ -568,6 +585,8 @@ def _scope_picker(prefix: str, error: rx.Var | str = "") -> rx.Component:
                 id=scope_id,
                 name="scope",
                 style=_SELECT_STYLE,
+                aria_invalid=rx.cond(error != "", "true", "false"),
+                aria_describedby=f"{scope_id}-error",
             ),
             field_id=scope_id,
             error=error,
@@ -640,7 +659,7 @@ def _list_header() -> rx.Component:
 
 def _toolbar() -> rx.Component:
     return rx.flex(
-        rx.form(
+        checked_form(
             rx.flex(
                 rx.input(
                     name="q",
@@ -665,7 +684,7 @@ def _toolbar() -> rx.Component:
                 width="100%",
             ),
             on_submit=AdminUsersState.search,
-            reset_on_submit=False,
+            form_id="search-form",
             flex="1",
         ),
         rx.button(
@@ -743,7 +762,7 @@ def _create_dialog() -> rx.Component:
         AdminUsersState.create_open,
         AdminUsersState.toggle_create,
         tr("admin_ui.create_title"),
-        rx.form(
+        checked_form(
             rx.flex(
                 text_field(
                     "admin_ui.username",
@@ -789,8 +808,7 @@ def _create_dialog() -> rx.Component:
                 spacing="3",
             ),
             on_submit=AdminUsersState.create_user,
-            reset_on_submit=False,
-            id="create-form",
+            form_id="create-form",
         ),
         id="create-dialog",
     )
@@ -848,7 +866,7 @@ def _otp_dialog() -> rx.Component:
 def _details_form() -> rx.Component:
     errors = AdminUsersState.edit_errors
     sel = AdminUsersState.selected
-    return rx.form(
+    return checked_form(
         rx.flex(
             rx.heading(tr("admin_ui.details"), size="3", as_="h3"),
             text_field(
@@ -874,6 +892,8 @@ def _details_form() -> rx.Component:
                     name="edit_language",
                     default_value=sel["language"],
                     style=_SELECT_STYLE,
+                    aria_invalid=rx.cond(errors["language"] != "", "true", "false"),
+                    aria_describedby="edit_language-error",
                 ),
                 field_id="edit_language",
                 error=errors["language"],
@@ -885,8 +905,7 @@ def _details_form() -> rx.Component:
         # A new key (id + version) remounts the fields with the stored values after a change.
         key=sel["key"],
         on_submit=AdminUsersState.save_user,
-        reset_on_submit=False,
-        id="edit-form",
+        form_id="edit-form",
     )
 
 
@@ -958,10 +977,10 @@ def _roles_block() -> rx.Component:
                 id="pending-roles",
             ),
         ),
-        rx.form(
+        checked_form(
             rx.flex(
                 rx.text(tr("admin_ui.add_role_title"), weight="medium"),
-                _scope_picker("grant_"),
+                _scope_picker("grant_", AdminUsersState.grant_error),
                 rx.button(
                     rx.icon("plus", size=18, aria_hidden="true"),
                     tr("admin_ui.add_role"),
@@ -974,7 +993,7 @@ def _roles_block() -> rx.Component:
                 spacing="3",
             ),
             on_submit=AdminUsersState.add_role,
-            reset_on_submit=False,
+            form_id="add-role-form",
             background="var(--gray-2)",
             padding="12px",
             border_radius="8px",

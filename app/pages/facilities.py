@@ -11,6 +11,9 @@ import reflex as rx
 
 from app.components.client_cards import bi, bilingual, empty_note
 from app.components.forms import (
+    checked_form,
+    field_error,
+    focus_first_problem,
     form_message,
     labelled,
     submit_button,
@@ -155,7 +158,7 @@ class FacilitiesState(AppState):
                            **({"place_id": await self._text("sup.error.commune")}
                               if place is None else {})}
             self.error = await self._text("error.validation")
-            return None
+            return focus_first_problem("facility-form")
         data = FacilityInput(
             name=str(form_data.get("name", ""))[:400], kind=kind, place_id=place,
             address=str(form_data.get("address", ""))[:600], services=services,
@@ -175,11 +178,10 @@ class FacilitiesState(AppState):
         if outcome.value is None:
             self.error = outcome.error
             # Keep what was typed: the uncontrolled form is not re-keyed.
-            return None
+            return focus_first_problem("facility-form") if outcome.fields else None
         self.editing = ""
-        self.success = await self._text("facility.saved", name=outcome.value.name)
         await self._list()
-        return None
+        return await self._confirm_saved("facility.saved", name=outcome.value.name)
 
 
 # ---- view ----------------------------------------------------------------------------------
@@ -194,7 +196,9 @@ def _select(label_key: str, name: str, options: Any, default: Any, *,
     return labelled(
         label_key,
         rx.el.select(*children, id=name, name=name, default_value=default,
-                     style=_SELECT_STYLE),
+                     style=_SELECT_STYLE,
+                     aria_invalid=rx.cond(s.fields.get(name, "") != "", "true", "false"),
+                     aria_describedby=f"{name}-error"),
         field_id=name, error=s.fields.get(name, ""),
     )
 
@@ -214,10 +218,9 @@ def _services() -> rx.Component:
             )
             for value, label in SERVICES
         ], columns=rx.breakpoints(initial="1", sm="2"), spacing="1", width="100%"),
-        rx.cond(s.fields.contains("services"),
-                rx.text(s.fields["services"], color="var(--red-11)", size="2", role="alert",
-                        id="services-error")),
+        field_error(s.fields.get("services", ""), field_id="services"),
         id="services-group",
+        aria_describedby="services-error",
         style={"border": "none", "padding": "0", "margin": "0", "minWidth": "0"},
     )
 
@@ -225,7 +228,7 @@ def _services() -> rx.Component:
 def _form() -> rx.Component:
     s = FacilitiesState
     return rx.card(
-        rx.form(
+        checked_form(
             rx.flex(
                 rx.heading(rx.cond(s.editing == "new", tr("facility.new_title"),
                                    tr("facility.edit_title")), size="4", as_="h2"),
@@ -250,9 +253,8 @@ def _form() -> rx.Component:
                 direction="column", spacing="3",
             ),
             on_submit=FacilitiesState.save,
-            reset_on_submit=False,
             key=s.form_key.to_string(),
-            id="facility-form",
+            form_id="facility-form",
         ),
         width="100%",
     )

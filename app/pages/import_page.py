@@ -154,7 +154,7 @@ class ImportState(AppState):
             self.committed = True
             self.counts = _count_rows(result.created, lang)
             self.errors = []
-            self.success = await self._text(
+            return await self._confirm_saved(
                 "sup.import.committed", count=number_text(sum(result.created.values()), lang))
         else:
             self.ok = False

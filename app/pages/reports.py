@@ -13,7 +13,7 @@ from typing import Any
 import reflex as rx
 
 from app.components.client_cards import bi, bilingual, dmy, empty_note, section_heading
-from app.components.forms import form_message
+from app.components.forms import checked_form, field_error, focus_first_problem, form_message
 from app.components.frame import app_frame
 from app.i18n import t
 from app.pages.caseload import as_int
@@ -206,7 +206,7 @@ class ReportsState(AppState):
         place = str(form_data.get("place_id", ""))
         self.place_id = place if as_int(place) is not None else ""
         await self._build()
-        return None
+        return focus_first_problem("report-form") if self.fields else None
 
     @guarded(Role.SUPERVISOR)
     async def drill(self, figure_key: str) -> Any:
@@ -275,15 +275,20 @@ def _field(label_key: str, control: rx.Component, name: str) -> rx.Component:
     return rx.flex(
         rx.el.label(tr(label_key), html_for=name, font_weight="500"),
         control,
-        rx.cond(ReportsState.fields.contains(name),
-                rx.text(ReportsState.fields[name], color="var(--red-11)", size="2")),
+        field_error(ReportsState.fields.get(name, ""), field_id=name),
         direction="column", spacing="1", min_width="0",
     )
 
 
+def _invalid(name: str) -> dict[str, Any]:
+    fields: Any = ReportsState.fields
+    return {"aria_invalid": rx.cond(fields.get(name, "") != "", "true", "false"),
+            "aria_describedby": f"{name}-error"}
+
+
 def _period_form() -> rx.Component:
     s = ReportsState
-    return rx.form(
+    return checked_form(
         rx.grid(
             _field("sup.report.place", rx.el.select(
                 rx.foreach(s.places, lambda p: rx.el.option(p["prefix"] + p["name"],
@@ -296,9 +301,10 @@ def _period_form() -> rx.Component:
             ), "preset"),
             _field("sup.report.start", rx.input(type="date", id="start", name="start",
                                                 default_value=s.start, size="3",
-                                                width="100%"), "start"),
+                                                width="100%", **_invalid("start")), "start"),
             _field("sup.report.end", rx.input(type="date", id="end", name="end",
-                                              default_value=s.end, size="3", width="100%"),
+                                              default_value=s.end, size="3", width="100%",
+                                              **_invalid("end")),
                    "end"),
             columns=rx.breakpoints(initial="1", sm="2", md="4"),
             spacing="3",
@@ -307,10 +313,9 @@ def _period_form() -> rx.Component:
         rx.button(rx.icon("chart-column", size=18, aria_hidden="true"), tr("sup.report.show"),
                   type="submit", size="3", margin_top="8px", id="report-run"),
         on_submit=s.run,
-        reset_on_submit=False,
         key=s.start + s.end + s.preset + s.place_id,
         class_name="no-print",
-        id="report-form",
+        form_id="report-form",
     )
 
 

@@ -14,16 +14,22 @@ from app.api.auth import (
     CODE_ERROR_KEYS,
     ERROR_KEYS,
     NOTICE_KEYS,
+    REQUIRED_FIELDS,
     SECOND_FACTOR_PAGE,
     SECOND_FACTOR_PATH,
     SIGN_IN_PATH,
 )
+from app.components.forms import field_error, focus_first_problem
 from app.components.frame import BRAND, language_switch
 from app.state.guard import guarded
 from app.state.lang import tr
 from app.state.session import AppState
 
 _NOTICES = {"expired": "signin.expired", "signed_out": "signin.signed_out"}
+# What is said under an empty field (the endpoint names it in `missing`).
+_MISSING_KEYS = {"login": "signin.login_required", "password": "signin.password_required"}
+# What the code page says under its field (anything else there is a callout).
+_CODE_FIELD_KEYS = frozenset({"signin.code_required", "auth.code_wrong"})
 
 
 class NativeForm(BaseHTML):
@@ -36,6 +42,8 @@ class NativeForm(BaseHTML):
 
     action: Var[str] = field(doc="where the form is posted")
     method: Var[str] = field(doc="always post: a password never travels in a URL")
+    no_validate: Var[bool] = field(
+        doc="no browser bubbles: an empty field is answered by the server, under the field")
 
 
 class SignInState(AppState):
@@ -44,25 +52,39 @@ class SignInState(AppState):
     password never travels in a URL or through the websocket)."""
 
     error: str = ""
+    # Under the fields: the form came back because they were empty.
+    login_error: str = ""
+    password_error: str = ""
 
     @guarded(public=True)
     async def load(self) -> Any:
-        """Show the message named in the query (`e`: an error key, `m`: minutes; `n`: a
-        notice), then take the query out of the address bar. Only known keys are shown;
-        nothing typed by anyone comes back."""
+        """Show the message named in the query (`e`: an error key, `m`: minutes; `missing`:
+        the empty fields; `n`: a notice), then take the query out of the address bar. Only
+        known keys are shown; nothing typed by anyone comes back. Empty fields are answered
+        under each field, with the focus on the first."""
         params = self.router.url.query_parameters
         key = str(params.get("e", ""))
         minutes = str(params.get("m", "1"))
-        self.error = ""
-        if key in ERROR_KEYS:
+        self.error = self.login_error = self.password_error = ""
+        missing = [name for name in str(params.get("missing", "")).split(",")[:2]
+                   if name in REQUIRED_FIELDS]
+        if key == "signin.required" and not missing:
+            missing = list(REQUIRED_FIELDS)  # an older link: say it under both
+        if key == "signin.required":
+            for name in missing:
+                setattr(self, f"{name}_error", await self._text(_MISSING_KEYS[name]))
+        elif key in ERROR_KEYS:
             wait = int(minutes) if minutes.isdigit() and len(minutes) < 5 else 1
             self.error = await self._text(key, minutes=wait)
         notice = _NOTICES.get(str(params.get("n", "")), "")
         if notice in NOTICE_KEYS:
             self.notice_key = notice
+        events: list[Any] = []
         if params:
-            return rx.call_script("window.history.replaceState(null, '', '/')")
-        return None
+            events.append(rx.call_script("window.history.replaceState(null, '', '/')"))
+        if self.login_error or self.password_error:
+            events.append(focus_first_problem("signin-form"))
+        return events or None
 
 
 class SecondFactorPageState(AppState):
@@ -70,38 +92,47 @@ class SecondFactorPageState(AppState):
     `/api/auth/second-factor`, like the sign-in form)."""
 
     error: str = ""
+    code_error: str = ""  # under the field: empty or wrong
 
     @guarded(public=True)
     async def load(self) -> Any:
         """Show the message named in the query (`e`, `m`), then take the query out of the
-        address bar. Only known keys are shown."""
+        address bar. Only known keys are shown; a code that was empty or wrong is answered
+        under the field, with the focus on it."""
         params = self.router.url.query_parameters
         key = str(params.get("e", ""))
         minutes = str(params.get("m", "1"))
-        self.error = ""
-        if key in CODE_ERROR_KEYS:
+        self.error = self.code_error = ""
+        if key in _CODE_FIELD_KEYS:
+            self.code_error = await self._text(key)
+        elif key in CODE_ERROR_KEYS:
             wait = int(minutes) if minutes.isdigit() and len(minutes) < 5 else 1
             self.error = await self._text(key, minutes=wait)
+        events: list[Any] = []
         if params:
-            return rx.call_script(
+            events.append(rx.call_script(
                 f"window.history.replaceState(null, '', '{SECOND_FACTOR_PAGE}')"
-            )
-        return None
+            ))
+        if self.code_error:
+            events.append(focus_first_problem("code-form"))
+        return events or None
 
 
-def _field(label_key: str, name: str, *, kind: str, autocomplete: str) -> rx.Component:
+def _field(label_key: str, name: str, *, error: Var, **props: Any) -> rx.Component:
+    """A labelled input of a plain HTML form, its message (from the server) under it."""
     return rx.flex(
         rx.el.label(tr(label_key), html_for=name, font_weight="500"),
         rx.input(
             id=name,
             name=name,
-            type=kind,
-            auto_complete=autocomplete,
             required=True,
             size="3",
-            max_length=128 if kind == "password" else 64,
             width="100%",
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=f"{name}-error",
+            **props,
         ),
+        field_error(error, field_id=name),
         direction="column",
         spacing="1",
     )
@@ -135,13 +166,11 @@ def _signin_card() -> rx.Component:
                 ),
                 NativeForm.create(
                     rx.flex(
-                        _field("signin.login", "login", kind="text", autocomplete="username"),
-                        _field(
-                            "signin.password",
-                            "password",
-                            kind="password",
-                            autocomplete="current-password",
-                        ),
+                        _field("signin.login", "login", error=SignInState.login_error,
+                               type="text", auto_complete="username", max_length=64),
+                        _field("signin.password", "password",
+                               error=SignInState.password_error, type="password",
+                               auto_complete="current-password", max_length=128),
                         rx.cond(
                             SignInState.error != "",
                             rx.callout(
@@ -164,6 +193,7 @@ def _signin_card() -> rx.Component:
                     ),
                     method="post",
                     action=SIGN_IN_PATH,
+                    no_validate=True,
                     id="signin-form",
                 ),
                 direction="column",
@@ -195,26 +225,11 @@ def second_factor_page() -> rx.Component:
                     rx.text(tr("signin.code_hint")),
                     NativeForm.create(
                         rx.flex(
-                            rx.flex(
-                                rx.el.label(tr("signin.code_label"), html_for="otp",
-                                            font_weight="500"),
-                                rx.input(
-                                    id="otp",
-                                    name="otp",
-                                    type="text",
-                                    auto_complete="one-time-code",
-                                    input_mode="text",
-                                    auto_capitalize="none",
-                                    spell_check=False,
-                                    required=True,
-                                    size="3",
-                                    max_length=24,
-                                    width="100%",
-                                    auto_focus=True,
-                                ),
-                                direction="column",
-                                spacing="1",
-                            ),
+                            _field("signin.code_label", "otp",
+                                   error=SecondFactorPageState.code_error, type="text",
+                                   auto_complete="one-time-code", input_mode="text",
+                                   auto_capitalize="none", spell_check=False, max_length=24,
+                                   auto_focus=True),
                             rx.text(tr("signin.code_recovery"), size="2",
                                     color="var(--gray-11)"),
                             rx.cond(
@@ -234,6 +249,7 @@ def second_factor_page() -> rx.Component:
                         ),
                         method="post",
                         action=SECOND_FACTOR_PATH,
+                        no_validate=True,
                         id="code-form",
                     ),
                     rx.link(tr("signin.code_back"), href="/", id="code-back", size="2"),

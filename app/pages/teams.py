@@ -13,7 +13,7 @@ from typing import Any
 import reflex as rx
 
 from app.components.client_cards import bi, bilingual, dmy, empty_note, section_heading
-from app.components.forms import form_message
+from app.components.forms import checked_form, field_error, focus_first_problem, form_message
 from app.components.frame import app_frame
 from app.pages.caseload import as_int, scroll_table
 from app.pages.reports import quarter_of
@@ -60,6 +60,7 @@ class TeamsState(AppState):
     form_active: bool = True
     form_version: int = 0  # bumps to redraw the uncontrolled form with new defaults
     fields: dict[str, str] = {}
+    member_fields: dict[str, str] = {}  # the add-a-member form's problems, under its fields
     # Members of the organisation being edited
     choices: list[Row] = []
     error: str = ""
@@ -112,7 +113,7 @@ class TeamsState(AppState):
         self.form_name = org["name"] if org else ""
         self.form_decision = org["decision"] if org else ""
         self.form_active = bool(org["active"]) if org else True
-        self.fields = {}
+        self.fields, self.member_fields = {}, {}
         self.form_version += 1
 
     @guarded(Role.SUPERVISOR)
@@ -171,8 +172,17 @@ class TeamsState(AppState):
         kind = str(form_data.get("kind", ""))
         place = as_int(form_data.get("place_id", ""))
         if kind not in KINDS or place is None:
-            self.fields = {"kind": await self._text("error.invalid_value")}
-            return None
+            self.fields = {**({"kind": await self._text("error.invalid_value")}
+                              if kind not in KINDS else {}),
+                           **({"place_id": await self._text("sup.error.commune")}
+                              if place is None else {})}
+            self.error = await self._text("error.validation")
+            return focus_first_problem("org-form")
+        founded_raw = str(form_data.get("founded_on", "")).strip()
+        if founded_raw and _parse_date(founded_raw) is None:
+            self.fields = {"founded_on": await self._text("error.invalid_value")}
+            self.error = await self._text("error.validation")
+            return focus_first_problem("org-form")
         data = OrganisationInput(
             name=str(form_data.get("name", ""))[:250], kind=OrgKind(kind), place_id=place,
             founding_decision=str(form_data.get("founding_decision", ""))[:150],
@@ -190,29 +200,40 @@ class TeamsState(AppState):
             self.error, self.fields = outcome.error, outcome.fields
             self.form_name, self.form_decision = data.name, data.founding_decision
             self.form_kind, self.form_place = kind, str(place)
-            return None
+            return focus_first_problem("org-form") if outcome.fields else None
         self._form_key = secrets.token_hex(16)
-        self.success = await self._text("sup.org.saved", name=outcome.value.name)
         self.fields = {}
         await self._reload()
-        return None
+        return await self._confirm_saved("sup.org.saved", name=outcome.value.name)
 
     @guarded(Role.SUPERVISOR)
     async def add_member(self, form_data: dict[str, Any]) -> Any:
         self.error = self.success = ""
+        self.member_fields = {}
         oid, uid = as_int(self.editing_id), as_int(form_data.get("member", ""))
-        if oid is None or uid is None:
-            self.error = await self._text("sup.org.pick_member")
+        if oid is None:
             return None
-        joined = _parse_date(form_data.get("joined_on", ""))
+        joined_raw = str(form_data.get("joined_on", "")).strip()
+        joined = _parse_date(joined_raw)
+        problems = {
+            **({"member": await self._text("sup.org.pick_member")} if uid is None else {}),
+            **({"joined_on": await self._text("error.invalid_value")}
+               if joined_raw and joined is None else {}),
+        }
+        if problems or uid is None:
+            self.member_fields = problems
+            return focus_first_problem("member-form")
         outcome = await self._run(lambda db, actor: organisations.add_member(
             session=db, actor=actor, organisation_id=oid, user_id=uid, joined_on=joined))
         if outcome.value is None:
-            self.error = next(iter(outcome.fields.values()), outcome.error)
+            if outcome.fields:
+                self.member_fields = {("joined_on" if name == "joined_on" else "member"): text
+                                      for name, text in outcome.fields.items()}
+                return focus_first_problem("member-form")
+            self.error = outcome.error
             return None
-        self.success = await self._text("sup.org.member_added")
         await self._reload()
-        return None
+        return await self._confirm_saved("sup.org.member_added")
 
     @guarded(Role.SUPERVISOR)
     async def end_member(self, user_id: str) -> Any:
@@ -225,23 +246,31 @@ class TeamsState(AppState):
         if outcome.value is None:
             self.error = outcome.error
             return None
-        self.success = await self._text("sup.org.member_left")
         await self._reload()
-        return None
+        return await self._confirm_saved("sup.org.member_left")
 
 
 # ---- view ----------------------------------------------------------------------------------
+
+
+def _error(name: str, fields: Any = None) -> Any:
+    found: Any = TeamsState.fields if fields is None else fields
+    return found.get(name, "")
 
 
 def _label(key: str, name: str, control: rx.Component) -> rx.Component:
     return rx.flex(
         rx.el.label(tr(key), html_for=name, font_weight="500"),
         control,
-        rx.cond(TeamsState.fields.contains(name),
-                rx.text(TeamsState.fields[name], color="var(--red-11)", size="2",
-                        role="alert")),
+        field_error(_error(name), field_id=name),
         direction="column", spacing="1", min_width="0",
     )
+
+
+def _invalid(name: str, fields: Any = None) -> dict[str, Any]:
+    """A control's link to its message: marked invalid while there is one."""
+    return {"aria_invalid": rx.cond(_error(name, fields) != "", "true", "false"),
+            "aria_describedby": f"{name}-error"}
 
 
 def _coverage() -> rx.Component:
@@ -304,26 +333,28 @@ def _org_card(o: Any) -> rx.Component:
 
 def _form() -> rx.Component:
     s = TeamsState
-    return rx.form(
+    return checked_form(
         rx.heading(rx.cond(s.editing_id != "", tr("sup.org.edit_title"),
                            tr("sup.org.new_title")), size="4", as_="h2"),
         rx.grid(
             _label("sup.org.kind", "kind", rx.el.select(
                 *[rx.el.option(tr(f"sup.org_kind.{k}"), value=k) for k in KINDS],
-                id="kind", name="kind", default_value=s.form_kind, style=_SELECT_STYLE)),
+                id="kind", name="kind", default_value=s.form_kind, style=_SELECT_STYLE,
+                **_invalid("kind"))),
             _label("sup.col.commune", "place_id", rx.el.select(
                 rx.foreach(s.communes, lambda c: rx.el.option(c["name"], value=c["id"])),
                 id="place_id", name="place_id", default_value=s.form_place,
-                style=_SELECT_STYLE)),
+                style=_SELECT_STYLE, **_invalid("place_id"))),
             _label("sup.org.name", "name", rx.input(
                 id="name", name="name", default_value=s.form_name, size="3", max_length=200,
-                width="100%")),
+                width="100%", **_invalid("name"))),
             _label("sup.org.decision", "founding_decision", rx.input(
                 id="founding_decision", name="founding_decision", default_value=s.form_decision,
-                size="3", max_length=120, width="100%", placeholder="12/QĐ-UBND")),
+                size="3", max_length=120, width="100%", placeholder="12/QĐ-UBND",
+                **_invalid("founding_decision"))),
             _label("sup.org.founded_on", "founded_on", rx.input(
                 id="founded_on", name="founded_on", type="date", default_value=s.form_founded,
-                size="3", width="100%")),
+                size="3", width="100%", **_invalid("founded_on"))),
             rx.el.label(
                 rx.el.input(type="checkbox", name="active", id="active",
                             default_checked=s.form_active,
@@ -343,9 +374,8 @@ def _form() -> rx.Component:
             spacing="2", margin_top="8px",
         ),
         on_submit=s.save,
-        reset_on_submit=False,
         key=s.form_version.to_string(),
-        id="org-form",
+        form_id="org-form",
         padding="12px",
         border="1px solid var(--gray-5)",
         border_radius="12px",
@@ -372,20 +402,33 @@ def _members() -> rx.Component:
                     border_bottom="1px solid var(--gray-4)",
                 ),
             )),
-            rx.form(
+            checked_form(
                 rx.flex(
-                    rx.el.select(
-                        rx.el.option(tr("sup.org.pick_member"), value=""),
-                        rx.foreach(s.choices, lambda c: rx.el.option(c["name"], value=c["id"])),
-                        name="member", id="member", aria_label=tr("sup.org.pick_member"),
-                        style={**_SELECT_STYLE, "width": "auto", "minWidth": "200px"},
+                    rx.flex(
+                        rx.el.select(
+                            rx.el.option(tr("sup.org.pick_member"), value=""),
+                            rx.foreach(s.choices,
+                                       lambda c: rx.el.option(c["name"], value=c["id"])),
+                            name="member", id="member", aria_label=tr("sup.org.pick_member"),
+                            style={**_SELECT_STYLE, "width": "auto", "minWidth": "200px"},
+                            **_invalid("member", s.member_fields),
+                        ),
+                        field_error(_error("member", s.member_fields), field_id="member"),
+                        direction="column", spacing="1",
                     ),
-                    rx.input(type="date", name="joined_on", size="3",
-                             aria_label=tr("sup.org.joined_on")),
+                    rx.flex(
+                        rx.input(type="date", name="joined_on", id="joined_on", size="3",
+                                 aria_label=tr("sup.org.joined_on"),
+                                 **_invalid("joined_on", s.member_fields)),
+                        field_error(_error("joined_on", s.member_fields),
+                                    field_id="joined_on"),
+                        direction="column", spacing="1",
+                    ),
                     rx.button(tr("sup.org.add_member"), type="submit", size="3"),
-                    spacing="2", wrap="wrap", align="center",
+                    spacing="2", wrap="wrap", align="start",
                 ),
                 on_submit=s.add_member,
+                form_id="member-form",
             ),
             direction="column", spacing="2", padding="12px", border="1px solid var(--gray-5)",
             border_radius="12px",

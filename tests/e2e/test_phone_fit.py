@@ -127,11 +127,7 @@ def test_the_signed_out_screens_fit_a_360px_phone(narrow: Page, lang: str) -> No
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-@pytest.mark.parametrize("login", [
-    pytest.param("tnv.demo", marks=pytest.mark.xfail(strict=False, reason=(
-        "the volunteer in Vietnamese failed once in the whole e2e run of 2026-12-07 after "
-        "passing in the run before; cause not yet found (issues 14 and 18)"))),
-    "gs.demo", "yte.demo", "qt.demo"])
+@pytest.mark.parametrize("login", ["tnv.demo", "gs.demo", "yte.demo", "qt.demo"])
 def test_every_screen_of_each_role_fits_a_360px_phone(
     narrow: Page, e2e_db: Path, login: str, lang: str
 ) -> None:

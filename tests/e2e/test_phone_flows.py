@@ -146,6 +146,72 @@ def test_problems_are_answered_next_to_their_fields_in_english_with_the_focus_on
         context.close()
 
 
+def test_the_sign_in_and_administration_forms_answer_problems_under_their_fields(
+    browser: Browser, base_url: str
+) -> None:
+    """The sign-in form is a plain HTML post: the server sends an empty field back by name and
+    the page says so under it, in the app's language, with the focus there (no bubble, and the
+    password never in the address). An administrator's forms do the same over the websocket."""
+    context = browser.new_context(viewport=PHONE, base_url=base_url, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto("/")
+        expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+        assert page.evaluate("document.getElementById('signin-form').noValidate")
+        assert page.evaluate("document.getElementById('signin-form').method") == "post"
+        page.locator("#login").fill("tnv.demo")
+        page.locator("#signin-submit").click()
+        password_error = page.locator("#password-error")
+        expect(password_error).to_have_text("Vui lòng nhập mật khẩu.")
+        expect(page.locator("#password")).to_be_focused()
+        expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#login-error")).to_have_count(0)
+        expect(page.locator("#signin-error")).to_have_count(0)
+        expect(page).to_have_url(base_url)  # the query is gone from the address bar
+        _screenshot(page, "signin-empty-password")
+
+        # Both empty: both said, the focus on the first; then the right password signs in.
+        page.locator("#signin-submit").click()
+        expect(page.locator("#login-error")).to_have_text(
+            "Vui lòng nhập tên đăng nhập hoặc số điện thoại.")
+        expect(page.locator("#password-error")).to_be_visible()
+        expect(page.locator("#login")).to_be_focused()
+        sign_in(page, "qt.demo", DEMO_PASSWORD)
+        expect(page).to_have_url(base_url + "admin/users")
+
+        # A new account with nothing typed: under each field, the focus on the first.
+        page.locator("#create-user").click()
+        expect(page.locator("#create_scope option").first).to_be_attached()
+        assert page.evaluate("document.getElementById('create-form').noValidate")
+        page.locator("#create-submit").click()
+        expect(page.locator("#username-error")).to_be_visible()
+        expect(page.locator("#full_name-error")).to_be_visible()
+        expect(page.locator("#username")).to_be_focused()
+        expect(page.locator("#otp-dialog")).to_have_count(0)  # nothing was created
+        page.keyboard.press("Escape")
+
+        # The settings: a private address is refused under its field; a save is confirmed.
+        page.goto("/admin/settings")
+        form = page.locator("#settings-form")
+        expect(form).not_to_have_attribute("data-loaded", "0")
+        assert page.evaluate("document.getElementById('settings-form').noValidate")
+        stored = page.locator("#public_url").input_value()
+        page.locator("#public_url").fill("http://192.168.1.5:3000")
+        page.locator("#settings-save").click()
+        expect(page.locator("#public_url-error")).to_be_visible()
+        expect(page.locator("#public_url")).to_be_focused()
+        expect(page.locator("#public_url")).to_have_attribute("aria-invalid", "true")
+        page.locator("#public_url").fill(stored)
+        page.locator("#settings-save").click()
+        notice = page.locator("#saved-notice")
+        expect(notice).to_have_text("Đã lưu cài đặt.")
+        expect(notice).to_be_focused()
+        expect(notice).to_be_in_viewport()
+        expect(page.locator("#public_url-error")).to_have_count(0)
+    finally:
+        context.close()
+
+
 def test_the_connection_notice_is_in_the_apps_language(browser: Browser, base_url: str) -> None:
     context = browser.new_context(viewport=PHONE, base_url=base_url, locale="en-US")
     try:

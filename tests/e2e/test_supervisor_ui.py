@@ -188,7 +188,7 @@ def test_import_commits_valid_rows_and_refuses_a_file_with_a_bad_row(
     _upload(page, tmp_path, _workbook([_client_row("K1", good[0], code),
                                        _client_row("K2", good[1], code)]), "tot.xlsx")
     page.locator("#import-commit").click()
-    expect(page.locator("#form-success")).to_contain_text("2")
+    expect(page.locator("#saved-notice")).to_contain_text("2")
     with Session(db) as s:
         saved = s.exec(select(Client.full_name).where(col(Client.full_name).in_(good))).all()
     assert sorted(saved) == sorted(good)

@@ -80,8 +80,15 @@ def test_a_refused_sign_in_goes_back_with_a_key_and_never_the_login_or_password(
         assert answer.status_code == 303
         assert answer.headers["location"] == "/?e=auth.invalid_credentials"
         assert not [c for c in _set_cookies(answer) if c.startswith("dh_session=")]
+    # An empty field is named (never what was typed in the other one), so that the page says
+    # so under it; the query never carries a password.
     empty = _post(client, "vol_a1", "")
-    assert empty.headers["location"] == "/?e=signin.required"
+    assert empty.headers["location"] == "/?e=signin.required&missing=password"
+    assert _post(client, " ", "x").headers["location"] == "/?e=signin.required&missing=login"
+    both = _post(client, "", "")
+    assert both.headers["location"] == "/?e=signin.required&missing=login,password"
+    assert "vol_a1" not in empty.headers["location"]
+    assert not has_password_in_query(both.headers["location"].split("?", 1)[1].encode())
 
 
 def test_a_form_on_another_site_cannot_sign_anyone_in(client: TestClient, engine: Engine

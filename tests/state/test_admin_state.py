@@ -344,7 +344,7 @@ def test_changing_ones_password_checks_the_policy_per_field_and_ends_other_sessi
 
     _call(state, "change_password",
           {"current": PASSWORD, "new": "Song-Tien-Giang-42", "repeat": "Song-Tien-Giang-42"})
-    assert state.password_error == "" and state.password_done.startswith("Đã đổi mật khẩu")
+    assert state.password_error == "" and state.saved_message.startswith("Đã đổi mật khẩu")
     assert [s["current"] for s in state.sessions] == ["1"]
     with Session(engine) as s:
         assert accounts.validate_session(session=s, token=other) is None
@@ -353,7 +353,7 @@ def test_changing_ones_password_checks_the_policy_per_field_and_ends_other_sessi
 def test_the_chosen_language_is_saved_on_the_account(world_db: World, engine: Engine) -> None:
     state = _state(AccountState, _sign_in(engine, "clinic_a"))
     _call(state, "choose_language", "en")
-    assert state.language_message == "The language has been saved for your account."
+    assert state.saved_message == "The language has been saved for your account."
     assert _user(engine, "clinic_a").language == "en"
     _call(state, "choose_language", "fr")  # not a language: ignored
     assert _user(engine, "clinic_a").language == "en"

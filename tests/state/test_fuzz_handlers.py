@@ -193,7 +193,7 @@ def test_sign_in_and_change_password_survive_hostile_input(world_db: World, engi
         before = _counts(engine)
         _call(state, "change_password", data)
         shown = bool(state.password_error or state.current_error or state.new_error
-                     or state.repeat_error or state.password_done)
+                     or state.repeat_error or state.saved_message)
         _check(engine, before, User, shown, "change_password")
 
     change()

@@ -125,7 +125,7 @@ def test_a_volunteer_is_not_restricted_and_may_turn_it_on_and_off(
     assert account.tf_password_error and account.tf_enrolled
     _call(account, "disable_second_factor",
           {"tf_off_password": PASSWORD, "tf_off_code": codes[0]})
-    assert not account.tf_enrolled and account.tf_done
+    assert not account.tf_enrolled and account.saved_message
     with Session(engine) as s:
         actions = [e.action for e in s.exec(select(AuditEvent)).all()]
     assert "second_factor.disable" in actions
