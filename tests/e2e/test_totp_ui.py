@@ -91,7 +91,7 @@ def test_a_volunteer_turns_on_the_second_factor_and_signs_in_with_a_code_then_a_
     expect(page.locator("#otp")).to_be_visible()
     page.locator("#otp").fill("000000" if totp.now() != "000000" else "111111")
     page.locator("#code-submit").click()
-    expect(page.locator("#code-error")).to_be_visible()
+    expect(page.locator("#otp-error")).to_be_visible()  # under the field
     expect_route(page, "second-factor")
     code = totp.at(time.time() + 30)
     page.locator("#otp").fill(code)
@@ -117,6 +117,6 @@ def test_a_volunteer_turns_on_the_second_factor_and_signs_in_with_a_code_then_a_
     expect_route(page, "second-factor")
     page.locator("#otp").fill(codes[0])
     page.locator("#code-submit").click()
-    expect(page.locator("#code-error")).to_be_visible()
+    expect(page.locator("#otp-error")).to_be_visible()  # under the field
     with Session(engine_for(f"sqlite:///{e2e_db}")) as s:
         assert s.exec(select(User.username).where(User.id == user_id)).one() == username
