@@ -76,13 +76,10 @@ def _form() -> rx.Component:
             "rec.test.date", "tested_on", default=DrugTestState.today,
             max_date=DrugTestState.today, error=errors.get("tested_on", ""),
         ),
-        # Only on the supervisors' form for now: a volunteer's form is read by the device
-        # outbox (assets/device/src/forms.js), which does not send a time yet.
-        rx.cond(
-            DrugTestState.nav_role == "supervisor",
-            text_field("rec.test.time", "tested_time", type="time",
-                       error=errors.get("tested_time", "")),
-        ),
+        # The time starts the 24-hour clock of a positive test (the device sends it too:
+        # assets/device/src/forms.js).
+        text_field("rec.test.time", "tested_time", type="time",
+                   error=errors.get("tested_time", "")),
         choice_group(
             "rec.test.sample", "sample", [(s, f"rec.test.sample.{s}") for s in SAMPLES],
             default="urine", required=True, columns="2", error=errors.get("sample", ""),

@@ -25,3 +25,10 @@ test("a representative must be named with their relation; a paper form needs its
   assert.equal(ok.payload.consent_form_number, "PĐY-12");
   assert.equal(readForm("client", [...BASE, ["consent_given_by", "someone"]], { today: TODAY }).errors.consent_given_by, "error.invalid_choice");
 });
+
+test("a drug test carries its time when given (the 24-hour clock starts from it)", () => {
+  const base = [["tested_on", "2026-12-06"], ["result", "positive"], ["sample", "urine"], ["method", "rapid"]];
+  assert.equal(readForm("drug_test", [...base, ["tested_time", "21:30"]], { clientId: 4, today: TODAY }).payload.tested_time, "21:30");
+  assert.equal(readForm("drug_test", base, { clientId: 4, today: TODAY }).payload.tested_time, null);
+  assert.equal(readForm("drug_test", [...base, ["tested_time", "25:00"]], { clientId: 4, today: TODAY }).errors.tested_time, "error.invalid_value");
+});

@@ -210,6 +210,22 @@ def test_the_online_forms_choices_are_checked_too(engine: Engine, session: Sessi
     assert count(session, DrugTest) == 0 and count(session, Visit) == 0
 
 
+def test_a_drug_test_sent_with_its_time_starts_the_24_hour_clock_from_it(
+    engine: Engine, session: Session, world: World
+) -> None:
+    me = _actor(session, world)
+    yesterday = TODAY - timedelta(days=1)
+    timed = outbox_payload("drug_test", world, yesterday, tested_time="21:30")
+    untimed = outbox_payload("drug_test", world, yesterday)
+    first, second = _sync(engine, me, [outbox_record("drug_test", timed),
+                                       outbox_record("drug_test", untimed)])
+    assert first.status == second.status == "applied"
+    stored = {t.id: t.tested_at for t in session.exec(select(DrugTest)).all()}
+    assert stored[second.record_id] is None  # a date only: the clock counts whole days
+    moment = stored[first.record_id]
+    assert moment is not None and moment.hour == 14 and moment.minute == 30  # 21:30 in Vietnam
+
+
 @pytest.mark.parametrize("client_id", [2**63, 2**31, -1, 0, "abc", True, 1.5, [1], None])
 def test_impossible_ids_are_a_per_record_refusal_never_an_error(
     engine: Engine, session: Session, world: World, client_id: Any

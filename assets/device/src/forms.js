@@ -97,6 +97,7 @@ const READERS = {
     const payload = {
       client_id: clientId,
       tested_on: f.text("tested_on", 10).trim(),
+      tested_time: f.text("tested_time", 8).trim() || null,
       result: chosen(errors, f, "result"),
       sample: chosen(errors, f, "sample", SAMPLES),
       method: chosen(errors, f, "method", METHODS),
@@ -104,6 +105,7 @@ const READERS = {
       performed_by: f.text("performed_by", 120),
     };
     checkDate(errors, "tested_on", payload.tested_on, today);
+    if (payload.tested_time && !/^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$/.test(payload.tested_time)) errors.tested_time = "error.invalid_value";
     return { payload, errors };
   },
 
