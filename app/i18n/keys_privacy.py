@@ -322,9 +322,9 @@ KEYS: dict[str, tuple[str, str]] = {
     "deploy.dpo_contact": ("Liên hệ của người phụ trách bảo vệ dữ liệu",
                            "Data-protection officer's contact"),
     "deploy.dpo_hint": (
-        "In trên phiếu đồng ý và hiện ở trang Quyền về dữ liệu, ví dụ: Nguyễn Thị Hoa, "
-        "Công an tỉnh.", "Printed on the consent form and shown on the privacy desk, e.g. "
-        "Nguyễn Thị Hoa, provincial police."),
+        "In trên phiếu đồng ý và hiện ở trang Quyền về dữ liệu, ví dụ: Phòng Pháp chế, "
+        "Sở Y tế.", "Printed on the consent form and shown on the privacy desk, e.g. "
+        "the legal office of the provincial health department."),
     "privacy.form.dpo": ("Người phụ trách bảo vệ dữ liệu cá nhân: {dpo}",
                          "Data-protection officer: {dpo}"),
     "privacy.request.register": ("Sổ yêu cầu của người dân", "Register of people's requests"),

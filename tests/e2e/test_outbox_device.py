@@ -12,7 +12,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -81,10 +81,16 @@ def _marker() -> str:
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
 
 
-def _make_client(e2e_db: Path) -> tuple[int, str]:
+def _url(db: Path | str) -> str:
+    """The database of the app under test: the e2e SQLite file, or a URL (the PostgreSQL lane
+    runs these scenarios too: tests/pg/test_outbox_device_pg.py)."""
+    return db if isinstance(db, str) else f"sqlite:///{db}"
+
+
+def _make_client(e2e_db: Path | str) -> tuple[int, str]:
     """A fresh client of the demo volunteer (so they are in the offline snapshot)."""
     full_name = f"Hoàng Thị Thư {_marker()}"
-    with Session(engine_for(f"sqlite:///{e2e_db}"), expire_on_commit=False) as db:
+    with Session(engine_for(_url(e2e_db)), expire_on_commit=False) as db:
         user = db.exec(select(User).where(User.username == VOLUNTEER)).one()
         actor = load_actor(db, user_id=user.id or 0, role=Role.VOLUNTEER)
         assert actor is not None
@@ -98,12 +104,12 @@ def _make_client(e2e_db: Path) -> tuple[int, str]:
     return client.id, full_name
 
 
-def _count(e2e_db: Path, sql: str, **params: Any) -> int:
-    with engine_for(f"sqlite:///{e2e_db}").connect() as conn:
+def _count(e2e_db: Path | str, sql: str, **params: Any) -> int:
+    with engine_for(_url(e2e_db)).connect() as conn:
         return int(conn.execute(text(sql), params).scalar_one())
 
 
-def _visits(e2e_db: Path, note: str) -> int:
+def _visits(e2e_db: Path | str, note: str) -> int:
     return _count(e2e_db, "SELECT count(*) FROM visit WHERE notes = :n", n=note)
 
 
@@ -187,7 +193,7 @@ def _fill_visit(page: Page, client_id: int, note: str, *, day: str | None = None
 
 
 def test_one_write_path_exactly_once_across_websocket_cuts_double_taps_and_lost_answers(
-    page: Page, e2e_db: Path
+    page: Page, e2e_db: Path | str
 ) -> None:
     client_id, full_name = _make_client(e2e_db)
     sockets = SocketCutter(page.context)
@@ -234,7 +240,7 @@ def test_one_write_path_exactly_once_across_websocket_cuts_double_taps_and_lost_
 
 
 def test_lie_fi_goes_offline_within_10_s_keeps_the_record_and_sends_it_once(
-    page: Page, e2e_db: Path
+    page: Page, e2e_db: Path | str
 ) -> None:
     client_id, _name = _make_client(e2e_db)
     sockets = SocketCutter(page.context)
@@ -273,31 +279,47 @@ def test_lie_fi_goes_offline_within_10_s_keeps_the_record_and_sends_it_once(
     page.screenshot(path=str(SCREENS / "offline-sent.png"))
 
 
+def _areas(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Each place of the storage dump: every store of every database, every cached answer."""
+    out: list[tuple[str, Any]] = [(f"db {db}/{store}", rows)
+                                  for db, stores in data["dbs"].items()
+                                  for store, rows in stores.items()]
+    out += [(f"cache #{i}", text) for i, text in enumerate(data["cached"])]
+    out += [("localStorage", data["local"]), ("sessionStorage", data["session"]),
+            ("cookies", data["cookies"])]
+    return out
+
+
 def _storage_has_nothing_of(page: Page, *secrets_: str) -> None:
     dump = page.evaluate(ALL_STORAGE)
-    for secret in secrets_:
-        assert secret not in dump, f"{secret!r} readable in browser storage"
     data = json.loads(dump)
+    for secret in secrets_:
+        where = [f"{area}: {json.dumps(value, ensure_ascii=False)[:300]}"
+                 for area, value in _areas(data) if secret in json.dumps(value, ensure_ascii=False)]
+        assert not where, f"{secret!r} readable in browser storage: {where}"
     # No key left to open the sealed device data with, no draft, nothing in local storage.
     assert not [k for k in data["session"] if k.startswith(("dh_device", "dh_draft"))]
     assert set(data["local"]) <= {"dh_lang", "theme"}  # the language and Reflex's colour mode
 
 
-def _expire_my_session(page: Page, e2e_db: Path) -> None:
+def _expire_my_session(page: Page, e2e_db: Path | str) -> None:
     """Last seen 31 minutes ago: idle past the limit (only this browser's session)."""
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "dh_session")
     token_hash = hashlib.sha256(unquote(token).encode("utf-8")).hexdigest()
-    with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
+    with engine_for(_url(e2e_db)).begin() as conn:
+        seen = conn.execute(text("SELECT last_seen_at FROM authsession WHERE token_hash = :h"),
+                            {"h": token_hash}).scalar_one()
+        if isinstance(seen, str):  # SQLite answers text
+            seen = datetime.fromisoformat(seen)
         changed = conn.execute(
-            text("UPDATE authsession SET last_seen_at = datetime(last_seen_at, :delta) "
-                 "WHERE token_hash = :h"),
-            {"delta": f"-{int(timedelta(minutes=31).total_seconds())} seconds", "h": token_hash},
+            text("UPDATE authsession SET last_seen_at = :at WHERE token_hash = :h"),
+            {"at": seen - timedelta(minutes=31), "h": token_hash},
         ).rowcount
     assert changed == 1
 
 
 def test_sign_out_and_expiry_leave_no_name_on_screen_and_nothing_readable(
-    page: Page, e2e_db: Path
+    page: Page, e2e_db: Path | str
 ) -> None:
     client_id, full_name = _make_client(e2e_db)
     # Online sign-out.
@@ -346,7 +368,7 @@ def _save(page: Page) -> None:
 
 
 def test_a_day_without_signal_cold_start_20_records_3_days_a_new_client_exactly_once(
-    page: Page, e2e_db: Path
+    page: Page, e2e_db: Path | str
 ) -> None:
     client_id, full_name = _make_client(e2e_db)
     marker = _marker()
@@ -432,10 +454,10 @@ def test_a_day_without_signal_cold_start_20_records_3_days_a_new_client_exactly_
 
 
 def test_a_record_refused_because_the_client_was_reassigned_is_kept_readable_and_resent_once(
-    page: Page, e2e_db: Path
+    page: Page, e2e_db: Path | str
 ) -> None:
     client_id, full_name = _make_client(e2e_db)
-    volunteer = _count(e2e_db, "SELECT id FROM user WHERE username = :u", u=VOLUNTEER)
+    volunteer = _count(e2e_db, 'SELECT id FROM "user" WHERE username = :u', u=VOLUNTEER)
     _signed_in(page)
     _offline(page.context, True)
     note = f"reassigned {_marker()}"
@@ -446,7 +468,7 @@ def test_a_record_refused_because_the_client_was_reassigned_is_kept_readable_and
     page.screenshot(path=str(SCREENS / "offline-waiting.png"))
 
     # Meanwhile the supervisor took the client off this volunteer's caseload.
-    with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
+    with engine_for(_url(e2e_db)).begin() as conn:
         conn.execute(text("UPDATE client SET assigned_volunteer_id = NULL WHERE id = :c"),
                      {"c": client_id})
     _offline(page.context, False)
@@ -461,7 +483,7 @@ def test_a_record_refused_because_the_client_was_reassigned_is_kept_readable_and
     page.screenshot(path=str(SCREENS / "offline-refused.png"))
 
     # The assignment is put right; the volunteer resends the same record: stored once.
-    with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
+    with engine_for(_url(e2e_db)).begin() as conn:
         conn.execute(text("UPDATE client SET assigned_volunteer_id = :v WHERE id = :c"),
                      {"v": volunteer, "c": client_id})
     # "Sửa" opens the visit's own form with what was typed, and saving it resends that record.
@@ -486,10 +508,10 @@ def test_a_record_refused_because_the_client_was_reassigned_is_kept_readable_and
     assert full_name not in json.dumps(page.evaluate(OUTBOX_ROWS))
 
 
-def _decide_as_supervisor(e2e_db: Path, note: str, *, apply_to: int | None = None,
+def _decide_as_supervisor(e2e_db: Path | str, note: str, *, apply_to: int | None = None,
                           dismiss: str = "") -> None:
     """The demo supervisor applies (to `apply_to`) or dismisses the kept record noted `note`."""
-    with Session(engine_for(f"sqlite:///{e2e_db}"), expire_on_commit=False) as db:
+    with Session(engine_for(_url(e2e_db)), expire_on_commit=False) as db:
         boss = db.exec(select(User).where(User.username == "gs.demo")).one()
         actor = load_actor(db, user_id=boss.id or 0, role=Role.SUPERVISOR)
         [item] = [i for i in outbox.review_items(session=db, actor=actor)
@@ -503,7 +525,7 @@ def _decide_as_supervisor(e2e_db: Path, note: str, *, apply_to: int | None = Non
 
 
 def test_refused_records_decided_since_reach_the_device_and_one_can_be_given_up(
-    page: Page, e2e_db: Path
+    page: Page, e2e_db: Path | str
 ) -> None:
     client_id, _name = _make_client(e2e_db)
     marker = _marker()
@@ -514,7 +536,7 @@ def test_refused_records_decided_since_reach_the_device_and_one_can_be_given_up(
         _fill_visit(page, client_id, note)
         _save(page)
     # Meanwhile the client was taken off this volunteer's caseload: all three are refused.
-    with engine_for(f"sqlite:///{e2e_db}").begin() as conn:
+    with engine_for(_url(e2e_db)).begin() as conn:
         conn.execute(text("UPDATE client SET assigned_volunteer_id = NULL WHERE id = :c"),
                      {"c": client_id})
     _offline(page.context, False)
@@ -545,7 +567,7 @@ def test_refused_records_decided_since_reach_the_device_and_one_can_be_given_up(
     assert _visits(e2e_db, notes["applied"]) == 1
     assert _visits(e2e_db, notes["dismissed"]) == 0
     assert _visits(e2e_db, notes["withdrawn"]) == 0
-    with Session(engine_for(f"sqlite:///{e2e_db}")) as db:
+    with Session(engine_for(_url(e2e_db))) as db:
         me = db.exec(select(User).where(User.username == VOLUNTEER)).one()
         actor = load_actor(db, user_id=me.id or 0, role=Role.VOLUNTEER)
         mine = {i.payload.get("notes"): i for i in outbox.own_items(session=db, actor=actor)}
@@ -559,7 +581,7 @@ def test_refused_records_decided_since_reach_the_device_and_one_can_be_given_up(
 
 
 def test_a_group_activity_is_recorded_offline_with_who_came_from_the_device(
-    page: Page, e2e_db: Path
+    page: Page, e2e_db: Path | str
 ) -> None:
     client_id, full_name = _make_client(e2e_db)
     topic = f"Sinh hoạt câu lạc bộ {_marker()}"
