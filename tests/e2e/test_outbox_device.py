@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import pytest
 from playwright.sync_api import BrowserContext, Page, Route, WebSocketRoute, expect
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -218,7 +219,10 @@ def test_one_write_path_exactly_once_across_websocket_cuts_double_taps_and_lost_
         route.fetch()  # the server receives and stores the record...
         lost.append(route.request.post_data or "")
         sockets.cut()
-        route.abort("connectionreset")  # ...and the device never hears back
+        try:
+            route.abort("connectionreset")  # ...and the device never hears back
+        except Exception:  # noqa: BLE001 - the device gave up waiting first: lost either way
+            pass
 
     page.context.route("**/api/outbox/sync", lose_answer)
     _fill_visit(page, client_id, after)
@@ -318,6 +322,7 @@ def _expire_my_session(page: Page, e2e_db: Path | str) -> None:
     assert changed == 1
 
 
+@pytest.mark.timeout(600)  # three online sign-ins, each waiting for the worker's precache
 def test_sign_out_and_expiry_leave_no_name_on_screen_and_nothing_readable(
     page: Page, e2e_db: Path | str
 ) -> None:

@@ -40,6 +40,7 @@ from models import (
 from tests.e2e.axe import serious_violations
 from tests.e2e.server import ROOT
 from tests.e2e.test_auth import sign_in
+from tests.factories import make_determination
 
 SCREENS = ROOT / "docs" / "screens"
 FRAME_EXCLUDE: tuple[str, ...] = ()  # the whole screen, frame included, is scanned
@@ -372,9 +373,12 @@ def test_a_volunteer_opens_an_episode_then_proposes_its_closure(
     page: Page, base_url: str, db: Engine
 ) -> None:
     name = f"Tạ Văn {_tag()}"
+    started = today_vn() - timedelta(days=40)
     with Session(db) as session:
         volunteer, commune = _demo_volunteer(session)
         client_id = _add_client(session, name, commune, volunteer)
+        # A voluntary rehab needs a valid determination of dependence made before it (LAW.md).
+        make_determination(session, client_id, started - timedelta(days=10))
         session.commit()
     _sign_in_as_demo_volunteer(page, base_url)
     page.goto(base_url + f"clients/{client_id}")
@@ -384,7 +388,6 @@ def test_a_volunteer_opens_an_episode_then_proposes_its_closure(
 
     page.locator("#open-episode-toggle").click()
     page.locator("#episode_type").select_option("voluntary_community")
-    started = today_vn() - timedelta(days=40)
     page.locator("#start_date").fill(started.isoformat())
     page.locator("#decision_number").fill("15/QĐ-UBND")
     page.locator("#open-episode-submit").click()
