@@ -213,7 +213,7 @@ def _deadline(row: Any) -> rx.Component:
                 rx.text(bi(row, "label"), weight="bold", size="2"),
                 spacing="2", align="center", wrap="wrap",
             ),
-            rx.link(row["client"], href=row["href"], weight="medium"),
+            rx.link(row["client"], href=row["href"], weight="medium", class_name="dh-target"),
             rx.text(bi(row, "detail"), " · ", tr("law.deadline.due"), " ", row["due"],
                     size="2", color="var(--gray-11)"),
             direction="column", spacing="1", flex="1", min_width="200px",

@@ -93,7 +93,7 @@ class TermReviewState(AppState):
 def _row(r: Any) -> rx.Component:
     return rx.flex(
         rx.flex(
-            rx.link(r["client"], href=r["href"], weight="bold"),
+            rx.link(r["client"], href=r["href"], weight="bold", class_name="dh-target"),
             rx.text(bi(r, "type"), " · ", r["commune"], size="2", color="var(--gray-11)"),
             rx.text(tr("law.terms.decided"), " ", r["decision"], " · ", tr("law.terms.start"),
                     " ", r["start"], size="2", color="var(--gray-11)"),
