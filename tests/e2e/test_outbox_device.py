@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, WebSocketRoute, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -130,8 +131,19 @@ def _signed_in(page: Page) -> None:
     sign_in(page, VOLUNTEER, DEMO_PASSWORD)
     page.wait_for_url(re.compile(r"/today$"))
     page.wait_for_selector("html[data-dh-unlocked]", state="attached")
-    # The worker takes over once it has cached every screen's code: slow on a loaded machine.
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=90_000)
+    # The worker takes over once it has cached every screen's code: slow on a loaded machine,
+    # and an install that failed (a file not fetched) is only tried again at the next load,
+    # as a phone would on the next screen it opens.
+    for attempt in range(3):
+        try:
+            page.wait_for_function("navigator.serviceWorker.controller !== null",
+                                   timeout=60_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.reload()
+            page.wait_for_selector("html[data-dh-unlocked]", state="attached")
     page.wait_for_function("""() => new Promise((resolve) => {
       const req = indexedDB.open("dh-device");
       req.onsuccess = () => {
