@@ -314,7 +314,8 @@ def _storage_has_nothing_of(page: Page, *secrets_: str) -> None:
                  for area, value in _areas(data) if secret in json.dumps(value, ensure_ascii=False)]
         assert not where, f"{secret!r} readable in browser storage: {where}"
     # No key left to open the sealed device data with, no draft, nothing in local storage.
-    assert not [k for k in data["session"] if k.startswith(("dh_device", "dh_draft"))]
+    assert not [k for k in data["session"]
+                if k.startswith(("dh_device", "dh_draft", "dh_saved", "dh_fix"))]
     assert set(data["local"]) <= {"dh_lang", "theme"}  # the language and Reflex's colour mode
 
 
@@ -339,8 +340,12 @@ def test_sign_out_and_expiry_leave_no_name_on_screen_and_nothing_readable(
     page: Page, e2e_db: Path | str
 ) -> None:
     client_id, full_name = _make_client(e2e_db)
-    # Online sign-out.
+    # Online sign-out, after a save (its confirmation names the client).
     _signed_in(page)
+    _fill_visit(page, client_id, f"before sign-out {_marker()}")
+    page.locator("#save").click()
+    page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
+    expect(page.locator("#saved-notice")).to_contain_text(full_name, timeout=15_000)
     page.goto(f"/clients/{client_id}")
     expect(page.get_by_text(full_name).first).to_be_visible()
     page.locator("#sign-out").click()

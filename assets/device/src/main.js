@@ -142,7 +142,9 @@ async function adopt({ user, key, keyId }) {
 
 /** Forget the key and everything shown: the screen holds nothing personal afterwards. */
 function forget() {
-  try { sessionStorage.removeItem(SLOT); sessionStorage.removeItem("dh_flash"); } catch { /* disabled */ }
+  // The last save's confirmation names the client; a correction in progress names a record.
+  try { for (const k of [SLOT, "dh_flash", SAVED, FIX]) sessionStorage.removeItem(k); } catch { /* disabled */ }
+  document.querySelector("#saved-notice [data-dh-saved]")?.remove();
   Object.assign(st, { user: null, key: null, keyId: null, outbox: null, snap: null, panel: false, view: null, items: [], temp: [] });
   document.documentElement.removeAttribute("data-dh-unlocked");
   document.getElementById("dh-notice")?.remove();
