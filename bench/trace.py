@@ -1,6 +1,6 @@
 """Where a page's main-thread time goes on a slow phone: a Chromium performance trace.
 
-    python -m bench.trace --url http://127.0.0.1:PORT/ --db-url URL [--page today,client]
+    python -m bench.trace --url http://127.0.0.1:PORT/ --db-url URL [--page "today,visit form"]
                           [--blank-url URL] [--rounds N]
 
 Each page is opened cold (a fresh browser context: empty HTTP cache, no service worker) with
@@ -354,24 +354,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db-url", required=True, help="its database (for a session)")
     parser.add_argument("--blank-url", default="", help="the blank app, traced alongside")
     parser.add_argument("--page", default="today,client",
-                        help="any of: sign-in, today, clients, client")
+                        help="names as in bench.lighthouse's table, comma-separated: sign-in,"
+                        " today, my clients (or clients), client, visit form, drug test form,"
+                        " referral form, support form, register, outreach, group activity,"
+                        " scan (clinic)")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--json", default="", help="also write the raw figures here")
     args = parser.parse_args(argv)
     os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
     from app.services.db import engine_for
-    from bench.lighthouse import signed_in_token
+    from bench.lighthouse import volunteer_pages
 
-    token, client_id = signed_in_token(engine_for(args.db_url))
     base = args.url.rstrip("/")
-    known = {"sign-in": (base + "/", ""), "today": (base + "/today/", token),
-             "clients": (base + "/clients/", token),
-             "client": (f"{base}/clients/{client_id}/", token)}
+    known = {name: (base + path, tok) for name, path, tok
+             in volunteer_pages(engine_for(args.db_url))}
+    known["clients"] = known["my clients"]
     targets = []
     if args.blank_url:
         targets.append(("blank app", args.blank_url.rstrip("/") + "/", ""))
-    targets += [(p, *known[p]) for p in args.page.split(",") if p]
+    targets += [(p, *known[p.strip()]) for p in args.page.split(",") if p.strip()]
     traces = trace_pages(targets, rounds=args.rounds)
     print(format_traces(traces, top=args.top))
     if args.json:
