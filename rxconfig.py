@@ -6,7 +6,12 @@ import reflex as rx
 
 from app.device_build import DeviceBundlePlugin
 from app.frontend_build import LeanFrontendPlugin, LeanRadixThemesPlugin
-from app.runtime import reconnect_to_own_state, redact_logs, respawn_crashed_workers
+from app.runtime import (
+    no_cors_layer,
+    reconnect_to_own_state,
+    redact_logs,
+    respawn_crashed_workers,
+)
 from app.services.settings import DATA_DIR, load_settings
 
 # No internet on field servers: never phone home or look for updates.
@@ -19,6 +24,8 @@ respawn_crashed_workers()
 reconnect_to_own_state()
 # No tab or session token in any log line (see app/runtime.py).
 redact_logs()
+# Same origin only: no CORS layer around the app (see app/runtime.py).
+no_cors_layer()
 
 DATA_DIR.mkdir(exist_ok=True)
 _settings = load_settings()

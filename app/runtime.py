@@ -190,3 +190,32 @@ def redact_logs() -> bool:
     setattr(make, _FLAG, True)
     logging.setLogRecordFactory(make)
     return True
+
+
+# --- no CORS layer -------------------------------------------------------------------------
+
+
+def no_cors_layer() -> bool:
+    """Build Reflex apps in this process without the CORS middleware it puts around them.
+
+    Every page, file, upload and socket of the app is same-origin, so no answer needs CORS
+    permission. Reflex's layer, outermost and configured "*" with credentials, reflected any
+    site's Origin with `Access-Control-Allow-Credentials` past our own door
+    (`app/api/security.py`, which refuses foreign preflights and strips CORS headers but sits
+    inside it). And it adds `Vary: Origin` to every answer: a page's module scripts carry an
+    Origin, the service worker's requests do not, so the worker never found the page's copy of
+    a build file in the HTTP cache and downloaded every one again (issue 20). The Origin
+    checks of the websocket and the HTTP doors stay `app/api/security.py`'s. Idempotent.
+    """
+    from reflex.app import App
+
+    if getattr(App._add_cors, _FLAG, False):
+        return True
+
+    def _add_cors(api: Any) -> None:
+        return None
+
+    setattr(_add_cors, _FLAG, True)
+    App._add_cors = staticmethod(_add_cors)  # type: ignore[method-assign,assignment]
+    return True
+

@@ -95,6 +95,27 @@ def _device_cookie_header(tls: bool) -> tuple[bytes, bytes]:
     return b"set-cookie", (value + ("; Secure" if tls else "")).encode("latin-1")
 
 
+def _without_cors(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The answer without CORS permission, and without `Origin` in its `Vary`.
+
+    A page's module scripts carry an Origin header and the service worker's requests do not: a
+    `Vary: Origin` made the browser's HTTP cache miss, and every build file the page had just
+    loaded was downloaded again when the worker kept it for offline use (issue 20).
+    """
+    out: list[tuple[bytes, bytes]] = []
+    for key, value in headers:
+        name = key.lower()
+        if name.startswith(b"access-control-"):
+            continue
+        if name == b"vary":
+            kept = [v.strip() for v in value.split(b",") if v.strip().lower() != b"origin"]
+            if not kept:
+                continue
+            value = b", ".join(dict.fromkeys(kept))
+        out.append((key, value))
+    return out
+
+
 def _is_tls(scope: Scope) -> bool:
     if scope.get("scheme") in ("https", "wss"):
         return True
@@ -199,7 +220,8 @@ class SecurityHeaders:
             )
             await send({"type": "http.response.body", "body": b"forbidden origin"})
             return
-        if path.startswith(_PERSONAL_PREFIXES):
+        personal = path.startswith(_PERSONAL_PREFIXES)
+        if personal:
             cache_control: bytes | None = b"no-store"
         elif path.startswith(_HASHED_PREFIXES):
             cache_control = _IMMUTABLE
@@ -223,14 +245,11 @@ class SecurityHeaders:
                 if cache_control is not None:
                     headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
                     headers.append((b"cache-control", cache_control))
-                if not same_origin:
+                if not same_origin or not personal:
                     # Reflex's CORS layer reflects any Origin with credentials allowed: another
-                    # site gets no CORS permission at all from us.
-                    headers = [
-                        (k, v)
-                        for k, v in headers
-                        if not k.lower().startswith(b"access-control-")
-                    ]
+                    # site gets no CORS permission at all from us. Our own pages and files need
+                    # none (same origin), so they carry no CORS headers and vary on no Origin.
+                    headers = _without_cors(headers)
                 if new_device:
                     headers.append(_device_cookie_header(tls))
                 message["headers"] = headers

@@ -61,6 +61,19 @@ def test_hashed_build_assets_may_be_cached_but_keep_the_other_headers(base_url: 
     assert headers["x-content-type-options"] == "nosniff"
 
 
+def test_no_site_gets_cors_permission_and_nothing_varies_on_origin(base_url: str) -> None:
+    """The served app, all layers included (Reflex put a CORS layer outside our own door): no
+    answer grants another site anything, and none varies on Origin, so the service worker's
+    request finds the page's copy of a build file in the HTTP cache (issue 20)."""
+    own = base_url.rstrip("/")
+    for path in ("", "today", _first_asset(base_url).lstrip("/"), "device/app.js",
+                 "api/outbox/snapshot"):
+        for origin in ("https://evil.example", own):
+            _, headers, _ = _get(base_url + path, Origin=origin)
+            assert not [k for k in headers if k.startswith("access-control-")], (path, origin)
+            assert "origin" not in headers.get("vary", "").lower(), (path, origin)
+
+
 def test_hsts_is_sent_behind_tls(base_url: str) -> None:
     _, headers, _ = _get(base_url, **{"X-Forwarded-Proto": "https"})
     assert headers["strict-transport-security"].startswith("max-age=31536000")

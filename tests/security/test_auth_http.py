@@ -187,6 +187,47 @@ def test_a_get_with_a_password_never_reaches_the_app_and_lands_without_it() -> N
     assert headers[b"location"] == b"/" and headers[b"cache-control"] == b"no-store"
 
 
+def test_our_own_files_vary_on_no_origin_so_the_worker_finds_the_pages_copy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's module script carries Origin, the service worker's request does not: with
+    `Vary: Origin` the worker downloaded every build file the page had just loaded (issue 20)."""
+    monkeypatch.delenv("DH_PUBLIC_URL", raising=False)
+
+    def answer(path: str) -> dict[bytes, bytes]:
+        reached: list[bool] = []
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            reached.append(True)
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"vary", b"Accept-Encoding, Origin, Origin"),
+                (b"access-control-allow-origin", b"http://app.local"),
+                (b"access-control-allow-credentials", b"true"),
+            ]})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b""}
+
+        own = [(b"host", b"app.local"), (b"origin", b"http://app.local")]
+        asyncio.run(SecurityHeaders(app)({"type": "http", "method": "GET", "path": path,
+                                          "query_string": b"", "headers": own}, receive, send))
+        assert reached
+        return _headers(sent)
+
+    for path in ("/assets/vendor-abc123.js", "/device/app.js", "/today/", "/sw.js"):
+        headers = answer(path)
+        assert headers[b"vary"] == b"Accept-Encoding", path
+        assert not [k for k in headers if k.startswith(b"access-control-")], path
+    # The personal doors keep what their CORS layer says for our own origin.
+    api = answer("/api/outbox/snapshot")
+    assert b"access-control-allow-credentials" in api and b"Origin" in api[b"vary"]
+
+
 def test_another_site_gets_no_cors_permission(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DH_PUBLIC_URL", raising=False)
     foreign = [(b"host", b"app.local"), (b"origin", b"https://evil.example")]

@@ -11,7 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.runtime import reconnect_to_own_state, redact, redact_logs, respawn_crashed_workers
+from app.runtime import (
+    no_cors_layer,
+    reconnect_to_own_state,
+    redact,
+    redact_logs,
+    respawn_crashed_workers,
+)
 from models import User
 from tests.factories import World
 
@@ -55,3 +61,16 @@ def test_the_runtime_patches_are_in_place_once_rxconfig_is_loaded() -> None:
 
     assert respawn_crashed_workers() and reconnect_to_own_state() and redact_logs()
     assert getattr(AbstractServer.__init__, "_dh_respawn_patched", False)
+    assert no_cors_layer()
+
+
+def test_the_app_is_built_without_a_cors_layer() -> None:
+    from reflex.app import App
+    from starlette.applications import Starlette
+    from starlette.middleware.cors import CORSMiddleware
+
+    import rxconfig  # noqa: F401
+
+    api = Starlette()
+    App._add_cors(api)
+    assert not [m for m in api.user_middleware if m.cls is CORSMiddleware]
