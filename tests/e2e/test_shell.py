@@ -69,7 +69,17 @@ def test_every_page_links_the_manifest_and_the_service_worker_activates(page: Pa
             return out;
         }"""
     )
-    assert "/" in cached
+    assert "/__spa-fallback.html" in cached and "/device/app.js" in cached
+    # The code of every screen a volunteer uses offline, and nothing a volunteer never opens
+    # (a supervisor's reports, the clinic's scan screen): a metered phone pays only for its own.
+    modules = [p for p in cached if p.startswith("/assets/")]
+    for screen in ("_today_._index", "_clients_._index", "_clients_._new_._index",
+                   "_clients_.__client_id_._index", "_clients_.__client_id_._visit_._index",
+                   "_clients_.__client_id_._test_._index", "_outreach_._index",
+                   "_group-activity_._index"):
+        assert [m for m in modules if m.startswith(f"/assets/{screen}-")], screen
+    for screen in ("_reports_._index", "_scan_._index", "_admin_._users_._index"):
+        assert not [m for m in modules if m.startswith(f"/assets/{screen}-")], screen
     # Only static shell files, the same for every user, are cached: prerendered pages,
     # hashed bundles, icons and scripts. Never an API, upload or event route.
     shell_pages = ("/", "/today", "/clients", "/clients/new", "/outreach", "/group-activity",

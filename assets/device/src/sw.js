@@ -1,13 +1,15 @@
 /* Đồng Hành service worker (bundled from this file by app/device_build.py), on Workbox.
  *
- * What it keeps: the app's code and static pages only — the prerendered pages (the same
- * HTML for everyone), the SPA fallback page, and every build file the route manifest names,
- * i.e. the code of every screen (so each volunteer screen opens with no signal). Never: /api/,
- * the websocket, uploads, or anything marked no-store. Personal data never passes through it.
+ * What it keeps: the app's code and static pages only. At install: the SPA fallback page and
+ * the code of every screen a volunteer can use offline (routes.js: the entry, the root and
+ * those routes, from the route manifest), so each of them opens with no signal. Later: every
+ * page and build file the app loads online. Never: /api/, the websocket, uploads, or anything
+ * marked no-store. Personal data never passes through it.
  *
  * The precache is filled from what the browser already holds: requests go through the HTTP
- * cache (hashed build files are served `immutable`), so a file the page has just loaded is
- * not downloaded a second time (issue 20).
+ * cache (hashed build files are served `immutable`, with no `Vary: Origin`, so the worker's
+ * request, which carries no Origin, finds the page's copy), and a file the page has just loaded
+ * is not downloaded a second time (issue 20).
  *
  * Pages: network first, but a request with no answer within 10 s is served from the cache
  * (the same "no answer in 10 s = offline" rule as the device code). Build files: cache first
@@ -17,13 +19,16 @@
 import { clientsClaim } from "workbox-core";
 import { registerRoute, setCatchHandler } from "workbox-routing";
 import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
+import { offlineFiles } from "./routes.js";
 
 const BUILD = new URL(self.location.href).searchParams.get("build") || "dev";
 const CACHE = "dh-shell-" + BUILD;
 const FALLBACK = "/__spa-fallback.html";
-// The pages a volunteer opens first; every other route is the SPA fallback plus its module.
-const PAGES = ["/", "/today", "/clients", "/clients/new", "/outreach", "/group-activity"];
-const FILES = ["/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/maskable-512.png", "/device/app.js"];
+// Besides the build files: the device code. A page opened offline that was never opened online
+// is the SPA fallback page, whose router loads the route's module from the cache; a page opened
+// online is kept as it is answered. The install icons and the web manifest are the browser's
+// own business (it fetches them when it installs the app), not the offline day's.
+const FILES = ["/device/app.js"];
 const ASSET_REF = /["'(](\/assets\/[^"'?#\s)]+)["')]/g;
 
 const keepable = {
@@ -60,28 +65,31 @@ setCatchHandler(async ({ request }) => {
   return (await cache.match(FALLBACK, { ignoreVary: true })) || (await cache.match(self.location.origin + "/today", { ignoreVary: true })) || Response.error();
 });
 
-/** Every build file the app may need: those the pages name, and those the route manifest
- * (the list of every route's module) names. */
+/** The build files to keep: those the SPA fallback page names (the root's code and the route
+ * manifest) and those the manifest lists for the entry, the root and each offline route
+ * (routes.js). Every other screen's code is kept when it is first loaded online. */
 async function buildFileList() {
   const found = new Set();
-  const texts = [];
-  for (const page of [...PAGES, FALLBACK]) {
-    try {
-      const res = await fetch(page, { credentials: "omit" });
-      if (!res.ok) continue;
-      const html = await res.text();
-      texts.push(html);
+  let html = "";
+  try {
+    const res = await fetch(FALLBACK, { credentials: "omit" });
+    if (res.ok) {
+      html = await res.text();
       const cache = await caches.open(CACHE);
-      const key = self.location.origin + (page.replace(/\/+$/, "") || "/");
-      await cache.put(page === FALLBACK ? FALLBACK : key, new Response(html, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } }));
-    } catch {
-      /* a development server has no fallback page */
+      await cache.put(FALLBACK, new Response(html, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } }));
     }
+  } catch {
+    /* a development server has no fallback page */
   }
-  for (const html of texts) for (const m of html.matchAll(ASSET_REF)) found.add(m[1]);
-  for (const url of [...found].filter((u) => /\/manifest-[^/]+\.js$/.test(u))) {
-    const res = await fetch(url); // from the HTTP cache if the page loaded it
-    if (res.ok) for (const m of (await res.text()).matchAll(ASSET_REF)) found.add(m[1]);
+  for (const m of html.matchAll(ASSET_REF)) found.add(m[1]);
+  const manifestUrl = [...found].find((u) => /\/manifest-[^/]+\.js$/.test(u)) || `/assets/manifest-${BUILD}.js`;
+  const res = await fetch(manifestUrl); // from the HTTP cache: the page has just loaded it
+  if (res.ok) {
+    found.add(manifestUrl);
+    const text = await res.text();
+    const files = offlineFiles(text);
+    // Not a manifest we can read: every build file it names, as before.
+    for (const f of files || [...text.matchAll(ASSET_REF)].map((m) => m[1])) found.add(f);
   }
   return [...found];
 }
