@@ -27,6 +27,8 @@ ICONS = (
     "megaphone", "clipboard-list", "chart-column", "users-round", "inbox", "scan-line",
     "shield-check", "user-cog", "settings", "hospital", "scale", "circle-user", "user-plus",
     "id-card", "file-check", "eye",
+    # the top bar, the client search
+    "log-out", "search",
 )
 
 

@@ -58,11 +58,8 @@ def count_card(label_key: str, value: rx.Var, *, href: str, tone: str, card_id: 
                ) -> rx.Component:
     """A number at a glance; tapping it jumps to its list (a plain link: fast, accessible)."""
     return page_link(
-        _flex(
-            _text(value, size="7", cls=f"rt-r-weight-bold dh-num-{tone}"),
-            _text(tr(label_key), size="2", cls="dh-strong"),
-            cls="rt-r-fd-column rt-r-gap-1",
-        ),
+        _text(value, size="7", cls=f"rt-r-weight-bold dh-num-{tone}"),
+        _text(tr(label_key), size="2", cls="dh-strong"),
         href=href,
         id=card_id,
         cls=f"dh-count dh-count-{tone}",
@@ -99,14 +96,16 @@ def _row_badge(row: Any, name: str = "label", *, tone_field: str = "tone") -> rx
     )
 
 
-def _row_link(*children: rx.Component, href: Any, row_id: Any) -> rx.Component:
+def _row_link(*children: rx.Component, href: Any, row_id: Any, lines: int) -> rx.Component:
+    """A row: its lines of text in a column, anything else and the chevron beside them, all
+    children of the link itself (a grid, assets/lists.css `.dh-row-grid`) instead of nested
+    flex boxes. `lines`: how many lines of text come first."""
     return rx.el.li(
         page_link(
-            _flex(*children, css_icon("chevron-right", 20, class_name="dh-chevron"),
-                  cls="rt-r-ai-center rt-r-gap-3 dh-full"),
+            *children, css_icon("chevron-right", 20, class_name="dh-chevron"),
             href=href,
             id=row_id,
-            cls="dh-row-link",
+            cls=f"dh-row-link dh-row-grid dh-row-{lines}",
         ),
         class_name="dh-row",
     )
@@ -125,37 +124,33 @@ def row_list(items: rx.Var, render: Any, *, list_id: str, label_key: str) -> rx.
 def due_row(row: Any) -> rx.Component:
     """One follow-up on the Today screen: who, what, when; tap → the client's profile."""
     return _row_link(
+        _text(row["client_name"], size="3", cls="rt-r-weight-bold dh-strong"),
+        _text(row["who"], size="2", cls="dh-muted"),
         _flex(
-            _text(row["client_name"], size="3", cls="rt-r-weight-bold dh-strong"),
-            _text(row["who"], size="2", cls="dh-muted"),
-            _flex(
-                _row_badge(row),
-                rx.cond(
-                    row["when_vi"] != "",
-                    _text(bi(row, "when"), size="2", cls="dh-tone",
-                          custom_attrs={"data-accent-color": row["tone"]}),
-                ),
-                cls="rt-r-ai-center rt-r-fw-wrap rt-r-gap-2",
+            _row_badge(row),
+            rx.cond(
+                row["when_vi"] != "",
+                _text(bi(row, "when"), size="2", cls="dh-tone",
+                      custom_attrs={"data-accent-color": row["tone"]}),
             ),
-            cls="rt-r-fd-column rt-r-gap-1 dh-fill",
+            cls="rt-r-ai-center rt-r-fw-wrap rt-r-gap-2",
         ),
         href=row["href"],
         row_id=row["row_id"],
+        lines=3,
     )
 
 
 def client_row(row: Any) -> rx.Component:
     """One client in a list: name, birth year and sex, commune, status."""
     return _row_link(
-        _flex(
-            _text(row["full_name"], size="3", cls="rt-r-weight-bold dh-strong client-name"),
-            _text(row["birth_year"], " · ", bi(row, "sex"), " · ", row["commune_name"],
-                  size="2", cls="dh-muted"),
-            cls="rt-r-fd-column rt-r-gap-1 dh-fill",
-        ),
+        _text(row["full_name"], size="3", cls="rt-r-weight-bold dh-strong client-name"),
+        _text(row["birth_year"], " · ", bi(row, "sex"), " · ", row["commune_name"],
+              size="2", cls="dh-muted"),
         rx.cond(row["status"] != "active", _row_badge(row, "status")),
         href=row["href"],
         row_id=row["row_id"],
+        lines=2,
     )
 
 

@@ -48,9 +48,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
 )
 
 
-def _visible_for_role(item: NavItem) -> rx.Var:
-    return rx.Var.create(list(item.roles)).contains(AppState.nav_role)
-
+ROLES = ("volunteer", "supervisor", "clinic", "admin")
 
 # Pages whose title is not the label of their navigation entry.
 _NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts", "law.rules.title": "law.rules.nav",
@@ -58,25 +56,22 @@ _NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts", "law.rules.title": "l
                      "privacy.desk.title": "nav.privacy", "privacy.admin.title": "nav.privacy"}
 
 
-def _nav_link(item: NavItem, *, compact: bool, active: bool) -> rx.Component:
+def _nav_link(item: NavItem, *, active: bool) -> rx.Component:
     """One entry; `active` is known when the page is built (no need to watch the router,
-    whose every change would redraw both navigation bars). Plain elements with classes
-    (assets/lists.css, assets/icons.css): both bars are drawn on every signed-in page."""
-    return rx.cond(
-        _visible_for_role(item),
-        page_link(
-            rx.el.div(
-                css_icon(item.icon, 22 if compact else 20),
-                rx.el.p(tr(item.key), class_name="rt-Text rt-r-weight-medium rt-r-size-"
-                        + ("1" if compact else "3")),
-                class_name="rt-Flex rt-r-ai-center "
-                           + ("rt-r-fd-column rt-r-gap-1" if compact else "rt-r-fd-row rt-r-gap-3"),
-            ),
-            href=item.route,
-            aria_current="page" if active else "false",
-            cls="dh-nav-link " + ("dh-nav-compact" if compact else "dh-nav-wide")
-                + (" dh-nav-active" if active else ""),
+    whose every change would redraw the navigation). Plain elements with classes
+    (assets/lists.css, assets/icons.css): icon above a short label on phones, beside it from
+    768 px (Radix's `sm:` layout classes; the label's size by lists.css, as the build drops
+    Radix's per-breakpoint sizes)."""
+    return page_link(
+        rx.el.div(
+            css_icon(item.icon, 22),
+            rx.el.p(tr(item.key), class_name="rt-Text rt-r-weight-medium dh-nav-label"),
+            class_name="rt-Flex rt-r-ai-center rt-r-fd-column rt-r-gap-1 sm:rt-r-fd-row "
+                       "sm:rt-r-gap-3",
         ),
+        href=item.route,
+        aria_current="page" if active else "false",
+        cls="dh-nav-link" + (" dh-nav-active" if active else ""),
     )
 
 
@@ -84,24 +79,23 @@ def greeting() -> rx.Component:
     """Who is signed in, and in which role: the top of every role's home screen.
 
     Name and role arrive from the server after the page shows; they sit one under the other
-    and the badge keeps its place while hidden, so their arrival moves nothing below."""
-    return rx.flex(
-        rx.heading(tr("home.hello"), " ", AppState.display_name, size="5", as_="h2", id="welcome"),
-        rx.badge(
+    and the badge keeps its place while hidden, so their arrival moves nothing below.
+    Plain elements wearing what Radix's Flex, Heading and Badge render."""
+    return rx.el.div(
+        rx.el.h2(tr("home.hello"), " ", AppState.display_name, id="welcome",
+                 class_name="rt-Heading rt-r-size-5"),
+        rx.el.span(
             rx.match(
                 AppState.nav_role,
                 *[(role, tr(f"role.{role}")) for role in ("volunteer", "supervisor", "clinic")],
                 tr("role.admin"),
             ),
-            size="2",
-            high_contrast=True,
             id="role-badge",
-            width="fit-content",
-            visibility=rx.cond(AppState.nav_role == "", "hidden", "visible"),
+            class_name="rt-reset rt-Badge rt-r-size-2 rt-variant-soft rt-high-contrast dh-fit",
+            custom_attrs={"data-accent-color": ""},
+            style={"visibility": rx.cond(AppState.nav_role == "", "hidden", "visible")},
         ),
-        direction="column",
-        align="start",
-        spacing="1",
+        class_name="rt-Flex rt-r-fd-column rt-r-ai-start rt-r-gap-1",
     )
 
 
@@ -119,70 +113,44 @@ def language_switch() -> rx.Component:
 
 def _top_bar(title_key: str) -> rx.Component:
     """The screen's title and sign-out. The language is chosen on the account screen (and on
-    sign-in): next to sign-out, a slip of the thumb switched the whole app's language."""
-    return rx.el.header(rx.flex(
-        rx.heading(tr(title_key), size="5", as_="h1"),
-        rx.spacer(),
-        rx.button(
-            rx.icon("log-out", size=18, aria_hidden="true"),
-            rx.text(tr("signout")),
+    sign-in): next to sign-out, a slip of the thumb switched the whole app's language.
+    Plain elements wearing Radix's classes (what its Heading and Button render)."""
+    return rx.el.header(
+        rx.el.h1(tr(title_key), class_name="rt-Heading rt-r-size-5"),
+        rx.el.button(
+            css_icon("log-out", 18),
+            rx.el.span(tr("signout")),
             on_click=AppState.sign_out,
-            variant="soft",
-            high_contrast=True,
-            size="3",
             aria_label=tr("signout"),
             id="sign-out",
+            type="button",
+            class_name="rt-reset rt-BaseButton rt-r-size-3 rt-variant-soft rt-high-contrast "
+                       "rt-Button",
+            custom_attrs={"data-accent-color": ""},
         ),
-        align="center",
-        spacing="2",
-        padding_x="16px",
-        padding_y="8px",
-        border_bottom="1px solid var(--gray-5)",
-        background="white",
-    ), position="sticky", top="0", z_index="10")
-
-
-def _side_nav(active_key: str) -> rx.Component:
-    return rx.el.nav(
-        rx.flex(
-            rx.heading(tr("app.name"), size="5", color=BRAND, padding="12px"),
-            *[_nav_link(item, compact=False, active=item.key == active_key)
-              for item in NAV_ITEMS],
-            direction="column",
-            spacing="1",
-        ),
-        aria_label=tr("nav.main"),
-        display=["none", "none", "block"],
-        width="220px",
-        min_height="100vh",
-        padding="12px",
-        border_right="1px solid var(--gray-5)",
-        background="var(--gray-2)",
-        position="sticky",
-        top="0",
+        class_name="dh-topbar",
     )
 
 
-def _bottom_nav(active_key: str) -> rx.Component:
+def _nav(active_key: str) -> rx.Component:
+    """The one navigation: a bar fixed at the bottom on phones, a column at the left from
+    768 px (assets/lists.css, `.dh-nav`). Drawn once, not once per layout, and keyed by role
+    (one `rx.match`, not a condition per entry): until the role is known it holds nothing.
+    It comes after the content, as a phone's bottom bar does; CSS puts it first on wide
+    screens."""
+    def links(role: str) -> rx.Component:
+        return rx.fragment(*[_nav_link(item, active=item.key == active_key)
+                             for item in NAV_ITEMS if role in item.roles])
+
     return rx.el.nav(
-        rx.flex(
-            *[_nav_link(item, compact=True, active=item.key == active_key)
-              for item in NAV_ITEMS],
-            justify_content="space-around",
-            align="center",
-            # The entries appear once the role is known: the bar has their height from the start.
-            min_height="54px",
+        rx.el.h1(tr("app.name"), class_name="rt-Heading rt-r-size-5 dh-nav-brand"),
+        rx.el.div(
+            rx.match(AppState.nav_role, *[(role, links(role)) for role in ROLES],
+                     rx.fragment()),
+            class_name="dh-nav-items",
         ),
         aria_label=tr("nav.main"),
-        display=["block", "block", "none"],
-        position="fixed",
-        bottom="0",
-        left="0",
-        right="0",
-        background="white",
-        border_top="1px solid var(--gray-5)",
-        padding_bottom="env(safe-area-inset-bottom)",
-        z_index="10",
+        class_name="dh-nav",
     )
 
 
@@ -204,9 +172,8 @@ def offline_banner() -> rx.Component:
 def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
     """Every signed-in screen: top bar, content, role-aware navigation."""
     active_key = _NAV_KEY_BY_TITLE.get(title_key, title_key)
-    return rx.flex(
-        _side_nav(active_key),
-        rx.box(
+    return rx.el.div(
+        rx.el.div(
             offline_banner(),
             _top_bar(title_key),
             offline_panel(),
@@ -219,11 +186,10 @@ def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
                 max_width="960px",
                 width="100%",
             ),
-            flex="1",
-            min_width="0",
+            class_name="dh-frame-content",
         ),
-        _bottom_nav(active_key),
-        min_height="100vh",
+        _nav(active_key),
+        class_name="dh-frame",
     )
 
 

@@ -15,9 +15,11 @@ from app.components.client_cards import (
     bilingual,
     client_row,
     empty_note,
+    page_link,
     row_list,
 )
 from app.components.frame import app_frame
+from app.icon_css import css_icon
 from app.pages.register import form_checked, form_text
 from app.services import clients
 from app.services.dto import ClientFilters, ClientPage
@@ -150,7 +152,7 @@ def _search_form() -> rx.Component:
             rx.el.label(tr("vol.clients.search_label"), html_for="q", font_weight="500"),
             rx.flex(
                 rx.input(
-                    rx.input.slot(rx.icon("search", size=18, aria_hidden="true")),
+                    rx.input.slot(css_icon("search", 18)),
                     id="q",
                     name="q",
                     type="search",
@@ -245,19 +247,15 @@ def clients_page() -> rx.Component:
     s = ClientsState
     return app_frame(
         "nav.clients",
-        rx.flex(
-            rx.link(
-                rx.flex(rx.icon("user-plus", size=18, aria_hidden="true"),
-                        tr("vol.action.register"), align="center", spacing="2"),
+        rx.el.div(
+            page_link(
+                css_icon("user-plus", 18),
+                tr("vol.action.register"),
                 href="/clients/new",
                 id="go-register",
-                underline="none",
-                min_height="44px",
-                display="flex",
-                align_items="center",
-                font_weight="500",
+                cls="dh-inline-action",
             ),
-            justify="end",
+            class_name="rt-Flex rt-r-jc-end",
         ),
         _search_form(),
         rx.cond(
@@ -265,8 +263,8 @@ def clients_page() -> rx.Component:
             rx.callout(s.error, icon="triangle-alert", color_scheme="red", role="alert",
                        margin_top="12px"),
         ),
-        rx.text(tr("vol.clients.total"), " ", s.total, size="2", color="var(--gray-11)",
-                margin_top="16px", margin_bottom="8px", id="result-count", aria_live="polite"),
+        rx.el.p(tr("vol.clients.total"), " ", s.total, id="result-count", aria_live="polite",
+                class_name="rt-Text rt-r-size-2 dh-muted dh-result-count"),
         rx.cond(
             s.loaded,
             rx.cond(

@@ -137,23 +137,16 @@ def _select(label_key: str, name: str, items: Any, *, optional: bool) -> rx.Comp
 
 
 def _client_item(option: rx.Var) -> rx.Component:
+    """One client to tick: plain elements, styled by `.client-pick` (assets/lists.css), which
+    the device code's offline copy of this list (assets/device/) wears too."""
     box_id = "client_" + option["id"].to(str)
     return rx.el.label(
-        rx.el.input(
-            type="checkbox",
-            name=box_id,
-            id=box_id,
-            style={"width": "22px", "height": "22px", "flexShrink": "0"},
-        ),
-        rx.text(option["name"]),
-        rx.text(option["year"], color="var(--gray-11)", size="2"),
+        rx.el.input(type="checkbox", name=box_id, id=box_id),
+        rx.el.span(option["name"], class_name="rt-Text"),
+        rx.el.span(option["year"], class_name="rt-Text rt-r-size-2 dh-muted"),
         html_for=box_id,
         class_name="client-pick",
         data_shown=rx.cond(GroupActivityState.shown.contains(option["id"]), "1", "0"),
-        style={
-            "display": "flex", "gap": "10px", "alignItems": "center", "minHeight": "44px",
-            "padding": "4px 8px", "borderBottom": "1px solid var(--gray-4)",
-        },
     )
 
 
@@ -178,17 +171,10 @@ def _client_picker() -> rx.Component:
             rx.foreach(GroupActivityState.client_options, _client_item),
             rx.cond(
                 GroupActivityState.shown.length() == 0,
-                rx.text(tr("rec.group.no_clients"), color="var(--gray-11)", padding="8px"),
+                rx.el.p(tr("rec.group.no_clients"), class_name="rt-Text dh-muted client-pick-none"),
             ),
             id="client-list",
-            max_height="320px",
-            overflow_y="auto",
-            border="1px solid var(--gray-6)",
-            border_radius="8px",
-            margin_top="8px",
-            style={
-                "& .client-pick[data-shown='0']:not(:has(input:checked))": {"display": "none"},
-            },
+            class_name="client-picks",
         ),
         field_error(GroupActivityState.field_errors.get("client_ids", ""), field_id="client_ids"),
         style={"border": "none", "padding": "0", "margin": "0", "minWidth": "0"},

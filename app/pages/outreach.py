@@ -88,8 +88,8 @@ def outreach_page() -> rx.Component:
     errors = OutreachState.field_errors
     return app_frame(
         "rec.outreach.title",
-        rx.flex(
-            rx.text(tr("rec.outreach.intro"), color="var(--gray-11)"),
+        rx.el.div(
+            rx.el.p(tr("rec.outreach.intro"), class_name="rt-Text dh-muted"),
             record_form(
                 OutreachState,
                 OutreachState.save,
@@ -119,7 +119,6 @@ def outreach_page() -> rx.Component:
                 rx.link(tr("rec.group.title"), href="/group-activity", id="to-group",
                         class_name="dh-target"),
             ),
-            direction="column",
-            spacing="4",
+            class_name="rt-Flex rt-r-fd-column rt-r-gap-4",
         ),
     )

@@ -227,9 +227,15 @@ def _err(name: str) -> rx.Var:
     return errors[name]
 
 
+# Layout boxes as plain elements wearing Radix's Flex classes (a column, gap 3 or 4): the
+# same look as rx.flex without a React component per box.
+_COLUMN_3 = "rt-Flex rt-r-fd-column rt-r-gap-3"
+_COLUMN_4 = "rt-Flex rt-r-fd-column rt-r-gap-4"
+
+
 def _first_step() -> rx.Component:
     s = RegisterState
-    return rx.flex(
+    return rx.el.div(
         text_field("vol.reg.full_name", "full_name", error=_err("full_name"), required=True,
                    max_length=120, auto_complete="off"),
         text_field("vol.reg.birth_year", "birth_year", error=_err("birth_year"), required=True,
@@ -252,15 +258,14 @@ def _first_step() -> rx.Component:
         ),
         text_field("vol.reg.phone", "phone", error=_err("phone"), type="tel",
                    input_mode="tel", max_length=20),
-        direction="column",
-        spacing="3",
+        class_name=_COLUMN_3,
     )
 
 
 def _legal_rep() -> rx.Component:
     return rx.cond(
         RegisterState.minor,
-        rx.flex(
+        rx.el.div(
             rx.callout(tr("vol.reg.minor_note"), icon="info", color_scheme="amber",
                        role="status"),
             text_field("vol.reg.legal_rep_name", "legal_rep_name",
@@ -268,8 +273,7 @@ def _legal_rep() -> rx.Component:
             text_field("vol.reg.legal_rep_phone", "legal_rep_phone",
                        error=_err("legal_rep_phone"), type="tel", input_mode="tel",
                        max_length=20),
-            direction="column",
-            spacing="3",
+            class_name=_COLUMN_3,
             id="legal-rep",
         ),
     )
@@ -278,7 +282,7 @@ def _legal_rep() -> rx.Component:
 def _details() -> rx.Component:
     return disclosure(
         "vol.reg.more_details",
-        rx.flex(
+        rx.el.div(
             text_field("vol.reg.other_names", "other_names", error=_err("other_names"),
                        max_length=200),
             text_field("vol.reg.national_id", "national_id", error=_err("national_id"),
@@ -294,9 +298,8 @@ def _details() -> rx.Component:
             text_field("vol.reg.substances", "substances", error=_err("substances"),
                        max_length=200),
             checkbox_field("vol.reg.injects", "injects"),
-            direction="column",
-            spacing="3",
-            padding_top="12px",
+            class_name=_COLUMN_3,
+            style={"paddingTop": "12px"},
         ),
         summary_id="more-details",
     )
@@ -306,17 +309,17 @@ def _consent() -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend(tr("vol.reg.consent_title"),
                      style={"fontWeight": "600", "fontSize": "18px", "padding": "0 4px"}),
-        rx.text(tr("vol.reg.consent_intro"), size="2"),
+        rx.el.p(tr("vol.reg.consent_intro"), class_name="rt-Text rt-r-size-2"),
         rx.el.ul(
             *[rx.el.li(tr(f"vol.consent.category.{c}")) for c in CONSENT_CATEGORIES],
             id="sensitive-categories",
             style={"margin": "8px 0", "paddingLeft": "20px"},
         ),
-        rx.text(tr("vol.reg.consent_ask"), size="2", weight="medium"),
+        rx.el.p(tr("vol.reg.consent_ask"), class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
         *[checkbox_field(f"vol.consent.purpose.{p}", f"consent_{p}") for p in CONSENT_PURPOSES],
         field_error(_err("consents"), field_id="consents"),
-        rx.flex(*giver_fields(RegisterState.errors, prefix=GIVER_PREFIX), direction="column",
-                spacing="3", margin_top="12px", id="consent-giver"),
+        rx.el.div(*giver_fields(RegisterState.errors, prefix=GIVER_PREFIX),
+                  class_name=_COLUMN_3, style={"marginTop": "12px"}, id="consent-giver"),
         id="consents-group",
         style={"border": "1px solid var(--gray-6)", "borderRadius": "12px", "padding": "12px",
                "margin": "0"},
@@ -379,8 +382,8 @@ def register_page() -> rx.Component:
     return app_frame(
         "vol.reg.title",
         checked_form(
-            rx.flex(
-                rx.text(tr("vol.reg.intro"), size="2", color="var(--gray-11)"),
+            rx.el.div(
+                rx.el.p(tr("vol.reg.intro"), class_name="rt-Text rt-r-size-2 dh-muted"),
                 _first_step(),
                 _legal_rep(),
                 _details(),
@@ -391,8 +394,7 @@ def register_page() -> rx.Component:
                 _duplicate_warning(),
                 submit_button("vol.reg.save", busy=s.working, id="register-submit",
                               high_contrast=True),
-                direction="column",
-                spacing="4",
+                class_name=_COLUMN_4,
             ),
             on_submit=s.submit,
             form_id="register-form",

@@ -1115,8 +1115,7 @@ function fillGroupClients(form) {
   if (!clients.length) return;
   for (const c of clients) {
     const boxId = `client_${c.id}`;
-    list.append(h("label", { class: "client-pick", for: boxId, "data-shown": "1",
-      style: "display:flex;gap:10px;align-items:center;min-height:44px;padding:4px 8px;border-bottom:1px solid var(--gray-4)" }, [
+    list.append(h("label", { class: "client-pick", for: boxId, "data-shown": "1" }, [
       h("input", { type: "checkbox", name: boxId, id: boxId, style: "width:22px;height:22px;flex-shrink:0" }),
       h("span", { text: c.full_name }),
       h("span", { class: "dhd-muted", text: String(c.birth_year || "") }),
