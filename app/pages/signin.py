@@ -32,6 +32,12 @@ _MISSING_KEYS = {"login": "signin.login_required", "password": "signin.password_
 _CODE_FIELD_KEYS = frozenset({"signin.code_required", "auth.code_wrong"})
 
 
+def _minutes(params: Any) -> int:
+    """The wait named in the query (`m`, whole minutes), or 1 when it is missing or odd."""
+    minutes = str(params.get("m", "1"))
+    return int(minutes) if minutes.isdigit() and len(minutes) < 5 else 1
+
+
 class NativeForm(BaseHTML):
     """A plain HTML `<form>` the browser submits itself. Reflex's own form always adds a
     submit handler that cancels the browser's submission (the event goes over the websocket
@@ -64,7 +70,6 @@ class SignInState(AppState):
         under each field, with the focus on the first."""
         params = self.router.url.query_parameters
         key = str(params.get("e", ""))
-        minutes = str(params.get("m", "1"))
         self.error = self.login_error = self.password_error = ""
         missing = [name for name in str(params.get("missing", "")).split(",")[:2]
                    if name in REQUIRED_FIELDS]
@@ -74,8 +79,7 @@ class SignInState(AppState):
             for name in missing:
                 setattr(self, f"{name}_error", await self._text(_MISSING_KEYS[name]))
         elif key in ERROR_KEYS:
-            wait = int(minutes) if minutes.isdigit() and len(minutes) < 5 else 1
-            self.error = await self._text(key, minutes=wait)
+            self.error = await self._text(key, minutes=_minutes(params))
         notice = _NOTICES.get(str(params.get("n", "")), "")
         if notice in NOTICE_KEYS:
             self.notice_key = notice
@@ -101,13 +105,11 @@ class SecondFactorPageState(AppState):
         under the field, with the focus on it."""
         params = self.router.url.query_parameters
         key = str(params.get("e", ""))
-        minutes = str(params.get("m", "1"))
         self.error = self.code_error = ""
         if key in _CODE_FIELD_KEYS:
             self.code_error = await self._text(key)
         elif key in CODE_ERROR_KEYS:
-            wait = int(minutes) if minutes.isdigit() and len(minutes) < 5 else 1
-            self.error = await self._text(key, minutes=wait)
+            self.error = await self._text(key, minutes=_minutes(params))
         events: list[Any] = []
         if params:
             events.append(rx.call_script(
@@ -118,7 +120,7 @@ class SecondFactorPageState(AppState):
         return events or None
 
 
-def _field(label_key: str, name: str, *, error: Var, **props: Any) -> rx.Component:
+def _field(label_key: str, name: str, *, error: Var | str, **props: Any) -> rx.Component:
     """A labelled input of a plain HTML form, its message (from the server) under it."""
     return rx.flex(
         rx.el.label(tr(label_key), html_for=name, font_weight="500"),
@@ -138,79 +140,9 @@ def _field(label_key: str, name: str, *, error: Var, **props: Any) -> rx.Compone
     )
 
 
-def signin_page() -> rx.Component:
-    return rx.el.main(_signin_card(), id="main")
-
-
-def _signin_card() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.flex(
-                rx.flex(
-                    rx.heading(tr("app.name"), size="7", color=BRAND, as_="h1"),
-                    rx.spacer(),
-                    language_switch(),
-                    align="center",
-                ),
-                rx.text(tr("app.tagline"), color="var(--gray-11)"),
-                rx.heading(tr("signin.title"), size="5", as_="h2", margin_top="8px"),
-                rx.cond(
-                    SignInState.notice_key == "signin.expired",
-                    rx.callout(
-                        tr("signin.expired"), icon="clock", color_scheme="amber", role="status"
-                    ),
-                ),
-                rx.cond(
-                    SignInState.notice_key == "signin.signed_out",
-                    rx.callout(tr("signin.signed_out"), icon="info", role="status"),
-                ),
-                NativeForm.create(
-                    rx.flex(
-                        _field("signin.login", "login", error=SignInState.login_error,
-                               type="text", auto_complete="username", max_length=64),
-                        _field("signin.password", "password",
-                               error=SignInState.password_error, type="password",
-                               auto_complete="current-password", max_length=128),
-                        rx.cond(
-                            SignInState.error != "",
-                            rx.callout(
-                                SignInState.error,
-                                icon="triangle-alert",
-                                color_scheme="red",
-                                role="alert",
-                                id="signin-error",
-                            ),
-                        ),
-                        rx.button(
-                            tr("signin.submit"),
-                            type="submit",
-                            size="3",
-                            width="100%",
-                            id="signin-submit",
-                        ),
-                        direction="column",
-                        spacing="4",
-                    ),
-                    method="post",
-                    action=SIGN_IN_PATH,
-                    no_validate=True,
-                    id="signin-form",
-                ),
-                direction="column",
-                spacing="3",
-            ),
-            width="100%",
-            max_width="420px",
-            size="3",
-        ),
-        min_height="100vh",
-        padding="16px",
-        background="var(--gray-2)",
-    )
-
-
-def second_factor_page() -> rx.Component:
-    """The second step of signing in: a code of the authenticator app or a recovery code."""
+def _card_page(*children: rx.Component) -> rx.Component:
+    """A page of its own, before anyone is signed in: one card in the middle of the screen,
+    the app's name and the language switch on its first line."""
     return rx.el.main(
         rx.center(
             rx.card(
@@ -221,38 +153,7 @@ def second_factor_page() -> rx.Component:
                         language_switch(),
                         align="center",
                     ),
-                    rx.heading(tr("signin.code_title"), size="5", as_="h2", margin_top="8px"),
-                    rx.text(tr("signin.code_hint")),
-                    NativeForm.create(
-                        rx.flex(
-                            _field("signin.code_label", "otp",
-                                   error=SecondFactorPageState.code_error, type="text",
-                                   auto_complete="one-time-code", input_mode="text",
-                                   auto_capitalize="none", spell_check=False, max_length=24,
-                                   auto_focus=True),
-                            rx.text(tr("signin.code_recovery"), size="2",
-                                    color="var(--gray-11)"),
-                            rx.cond(
-                                SecondFactorPageState.error != "",
-                                rx.callout(
-                                    SecondFactorPageState.error,
-                                    icon="triangle-alert",
-                                    color_scheme="red",
-                                    role="alert",
-                                    id="code-error",
-                                ),
-                            ),
-                            rx.button(tr("signin.code_submit"), type="submit", size="3",
-                                      width="100%", id="code-submit"),
-                            direction="column",
-                            spacing="4",
-                        ),
-                        method="post",
-                        action=SECOND_FACTOR_PATH,
-                        no_validate=True,
-                        id="code-form",
-                    ),
-                    rx.link(tr("signin.code_back"), href="/", id="code-back", size="2"),
+                    *children,
                     direction="column",
                     spacing="3",
                 ),
@@ -265,4 +166,77 @@ def second_factor_page() -> rx.Component:
             background="var(--gray-2)",
         ),
         id="main",
+    )
+
+
+def _post_form(prefix: str, action: str, *fields: rx.Component, error: Var | str,
+               submit_key: str) -> rx.Component:
+    """A plain HTML form posted to `action`, its refusal above its button (ids `<prefix>-form`,
+    `<prefix>-error`, `<prefix>-submit`)."""
+    return NativeForm.create(
+        rx.flex(
+            *fields,
+            rx.cond(
+                error != "",
+                rx.callout(
+                    error,
+                    icon="triangle-alert",
+                    color_scheme="red",
+                    role="alert",
+                    id=f"{prefix}-error",
+                ),
+            ),
+            rx.button(tr(submit_key), type="submit", size="3", width="100%",
+                      id=f"{prefix}-submit"),
+            direction="column",
+            spacing="4",
+        ),
+        method="post",
+        action=action,
+        no_validate=True,
+        id=f"{prefix}-form",
+    )
+
+
+def signin_page() -> rx.Component:
+    return _card_page(
+        rx.text(tr("app.tagline"), color="var(--gray-11)"),
+        rx.heading(tr("signin.title"), size="5", as_="h2", margin_top="8px"),
+        rx.cond(
+            SignInState.notice_key == "signin.expired",
+            rx.callout(tr("signin.expired"), icon="clock", color_scheme="amber", role="status"),
+        ),
+        rx.cond(
+            SignInState.notice_key == "signin.signed_out",
+            rx.callout(tr("signin.signed_out"), icon="info", role="status"),
+        ),
+        _post_form(
+            "signin",
+            SIGN_IN_PATH,
+            _field("signin.login", "login", error=SignInState.login_error,
+                   type="text", auto_complete="username", max_length=64),
+            _field("signin.password", "password", error=SignInState.password_error,
+                   type="password", auto_complete="current-password", max_length=128),
+            error=SignInState.error,
+            submit_key="signin.submit",
+        ),
+    )
+
+
+def second_factor_page() -> rx.Component:
+    """The second step of signing in: a code of the authenticator app or a recovery code."""
+    return _card_page(
+        rx.heading(tr("signin.code_title"), size="5", as_="h2", margin_top="8px"),
+        rx.text(tr("signin.code_hint")),
+        _post_form(
+            "code",
+            SECOND_FACTOR_PATH,
+            _field("signin.code_label", "otp", error=SecondFactorPageState.code_error,
+                   type="text", auto_complete="one-time-code", input_mode="text",
+                   auto_capitalize="none", spell_check=False, max_length=24, auto_focus=True),
+            rx.text(tr("signin.code_recovery"), size="2", color="var(--gray-11)"),
+            error=SecondFactorPageState.error,
+            submit_key="signin.code_submit",
+        ),
+        rx.link(tr("signin.code_back"), href="/", id="code-back", size="2"),
     )
