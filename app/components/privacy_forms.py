@@ -10,7 +10,8 @@ from typing import Any
 import reflex as rx
 
 from app.components.client_cards import disclosure
-from app.components.forms import checked_form, choice_group, text_field
+from app.components.forms import choice_group, text_field
+from app.components.panels import form_column
 
 # The consent-giver fields, by their name on the consent page; a form that has other fields
 # of these names (registration) prefixes them (`giver_fields(prefix=...)`).
@@ -88,8 +89,8 @@ def form_panel(title_key: str, *fields: rx.Component, on_submit: Any, form_id: s
     return disclosure(
         title_key,
         *before,
-        checked_form(rx.flex(*fields, direction="column", spacing=spacing),
-                     on_submit=on_submit, form_id=form_id, padding_top="12px", **form_props),
+        form_column(*fields, on_submit=on_submit, form_id=form_id, spacing=spacing,
+                    padding_top="12px", **form_props),
         summary_id=summary_id,
         style={"marginTop": "12px"},
     )

@@ -9,13 +9,13 @@ from typing import Any
 import reflex as rx
 
 from app.components.forms import (
-    checked_form,
     focus_first_problem,
     form_message,
     submit_button,
     text_field,
 )
 from app.components.frame import app_frame
+from app.components.panels import form_column
 from app.services import accounts, second_factor
 from app.services.account_dto import SecondFactorStatus, SessionRead
 from app.services.calendar import LOCAL_TZ
@@ -331,41 +331,37 @@ def _section(title_key: str, *children: rx.Component, **props: Any) -> rx.Compon
 def _password_section() -> rx.Component:
     return _section(
         "account_ui.password_title",
-        checked_form(
-            rx.flex(
-                text_field(
-                    "account_ui.current_password",
-                    "current",
-                    type="password",
-                    auto_complete="current-password",
-                    error=AccountState.current_error,
-                    max_length=128,
-                ),
-                text_field(
-                    "account_ui.new_password",
-                    "new",
-                    type="password",
-                    auto_complete="new-password",
-                    error=AccountState.new_error,
-                    hint_key="account_ui.password_hint",
-                    max_length=128,
-                ),
-                text_field(
-                    "account_ui.repeat_password",
-                    "repeat",
-                    type="password",
-                    auto_complete="new-password",
-                    error=AccountState.repeat_error,
-                    max_length=128,
-                ),
-                form_message(AccountState.password_error, rx.Var.create("")),
-                submit_button(
-                    "account_ui.change_password",
-                    busy=AccountState.password_working,
-                    id="change-password",
-                ),
-                direction="column",
-                spacing="3",
+        form_column(
+            text_field(
+                "account_ui.current_password",
+                "current",
+                type="password",
+                auto_complete="current-password",
+                error=AccountState.current_error,
+                max_length=128,
+            ),
+            text_field(
+                "account_ui.new_password",
+                "new",
+                type="password",
+                auto_complete="new-password",
+                error=AccountState.new_error,
+                hint_key="account_ui.password_hint",
+                max_length=128,
+            ),
+            text_field(
+                "account_ui.repeat_password",
+                "repeat",
+                type="password",
+                auto_complete="new-password",
+                error=AccountState.repeat_error,
+                max_length=128,
+            ),
+            form_message(AccountState.password_error, rx.Var.create("")),
+            submit_button(
+                "account_ui.change_password",
+                busy=AccountState.password_working,
+                id="change-password",
             ),
             form_id="password-form",
             on_submit=AccountState.change_password,
@@ -422,13 +418,9 @@ def _tf_enrol() -> rx.Component:
                 style={"userSelect": "all", "lineHeight": "1.8"},
             ),
             rx.text(tr("second_factor_ui.confirm_hint"), size="2"),
-            checked_form(
-                rx.flex(
-                    _tf_code_field("tf_code"),
-                    submit_button("second_factor_ui.confirm", id="tf-confirm"),
-                    direction="column",
-                    spacing="3",
-                ),
+            form_column(
+                _tf_code_field("tf_code"),
+                submit_button("second_factor_ui.confirm", id="tf-confirm"),
                 form_id="tf-confirm-form",
                 on_submit=AccountState.confirm_second_factor,
             ),
@@ -447,22 +439,18 @@ def _tf_enrol() -> rx.Component:
 
 
 def _tf_manage_form(prefix: str, label_key: str, handler: Any, **button: Any) -> rx.Component:
-    return checked_form(
-        rx.flex(
-            text_field(
-                "second_factor_ui.password",
-                f"{prefix}_password",
-                type="password",
-                auto_complete="current-password",
-                error=AccountState.tf_password_error,
-                max_length=128,
-            ),
-            _tf_code_field(f"{prefix}_code"),
-            submit_button(label_key, busy=AccountState.tf_working, id=f"{prefix}-submit",
-                          **button),
-            direction="column",
-            spacing="3",
+    return form_column(
+        text_field(
+            "second_factor_ui.password",
+            f"{prefix}_password",
+            type="password",
+            auto_complete="current-password",
+            error=AccountState.tf_password_error,
+            max_length=128,
         ),
+        _tf_code_field(f"{prefix}_code"),
+        submit_button(label_key, busy=AccountState.tf_working, id=f"{prefix}-submit",
+                      **button),
         form_id=f"{prefix}-form",
         on_submit=handler,
     )

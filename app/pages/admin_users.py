@@ -22,6 +22,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame, greeting
+from app.components.panels import form_column
 from app.i18n import t
 from app.pages.account import role_label, session_rows
 from app.services import accounts, admin_scopes
@@ -762,49 +763,45 @@ def _create_dialog() -> rx.Component:
         AdminUsersState.create_open,
         AdminUsersState.toggle_create,
         tr("admin_ui.create_title"),
-        checked_form(
+        form_column(
+            text_field(
+                "admin_ui.username",
+                "username",
+                error=errors["username"],
+                hint_key="admin_ui.username_hint",
+                auto_complete="off",
+                auto_capitalize="none",
+                max_length=64,
+            ),
+            text_field(
+                "admin_ui.full_name", "full_name", error=errors["full_name"], max_length=120
+            ),
+            text_field(
+                "admin_ui.phone", "phone", error=errors["phone"], type="tel", max_length=20
+            ),
+            select_field(
+                "admin_ui.language", "language", LANGUAGE_OPTIONS, error=errors["language"]
+            ),
+            _scope_picker("create_", errors["scope"]),
+            form_message(AdminUsersState.create_error, rx.Var.create("")),
             rx.flex(
-                text_field(
-                    "admin_ui.username",
-                    "username",
-                    error=errors["username"],
-                    hint_key="admin_ui.username_hint",
-                    auto_complete="off",
-                    auto_capitalize="none",
-                    max_length=64,
+                rx.dialog.close(
+                    rx.button(
+                        tr("common.cancel"),
+                        variant="soft",
+                        color_scheme="gray",
+                        size="3",
+                        type="button",
+                    )
                 ),
-                text_field(
-                    "admin_ui.full_name", "full_name", error=errors["full_name"], max_length=120
-                ),
-                text_field(
-                    "admin_ui.phone", "phone", error=errors["phone"], type="tel", max_length=20
-                ),
-                select_field(
-                    "admin_ui.language", "language", LANGUAGE_OPTIONS, error=errors["language"]
-                ),
-                _scope_picker("create_", errors["scope"]),
-                form_message(AdminUsersState.create_error, rx.Var.create("")),
-                rx.flex(
-                    rx.dialog.close(
-                        rx.button(
-                            tr("common.cancel"),
-                            variant="soft",
-                            color_scheme="gray",
-                            size="3",
-                            type="button",
-                        )
+                rx.box(
+                    submit_button(
+                        "admin_ui.create_submit",
+                        busy=AdminUsersState.create_working,
+                        id="create-submit",
                     ),
-                    rx.box(
-                        submit_button(
-                            "admin_ui.create_submit",
-                            busy=AdminUsersState.create_working,
-                            id="create-submit",
-                        ),
-                        flex="1",
-                    ),
-                    spacing="3",
+                    flex="1",
                 ),
-                direction="column",
                 spacing="3",
             ),
             on_submit=AdminUsersState.create_user,
@@ -866,42 +863,38 @@ def _otp_dialog() -> rx.Component:
 def _details_form() -> rx.Component:
     errors = AdminUsersState.edit_errors
     sel = AdminUsersState.selected
-    return checked_form(
-        rx.flex(
-            rx.heading(tr("admin_ui.details"), size="3", as_="h3"),
-            text_field(
-                "admin_ui.full_name",
-                "edit_full_name",
-                default_value=sel["full_name"],
-                error=errors["full_name"],
-                max_length=120,
-            ),
-            text_field(
-                "admin_ui.phone",
-                "edit_phone",
-                default_value=sel["phone"],
-                error=errors["phone"],
-                type="tel",
-                max_length=20,
-            ),
-            labelled(
-                "admin_ui.language",
-                rx.el.select(
-                    *[rx.el.option(tr(label), value=value) for value, label in LANGUAGE_OPTIONS],
-                    id="edit_language",
-                    name="edit_language",
-                    default_value=sel["language"],
-                    style=_SELECT_STYLE,
-                    aria_invalid=rx.cond(errors["language"] != "", "true", "false"),
-                    aria_describedby="edit_language-error",
-                ),
-                field_id="edit_language",
-                error=errors["language"],
-            ),
-            submit_button("common.save", id="save-user"),
-            direction="column",
-            spacing="3",
+    return form_column(
+        rx.heading(tr("admin_ui.details"), size="3", as_="h3"),
+        text_field(
+            "admin_ui.full_name",
+            "edit_full_name",
+            default_value=sel["full_name"],
+            error=errors["full_name"],
+            max_length=120,
         ),
+        text_field(
+            "admin_ui.phone",
+            "edit_phone",
+            default_value=sel["phone"],
+            error=errors["phone"],
+            type="tel",
+            max_length=20,
+        ),
+        labelled(
+            "admin_ui.language",
+            rx.el.select(
+                *[rx.el.option(tr(label), value=value) for value, label in LANGUAGE_OPTIONS],
+                id="edit_language",
+                name="edit_language",
+                default_value=sel["language"],
+                style=_SELECT_STYLE,
+                aria_invalid=rx.cond(errors["language"] != "", "true", "false"),
+                aria_describedby="edit_language-error",
+            ),
+            field_id="edit_language",
+            error=errors["language"],
+        ),
+        submit_button("common.save", id="save-user"),
         # A new key (id + version) remounts the fields with the stored values after a change.
         key=sel["key"],
         on_submit=AdminUsersState.save_user,
@@ -977,20 +970,16 @@ def _roles_block() -> rx.Component:
                 id="pending-roles",
             ),
         ),
-        checked_form(
-            rx.flex(
-                rx.text(tr("admin_ui.add_role_title"), weight="medium"),
-                _scope_picker("grant_", AdminUsersState.grant_error),
-                rx.button(
-                    rx.icon("plus", size=18, aria_hidden="true"),
-                    tr("admin_ui.add_role"),
-                    type="submit",
-                    size="3",
-                    variant="outline",
-                    id="add-role",
-                ),
-                direction="column",
-                spacing="3",
+        form_column(
+            rx.text(tr("admin_ui.add_role_title"), weight="medium"),
+            _scope_picker("grant_", AdminUsersState.grant_error),
+            rx.button(
+                rx.icon("plus", size=18, aria_hidden="true"),
+                tr("admin_ui.add_role"),
+                type="submit",
+                size="3",
+                variant="outline",
+                id="add-role",
             ),
             on_submit=AdminUsersState.add_role,
             form_id="add-role-form",
