@@ -26,17 +26,9 @@ from app.pages.outreach import OutreachState
 from app.pages.register import RegisterState
 from models import Client, GroupActivity, OutreachContact, User
 from tests.factories import World, count
-from tests.state.test_record_forms_state import (
-    CLIENT_FORMS,
-    PASSWORD,
-    TODAY,
-    _call,
-    _sign_in,
-    _state,
-    world_db,
-)
+from tests.state.conftest import PASSWORD, page_state, run, sign_in
+from tests.state.test_record_forms_state import CLIENT_FORMS, TODAY
 
-__all__ = ["world_db"]  # the fixture, re-exported for pytest
 BOOKKEEPING = ("audit", "submission", "session", "attempt", "login")
 FUZZED: dict[str, int] = {}
 
@@ -102,26 +94,26 @@ def test_client_bound_record_forms_survive_hostile_input(
     world_db: World, engine: Engine, form: str
 ) -> None:
     cls, segment, submission, table = CLIENT_FORMS[form]
-    token = _sign_in(engine, "vol_a1")
+    token = sign_in(engine, "vol_a1")
     path = f"/clients/{world_db.clients['a1']}/{segment}"
 
     @FUZZ
     @given(data=_fuzzed({**submission, "notes": "ok"}))
-    def run(data: dict[str, Any]) -> None:
-        state = _state(cls, token, path)
-        _call(state, "load")
+    def attempt(data: dict[str, Any]) -> None:
+        state = page_state(cls, token, path)
+        run(state.load)
         before = _counts(engine)
-        _call(state, "save", {**data, "submission_key": state.form_key})
+        run(state.save, {**data, "submission_key": state.form_key})
         _check(engine, before, table, bool(state.error or state.field_errors), form)
 
-    run()
+    attempt()
 
 
 @pytest.mark.parametrize("form", ["outreach", "group_activity"])
 def test_outreach_and_group_activity_survive_hostile_input(
     world_db: World, engine: Engine, form: str
 ) -> None:
-    token = _sign_in(engine, "vol_a1")
+    token = sign_in(engine, "vol_a1")
     commune = str(world_db.commune_a1)
     mine = world_db.clients["a1"]
     cls: type[Any]
@@ -137,32 +129,32 @@ def test_outreach_and_group_activity_survive_hostile_input(
 
     @FUZZ
     @given(data=_fuzzed(base))
-    def run(data: dict[str, Any]) -> None:
-        state = _state(cls, token, path)
-        _call(state, "load")
+    def attempt(data: dict[str, Any]) -> None:
+        state = page_state(cls, token, path)
+        run(state.load)
         before = _counts(engine)
-        _call(state, "save", {**data, "submission_key": state.form_key})
+        run(state.save, {**data, "submission_key": state.form_key})
         _check(engine, before, table, bool(state.error or state.field_errors), form)
 
-    run()
+    attempt()
 
 
 def test_register_client_survives_hostile_input(world_db: World, engine: Engine) -> None:
-    token = _sign_in(engine, "vol_a1")
+    token = sign_in(engine, "vol_a1")
     base = {"full_name": "Đặng Văn Mười", "birth_year": "1990", "sex": "male",
             "commune_id": str(world_db.commune_a1), "phone": "0912345678"}
 
     @FUZZ
     @given(data=_fuzzed(base))
-    def run(data: dict[str, Any]) -> None:
-        state = _state(RegisterState, token, "/clients/new")
-        _call(state, "load")
+    def attempt(data: dict[str, Any]) -> None:
+        state = page_state(RegisterState, token, "/clients/new")
+        run(state.load)
         before = _counts(engine)
-        _call(state, "submit", data)
+        run(state.submit, data)
         shown = bool(state.error or state.errors or state.duplicates)
         _check(engine, before, Client, shown, "register")
 
-    run()
+    attempt()
 
 
 def test_sign_in_and_change_password_survive_hostile_input(world_db: World, engine: Engine
@@ -172,7 +164,7 @@ def test_sign_in_and_change_password_survive_hostile_input(world_db: World, engi
 
     @FUZZ
     @given(data=_fuzzed({"login": "vol_a1", "password": "wrong"}))
-    def sign_in(data: dict[str, Any]) -> None:
+    def post_sign_in(data: dict[str, Any]) -> None:
         # The form as a browser posts it: every value becomes text.
         form = {str(k): ("" if v is None else str(v)) for k, v in data.items()}
         before = _counts(engine)
@@ -184,20 +176,20 @@ def test_sign_in_and_change_password_survive_hostile_input(world_db: World, engi
         assert "dh_session" not in answer.headers.get("set-cookie", "")
         _check(engine, before, None, True, "sign_in")
 
-    token = _sign_in(engine, "vol_a2")  # before the fuzzed sign-ins trip the rate limit
+    token = sign_in(engine, "vol_a2")  # before the fuzzed sign-ins trip the rate limit
 
     @FUZZ
     @given(data=_fuzzed({"current": PASSWORD, "new": "x", "repeat": "x"}))
     def change(data: dict[str, Any]) -> None:
-        state = _state(AccountState, token, "/account")
+        state = page_state(AccountState, token, "/account")
         before = _counts(engine)
-        _call(state, "change_password", data)
+        run(state.change_password, data)
         shown = bool(state.password_error or state.current_error or state.new_error
                      or state.repeat_error or state.saved_message)
         _check(engine, before, User, shown, "change_password")
 
     change()
-    sign_in()
+    post_sign_in()
 
 
 def test_the_fuzzing_really_ran(record_property: Any) -> None:

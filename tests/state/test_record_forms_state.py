@@ -7,15 +7,11 @@ handlers as Reflex would.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import reflex as rx
 from reflex.istate.data import ReflexURL, RouterData
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
@@ -27,7 +23,7 @@ from app.pages.outreach import OutreachState
 from app.pages.referral import ReferralState
 from app.pages.support import SupportState
 from app.pages.visit import VisitState
-from app.services import accounts, activities, security
+from app.services import activities
 from app.services.calendar import today_vn
 from app.services.dto import VisitCreate
 from app.state.guard import HANDLER_ROLES
@@ -40,13 +36,12 @@ from models import (
     OutreachContact,
     Referral,
     Support,
-    User,
     Visit,
     VisitKind,
 )
-from tests.factories import World, build_world, count, with_session_cookie
+from tests.factories import World, count
+from tests.state.conftest import page_state, run, sign_in
 
-PASSWORD = "Lua-Thom-Dong-Thap-7"
 TODAY = today_vn().isoformat()
 
 # Every client-bound form: its State, URL segment, a valid submission, and the table it fills.
@@ -61,47 +56,6 @@ CLIENT_FORMS: dict[str, tuple[type[AppState], str, dict[str, Any], type[SQLModel
                                           "amount_vnd": "50.000.000", "term_months": "24"},
                 Support),
 }
-
-
-@functools.cache
-def _password_hash() -> str:
-    return security.hash_password(PASSWORD)
-
-
-@pytest.fixture
-def world_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """The shared small world, in the database the States' `session_scope` uses."""
-    monkeypatch.setenv("REFLEX_DB_URL", db_url)
-    with Session(engine, expire_on_commit=False) as s:
-        world = build_world(s)
-        for user in s.exec(select(User)).all():
-            user.password_hash = _password_hash()
-            s.add(user)
-        s.commit()
-    yield world
-
-
-def _sign_in(engine: Engine, username: str) -> str:
-    with Session(engine, expire_on_commit=False) as s:
-        result = accounts.authenticate(session=s, login=username, password=PASSWORD,
-                                       client_addr="")
-        s.commit()
-        return result.token
-
-
-def _state(cls: type[AppState], token: str, path: str) -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData(url=ReflexURL(f"http://localhost{path}"))
-    state = root._get_state_from_cache(cls)
-    with_session_cookie(state, token)
-    return state
-
-
-def _call(state: Any, name: str, *args: Any) -> list[Any]:
-    async def run() -> list[Any]:
-        return [item async for item in getattr(state, name)(*args)]
-
-    return asyncio.run(run())
 
 
 def _denials(engine: Engine, target_type: str, target_id: int) -> list[AuditEvent]:
@@ -143,13 +97,13 @@ def test_another_volunteers_client_in_the_url_is_not_found_audited_and_nothing_i
 ) -> None:
     cls, segment, submission, table = CLIENT_FORMS[form]
     theirs = world_db.clients["a2"]  # vol_a2's client
-    state = _state(cls, _sign_in(engine, "vol_a1"), f"/clients/{theirs}/{segment}")
+    state = page_state(cls, sign_in(engine, "vol_a1"), f"/clients/{theirs}/{segment}")
     before = len(_denials(engine, "client", theirs))
 
-    _call(state, "load")
+    run(state.load)
     assert state.not_found is True
     assert state.client_name == ""
-    _call(state, "save", submission)
+    run(state.save, submission)
     assert state.not_found is True
     assert state.error == "Không tìm thấy."
 
@@ -167,14 +121,14 @@ def test_own_client_is_saved_once_even_when_the_same_submission_arrives_twice(
 ) -> None:
     cls, segment, submission, table = CLIENT_FORMS[form]
     mine = world_db.clients["a1"]
-    state = _state(cls, _sign_in(engine, "vol_a1"), f"/clients/{mine}/{segment}")
-    _call(state, "load")
+    state = page_state(cls, sign_in(engine, "vol_a1"), f"/clients/{mine}/{segment}")
+    run(state.load)
     assert state.not_found is False and state.client_name == "Lê Văn Cường"
     before = _count(engine, table)
     data = {**submission, "submission_key": state.form_key}
 
-    first = _call(state, "save", data)
-    second = _call(state, "save", data)  # a double tap: the same key again
+    first = run(state.save, data)
+    second = run(state.save, data)  # a double tap: the same key again
 
     assert state.error == "" and state.field_errors == {}
     assert _count(engine, table) == before + 1
@@ -187,11 +141,11 @@ def test_a_supervisors_drug_test_keeps_its_time_for_the_24_hour_clock(
     world_db: World, engine: Engine
 ) -> None:
     mine = world_db.clients["a1"]
-    state = _state(DrugTestState, _sign_in(engine, "sup_a1"), f"/clients/{mine}/test")
-    _call(state, "load")
+    state = page_state(DrugTestState, sign_in(engine, "sup_a1"), f"/clients/{mine}/test")
+    run(state.load)
     yesterday = (today_vn() - timedelta(days=1)).isoformat()
-    _call(state, "save", {**CLIENT_FORMS["test"][2], "tested_on": yesterday,
-                          "tested_time": "21:30", "submission_key": state.form_key})
+    run(state.save, {**CLIENT_FORMS["test"][2], "tested_on": yesterday,
+                     "tested_time": "21:30", "submission_key": state.form_key})
     assert state.error == "" and state.field_errors == {}
     with Session(engine) as s:
         test = s.exec(select(DrugTest)).one()
@@ -204,11 +158,11 @@ def test_a_future_visit_date_is_refused_next_to_the_field_and_nothing_is_written
     world_db: World, engine: Engine
 ) -> None:
     mine = world_db.clients["a1"]
-    state = _state(VisitState, _sign_in(engine, "vol_a1"), f"/clients/{mine}/visit")
-    _call(state, "load")
+    state = page_state(VisitState, sign_in(engine, "vol_a1"), f"/clients/{mine}/visit")
+    run(state.load)
     key = state.form_key
     future = (today_vn() + timedelta(days=1)).isoformat()
-    _call(state, "save", {"kind": "home", "visit_date": future, "submission_key": key})
+    run(state.save, {"kind": "home", "visit_date": future, "submission_key": key})
     assert "tương lai" in state.field_errors["visit_date"]
     assert state.form_key == key  # not renewed: the retry is the same submission
     assert _count(engine, Visit) == 0
@@ -218,10 +172,10 @@ def test_a_loan_amount_that_is_not_a_number_is_refused_next_to_the_field(
     world_db: World, engine: Engine
 ) -> None:
     mine = world_db.clients["a1"]
-    state = _state(SupportState, _sign_in(engine, "vol_a1"), f"/clients/{mine}/support")
-    _call(state, "load")
-    _call(state, "save", {"kind": "loan", "started_on": TODAY, "amount_vnd": "50 triệu",
-                          "term_months": "12"})
+    state = page_state(SupportState, sign_in(engine, "vol_a1"), f"/clients/{mine}/support")
+    run(state.load)
+    run(state.save, {"kind": "loan", "started_on": TODAY, "amount_vnd": "50 triệu",
+                     "term_months": "12"})
     assert "50.000.000" in state.field_errors["amount_vnd"]
     assert _count(engine, Support) == 0
 
@@ -232,11 +186,11 @@ def test_a_loan_amount_that_is_not_a_number_is_refused_next_to_the_field(
 def test_outreach_in_a_commune_outside_the_volunteers_is_refused_audited_and_not_written(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(OutreachState, _sign_in(engine, "vol_a1"), "/outreach")
-    _call(state, "load")
+    state = page_state(OutreachState, sign_in(engine, "vol_a1"), "/outreach")
+    run(state.load)
     assert [c["id"] for c in state.communes] == [str(world_db.commune_a1)]
-    _call(state, "save", {"contact_date": TODAY, "place_id": str(world_db.commune_b1),
-                          "category": "relative", "count": "5"})
+    run(state.save, {"contact_date": TODAY, "place_id": str(world_db.commune_b1),
+                     "category": "relative", "count": "5"})
     assert state.error == "Bạn không có quyền làm việc này."
     assert _denials(engine, "place", world_db.commune_b1)
     assert _count(engine, OutreachContact) == 0
@@ -245,11 +199,11 @@ def test_outreach_in_a_commune_outside_the_volunteers_is_refused_audited_and_not
 def test_outreach_never_stores_a_client_id_sent_with_the_form(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(OutreachState, _sign_in(engine, "vol_a1"), "/outreach")
-    _call(state, "load")
-    _call(state, "save", {"contact_date": TODAY, "place_id": str(world_db.commune_a1),
-                          "category": "relative", "count": "5",
-                          "client_id": str(world_db.clients["a2"])})
+    state = page_state(OutreachState, sign_in(engine, "vol_a1"), "/outreach")
+    run(state.load)
+    run(state.save, {"contact_date": TODAY, "place_id": str(world_db.commune_a1),
+                     "category": "relative", "count": "5",
+                     "client_id": str(world_db.clients["a2"])})
     with Session(engine) as s:
         rows = s.exec(select(OutreachContact)).all()
     assert [(r.count, r.client_id) for r in rows] == [(5, None)]
@@ -260,14 +214,14 @@ def test_a_group_activity_naming_a_client_out_of_scope_is_not_found_audited_and_
     world_db: World, engine: Engine
 ) -> None:
     theirs = world_db.clients["a2"]  # vol_a2's client
-    state = _state(GroupActivityState, _sign_in(engine, "vol_a1"), "/group-activity")
-    _call(state, "load")
+    state = page_state(GroupActivityState, sign_in(engine, "vol_a1"), "/group-activity")
+    run(state.load)
     assert state.records_groups is True
     assert {o["id"] for o in state.client_options} == {str(world_db.clients["a1"])}
     before = len(_denials(engine, "client", theirs))
-    _call(state, "save", {"kind": "thematic_talk", "held_on": TODAY,
-                          "place_id": str(world_db.commune_a1), "attendees_total": "10",
-                          f"client_{world_db.clients['a1']}": "on", f"client_{theirs}": "on"})
+    run(state.save, {"kind": "thematic_talk", "held_on": TODAY,
+                     "place_id": str(world_db.commune_a1), "attendees_total": "10",
+                     f"client_{world_db.clients['a1']}": "on", f"client_{theirs}": "on"})
     assert state.error == "Không tìm thấy."
     assert len(_denials(engine, "client", theirs)) == before + 1
     assert _count(engine, GroupActivity) == 0 and _count(engine, GroupActivityClient) == 0
@@ -276,9 +230,9 @@ def test_a_group_activity_naming_a_client_out_of_scope_is_not_found_audited_and_
 def test_the_group_client_filter_finds_only_clients_in_scope_ignoring_accents(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(GroupActivityState, _sign_in(engine, "sup_a"), "/group-activity")
-    _call(state, "load")
-    _call(state, "filter_clients", "pham thi")
+    state = page_state(GroupActivityState, sign_in(engine, "sup_a"), "/group-activity")
+    run(state.load)
+    run(state.filter_clients, "pham thi")
     names = {o["id"]: o["name"] for o in state.client_options}
     assert [names[i] for i in state.shown] == ["Phạm Thị Dung"]
     assert str(world_db.clients["b1"]) not in names  # province B: never offered
@@ -288,13 +242,13 @@ def test_a_volunteer_records_a_group_talk_with_their_own_client_present(
     world_db: World, engine: Engine
 ) -> None:
     mine = world_db.clients["a1"]
-    state = _state(GroupActivityState, _sign_in(engine, "vol_a1"), "/group-activity")
-    _call(state, "load")
+    state = page_state(GroupActivityState, sign_in(engine, "vol_a1"), "/group-activity")
+    run(state.load)
     assert state.records_groups is True
     data = {"kind": "thematic_talk", "held_on": TODAY, "place_id": str(world_db.commune_a1),
             "attendees_total": "12", f"client_{mine}": "on", "submission_key": state.form_key}
-    _call(state, "save", data)
-    _call(state, "save", data)  # a double tap
+    run(state.save, data)
+    run(state.save, data)  # a double tap
     with Session(engine) as s:
         rows = s.exec(select(GroupActivity)).all()
         present = s.exec(select(GroupActivityClient.client_id)).all()
@@ -338,18 +292,18 @@ def test_a_form_opened_for_another_client_after_a_lost_answer_gets_a_new_key_and
     world_db: World, engine: Engine
 ) -> None:
     first, other = world_db.clients["a1"], world_db.clients["a2"]
-    state = _state(VisitState, _sign_in(engine, "sup_a"), f"/clients/{first}/visit")
-    _call(state, "load")
+    state = page_state(VisitState, sign_in(engine, "sup_a"), f"/clients/{first}/visit")
+    run(state.load)
     kept = state.form_key
     _lost_answer(engine, world_db, first, kept)
 
-    _call(state, "load")  # the same client's form again: the retry must be the same save
+    run(state.load)  # the same client's form again: the retry must be the same save
     assert state.form_key == kept
 
     _goto(state, f"/clients/{other}/visit")
-    _call(state, "load")
+    run(state.load)
     assert state.form_key != kept
-    events = _call(state, "save", {**VISIT, "submission_key": state.form_key})
+    events = run(state.save, {**VISIT, "submission_key": state.form_key})
 
     assert state.error == ""
     assert len(_visits_of(engine, other)) == 1  # saved for the client on the screen
@@ -360,18 +314,18 @@ def test_a_key_refused_as_another_clients_is_renewed_so_the_next_tap_saves(
     world_db: World, engine: Engine
 ) -> None:
     first, other = world_db.clients["a1"], world_db.clients["a2"]
-    state = _state(VisitState, _sign_in(engine, "sup_a"), f"/clients/{other}/visit")
-    _call(state, "load")
+    state = page_state(VisitState, sign_in(engine, "sup_a"), f"/clients/{other}/visit")
+    run(state.load)
     stale = state.form_key  # the key this form holds already made the first client's visit
     first_visit = _lost_answer(engine, world_db, first, stale)
 
-    events = _call(state, "save", {**VISIT, "submission_key": stale})
+    events = run(state.save, {**VISIT, "submission_key": stale})
 
     assert "khác" in state.error  # told, in Vietnamese, that nothing was saved
     assert [e for e in events if getattr(e, "handler", None) is not None] == []  # stays
     assert _visits_of(engine, other) == [] and _visits_of(engine, first) == [first_visit]
     assert state.form_key not in ("", stale)  # renewed: the hidden field gets the new key
 
-    _call(state, "save", {**VISIT, "submission_key": state.form_key})  # the next tap
+    run(state.save, {**VISIT, "submission_key": state.form_key})  # the next tap
     assert state.error == ""
     assert len(_visits_of(engine, other)) == 1

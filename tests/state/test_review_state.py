@@ -3,32 +3,21 @@ it, what it shows, and that applying or dismissing goes through the service once
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import reflex as rx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import app.app  # noqa: F401  (registers every page and State)
 from app.pages.review import ReviewState
-from app.services import accounts, clients, outbox, security
+from app.services import clients, outbox
 from app.services.calendar import today_vn
 from app.state.guard import HANDLER_ROLES
-from models import AuditEvent, DrugTest, OutboxRecord, OutboxStatus, Role, User, Visit
-from tests.factories import (
-    World,
-    build_world,
-    count,
-    outbox_payload,
-    outbox_record,
-    with_session_cookie,
-)
+from models import AuditEvent, DrugTest, OutboxRecord, OutboxStatus, Role, Visit
+from tests.factories import World, count, outbox_payload, outbox_record
+from tests.state.conftest import page_state, run, sign_in
 
-PASSWORD = "Lua-Thom-Dong-Thap-7"
 DEVICE = "0f0e0d0c-0b0a-4908-8706-050403020100"
 TODAY = today_vn()
 CALLS: dict[str, tuple[Any, ...]] = {
@@ -42,45 +31,6 @@ CALLS: dict[str, tuple[Any, ...]] = {
     "ReviewState.link": (),
     "ReviewState.dismiss": ({"reason": "trùng"},),
 }
-
-
-@functools.cache
-def _password_hash() -> str:
-    return security.hash_password(PASSWORD)
-
-
-@pytest.fixture
-def world_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("REFLEX_DB_URL", db_url)
-    with Session(engine, expire_on_commit=False) as s:
-        world = build_world(s)
-        for user in s.exec(select(User)).all():
-            user.password_hash = _password_hash()
-            s.add(user)
-        s.commit()
-    yield world
-
-
-def _sign_in(engine: Engine, username: str) -> str:
-    with Session(engine, expire_on_commit=False) as s:
-        result = accounts.authenticate(session=s, login=username, password=PASSWORD,
-                                       client_addr="")
-        s.commit()
-        return result.token
-
-
-def _state(token: str) -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    state = root._get_state_from_cache(ReviewState)
-    with_session_cookie(state, token)
-    return state
-
-
-def _call(state: Any, name: str, *args: Any) -> list[Any]:
-    async def run() -> list[Any]:
-        return [item async for item in getattr(state, name)(*args)]
-
-    return asyncio.run(run())
 
 
 def _kept_visit(engine: Engine, world: World, kind: str = "visit") -> dict[str, Any]:
@@ -110,9 +60,9 @@ def test_other_roles_are_refused_every_review_handler_and_audited(
     world_db: World, engine: Engine, who: str
 ) -> None:
     _kept_visit(engine, world_db)
-    state = _state(_sign_in(engine, who))
+    state = page_state(ReviewState, sign_in(engine, who))
     for handler, args in CALLS.items():
-        assert _call(state, handler.split(".")[1], *args), handler
+        assert run(getattr(state, handler.split(".")[1]), *args), handler
     with Session(engine) as s:
         denied = s.exec(select(AuditEvent.detail).where(
             AuditEvent.action == "handler.call", AuditEvent.outcome == "denied",
@@ -125,25 +75,25 @@ def test_the_supervisor_reads_the_whole_record_and_applies_it_once(
     world_db: World, engine: Engine
 ) -> None:
     record = _kept_visit(engine, world_db)
-    other = _state(_sign_in(engine, "sup_b"))
-    _call(other, "load")
+    other = page_state(ReviewState, sign_in(engine, "sup_b"))
+    run(other.load)
     assert other.rows == []  # another province's supervisor sees nothing of it
-    state = _state(_sign_in(engine, "sup_a1"))
-    _call(state, "load_count")
+    state = page_state(ReviewState, sign_in(engine, "sup_a1"))
+    run(state.load_count)
     assert state.waiting == 1  # the notice on the supervisor's home
-    _call(state, "load")
+    run(state.load)
     [row] = state.rows
     assert row["kind"] == "Lần thăm" and row["author"] == "Người ghi: vol_a1"
     assert "không còn phụ trách đối tượng này" in row["reason"]
-    _call(state, "open_item", row["id"])
+    run(state.open_item, row["id"])
     shown = {f["name"]: f["value"] for f in state.detail_fields}
     assert shown["notes"] == "Đã gặp ở chợ" and state.detail["client"] == "Lê Văn Cường"
     assert shown["client_id"] == "Lê Văn Cường" and shown["kind"] == "Thăm tại nhà"
     assert shown["visit_date"] == TODAY.strftime("%d/%m/%Y")
-    _call(state, "apply")
-    _call(state, "apply")  # a double tap: the list is back, nothing open
+    run(state.apply)
+    run(state.apply)  # a double tap: the list is back, nothing open
     assert state.success == "Đã áp dụng bản ghi." and state.rows == []
-    _call(state, "load_count")
+    run(state.load_count)
     assert state.waiting == 0
     with Session(engine) as s:
         [visit] = s.exec(select(Visit)).all()
@@ -157,24 +107,24 @@ def test_the_supervisor_applies_to_a_chosen_client_or_dismisses_with_a_reason(
     world_db: World, engine: Engine
 ) -> None:
     _kept_visit(engine, world_db, "drug_test")
-    state = _state(_sign_in(engine, "sup_a"))
-    _call(state, "load")
-    _call(state, "open_item", state.rows[0]["id"])
-    _call(state, "search", {"query": "Phạm Thị"})
+    state = page_state(ReviewState, sign_in(engine, "sup_a"))
+    run(state.load)
+    run(state.open_item, state.rows[0]["id"])
+    run(state.search, {"query": "Phạm Thị"})
     assert [m["name"] for m in state.matches] == ["Phạm Thị Dung"]
-    _call(state, "choose", "999999")  # not among the matches: ignored
+    run(state.choose, "999999")  # not among the matches: ignored
     assert state.chosen_id == 0
-    _call(state, "choose", state.matches[0]["id"])
+    run(state.choose, state.matches[0]["id"])
     assert state.chosen_name == "Phạm Thị Dung"
-    _call(state, "apply")
+    run(state.apply)
     with Session(engine) as s:
         assert s.exec(select(DrugTest.client_id)).all() == [world_db.clients["a2"]]
     _kept_visit(engine, world_db, "support")
-    _call(state, "load")
-    _call(state, "open_item", state.rows[0]["id"])
-    _call(state, "dismiss", {"reason": " "})
+    run(state.load)
+    run(state.open_item, state.rows[0]["id"])
+    run(state.dismiss, {"reason": " "})
     assert state.fields["reason"].startswith("Ghi lý do")
-    _call(state, "dismiss", {"reason": "Đã ghi trên giấy"})
+    run(state.dismiss, {"reason": "Đã ghi trên giấy"})
     assert state.success == "Đã bỏ qua bản ghi." and state.rows == []
     with Session(engine) as s:
         assert count(s, DrugTest) == 1

@@ -3,15 +3,11 @@ requires one (issue 19 item 8): States driven without a browser, on real session
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
 import pytest
-import reflex as rx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -19,54 +15,22 @@ import app.app  # noqa: F401  (registers every page and State)
 from app.pages.account import AccountState
 from app.pages.admin_settings import SettingsState
 from app.pages.caseload import CaseloadState
-from app.services import accounts, second_factor, security
+from app.services import accounts, second_factor
 from app.state.session import AppState
 from models import AuditEvent, Role, User
-from tests.factories import World, build_world, make_user, with_session_cookie
-
-PASSWORD = "Lua-Thom-Dong-Thap-7"
-
-
-@functools.cache
-def _password_hash() -> str:
-    return security.hash_password(PASSWORD)
+from tests.factories import World, make_user
+from tests.state.conftest import PASSWORD, page_state, password_hash, run, sign_in
 
 
 @pytest.fixture
-def world_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("REFLEX_DB_URL", db_url)
+def world_db(world_db: World, engine: Engine) -> World:
+    """The shared world as a fresh deployment has it (migration 0060_second_factor): a second
+    factor required of supervisors and administrators."""
     with Session(engine, expire_on_commit=False) as s:
-        world = build_world(s)
-        for user in s.exec(select(User)).all():
-            user.password_hash = _password_hash()
-            s.add(user)
-        # As a fresh deployment has it (migration 0060_second_factor).
         for role in (Role.SUPERVISOR, Role.ADMIN):
             second_factor.set_required(s, role=role, required=True)
         s.commit()
-    yield world
-
-
-def _sign_in(engine: Engine, username: str) -> str:
-    with Session(engine, expire_on_commit=False) as s:
-        result = accounts.authenticate(session=s, login=username, password=PASSWORD,
-                                       client_addr="")
-        s.commit()
-        return result.token
-
-
-def _state(cls: type[AppState], token: str, url: str = "/account") -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    state = root._get_state_from_cache(cls)
-    with_session_cookie(state, token, url)
-    return state
-
-
-def _call(state: Any, name: str, *args: Any) -> list[Any]:
-    async def run() -> list[Any]:
-        return [item async for item in getattr(state, name)(*args)]
-
-    return asyncio.run(run())
+    return world_db
 
 
 def _redirects_to_account(yielded: list[Any]) -> bool:
@@ -76,55 +40,53 @@ def _redirects_to_account(yielded: list[Any]) -> bool:
 def test_a_supervisor_without_a_second_factor_may_only_enrol(
     world_db: World, engine: Engine
 ) -> None:
-    token = _sign_in(engine, "sup_a")
-    caseload = _state(CaseloadState, token, "/caseload")
-    yielded = _call(caseload, "load")
+    token = sign_in(engine, "sup_a")
+    caseload = page_state(CaseloadState, token, "/caseload")
+    yielded = run(caseload.load)
     assert _redirects_to_account(yielded)
     assert caseload.rows == []
-    assert _redirects_to_account(_call(_state(AppState, token, "/caseload"), "check_session"))
+    assert _redirects_to_account(run(page_state(AppState, token, "/caseload").check_session))
 
-    account = _state(AccountState, token)
-    _call(account, "load")
+    account = page_state(AccountState, token, "/account")
+    run(account.load)
     assert account.must_enrol and account.tf_required and not account.tf_enrolled
-    _call(account, "start_second_factor")
+    run(account.start_second_factor)
     assert account.tf_qr.startswith("data:image/svg+xml;base64,")
     secret = account.tf_secret.replace(" ", "")
     assert len(secret) == 32
 
-    _call(account, "confirm_second_factor", {"tf_code": "000000"})
+    run(account.confirm_second_factor, {"tf_code": "000000"})
     assert account.tf_code_error and not account.tf_codes
-    _call(account, "confirm_second_factor",
-          {"tf_code": pyotp.TOTP(secret).at(datetime.now(UTC))})
+    run(account.confirm_second_factor, {"tf_code": pyotp.TOTP(secret).at(datetime.now(UTC))})
     assert len(account.tf_codes) == 10 and account.tf_enrolled
     assert account.tf_secret == "" and account.tf_qr == ""  # never shown again
-    done = _call(account, "codes_saved")
+    done = run(account.codes_saved)
     assert account.tf_codes == [] and not account.must_enrol
     assert any("/caseload" in str(item) for item in done)  # home, no longer restricted
 
     # The same session now reaches the supervisor's screens.
-    assert not _redirects_to_account(_call(_state(CaseloadState, token, "/caseload"), "load"))
+    assert not _redirects_to_account(run(page_state(CaseloadState, token, "/caseload").load))
 
 
 def test_a_volunteer_is_not_restricted_and_may_turn_it_on_and_off(
     world_db: World, engine: Engine
 ) -> None:
-    token = _sign_in(engine, "vol_a1")
-    assert not _redirects_to_account(_call(_state(AppState, token, "/today"), "check_session"))
-    account = _state(AccountState, token)
-    _call(account, "load")
+    token = sign_in(engine, "vol_a1")
+    assert not _redirects_to_account(run(page_state(AppState, token, "/today").check_session))
+    account = page_state(AccountState, token, "/account")
+    run(account.load)
     assert not account.must_enrol and not account.tf_required
-    _call(account, "start_second_factor")
+    run(account.start_second_factor)
     totp = pyotp.TOTP(account.tf_secret.replace(" ", ""))
     now = datetime.now(UTC)
-    _call(account, "confirm_second_factor", {"tf_code": totp.at(now)})
+    run(account.confirm_second_factor, {"tf_code": totp.at(now)})
     codes = list(account.tf_codes)
-    _call(account, "codes_saved")
+    run(account.codes_saved)
     assert account.tf_codes_left == "10"
 
-    _call(account, "disable_second_factor", {"tf_off_password": "wrong-one", "tf_off_code": "1"})
+    run(account.disable_second_factor, {"tf_off_password": "wrong-one", "tf_off_code": "1"})
     assert account.tf_password_error and account.tf_enrolled
-    _call(account, "disable_second_factor",
-          {"tf_off_password": PASSWORD, "tf_off_code": codes[0]})
+    run(account.disable_second_factor, {"tf_off_password": PASSWORD, "tf_off_code": codes[0]})
     assert not account.tf_enrolled and account.saved_message
     with Session(engine) as s:
         actions = [e.action for e in s.exec(select(AuditEvent)).all()]
@@ -137,13 +99,13 @@ def test_a_national_administrator_sets_the_requirement_per_role_on_the_settings_
     with Session(engine) as s:
         make_user(s, "admin_prov", Role.ADMIN, place_id=world_db.province_a)
         user = s.exec(select(User).where(User.username == "admin_prov")).one()
-        user.password_hash = _password_hash()
+        user.password_hash = password_hash()
         s.add(user)
         s.commit()
     # The national administrator has no second factor yet: restricted, the screen refuses.
-    admin_token = _sign_in(engine, "admin")
-    screen = _state(SettingsState, admin_token, "/admin/settings")
-    assert _redirects_to_account(_call(screen, "load"))
+    admin_token = sign_in(engine, "admin")
+    screen = page_state(SettingsState, admin_token, "/admin/settings")
+    assert _redirects_to_account(run(screen.load))
     with Session(engine) as s:
         actor = world_db.actor(s, "admin")
         assert actor is not None
@@ -151,19 +113,19 @@ def test_a_national_administrator_sets_the_requirement_per_role_on_the_settings_
         accounts.confirm_second_factor(session=s, actor=actor,
                                        code=pyotp.TOTP(started.secret).now())
         s.commit()
-    _call(screen, "load")
+    run(screen.load)
     assert screen.second_factor_roles == ["supervisor", "admin"]
-    _call(screen, "set_second_factor", "volunteer", True)
+    run(screen.set_second_factor, "volunteer", True)
     assert screen.second_factor_roles == ["volunteer", "supervisor", "admin"]
-    _call(screen, "set_second_factor", "nobody", False)  # not a role: nothing happens
+    run(screen.set_second_factor, "nobody", False)  # not a role: nothing happens
     assert screen.second_factor_roles == ["volunteer", "supervisor", "admin"]
 
     # A provincial administrator may not change a rule of the whole deployment.
     with Session(engine) as s:
         second_factor.set_required(s, role=Role.ADMIN, required=False)
         s.commit()
-    provincial = _state(SettingsState, _sign_in(engine, "admin_prov"), "/admin/settings")
-    _call(provincial, "set_second_factor", "volunteer", False)
+    provincial = page_state(SettingsState, sign_in(engine, "admin_prov"), "/admin/settings")
+    run(provincial.set_second_factor, "volunteer", False)
     assert provincial.error
     with Session(engine) as s:
         assert second_factor.required_for(s, Role.VOLUNTEER)

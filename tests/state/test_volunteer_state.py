@@ -8,15 +8,11 @@ leave a 'denied' audit event.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import app.app  # noqa: F401  (registers every page, so every State class exists)
@@ -25,12 +21,9 @@ from app.pages.clients import ClientsState
 from app.pages.profile import TIMELINE_PAGE, ProfileState
 from app.pages.register import RegisterState
 from app.pages.today import TodayState
-from app.services import security
 from app.services.calendar import today_vn
-from app.services.db import engine_for
 from models import (
     AuditEvent,
-    AuthSession,
     Client,
     Consent,
     Episode,
@@ -38,69 +31,13 @@ from models import (
     Role,
     Visit,
     VisitKind,
-    utcnow,
 )
-from tests.factories import (
-    World,
-    build_world,
-    count,
-    make_determination,
-    prepare_database,
-    with_session_cookie,
-)
-
-S = TypeVar("S", bound=rx.State)
+from tests.factories import World, count, make_determination
+from tests.state.conftest import page_state, run, session_token
 
 
-@pytest.fixture
-def world_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, str]]:
-    """The shared test world in the database the app itself uses (REFLEX_DB_URL)."""
-    url = f"sqlite:///{tmp_path}/state.db"
-    monkeypatch.setenv("REFLEX_DB_URL", url)
-    engine = prepare_database(url)
+def _denials(engine: Engine, action: str, target_id: int | None = None) -> list[AuditEvent]:
     with Session(engine, expire_on_commit=False) as session:
-        world = build_world(session)
-    yield world, url
-    engine_for(url).dispose()
-
-
-def _db(url: str) -> Session:
-    return Session(engine_for(url), expire_on_commit=False)
-
-
-def _token_for(url: str, world: World, name: str) -> str:
-    token = security.new_token()
-    with _db(url) as session:
-        session.add(AuthSession(user_id=world.users[name], token_hash=security.token_hash(token),
-                                role=world.roles[name], expires_at=utcnow() + timedelta(hours=1)))
-        session.commit()
-    return token
-
-
-def _state(cls: type[S], url: str, world: World, name: str, path: str = "/") -> S:
-    """A fresh state tree signed in as `name`, on page `path`; returns the `cls` substate."""
-
-    async def build() -> S:
-        root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-        state = await root.get_state(cls)
-        state.router = RouterData.from_router_data({"pathname": path, "asPath": path})
-        with_session_cookie(state, _token_for(url, world, name))
-        return state
-
-    return asyncio.run(build())
-
-
-def _call(handler: Any, *args: Any) -> list[Any]:
-    """Run a guarded handler to the end, as Reflex does; returns what it yielded."""
-
-    async def drain() -> list[Any]:
-        return [item async for item in handler(*args)]
-
-    return asyncio.run(drain())
-
-
-def _denials(url: str, action: str, target_id: int | None = None) -> list[AuditEvent]:
-    with _db(url) as session:
         query = select(AuditEvent).where(AuditEvent.action == action,
                                          AuditEvent.outcome == "denied")
         if target_id is not None:
@@ -112,12 +49,12 @@ def _denials(url: str, action: str, target_id: int | None = None) -> list[AuditE
 
 
 def test_a_volunteer_opening_their_own_client_sees_profile_timeline_and_sensitive_fields(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid = world.clients["a1"]
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{cid}")
+    run(state.load)
     assert state.view == "found"
     assert state.head["name"] == "Lê Văn Cường"
     assert state.head["assigned_vi"] == "Bạn"
@@ -131,82 +68,82 @@ def test_a_volunteer_opening_their_own_client_sees_profile_timeline_and_sensitiv
 
 
 def test_a_long_history_shows_its_newest_entries_first_and_the_rest_on_request(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid = world.clients["a1"]
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         first = today_vn() - timedelta(days=400)
         session.add_all(Visit(client_id=cid, visit_date=first + timedelta(days=7 * i),
                               kind=VisitKind.HOME) for i in range(45))
         session.commit()
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{cid}")
+    run(state.load)
     whole = len(state._timeline_rows)
     assert whole > 45 and len(state.timeline) == TIMELINE_PAGE
     assert state.timeline == state._timeline_rows[:TIMELINE_PAGE]  # newest first
     assert state.timeline_more == whole - TIMELINE_PAGE
-    _call(state.show_more_timeline)
+    run(state.show_more_timeline)
     assert len(state.timeline) == 2 * TIMELINE_PAGE
     while state.timeline_more:
-        _call(state.show_more_timeline)
+        run(state.show_more_timeline)
     assert state.timeline == state._timeline_rows and len(state.timeline) == whole
-    _call(state.load)  # opening the profile again starts from the newest entries
+    run(state.load)  # opening the profile again starts from the newest entries
     assert len(state.timeline) == TIMELINE_PAGE
 
 
 @pytest.mark.parametrize("other", ["a2", "b1"])
 def test_another_volunteers_client_by_id_is_not_found_and_audited(
-    world_db: tuple[World, str], other: str
+    world_db: World, engine: Engine, other: str
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid = world.clients[other]
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{cid}")
+    run(state.load)
     assert state.view == "missing"
     assert state.head == {} and state.timeline == [] and state.details == []
-    assert _denials(url, "client.read", cid), "the refused read is in the audit trail"
+    assert _denials(engine, "client.read", cid), "the refused read is in the audit trail"
 
 
 def test_a_peer_volunteer_in_the_same_commune_cannot_open_the_client(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid = world.clients["a1"]
-    state = _state(ProfileState, url, world, "vol_a1_peer", f"/clients/{cid}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1_peer"), f"/clients/{cid}")
+    run(state.load)
     assert state.view == "missing"
-    assert _denials(url, "client.read", cid)
+    assert _denials(engine, "client.read", cid)
 
 
-def test_a_missing_or_malformed_client_id_is_not_found(world_db: tuple[World, str]) -> None:
-    world, url = world_db
+def test_a_missing_or_malformed_client_id_is_not_found(world_db: World, engine: Engine) -> None:
+    world = world_db
     for path in ("/clients/999999", "/clients/abc", "/clients/-1"):
-        state = _state(ProfileState, url, world, "vol_a1", path)
-        _call(state.load)
+        state = page_state(ProfileState, session_token(engine, world, "vol_a1"), path)
+        run(state.load)
         assert state.view == "missing", path
 
 
 def test_a_supervisor_cannot_open_an_episode_for_a_client_outside_their_province(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid = world.clients["a1"]
-    state = _state(ProfileState, url, world, "sup_b", f"/clients/{cid}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "sup_b"), f"/clients/{cid}")
+    run(state.load)
     assert state.view == "missing"
-    assert _denials(url, "client.read", cid)
-    with _db(url) as session:
+    assert _denials(engine, "client.read", cid)
+    with Session(engine, expire_on_commit=False) as session:
         before = count(session, Episode)
-    _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
-    with _db(url) as session:
+    run(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
+    with Session(engine, expire_on_commit=False) as session:
         assert count(session, Episode) == before
 
 
-def _end_live_episodes(url: str, client_id: int) -> None:
+def _end_live_episodes(engine: Engine, client_id: int) -> None:
     """Setup: the world's clients are under illegal-use management, which the law lets no
     rehab overlap (app/services/law/rules.py OVERLAPS)."""
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         for ep in session.exec(select(Episode).where(Episode.client_id == client_id)).all():
             ep.status = EpisodeStatus.CLOSED
             session.add(ep)
@@ -214,27 +151,27 @@ def _end_live_episodes(url: str, client_id: int) -> None:
 
 
 def test_a_supervisor_opens_an_episode_whose_end_comes_from_the_rules(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid = world.clients["a1"]
-    _end_live_episodes(url, cid)
-    state = _state(ProfileState, url, world, "sup_a", f"/clients/{cid}")
-    _call(state.load)
+    _end_live_episodes(engine, cid)
+    state = page_state(ProfileState, session_token(engine, world, "sup_a"), f"/clients/{cid}")
+    run(state.load)
     assert state.can_open_episode
     form = {"episode_type": "voluntary_community", "start_date": "2025-10-01",
             "decision_number": "12/QĐ"}
     # A voluntary registration needs a valid determination of dependence: refused under the
     # field, in the user's language, with the focus sent to it.
-    answer = _call(state.open_episode, form)
+    answer = run(state.open_episode, form)
     assert state.episode_errors["episode_type"] == t("error.determination_required", "vi")
     assert "open-episode-form" in str(answer)
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         make_determination(session, cid, date(2025, 9, 20))
         session.commit()
-    _call(state.open_episode, form)
+    run(state.open_episode, form)
     assert state.episode_error == "", state.episode_errors
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         opened = session.exec(
             select(Episode).where(Episode.client_id == cid,
                                   Episode.episode_type == "voluntary_community")
@@ -242,128 +179,130 @@ def test_a_supervisor_opens_an_episode_whose_end_comes_from_the_rules(
     assert opened.expected_end is not None and opened.expected_end.isoformat() == "2026-04-01"
 
 
-def test_a_volunteer_opens_an_episode_for_their_own_client(world_db: tuple[World, str]) -> None:
-    world, url = world_db
+def test_a_volunteer_opens_an_episode_for_their_own_client(world_db: World, engine: Engine) -> None:
+    world = world_db
     cid = world.clients["a1"]
-    _end_live_episodes(url, cid)
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
-    _call(state.load)
-    _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01",
-                               "decision_number": "7/QĐ-UBND"})
+    _end_live_episodes(engine, cid)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{cid}")
+    run(state.load)
+    run(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01",
+                             "decision_number": "7/QĐ-UBND"})
     assert state.episode_error == "", state.episode_errors
     assert state.saved_message == (
         f"Đã mở đợt quản lý cho {state.head['name']}: Điều trị thay thế (Methadone).")
     assert state.saved_for == f"/clients/{cid}"
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         opened = session.exec(
             select(Episode).where(Episode.client_id == cid, Episode.episode_type == "mmt")
         ).one()
     assert opened.decision_number == "7/QĐ-UBND"
-    assert not _denials(url, "handler.call")
+    assert not _denials(engine, "handler.call")
 
 
 def test_a_volunteer_cannot_open_an_episode_for_another_volunteers_client(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     mine, theirs = world.clients["a1"], world.clients["a2"]
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{theirs}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{theirs}")
+    run(state.load)
     assert state.view == "missing"
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         before = count(session, Episode)
-    _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
-    with _db(url) as session:
+    run(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
+    with Session(engine, expire_on_commit=False) as session:
         assert count(session, Episode) == before
     # Even with the screen of their own client still in state, the service decides the target.
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{mine}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{mine}")
+    run(state.load)
     state._client_id = theirs  # what a tampered state would hold
-    _call(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
+    run(state.open_episode, {"episode_type": "mmt", "start_date": "2025-10-01"})
     assert state.view == "found" and state.episode_error == "Không tìm thấy."
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         assert count(session, Episode) == before
-    assert _denials(url, "episode.open", theirs)
+    assert _denials(engine, "episode.open", theirs)
 
 
 def test_a_volunteer_proposes_closing_an_open_episode_of_their_client(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid, episode = world.clients["a1"], world.episodes["a1_open"]
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{cid}")
+    run(state.load)
     ended = (today_vn() - timedelta(days=2)).isoformat()
     form = {"episode_id": str(episode), "end_reason": "completed", "actual_end": ended}
-    _call(state.propose_closure, form)
+    run(state.propose_closure, form)
     assert state.closure_error == "", state.closure_errors
     assert state.saved_message.startswith("Đã gửi đề nghị kết thúc đợt quản lý của ")
     assert state.closable == []  # nothing left to propose
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         row = session.get(Episode, episode)
         assert row is not None
         assert (row.status, row.end_reason, row.actual_end.isoformat() if row.actual_end
                 else None, row.version) == ("closure_proposed", "completed", ended, 2)
-    _call(state.propose_closure, form)  # a double tap: nothing more happens
+    run(state.propose_closure, form)  # a double tap: nothing more happens
     assert state.closure_error == ""
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         assert session.get(Episode, episode).version == 2  # type: ignore[union-attr]
 
 
 def test_a_closure_proposal_on_an_outdated_screen_is_a_conflict(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid, episode = world.clients["a1"], world.episodes["a1_open"]
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
-    _call(state.load)
-    with _db(url) as session:  # someone else changes the episode meanwhile
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{cid}")
+    run(state.load)
+    # Someone else changes the episode meanwhile.
+    with Session(engine, expire_on_commit=False) as session:
         row = session.get(Episode, episode)
         assert row is not None
         row.version += 1
         session.add(row)
         session.commit()
-    _call(state.propose_closure, {"episode_id": str(episode), "end_reason": "moved",
-                                  "actual_end": today_vn().isoformat()})
+    run(state.propose_closure, {"episode_id": str(episode), "end_reason": "moved",
+                                "actual_end": today_vn().isoformat()})
     assert state.closure_error == t("error.conflict", "vi")
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         assert session.get(Episode, episode).status == "open"  # type: ignore[union-attr]
     # The screen now shows the episode as it is: a second try goes through.
-    _call(state.propose_closure, {"episode_id": str(episode), "end_reason": "moved",
-                                  "actual_end": today_vn().isoformat()})
+    run(state.propose_closure, {"episode_id": str(episode), "end_reason": "moved",
+                                "actual_end": today_vn().isoformat()})
     assert state.closure_error == ""
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         assert session.get(Episode, episode).status == "closure_proposed"  # type: ignore[union-attr]
 
 
 def test_a_closure_proposal_with_a_future_date_or_unknown_reason_is_refused(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
+    world = world_db
     cid, episode = world.clients["a1"], world.episodes["a1_open"]
-    state = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
-    _call(state.load)
+    state = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{cid}")
+    run(state.load)
     future = (today_vn() + timedelta(days=1)).isoformat()
-    _call(state.propose_closure, {"episode_id": str(episode), "end_reason": "completed",
-                                  "actual_end": future})
+    run(state.propose_closure, {"episode_id": str(episode), "end_reason": "completed",
+                                "actual_end": future})
     assert state.closure_errors["actual_end"]
-    _call(state.propose_closure, {"episode_id": str(episode), "end_reason": "bored",
-                                  "actual_end": today_vn().isoformat()})
+    run(state.propose_closure, {"episode_id": str(episode), "end_reason": "bored",
+                                "actual_end": today_vn().isoformat()})
     assert state.closure_errors["end_reason"]
     # An episode id that is not an open episode on this screen is never sent to the service.
-    _call(state.propose_closure, {"episode_id": str(world.episodes["a2_open"]),
-                                  "end_reason": "completed", "actual_end": "2025-06-01"})
-    with _db(url) as session:
+    run(state.propose_closure, {"episode_id": str(world.episodes["a2_open"]),
+                                "end_reason": "completed", "actual_end": "2025-06-01"})
+    with Session(engine, expire_on_commit=False) as session:
         assert session.get(Episode, episode).status == "open"  # type: ignore[union-attr]
         assert session.get(Episode, world.episodes["a2_open"]).status == "open"  # type: ignore[union-attr]
 
 
 def test_the_profile_names_another_volunteer_for_a_supervisor(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
-    state = _state(ProfileState, url, world, "sup_a", f"/clients/{world.clients['a2']}")
-    _call(state.load)
+    world = world_db
+    state = page_state(ProfileState, session_token(engine, world, "sup_a"),
+                       f"/clients/{world.clients['a2']}")
+    run(state.load)
     assert state.head["assigned_vi"] == state.head["assigned_en"] == "vol_a2"
 
 
@@ -371,59 +310,60 @@ def test_the_profile_names_another_volunteer_for_a_supervisor(
 
 
 def test_my_clients_lists_only_the_volunteers_own_clients_and_search_ignores_accents(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
-    state = _state(ClientsState, url, world, "vol_a1", "/clients")
-    _call(state.load)
+    world = world_db
+    state = page_state(ClientsState, session_token(engine, world, "vol_a1"), "/clients")
+    run(state.load)
     assert [r["id"] for r in state.rows] == [str(world.clients["a1"])]
-    _call(state.search, {"q": "le van cuong", "status": "active"})
+    run(state.search, {"q": "le van cuong", "status": "active"})
     assert [r["full_name"] for r in state.rows] == ["Lê Văn Cường"]
-    _call(state.search, {"q": "pham thi dung", "status": "all"})  # vol_a2's client
+    run(state.search, {"q": "pham thi dung", "status": "all"})  # vol_a2's client
     assert state.rows == [] and state.total == 0
 
 
-def test_paging_handlers_stay_inside_the_result(world_db: tuple[World, str]) -> None:
-    world, url = world_db
-    state = _state(ClientsState, url, world, "sup_a", "/clients")
-    _call(state.load)
+def test_paging_handlers_stay_inside_the_result(world_db: World, engine: Engine) -> None:
+    world = world_db
+    state = page_state(ClientsState, session_token(engine, world, "sup_a"), "/clients")
+    run(state.load)
     assert state.total == 2 and state.pages == 1
-    _call(state.next_page)
-    _call(state.previous_page)
+    run(state.next_page)
+    run(state.previous_page)
     assert state.page == 1
-    _call(state.search, {"q": "x" * 500, "status": "nonsense"})
+    run(state.search, {"q": "x" * 500, "status": "nonsense"})
     assert state.status == "active" and len(state.query) <= 100
 
 
 def test_my_clients_filters_by_live_episode_type_and_overdue(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
-    with _db(url) as session:  # a1 is past the end of its open episode, a2 is not
+    world = world_db
+    # a1 is past the end of its open episode, a2 is not.
+    with Session(engine, expire_on_commit=False) as session:
         for key, days in (("a1", -1), ("a2", 200)):
             row = session.get(Episode, world.episodes[f"{key}_open"])
             assert row is not None
             row.expected_end = today_vn() + timedelta(days=days)
             session.add(row)
         session.commit()
-    state = _state(ClientsState, url, world, "sup_a", "/clients")
-    _call(state.load)
+    state = page_state(ClientsState, session_token(engine, world, "sup_a"), "/clients")
+    run(state.load)
     assert state.total == 2
-    _call(state.search, {"q": "", "status": "active", "overdue": "on"})
+    run(state.search, {"q": "", "status": "active", "overdue": "on"})
     assert state.overdue and [r["full_name"] for r in state.rows] == ["Lê Văn Cường"]
-    _call(state.search, {"q": "", "status": "active", "episode_type": "illegal_use",
-                         "overdue": None})
+    run(state.search, {"q": "", "status": "active", "episode_type": "illegal_use",
+                       "overdue": None})
     assert not state.overdue and state.total == 2
-    _call(state.search, {"q": "", "status": "active", "episode_type": "mmt"})
+    run(state.search, {"q": "", "status": "active", "episode_type": "mmt"})
     assert state.episode_type == "mmt" and state.rows == [] and state.total == 0
-    _call(state.search, {"q": "", "status": "active", "episode_type": "robot"})
+    run(state.search, {"q": "", "status": "active", "episode_type": "robot"})
     assert state.episode_type == "" and state.total == 2
 
 
-def test_today_lists_only_the_volunteers_own_clients(world_db: tuple[World, str]) -> None:
-    world, url = world_db
-    state = _state(TodayState, url, world, "vol_a1", "/today")
-    _call(state.load)
+def test_today_lists_only_the_volunteers_own_clients(world_db: World, engine: Engine) -> None:
+    world = world_db
+    state = page_state(TodayState, session_token(engine, world, "vol_a1"), "/today")
+    run(state.load)
     rows = [*state.overdue_rows, *state.today_rows, *state.referral_rows,
             *state.not_visited_rows, *state.upcoming_rows]
     assert rows, "client a1 has an overdue episode and an open referral"
@@ -445,44 +385,44 @@ def _form(world: World, **changes: str | None) -> dict[str, Any]:
 
 
 def test_registering_in_another_volunteers_commune_is_refused_and_audited(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
-    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
-    _call(state.load)
+    world = world_db
+    state = page_state(RegisterState, session_token(engine, world, "vol_a1"), "/clients/new")
+    run(state.load)
     assert [c["id"] for c in state.communes] == [str(world.commune_a1)]
-    _call(state.submit, _form(world, commune_id=str(world.commune_a2)))
+    run(state.submit, _form(world, commune_id=str(world.commune_a2)))
     assert state.error
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         assert session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).first() \
             is None
-    assert _denials(url, "client.create")
+    assert _denials(engine, "client.create")
 
 
 def test_a_duplicate_owned_by_another_volunteer_is_neither_named_nor_hinted_at(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
     """Issue 19 item 4: a match the volunteer may not read is not revealed, not even as a
     count (that was a membership oracle); the record is saved and the supervisor's duplicate
     list shows the pair."""
-    world, url = world_db
-    state = _state(RegisterState, url, world, "vol_a1_peer", "/clients/new")
-    _call(state.load)
-    _call(state.submit, _form(world, full_name="le van cuong", birth_year="1990"))
+    world = world_db
+    state = page_state(RegisterState, session_token(engine, world, "vol_a1_peer"), "/clients/new")
+    run(state.load)
+    run(state.submit, _form(world, full_name="le van cuong", birth_year="1990"))
     assert state.duplicates == [] and state.hidden_duplicates == 0
     assert "Lê Văn Cường" not in repr(state.dict())
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         assert len(session.exec(select(Client).where(Client.name_key == "le van cuong")).all()) \
             == 2
 
 
-def test_a_double_submit_creates_one_client(world_db: tuple[World, str]) -> None:
-    world, url = world_db
-    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
-    _call(state.load)
-    first = _call(state.submit, _form(world))
-    second = _call(state.submit, _form(world))
-    with _db(url) as session:
+def test_a_double_submit_creates_one_client(world_db: World, engine: Engine) -> None:
+    world = world_db
+    state = page_state(RegisterState, session_token(engine, world, "vol_a1"), "/clients/new")
+    run(state.load)
+    first = run(state.submit, _form(world))
+    second = run(state.submit, _form(world))
+    with Session(engine, expire_on_commit=False) as session:
         made = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).all()
     assert len(made) == 1
     assert first[-1] is not None and second[-1] is not None  # both lead to the same profile
@@ -490,42 +430,42 @@ def test_a_double_submit_creates_one_client(world_db: tuple[World, str]) -> None
 
 
 def test_a_minor_needs_a_legal_representative_and_the_form_says_so(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
-    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
-    _call(state.load)
-    _call(state.birth_year_changed, "2012")
+    world = world_db
+    state = page_state(RegisterState, session_token(engine, world, "vol_a1"), "/clients/new")
+    run(state.load)
+    run(state.birth_year_changed, "2012")
     assert state.minor
-    _call(state.submit, _form(world, birth_year="2012"))
+    run(state.submit, _form(world, birth_year="2012"))
     assert state.errors["legal_rep_name"]
-    _call(state.submit, _form(world, birth_year="2012", legal_rep_name="Đỗ Thị Mai"))
-    with _db(url) as session:
+    run(state.submit, _form(world, birth_year="2012", legal_rep_name="Đỗ Thị Mai"))
+    with Session(engine, expire_on_commit=False) as session:
         saved = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).one()
     assert saved.legal_rep_name == "Đỗ Thị Mai"
 
 
-def test_bad_form_values_become_field_errors_not_crashes(world_db: tuple[World, str]) -> None:
-    world, url = world_db
-    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
-    _call(state.load)
-    _call(state.submit, {"birth_year": "19x0", "commune_id": "1; drop", "sex": "robot"})
+def test_bad_form_values_become_field_errors_not_crashes(world_db: World, engine: Engine) -> None:
+    world = world_db
+    state = page_state(RegisterState, session_token(engine, world, "vol_a1"), "/clients/new")
+    run(state.load)
+    run(state.submit, {"birth_year": "19x0", "commune_id": "1; drop", "sex": "robot"})
     assert state.errors["birth_year"] and state.errors["commune_id"] and state.errors["sex"]
-    _call(state.submit, _form(world, consent_case_management=""))
+    run(state.submit, _form(world, consent_case_management=""))
     assert state.errors["consents"]
 
 
-def test_clinic_staff_cannot_use_the_volunteer_handlers(world_db: tuple[World, str]) -> None:
-    world, url = world_db
+def test_clinic_staff_cannot_use_the_volunteer_handlers(world_db: World, engine: Engine) -> None:
+    world = world_db
     cid = world.clients["a1"]  # referred to clinic_a's facility
-    state = _state(ProfileState, url, world, "clinic_a", f"/clients/{cid}")
+    state = page_state(ProfileState, session_token(engine, world, "clinic_a"), f"/clients/{cid}")
     # Clinic staff may read the profile of a client they reach (issue 17: referral or
     # break-glass): read-only, without the sensitive fields.
-    _call(state.load)
+    run(state.load)
     assert state.view == "found" and state.actions == []
     assert not any(d["id"] in ("detail-hiv_status", "detail-ethnicity") for d in state.details)
-    _call(state.open_episode, {"episode_type": "illegal_use", "start_date": "2026-01-01"})
-    with _db(url) as session:
+    run(state.open_episode, {"episode_type": "illegal_use", "start_date": "2026-01-01"})
+    with Session(engine, expire_on_commit=False) as session:
         refused = session.exec(
             select(AuditEvent).where(AuditEvent.action == "handler.call",
                                      col(AuditEvent.detail).contains("ProfileState.open_episode"))
@@ -534,37 +474,37 @@ def test_clinic_staff_cannot_use_the_volunteer_handlers(world_db: tuple[World, s
 
 
 def test_fields_not_on_screen_arrive_as_none_and_count_as_empty(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
     # Reflex submits every named field of the form; an adult's hidden legal-representative
     # fields come as None and must not become the text "None" (an invalid phone number).
-    world, url = world_db
-    state = _state(RegisterState, url, world, "vol_a1", "/clients/new")
-    _call(state.load)
-    _call(state.submit, _form(world, legal_rep_name=None, legal_rep_phone=None,
-                              injects=None, consent_referral=None))
+    world = world_db
+    state = page_state(RegisterState, session_token(engine, world, "vol_a1"), "/clients/new")
+    run(state.load)
+    run(state.submit, _form(world, legal_rep_name=None, legal_rep_phone=None,
+                            injects=None, consent_referral=None))
     assert state.error == "", state.errors
-    with _db(url) as session:
+    with Session(engine, expire_on_commit=False) as session:
         saved = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).one()
     assert saved.legal_rep_phone == "" and saved.injects is False
 
 
 def test_the_registration_form_says_who_gave_the_consent_and_how(
-    world_db: tuple[World, str],
+    world_db: World, engine: Engine,
 ) -> None:
-    world, url = world_db
-    state = _state(RegisterState, url, world, "sup_a1", "/clients/new")
-    _call(state.load)
-    refused = _call(state.submit, _form(world, consent_given_by="representative",
-                                        consent_representative_name="Đỗ Thị Mai"))
+    world = world_db
+    state = page_state(RegisterState, session_token(engine, world, "sup_a1"), "/clients/new")
+    run(state.load)
+    refused = run(state.submit, _form(world, consent_given_by="representative",
+                                      consent_representative_name="Đỗ Thị Mai"))
     assert state.errors["consent_representative_relation"] in (
         t("privacy.error.relation_required", "vi"), t("privacy.error.relation_required", "en"))
     assert "register-form" in repr(refused)  # the focus goes to the first problem
-    _call(state.submit, _form(world, consent_given_by="representative",
-                              consent_representative_name="Đỗ Thị Mai",
-                              consent_representative_relation="chị gái",
-                              consent_method="paper", consent_form_number="PĐY-7"))
-    with _db(url) as session:
+    run(state.submit, _form(world, consent_given_by="representative",
+                            consent_representative_name="Đỗ Thị Mai",
+                            consent_representative_relation="chị gái",
+                            consent_method="paper", consent_form_number="PĐY-7"))
+    with Session(engine, expire_on_commit=False) as session:
         saved = session.exec(select(Client).where(Client.full_name == "Đỗ Văn Phúc")).one()
         consents = session.exec(select(Consent).where(Consent.client_id == saved.id)).all()
     assert consents and {(c.given_by, c.representative_name, c.representative_relation,
