@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -23,20 +22,11 @@ from app.services.cards import (
 )
 from models import AuditEvent, Referral, ReferralStatus, Visit
 from tests.factories import World
-from tests.state.test_cards_state import (
-    ORIGIN,
-    audits,
-    call,
-    issue,
-    make_state,
-    prepare_cards_world,
-    sign_in,
-)
+from tests.state import test_cards_state
+from tests.state.conftest import audits, run, sign_in, world_db  # noqa: F401 (a fixture)
+from tests.state.test_cards_state import ORIGIN, issue, make_state
 
-
-@pytest.fixture
-def cards_world(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> World:
-    return prepare_cards_world(engine, db_url, monkeypatch)
+cards_world = test_cards_state.cards_world  # the card screens' fixture, here too
 
 
 def _scan_events(engine: Engine) -> list[AuditEvent]:
@@ -74,7 +64,7 @@ def test_a_mistyped_or_made_up_code_never_reaches_a_lookup(engine: Engine, cards
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
     forged = ("AAAA-BBBB-CC-D", "https://evil.example/k#DH1-" + "A" * 32, "<b>", "x" * 5000)
     for text in forged:
-        call(scan, "submit_code", {"code": text})
+        run(scan.submit_code, {"code": text})
         assert scan.result in ("invalid", "not_found") and scan.given_name == ""
     assert len(_scan_events(engine)) == 4
 
@@ -84,9 +74,9 @@ def test_clinic_staff_of_another_facility_get_the_same_not_found_as_an_unknown_c
 ) -> None:
     card = issue(engine, cards_world)
     other = make_state(ScanState, sign_in(engine, "clinic_b"))
-    call(other, "scanned", qr_payload(card.token, ORIGIN))
+    run(other.scanned, qr_payload(card.token, ORIGIN))
     known_answer = (other.result, other.message, other.given_name, other.referrals)
-    call(other, "scanned", qr_payload(new_card_token(), ORIGIN))
+    run(other.scanned, qr_payload(new_card_token(), ORIGIN))
     unknown_answer = (other.result, other.message, other.given_name, other.referrals)
     assert known_answer == unknown_answer == ("not_found", t("card.scan.not_found"), "", [])
     assert [e.outcome for e in _scan_events(engine)] == ["denied", "not_found"]
@@ -97,8 +87,8 @@ def test_out_of_scope_staff_cannot_record_attendance_for_someone_elses_referral(
 ) -> None:
     card = issue(engine, cards_world)
     other = make_state(ScanState, sign_in(engine, "clinic_b"))
-    call(other, "scanned", qr_payload(card.token, ORIGIN))
-    call(other, "record_attendance", cards_world.referrals["a1"])
+    run(other.scanned, qr_payload(card.token, ORIGIN))
+    run(other.record_attendance, cards_world.referrals["a1"])
     with Session(engine) as s:
         referral = s.get(Referral, cards_world.referrals["a1"])
         assert referral is not None and referral.status == ReferralStatus.SENT
@@ -131,7 +121,7 @@ def test_every_card_handler_called_signed_out_goes_to_sign_in(engine: Engine,
     ]
     for cls, path, name, args in calls:
         state = make_state(cls, "", path)
-        events = call(state, name, *args)
+        events = run(getattr(state, name), *args)
         assert _sent_to_sign_in(events), f"{cls.__name__}.{name}"
         assert getattr(state, "given_name", "") == "" and getattr(state, "qr_src", "") == ""
     assert _scan_events(engine) == []
@@ -142,7 +132,7 @@ def test_a_forged_session_token_is_treated_as_signed_out(engine: Engine, cards_w
                                                         ) -> None:
     card = issue(engine, cards_world)
     scan = make_state(ScanState, "forged-" + "a" * 40)
-    events = call(scan, "scanned", qr_payload(card.token, ORIGIN))
+    events = run(scan.scanned, qr_payload(card.token, ORIGIN))
     assert _sent_to_sign_in(events) and scan.result == ""
 
 
@@ -150,7 +140,7 @@ def test_administrators_may_not_scan_and_the_attempt_is_audited(engine: Engine,
                                                                 cards_world: World) -> None:
     card = issue(engine, cards_world)
     scan = make_state(ScanState, sign_in(engine, "admin"))
-    call(scan, "scanned", qr_payload(card.token, ORIGIN))
+    run(scan.scanned, qr_payload(card.token, ORIGIN))
     assert scan.result == "" and scan.given_name == ""
     refused = audits(engine, action="handler.call", outcome="denied")
     assert [e.detail for e in refused] == ["ScanState.scanned"]
@@ -160,9 +150,9 @@ def test_hammering_the_scanner_is_throttled_with_a_message(engine: Engine, cards
                                                           ) -> None:
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
     for _ in range(SCAN_LIMIT):
-        call(scan, "submit_code", {"code": format_short_code(new_short_code())})
+        run(scan.submit_code, {"code": format_short_code(new_short_code())})
         assert scan.result == "not_found"
-    call(scan, "submit_code", {"code": format_short_code(new_short_code())})
+    run(scan.submit_code, {"code": format_short_code(new_short_code())})
     assert scan.result == "error"
     assert scan.message == t("card.error.scan_throttled")
     throttled = [e for e in _scan_events(engine) if e.detail == "throttled"]
@@ -174,9 +164,9 @@ def test_a_supervisor_of_another_province_cannot_print_or_list_these_cards(
 ) -> None:
     issue(engine, cards_world)
     sheet = make_state(PrintState, sign_in(engine, "sup_b"), "/cards/print")
-    call(sheet, "load")
+    run(sheet.load)
     assert sheet.communes == []
-    events = call(sheet, "download", {"commune_id": str(cards_world.commune_a1)})
+    events = run(sheet.download, {"commune_id": str(cards_world.commune_a1)})
     assert not any("download" in repr(e) for e in events) and sheet.error
     assert audits(engine, action="card.print") == []
 
@@ -199,14 +189,14 @@ def test_the_scan_screen_counts_the_device_of_the_handshake_cookie(
     tablet = "T" * 22
     first = on_tablet(make_state(ScanState, sign_in(engine, "clinic_a")), tablet)
     for _ in range(SCAN_LIMIT_PER_DEVICE // 2):
-        call(first, "submit_code", {"code": format_short_code(new_short_code())})
+        run(first.submit_code, {"code": format_short_code(new_short_code())})
     second = on_tablet(make_state(ScanState, sign_in(engine, "sup_a1")), tablet)
     for _ in range(SCAN_LIMIT_PER_DEVICE - SCAN_LIMIT_PER_DEVICE // 2):
-        call(second, "submit_code", {"code": format_short_code(new_short_code())})
+        run(second.submit_code, {"code": format_short_code(new_short_code())})
         assert second.result == "not_found"
-    call(second, "submit_code", {"code": format_short_code(new_short_code())})
+    run(second.submit_code, {"code": format_short_code(new_short_code())})
     assert second.message == t("card.error.scan_throttled")
     # The same account on another browser goes on.
     elsewhere = on_tablet(make_state(ScanState, sign_in(engine, "sup_a1")), "P" * 22)
-    call(elsewhere, "submit_code", {"code": format_short_code(new_short_code())})
+    run(elsewhere.submit_code, {"code": format_short_code(new_short_code())})
     assert elsewhere.result == "not_found"

@@ -21,7 +21,7 @@ from app.i18n import t
 from app.pages.import_page import ImportState, staging_dir
 from app.services import imports
 from tests.factories import World
-from tests.state.test_supervisor_state import _call, _sign_in, _state, world_db  # noqa: F401
+from tests.state.conftest import page_state, run, sign_in, world_db  # noqa: F401
 from tests.unit.test_imports import valid_sheets, workbook
 
 HOSTILE_NAMES = ("../../etc/passwd.xlsx", "..\\..\\x.xlsx", "/etc/cron.d/x.xlsx",
@@ -34,7 +34,7 @@ def _file(data: bytes, name: str) -> rx.UploadFile:
 
 
 def _upload(state: Any, data: bytes, name: str = "so-lieu.xlsx") -> None:
-    _call(state, "upload", [_file(data, name)])
+    run(state.upload, [_file(data, name)])
 
 
 def _files_under(root: Path) -> set[Path]:
@@ -49,9 +49,15 @@ def _said(state: Any, key: str, **params: Any) -> bool:
     return any(t(key, lang, **params) in _messages(state) for lang in ("vi", "en"))
 
 
+@pytest.fixture(autouse=True)
+def _in_own_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test runs from its own folder: the import staging folder lands there."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def importer(engine: Engine, world_db: World) -> Any:  # noqa: F811 (the imported fixture)
-    return _state(ImportState, _sign_in(engine, "sup_a1"))
+    return page_state(ImportState, sign_in(engine, "sup_a1"))
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
@@ -75,7 +81,7 @@ def test_a_forged_staged_name_is_never_turned_into_a_path(importer: Any) -> None
     for forged in ("../../etc/passwd", "/etc/passwd", "..", "ABCDEF", "0" * 31 + "/", ""):
         importer._staged = forged
         assert importer._staged_path() is None
-    _call(importer, "commit")
+    run(importer.commit)
     assert _said(importer, "sup.import.upload_first")
 
 
@@ -150,14 +156,14 @@ def test_a_corrupt_workbook_is_refused_with_a_message(importer: Any) -> None:
 
 def test_several_files_at_once_are_refused(importer: Any) -> None:
     data = workbook(valid_sheets())
-    _call(importer, "upload", [_file(data, "a.xlsx"), _file(data, "b.xlsx")])
+    run(importer.upload, [_file(data, "a.xlsx"), _file(data, "b.xlsx")])
     assert _said(importer, "sup.import.one_file")
     assert not importer.checked
 
 
 def test_a_volunteer_cannot_upload_at_all(engine: Engine, world_db: World,  # noqa: F811
                                           tmp_path: Path) -> None:
-    volunteer = _state(ImportState, _sign_in(engine, "vol_a1"))
+    volunteer = page_state(ImportState, sign_in(engine, "vol_a1"))
     before = _files_under(tmp_path)
     _upload(volunteer, workbook(valid_sheets()))
     assert not volunteer.checked and volunteer._staged == ""

@@ -6,13 +6,9 @@ token where the browser's cookie would be, and calls the State's handlers as Ref
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import reflex as rx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -22,16 +18,9 @@ from app.pages.admin_users import AdminUsersState
 from app.services import accounts, security
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
-from models import AuditEvent, AuthSession, Role, RoleAssignment, User
-from tests.factories import World, build_world, make_user, with_session_cookie
-
-PASSWORD = "Lua-Thom-Dong-Thap-7"
-
-
-@functools.cache
-def _password_hash() -> str:
-    return security.hash_password(PASSWORD)
-
+from models import AuthSession, Role, RoleAssignment, User
+from tests.factories import World, make_user
+from tests.state.conftest import PASSWORD, audits, page_state, password_hash, run, sign_in
 
 # Plausible arguments for every admin handler (a new handler without an entry fails a test).
 ADMIN_CALLS: dict[str, tuple[Any, ...]] = {
@@ -61,49 +50,18 @@ ADMIN_CALLS: dict[str, tuple[Any, ...]] = {
 
 
 @pytest.fixture
-def world_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """The shared small world, in the database the States' `session_scope` uses."""
-    monkeypatch.setenv("REFLEX_DB_URL", db_url)
+def world_db(world_db: World, engine: Engine) -> World:
+    """The shared world and a provincial administrator, `admin_a` (province A)."""
     with Session(engine, expire_on_commit=False) as s:
-        world = build_world(s)
-        world.users["admin_a"] = make_user(s, "admin_a", Role.ADMIN, place_id=world.province_a)
-        world.roles["admin_a"] = Role.ADMIN
-        for user in s.exec(select(User)).all():
-            user.password_hash = _password_hash()
-            s.add(user)
+        world_db.users["admin_a"] = make_user(s, "admin_a", Role.ADMIN,
+                                              place_id=world_db.province_a)
+        world_db.roles["admin_a"] = Role.ADMIN
+        user = s.get(User, world_db.users["admin_a"])
+        assert user is not None
+        user.password_hash = password_hash()
+        s.add(user)
         s.commit()
-    yield world
-
-
-def _sign_in(engine: Engine, username: str, password: str = PASSWORD) -> str:
-    with Session(engine, expire_on_commit=False) as s:
-        result = accounts.authenticate(session=s, login=username, password=password, client_addr="")
-        s.commit()
-        return result.token
-
-
-def _state(cls: type[AppState], token: str) -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    state = root._get_state_from_cache(cls)
-    with_session_cookie(state, token)
-    return state
-
-
-def _call(state: Any, name: str, *args: Any) -> list[Any]:
-    """Run one handler to the end, as Reflex would; returns what it yielded."""
-
-    async def run() -> list[Any]:
-        return [item async for item in getattr(state, name)(*args)]
-
-    return asyncio.run(run())
-
-
-def _audits(engine: Engine, **where: Any) -> list[AuditEvent]:
-    with Session(engine) as s:
-        query = select(AuditEvent)
-        for name, value in where.items():
-            query = query.where(getattr(AuditEvent, name) == value)
-        return list(s.exec(query).all())
+    return world_db
 
 
 def _user(engine: Engine, username: str) -> User | None:
@@ -129,26 +87,26 @@ def test_every_admin_handler_is_for_administrators_only_and_is_exercised_here() 
 def test_a_non_admin_session_calling_an_admin_handler_is_refused_and_audited(
     world_db: World, engine: Engine, who: str, handler: str
 ) -> None:
-    state = _state(AdminUsersState, _sign_in(engine, who))
-    users_before = len(_audits(engine, action="account.create"))
-    yielded = _call(state, handler, *ADMIN_CALLS[handler])
+    state = page_state(AdminUsersState, sign_in(engine, who))
+    users_before = len(audits(engine, action="account.create"))
+    yielded = run(getattr(state, handler), *ADMIN_CALLS[handler])
 
     assert yielded, "a refusal tells the browser something (a toast)"
-    denied = _audits(
+    denied = audits(
         engine, action="handler.call", outcome="denied", actor_id=world_db.users[who]
     )
     assert [e.detail for e in denied] == [f"AdminUsersState.{handler}"]
     # Nothing was done: no user listed, created or shown, no password revealed.
     assert state.users == [] and state.otp == "" and state.selected == {}
     assert _user(engine, "sneaky") is None
-    assert len(_audits(engine, action="account.create")) == users_before
+    assert len(audits(engine, action="account.create")) == users_before
 
 
 def test_a_signed_out_browser_calling_an_admin_handler_goes_back_to_sign_in(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(AdminUsersState, "not-a-real-token")
-    events = _call(state, "load")
+    state = page_state(AdminUsersState, "not-a-real-token")
+    events = run(state.load)
     assert state.users == []
     # Off to the endpoint that removes the cookie, then the sign-in page says why.
     assert "/api/auth/signed-out?n=expired" in repr(events)
@@ -160,24 +118,23 @@ def test_a_signed_out_browser_calling_an_admin_handler_goes_back_to_sign_in(
 def test_a_province_admin_is_offered_only_places_of_their_own_province(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    _call(state, "open_create")
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    run(state.open_create)
     assert [p["value"] for p in state.provinces] == [str(world_db.province_a)]
     offered = {o["value"] for o in state.scope_options}
     assert offered == {f"commune:{world_db.commune_a1}", f"commune:{world_db.commune_a2}"}
-    _call(state, "pick_role", "clinic")
+    run(state.pick_role, "clinic")
     assert {o["value"] for o in state.scope_options} == {f"facility:{world_db.facility_a}"}
     # A province the admin does not hold is not accepted as a choice.
-    _call(state, "pick_province", str(world_db.province_b))
+    run(state.pick_province, str(world_db.province_b))
     assert state.grant_province == str(world_db.province_a)
 
 
 def test_an_admin_cannot_grant_a_scope_outside_their_own(world_db: World, engine: Engine) -> None:
-    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    _call(state, "open_create")
-    _call(
-        state,
-        "create_user",
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    run(state.open_create)
+    run(
+        state.create_user,
         {
             "username": "tnv.tinh.b",
             "full_name": "Tình nguyện viên B",
@@ -189,30 +146,30 @@ def test_an_admin_cannot_grant_a_scope_outside_their_own(world_db: World, engine
     assert state.create_error == "Bạn không thể cấp phạm vi rộng hơn phạm vi của chính mình."
     assert state.otp == "" and state.create_open
     assert _user(engine, "tnv.tinh.b") is None
-    assert _audits(engine, action="account.create", outcome="denied")
+    assert audits(engine, action="account.create", outcome="denied")
 
     # Adding a role to a user the admin manages: the same refusal, and nothing assigned.
-    _call(state, "search", {"q": "vol_a2"})
-    _call(state, "open_user", state.users[0]["id"])
-    _call(state, "add_role", {"role": "supervisor", "scope": f"province:{world_db.province_b}"})
+    run(state.search, {"q": "vol_a2"})
+    run(state.open_user, state.users[0]["id"])
+    run(state.add_role, {"role": "supervisor", "scope": f"province:{world_db.province_b}"})
     assert state.user_error == "Bạn không thể cấp phạm vi rộng hơn phạm vi của chính mình."
     with Session(engine) as s:
         roles = s.exec(
             select(RoleAssignment).where(RoleAssignment.user_id == world_db.users["vol_a2"])
         ).all()
     assert [(r.role, r.place_id) for r in roles] == [(Role.VOLUNTEER, world_db.commune_a2)]
-    assert _audits(engine, action="account.role_assign", outcome="denied")
+    assert audits(engine, action="account.role_assign", outcome="denied")
 
 
 def test_a_province_admin_does_not_list_users_of_another_province(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    _call(state, "load")
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    run(state.load)
     listed = {u["username"] for u in state.users}
     assert "vol_a1" in listed and "sup_b" not in listed and "clinic_b" not in listed
     # An id from outside the list opens nothing.
-    _call(state, "open_user", world_db.users["sup_b"])
+    run(state.open_user, world_db.users["sup_b"])
     assert not state.user_open and state.selected == {}
 
 
@@ -220,11 +177,10 @@ def test_a_province_admin_does_not_list_users_of_another_province(
 
 
 def test_creating_a_user_shows_the_one_time_password_once(world_db: World, engine: Engine) -> None:
-    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    _call(state, "open_create")
-    _call(
-        state,
-        "create_user",
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    run(state.open_create)
+    run(
+        state.create_user,
         {
             "username": "nguyen.hoa",
             "full_name": "Nguyễn Thị Hoà",
@@ -239,16 +195,15 @@ def test_creating_a_user_shows_the_one_time_password_once(world_db: World, engin
     assert otp and security.verify_password(otp, _user(engine, "nguyen.hoa").password_hash)
     assert [u["username"] for u in state.users] == ["nguyen.hoa"]
     assert "Xã A Một" in state.users[0]["roles_vi"] and state.users[0]["must_change"] == "1"
-    _call(state, "acknowledge_password")
+    run(state.acknowledge_password)
     assert state.otp == "" and otp not in str(state.dict())
 
 
 def test_create_errors_are_shown_per_field(world_db: World, engine: Engine) -> None:
-    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    _call(state, "open_create")
-    _call(
-        state,
-        "create_user",
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    run(state.open_create)
+    run(
+        state.create_user,
         {"username": "A", "full_name": " ", "phone": "12", "language": "vi",
          "role": "volunteer", "scope": f"commune:{world_db.commune_a1}"},
     )
@@ -261,16 +216,16 @@ def test_create_errors_are_shown_per_field(world_db: World, engine: Engine) -> N
 def test_editing_a_user_someone_else_changed_first_reports_a_conflict(
     world_db: World, engine: Engine
 ) -> None:
-    first = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    second = _state(AdminUsersState, _sign_in(engine, "admin"))
+    first = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    second = page_state(AdminUsersState, sign_in(engine, "admin"))
     for state in (first, second):
-        _call(state, "search", {"q": "vol_a1_peer"})
-        _call(state, "open_user", state.users[0]["id"])
-    _call(second, "save_user", {"edit_full_name": "Lê Thị Mai", "edit_phone": "",
-                                "edit_language": "vi"})
+        run(state.search, {"q": "vol_a1_peer"})
+        run(state.open_user, state.users[0]["id"])
+    run(second.save_user, {"edit_full_name": "Lê Thị Mai", "edit_phone": "",
+                      "edit_language": "vi"})
     assert second.user_error == "" and second.user_done == "Đã lưu."
-    _call(first, "save_user", {"edit_full_name": "Lê Thị Mây", "edit_phone": "",
-                               "edit_language": "en"})
+    run(first.save_user, {"edit_full_name": "Lê Thị Mây", "edit_phone": "",
+                     "edit_language": "en"})
     assert first.user_error == "Hồ sơ vừa được người khác sửa. Vui lòng tải lại."
     assert _user(engine, "vol_a1_peer").full_name == "Lê Thị Mai"
     # The panel now shows what the other administrator saved.
@@ -280,23 +235,23 @@ def test_editing_a_user_someone_else_changed_first_reports_a_conflict(
 def test_resetting_a_password_ends_the_users_sessions_and_shows_a_new_one_time_password(
     world_db: World, engine: Engine
 ) -> None:
-    victim_token = _sign_in(engine, "vol_a1")
-    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    _call(state, "search", {"q": "vol_a1"})
+    victim_token = sign_in(engine, "vol_a1")
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    run(state.search, {"q": "vol_a1"})
     target = next(u for u in state.users if u["username"] == "vol_a1")
-    _call(state, "open_user", target["id"])
+    run(state.open_user, target["id"])
     assert len(state.selected_sessions) == 1
-    _call(state, "reset_password")
+    run(state.reset_password)
     assert state.otp and state.otp_for == "vol_a1"
     with Session(engine) as s:
         assert accounts.validate_session(session=s, token=victim_token) is None
 
 
 def test_an_admin_cannot_disable_themselves(world_db: World, engine: Engine) -> None:
-    state = _state(AdminUsersState, _sign_in(engine, "admin_a"))
-    _call(state, "search", {"q": "admin_a"})
-    _call(state, "open_user", state.users[0]["id"])
-    _call(state, "disable_user")
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    run(state.search, {"q": "admin_a"})
+    run(state.open_user, state.users[0]["id"])
+    run(state.disable_user)
     assert state.user_error == "Bạn không thể làm việc này với chính tài khoản của mình."
     assert _user(engine, "admin_a").is_active
 
@@ -316,34 +271,34 @@ def test_a_user_who_must_change_their_password_is_sent_to_the_account_page(
     world_db: World, engine: Engine
 ) -> None:
     _force_change(engine, "vol_a1")
-    token = _sign_in(engine, "vol_a1")
-    home = _state(AppState, token)
-    yielded = _call(home, "check_session")
+    token = sign_in(engine, "vol_a1")
+    home = page_state(AppState, token)
+    yielded = run(home.check_session)
     assert any("/account" in str(item) for item in yielded)
-    account = _state(AccountState, token)
-    _call(account, "load")
+    account = page_state(AccountState, token)
+    run(account.load)
     assert account.must_change
 
 
 def test_changing_ones_password_checks_the_policy_per_field_and_ends_other_sessions(
     world_db: World, engine: Engine
 ) -> None:
-    other = _sign_in(engine, "sup_a")
-    state = _state(AccountState, _sign_in(engine, "sup_a"))
-    _call(state, "load")
+    other = sign_in(engine, "sup_a")
+    state = page_state(AccountState, sign_in(engine, "sup_a"))
+    run(state.load)
     assert len(state.sessions) == 2
 
-    _call(state, "change_password", {"current": PASSWORD, "new": "abc", "repeat": "abcd"})
+    run(state.change_password, {"current": PASSWORD, "new": "abc", "repeat": "abcd"})
     assert state.repeat_error == "Hai mật khẩu mới không giống nhau."
-    _call(state, "change_password",
-          {"current": PASSWORD, "new": "password123", "repeat": "password123"})
+    run(state.change_password,
+        {"current": PASSWORD, "new": "password123", "repeat": "password123"})
     assert state.new_error.startswith("Mật khẩu này quá phổ biến")
-    _call(state, "change_password",
-          {"current": "wrong-one", "new": "Song-Tien-Giang-42", "repeat": "Song-Tien-Giang-42"})
+    run(state.change_password,
+        {"current": "wrong-one", "new": "Song-Tien-Giang-42", "repeat": "Song-Tien-Giang-42"})
     assert state.current_error == "Mật khẩu hiện tại không đúng."
 
-    _call(state, "change_password",
-          {"current": PASSWORD, "new": "Song-Tien-Giang-42", "repeat": "Song-Tien-Giang-42"})
+    run(state.change_password,
+        {"current": PASSWORD, "new": "Song-Tien-Giang-42", "repeat": "Song-Tien-Giang-42"})
     assert state.password_error == "" and state.saved_message.startswith("Đã đổi mật khẩu")
     assert [s["current"] for s in state.sessions] == ["1"]
     with Session(engine) as s:
@@ -351,30 +306,30 @@ def test_changing_ones_password_checks_the_policy_per_field_and_ends_other_sessi
 
 
 def test_the_chosen_language_is_saved_on_the_account(world_db: World, engine: Engine) -> None:
-    state = _state(AccountState, _sign_in(engine, "clinic_a"))
-    _call(state, "choose_language", "en")
+    state = page_state(AccountState, sign_in(engine, "clinic_a"))
+    run(state.choose_language, "en")
     assert state.saved_message == "The language has been saved for your account."
     assert _user(engine, "clinic_a").language == "en"
-    _call(state, "choose_language", "fr")  # not a language: ignored
+    run(state.choose_language, "fr")  # not a language: ignored
     assert _user(engine, "clinic_a").language == "en"
 
 
 def test_a_user_ends_one_of_their_own_sessions_but_not_someone_elses(
     world_db: World, engine: Engine
 ) -> None:
-    phone = _sign_in(engine, "vol_a1")
-    stranger = _sign_in(engine, "vol_a2")
-    state = _state(AccountState, _sign_in(engine, "vol_a1"))
-    _call(state, "load")
+    phone = sign_in(engine, "vol_a1")
+    stranger = sign_in(engine, "vol_a2")
+    state = page_state(AccountState, sign_in(engine, "vol_a1"))
+    run(state.load)
     other_id = next(s["id"] for s in state.sessions if s["current"] != "1")
-    _call(state, "end_session", other_id)
+    run(state.end_session, other_id)
     assert len(state.sessions) == 1
     with Session(engine) as s:
         assert accounts.validate_session(session=s, token=phone) is None
         stranger_id = s.exec(
             select(AuthSession.id).where(AuthSession.user_id == world_db.users["vol_a2"])
         ).one()
-    _call(state, "end_session", str(stranger_id))
+    run(state.end_session, str(stranger_id))
     assert state.sessions_error == "Không tìm thấy."
     with Session(engine) as s:
         assert accounts.validate_session(session=s, token=stranger) is not None

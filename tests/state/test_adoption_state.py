@@ -18,7 +18,7 @@ from app.pages.referral import ReferralState
 from app.services import deployment
 from models import AuditEvent, Organisation, OrgKind
 from tests.factories import World, with_session_cookie
-from tests.state.test_admin_state import _call, _sign_in, _state, world_db  # noqa: F401
+from tests.state.conftest import page_state, run, sign_in
 
 
 class Upload:
@@ -38,22 +38,22 @@ def png() -> bytes:
 
 
 @pytest.fixture
-def world(world_db: World) -> Iterator[World]:  # noqa: F811
+def world(world_db: World) -> Iterator[World]:
     yield world_db
 
 
 def test_an_administrator_saves_the_settings_and_a_logo_on_the_screen(
     world: World, engine: Engine
 ) -> None:
-    screen = _state(SettingsState, _sign_in(engine, "admin"))
-    _call(screen, "load")
+    screen = page_state(SettingsState, sign_in(engine, "admin"))
+    run(screen.load)
     assert screen.public_url == "" and screen.logo_src == ""
-    _call(screen, "save", {"organisation_name": "Sở Y tế tỉnh A", "programme_name": "",
-                           "public_url": "https://dh.tinh-a.gov.vn/", "contact_line": ""})
+    run(screen.save, {"organisation_name": "Sở Y tế tỉnh A", "programme_name": "",
+                      "public_url": "https://dh.tinh-a.gov.vn/", "contact_line": ""})
     assert screen.error == "" and screen.public_url == "https://dh.tinh-a.gov.vn"
-    _call(screen, "save", {"public_url": "http://192.168.1.5:3000"})
+    run(screen.save, {"public_url": "http://192.168.1.5:3000"})
     assert screen.fields.get("public_url")  # a private browser address is refused
-    _call(screen, "upload_logo", [Upload(png())])
+    run(screen.upload_logo, [Upload(png())])
     assert screen.logo_src.startswith("data:image/png;base64,")
     with Session(engine) as s:
         assert deployment.read_settings(s).organisation_name == "Sở Y tế tỉnh A"
@@ -61,8 +61,8 @@ def test_an_administrator_saves_the_settings_and_a_logo_on_the_screen(
 
 
 def test_only_administrators_reach_the_settings_handlers(world: World, engine: Engine) -> None:
-    screen = _state(SettingsState, _sign_in(engine, "sup_a"))
-    _call(screen, "save", {"organisation_name": "X", "public_url": "https://x.vn"})
+    screen = page_state(SettingsState, sign_in(engine, "sup_a"))
+    run(screen.save, {"organisation_name": "X", "public_url": "https://x.vn"})
     with Session(engine) as s:
         assert deployment.read_settings(s).organisation_name == ""
         denied = s.exec(select(AuditEvent).where(AuditEvent.outcome == "denied",
@@ -72,17 +72,17 @@ def test_only_administrators_reach_the_settings_handlers(world: World, engine: E
 
 def test_a_provincial_supervisor_adds_a_facility_on_the_screen(world: World,
                                                                 engine: Engine) -> None:
-    screen = _state(FacilitiesState, _sign_in(engine, "sup_a"))
-    _call(screen, "load")
+    screen = page_state(FacilitiesState, sign_in(engine, "sup_a"))
+    run(screen.load)
     assert screen.province_id == str(world.province_a)  # their only province, chosen
     assert {r["id"] for r in screen.rows} == {str(world.facility_a)}
-    _call(screen, "new")
+    run(screen.new)
     form: dict[str, Any] = {"name": "Trung tâm Y tế A", "kind": "health_facility",
                             "place_id": str(world.commune_a2), "address": "1 Hùng Vương",
                             "service_health": "on"}
-    _call(screen, "save", {**form, "service_health": ""})
+    run(screen.save, {**form, "service_health": ""})
     assert screen.fields.get("services") and screen.editing == "new"
-    _call(screen, "save", form)
+    run(screen.save, form)
     assert screen.error == "" and screen.editing == ""
     assert "Trung tâm Y tế A" in {r["name"] for r in screen.rows}
     with Session(engine) as s:
@@ -91,27 +91,27 @@ def test_a_provincial_supervisor_adds_a_facility_on_the_screen(world: World,
 
 
 def test_a_commune_supervisor_gets_no_facility_screen(world: World, engine: Engine) -> None:
-    screen = _state(FacilitiesState, _sign_in(engine, "sup_a1"))
-    _call(screen, "load")
+    screen = page_state(FacilitiesState, sign_in(engine, "sup_a1"))
+    run(screen.load)
     assert screen.error and screen.rows == [] and screen.provinces == []
 
 
 def test_the_referral_form_lists_facilities_by_the_chosen_service(
     world: World, engine: Engine
 ) -> None:
-    screen = _state(ReferralState, _sign_in(engine, "vol_a1"))
-    with_session_cookie(screen, _sign_in(engine, "vol_a1"),
+    screen = page_state(ReferralState, sign_in(engine, "vol_a1"))
+    with_session_cookie(screen, sign_in(engine, "vol_a1"),
                         f"http://localhost/clients/{world.clients['a1']}/referral")
     with Session(engine) as s:
         legal = Organisation(name="Trợ giúp pháp lý A", kind=OrgKind.LEGAL_AID,
                              place_id=world.commune_a1)
         s.add(legal)
         s.commit()
-    _call(screen, "load")
+    run(screen.load)
     assert {f["name"] for f in screen.facilities} == {"Cơ sở điều trị A"}  # legal: no service
-    _call(screen, "pick_service", "mmt")
+    run(screen.pick_service, "mmt")
     assert [f["name"] for f in screen.offered] == ["Cơ sở điều trị A"]
-    _call(screen, "pick_service", "legal_aid")
+    run(screen.pick_service, "legal_aid")
     assert screen.offered == []
-    _call(screen, "pick_service", "<script>")
+    run(screen.pick_service, "<script>")
     assert screen.service == "treatment"

@@ -7,12 +7,9 @@ handlers as Reflex would.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-import reflex as rx
-from reflex.istate.data import ReflexURL, RouterData
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -20,58 +17,28 @@ import app.app  # noqa: F401  (registers every page and State)
 from app.i18n import t
 from app.pages.cards import CardState, PrintState, base_url_for
 from app.pages.scan import SCAN_ROLES, ScanState
-from app.services import accounts, cards, deployment, security
+from app.services import cards, deployment
 from app.services.cards import format_short_code, qr_payload
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
-from models import AuditEvent, Card, CardStatus, Referral, ReferralStatus, Role, User, Visit
-from tests.factories import World, build_world, with_session_cookie
+from models import AuditEvent, Card, CardStatus, Referral, ReferralStatus, Role, Visit
+from tests.factories import World
+from tests.state.conftest import audits, page_state, run, sign_in
 
-PASSWORD = "Lua-Thom-Dong-Thap-7"
 ORIGIN = "https://donghanh.example.vn"
 
 
-def prepare_cards_world(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> World:
-    """The shared small world, in the database the States' `session_scope` uses."""
-    monkeypatch.setenv("REFLEX_DB_URL", db_url)
-    monkeypatch.delenv("DH_PUBLIC_URL", raising=False)
-    with Session(engine, expire_on_commit=False) as s:
-        world = build_world(s)
-        for user in s.exec(select(User)).all():
-            user.password_hash = security.hash_password(PASSWORD)
-            s.add(user)
-        s.commit()
-    return world
-
-
 @pytest.fixture
-def cards_world(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> World:
-    return prepare_cards_world(engine, db_url, monkeypatch)
-
-
-def sign_in(engine: Engine, username: str) -> str:
-    with Session(engine, expire_on_commit=False) as s:
-        result = accounts.authenticate(session=s, login=username, password=PASSWORD,
-                                       client_addr="")
-        s.commit()
-        return result.token
+def cards_world(world_db: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The shared world, with no public address in the environment: a card's link is on the
+    origin of the page it was issued from."""
+    monkeypatch.delenv("DH_PUBLIC_URL", raising=False)
+    return world_db
 
 
 def make_state(cls: type[AppState], token: str, path: str = "/scan") -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData(url=ReflexURL(f"{ORIGIN}{path}"))
-    state = root._get_state_from_cache(cls)
-    with_session_cookie(state, token)
-    return state
-
-
-def call(state: Any, name: str, *args: Any) -> list[Any]:
-    """Run one handler to the end, as Reflex would; returns what it yielded."""
-
-    async def run() -> list[Any]:
-        return [item async for item in getattr(state, name)(*args)]
-
-    return asyncio.run(run())
+    """A screen of the deployment at ORIGIN, signed in with `token`."""
+    return page_state(cls, token, path, origin=ORIGIN)
 
 
 def issue(engine: Engine, world: World, client: str = "a1",
@@ -82,14 +49,6 @@ def issue(engine: Engine, world: World, client: str = "a1",
         issued = cards.issue_card(session=s, actor=actor, client_id=world.clients[client])
         s.commit()
         return issued
-
-
-def audits(engine: Engine, **where: Any) -> list[AuditEvent]:
-    with Session(engine) as s:
-        query = select(AuditEvent)
-        for name, value in where.items():
-            query = query.where(getattr(AuditEvent, name) == value)
-        return list(s.exec(query).all())
 
 
 # ---- registry ---------------------------------------------------------------------------------
@@ -114,12 +73,12 @@ def test_clinic_staff_scan_a_card_and_record_attendance(engine: Engine, cards_wo
                                                        ) -> None:
     card = issue(engine, cards_world)
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
-    call(scan, "load")
-    call(scan, "scanned", qr_payload(card.token, ORIGIN))
+    run(scan.load)
+    run(scan.scanned, qr_payload(card.token, ORIGIN))
     assert scan.result == "ok"
     assert scan.given_name == "Cường"
     assert [r["id"] for r in scan.referrals] == [str(cards_world.referrals["a1"])]
-    call(scan, "record_attendance", str(cards_world.referrals["a1"]))
+    run(scan.record_attendance, str(cards_world.referrals["a1"]))
     assert scan.attended == t("card.attendance.recorded")
     assert scan.referrals == []
     with Session(engine) as s:
@@ -132,8 +91,8 @@ def test_clinic_staff_scan_a_card_and_record_attendance(engine: Engine, cards_wo
 def test_nothing_scanned_is_kept_in_any_state_var(engine: Engine, cards_world: World) -> None:
     card = issue(engine, cards_world)
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
-    call(scan, "scanned", qr_payload(card.token, ORIGIN))
-    call(scan, "submit_code", {"code": format_short_code(card.short_code)})
+    run(scan.scanned, qr_payload(card.token, ORIGIN))
+    run(scan.submit_code, {"code": format_short_code(card.short_code)})
     assert scan.result == "ok"
     kept = repr(scan.dict()) + repr(vars(scan))
     assert card.token not in kept
@@ -144,14 +103,14 @@ def test_a_typed_code_with_dashes_and_lower_case_is_found(engine: Engine, cards_
                                                          ) -> None:
     card = issue(engine, cards_world)
     scan = make_state(ScanState, sign_in(engine, "vol_a1"))
-    call(scan, "submit_code", {"code": format_short_code(card.short_code).lower()})
+    run(scan.submit_code, {"code": format_short_code(card.short_code).lower()})
     assert (scan.result, scan.given_name) == ("ok", "Cường")
     assert scan.referrals == []  # volunteers see no referral list
 
 
 def test_an_empty_code_asks_for_one_without_a_lookup(engine: Engine, cards_world: World) -> None:
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
-    call(scan, "submit_code", {"code": "   "})
+    run(scan.submit_code, {"code": "   "})
     assert scan.result == "error" and scan.message == t("cardui.scan.code_required")
     assert audits(engine, action="card.scan") == []
 
@@ -163,7 +122,7 @@ def test_a_revoked_card_says_revoked(engine: Engine, cards_world: World) -> None
                           reason="lost")
         s.commit()
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
-    call(scan, "scanned", f"DH1-{card.token}")
+    run(scan.scanned, f"DH1-{card.token}")
     assert scan.result == "revoked" and scan.message == t("card.scan.revoked")
     assert scan.given_name == ""
 
@@ -171,9 +130,9 @@ def test_a_revoked_card_says_revoked(engine: Engine, cards_world: World) -> None
 def test_attendance_only_for_a_referral_shown_by_the_last_scan(engine: Engine,
                                                                cards_world: World) -> None:
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
-    call(scan, "record_attendance", str(cards_world.referrals["a1"]))
+    run(scan.record_attendance, str(cards_world.referrals["a1"]))
     assert scan.attendance_error == t("error.not_found")
-    call(scan, "record_attendance", "not-a-number")
+    run(scan.record_attendance, "not-a-number")
     with Session(engine) as s:
         referral = s.get(Referral, cards_world.referrals["a1"])
         assert referral is not None and referral.status == ReferralStatus.SENT
@@ -185,18 +144,18 @@ def test_attendance_only_for_a_referral_shown_by_the_last_scan(engine: Engine,
 def test_camera_errors_show_a_message_and_turn_the_camera_off(engine: Engine,
                                                               cards_world: World) -> None:
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
-    call(scan, "start_camera")
+    run(scan.start_camera)
     assert scan.camera_on
-    call(scan, "camera_failed", "denied")
+    run(scan.camera_failed, "denied")
     assert not scan.camera_on and scan.camera_error_key == "cardui.scan.camera_denied"
-    call(scan, "camera_failed", {"weird": 1})
+    run(scan.camera_failed, {"weird": 1})
     assert scan.camera_error_key == "cardui.scan.camera_unavailable"
 
 
 def test_loading_the_scan_screen_picks_up_a_card_link_left_by_k(engine: Engine,
                                                                 cards_world: World) -> None:
     scan = make_state(ScanState, sign_in(engine, "clinic_a"))
-    events = call(scan, "load")
+    events = run(scan.load)
     assert "sessionStorage" in repr(events) and "dh_card" in repr(events)
 
 
@@ -206,20 +165,20 @@ def test_loading_the_scan_screen_picks_up_a_card_link_left_by_k(engine: Engine,
 def test_a_volunteer_issues_reissues_and_revokes_a_card(engine: Engine, cards_world: World) -> None:
     path = f"/clients/{cards_world.clients['a1']}/card"
     screen = make_state(CardState, sign_in(engine, "vol_a1"), path)
-    call(screen, "load")
+    run(screen.load)
     assert not screen.not_found and not screen.has_card and screen.client_name
-    call(screen, "issue", {"issue_key": screen.issue_key})
+    run(screen.issue, {"issue_key": screen.issue_key})
     assert screen.has_card and screen.qr_src.startswith("data:image/svg+xml;base64,")
     first_code = screen.short_code
-    call(screen, "ask", "reissue")
+    run(screen.ask, "reissue")
     assert screen.confirming == "reissue"
-    call(screen, "issue", {"issue_key": screen.issue_key})
+    run(screen.issue, {"issue_key": screen.issue_key})
     assert screen.short_code != first_code
     assert [h["status"] for h in screen.history] == ["active", "revoked"]
     assert screen.history[1]["reason"] == "reissued"
-    call(screen, "revoke", {"reason": "because"})
+    run(screen.revoke, {"reason": "because"})
     assert screen.error and screen.has_card
-    call(screen, "revoke", {"reason": "lost"})
+    run(screen.revoke, {"reason": "lost"})
     assert not screen.has_card and screen.success == t("cardui.card.revoked")
     assert "token" not in repr(screen.history)
 
@@ -227,10 +186,10 @@ def test_a_volunteer_issues_reissues_and_revokes_a_card(engine: Engine, cards_wo
 def test_a_double_tap_on_issue_makes_one_card(engine: Engine, cards_world: World) -> None:
     path = f"/clients/{cards_world.clients['a1']}/card"
     screen = make_state(CardState, sign_in(engine, "vol_a1"), path)
-    call(screen, "load")
+    run(screen.load)
     key = screen.issue_key
-    call(screen, "issue", {"issue_key": key})
-    call(screen, "issue", {"issue_key": key})
+    run(screen.issue, {"issue_key": key})
+    run(screen.issue, {"issue_key": key})
     with Session(engine) as s:
         rows = s.exec(select(Card).where(Card.client_id == cards_world.clients["a1"])).all()
     assert len(rows) == 1 and rows[0].status == CardStatus.ACTIVE
@@ -240,12 +199,12 @@ def test_another_volunteers_client_is_not_found_and_audited(engine: Engine,
                                                             cards_world: World) -> None:
     path = f"/clients/{cards_world.clients['a2']}/card"
     screen = make_state(CardState, sign_in(engine, "vol_a1"), path)
-    call(screen, "load")
+    run(screen.load)
     assert screen.not_found and screen.client_name == "" and screen.qr_src == ""
     denied = audits(engine, outcome="denied", target_id=cards_world.clients["a2"])
     assert denied and all(e.actor_id == cards_world.users["vol_a1"] for e in denied)
-    call(screen, "issue", {"issue_key": screen.issue_key})
-    call(screen, "download_card")
+    run(screen.issue, {"issue_key": screen.issue_key})
+    run(screen.download_card)
     with Session(engine) as s:
         assert s.exec(select(Card)).all() == []
 
@@ -266,8 +225,8 @@ def test_the_qr_points_at_the_public_address_of_the_settings_never_the_browsers_
     monkeypatch.delenv("DH_PUBLIC_URL")
     screen = make_state(CardState, sign_in(engine, "vol_a1"),
                         f"/clients/{cards_world.clients['a1']}/card")
-    call(screen, "load")
-    call(screen, "issue", {"issue_key": screen.issue_key})
+    run(screen.load)
+    run(screen.issue, {"issue_key": screen.issue_key})
     assert screen.qr_src and not screen.public_url_missing
 
 
@@ -276,17 +235,17 @@ def test_a_card_screen_warns_while_no_public_address_is_set(
 ) -> None:
     screen = make_state(CardState, sign_in(engine, "vol_a1"),
                         f"/clients/{cards_world.clients['a1']}/card")
-    call(screen, "load")
-    call(screen, "issue", {"issue_key": screen.issue_key})
+    run(screen.load)
+    run(screen.issue, {"issue_key": screen.issue_key})
     assert screen.qr_src and screen.public_url_missing
 
 
 def test_downloading_a_card_gives_a_pdf_and_is_audited(engine: Engine, cards_world: World) -> None:
     screen = make_state(CardState, sign_in(engine, "vol_a1"),
                         f"/clients/{cards_world.clients['a1']}/card")
-    call(screen, "load")
-    call(screen, "issue", {"issue_key": screen.issue_key})
-    events = call(screen, "download_card")
+    run(screen.load)
+    run(screen.issue, {"issue_key": screen.issue_key})
+    events = run(screen.download_card)
     assert any("download" in repr(e) for e in events)
     assert len(audits(engine, action="card.print")) == 1
 
@@ -299,19 +258,19 @@ def test_the_qr_and_code_are_shown_and_printed_only_right_after_issuing(
     issued = issue(engine, cards_world)
     screen = make_state(CardState, sign_in(engine, "vol_a1"),
                         f"/clients/{cards_world.clients['a1']}/card")
-    call(screen, "load")
+    run(screen.load)
     assert screen.has_card and screen.qr_src == "" and screen.short_code == ""
     assert issued.token not in repr(screen.history) and issued.short_code not in repr(
         screen.history)
-    events = call(screen, "download_card")
+    events = run(screen.download_card)
     assert not any("download" in repr(e) for e in events)
     assert screen.error == t("cardui.card.print_after_issue")
     assert audits(engine, action="card.print") == []
-    call(screen, "ask", "reissue")
-    call(screen, "issue", {"issue_key": screen.issue_key})
+    run(screen.ask, "reissue")
+    run(screen.issue, {"issue_key": screen.issue_key})
     assert screen.qr_src and screen.short_code
-    assert any("download" in repr(e) for e in call(screen, "download_card"))
-    call(screen, "load")  # opened again: the code is gone from the screen and the tab
+    assert any("download" in repr(e) for e in run(screen.download_card))
+    run(screen.load)  # opened again: the code is gone from the screen and the tab
     assert screen.qr_src == "" and screen.short_code == "" and screen._fresh is None
 
 
@@ -321,9 +280,9 @@ def test_the_qr_and_code_are_shown_and_printed_only_right_after_issuing(
 def test_a_supervisor_prints_the_cards_of_a_commune(engine: Engine, cards_world: World) -> None:
     issue(engine, cards_world, "a1", "vol_a1")
     sheet = make_state(PrintState, sign_in(engine, "sup_a"), "/cards/print")
-    call(sheet, "load")
+    run(sheet.load)
     assert [c["id"] for c in sheet.communes] == [str(cards_world.commune_a1)]
-    events = call(sheet, "download", {"commune_id": str(cards_world.commune_a1)})
+    events = run(sheet.download, {"commune_id": str(cards_world.commune_a1)})
     assert any("download" in repr(e) for e in events)
     assert sheet.success == t("cardui.print.done", count=1)
     assert len(audits(engine, action="card.print")) == 1
@@ -333,13 +292,13 @@ def test_a_supervisor_prints_the_cards_of_a_commune(engine: Engine, cards_world:
         rows = s.exec(select(Card).where(Card.client_id == cards_world.clients["a1"])).all()
     assert sorted((r.status, r.revoked_reason) for r in rows) == [
         (CardStatus.ACTIVE, ""), (CardStatus.REVOKED, "reissued")]
-    call(sheet, "download", {"commune_id": "1; drop table"})
+    run(sheet.download, {"commune_id": "1; drop table"})
     assert sheet.error == t("error.invalid_choice")
 
 
 def test_the_print_sheet_is_for_supervisors_only(engine: Engine, cards_world: World) -> None:
     issue(engine, cards_world)
     sheet = make_state(PrintState, sign_in(engine, "vol_a1"), "/cards/print")
-    call(sheet, "download", {"commune_id": str(cards_world.commune_a1)})
+    run(sheet.download, {"commune_id": str(cards_world.commune_a1)})
     assert audits(engine, action="card.print") == []
     assert audits(engine, action="handler.call", outcome="denied")

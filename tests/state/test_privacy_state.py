@@ -4,15 +4,10 @@ client's name)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from datetime import timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import app.app  # noqa: F401  (registers every page and State)
@@ -21,14 +16,12 @@ from app.pages.consent_page import ConsentState
 from app.pages.privacy_audit import ClientAuditState
 from app.pages.privacy_desk import PrivacyDeskState
 from app.pages.profile import ProfileState
-from app.services import security
 from app.services.calendar import today_vn
-from app.services.db import engine_for
 from app.state.guard import HANDLER_ROLES
-from models import AuditEvent, AuthSession, Client, DataRequest, Role, utcnow
-from tests.factories import World, build_world, prepare_database, with_session_cookie
+from models import AuditEvent, Client, DataRequest, Role
+from tests.factories import World
+from tests.state.conftest import page_state, run, session_token
 
-S = TypeVar("S", bound=rx.State)
 STATES = (ClientAuditState, ConsentState, PrivacyDeskState, AdminPrivacyState)
 TODAY = today_vn().isoformat()
 CALLS: dict[str, tuple[Any, ...]] = {
@@ -71,44 +64,6 @@ CALLS: dict[str, tuple[Any, ...]] = {
 NAMES = ("vol_a1", "sup_a", "clinic_a", "admin")
 
 
-@pytest.fixture
-def world_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, str]]:
-    url = f"sqlite:///{tmp_path}/state.db"
-    monkeypatch.setenv("REFLEX_DB_URL", url)
-    engine = prepare_database(url)
-    with Session(engine, expire_on_commit=False) as session:
-        world = build_world(session)
-    yield world, url
-    engine_for(url).dispose()
-
-
-def _token(url: str, world: World, name: str) -> str:
-    token = security.new_token()
-    with Session(engine_for(url)) as session:
-        session.add(AuthSession(user_id=world.users[name], token_hash=security.token_hash(token),
-                                role=world.roles[name], expires_at=utcnow() + timedelta(hours=1)))
-        session.commit()
-    return token
-
-
-def _state(cls: type[S], url: str, world: World, name: str, path: str = "/") -> S:
-    async def build() -> S:
-        root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
-        state = await root.get_state(cls)
-        state.router = RouterData.from_router_data({"pathname": path, "asPath": path})
-        with_session_cookie(state, _token(url, world, name))
-        return state
-
-    return asyncio.run(build())
-
-
-def _call(handler: Any, *args: Any) -> list[Any]:
-    async def drain() -> list[Any]:
-        return [item async for item in handler(*args)]
-
-    return asyncio.run(drain())
-
-
 def test_every_privacy_handler_is_registered_and_exercised_here() -> None:
     names = {n for n in HANDLER_ROLES if n.split(".")[0] in {c.__name__ for c in STATES}}
     assert names == set(CALLS)
@@ -118,17 +73,18 @@ def test_every_privacy_handler_is_registered_and_exercised_here() -> None:
 
 @pytest.mark.parametrize("handler", sorted(CALLS))
 def test_roles_outside_a_handlers_registration_are_refused_and_audited(
-        world_db: tuple[World, str], handler: str) -> None:
-    world, url = world_db
+        world_db: World, engine: Engine, handler: str) -> None:
+    world = world_db
     cls_name, name = handler.split(".")
     cls = next(c for c in STATES if c.__name__ == cls_name)
     for who in NAMES:
         if world.roles[who] in HANDLER_ROLES[handler]:
             continue
-        state = _state(cls, url, world, who, f"/clients/{world.clients['a1']}/audit")
-        assert _call(getattr(state, name), *CALLS[handler]), "a refusal says something"
+        state = page_state(cls, session_token(engine, world, who),
+                           f"/clients/{world.clients['a1']}/audit")
+        assert run(getattr(state, name), *CALLS[handler]), "a refusal says something"
         assert not getattr(state, "rows", []) and not getattr(state, "requests", [])
-        with Session(engine_for(url)) as s:
+        with Session(engine) as s:
             denied = s.exec(select(AuditEvent).where(
                 AuditEvent.action == "handler.call", AuditEvent.outcome == "denied",
                 AuditEvent.actor_id == world.users[who], AuditEvent.detail == handler)).all()
@@ -136,69 +92,72 @@ def test_roles_outside_a_handlers_registration_are_refused_and_audited(
 
 
 def test_the_supervisor_sees_who_saw_the_record_and_the_admin_never_its_name(
-        world_db: tuple[World, str]) -> None:
-    world, url = world_db
+        world_db: World, engine: Engine) -> None:
+    world = world_db
     cid = world.clients["a1"]
-    profile = _state(ProfileState, url, world, "vol_a1", f"/clients/{cid}")
-    _call(profile.load)
+    profile = page_state(ProfileState, session_token(engine, world, "vol_a1"), f"/clients/{cid}")
+    run(profile.load)
     assert profile.view == "found"
-    sup = _state(ClientAuditState, url, world, "sup_a", f"/clients/{cid}/audit")
-    _call(sup.load)
+    sup = page_state(ClientAuditState, session_token(engine, world, "sup_a"),
+                     f"/clients/{cid}/audit")
+    run(sup.load)
     assert sup.view == "found" and any(r["who"] == "vol_a1" for r in sup.rows)
-    admin = _state(ClientAuditState, url, world, "admin", f"/clients/{cid}/audit")
-    _call(admin.load)
+    admin = page_state(ClientAuditState, session_token(engine, world, "admin"),
+                       f"/clients/{cid}/audit")
+    run(admin.load)
     assert admin.view == "found" and admin.rows
     assert "Lê Văn Cường" not in repr(admin.get_delta())
-    out_of_scope = _state(ClientAuditState, url, world, "sup_b", f"/clients/{cid}/audit")
-    _call(out_of_scope.load)
+    out_of_scope = page_state(ClientAuditState, session_token(engine, world, "sup_b"),
+                              f"/clients/{cid}/audit")
+    run(out_of_scope.load)
     assert out_of_scope.view == "missing" and out_of_scope.rows == []
-    downloads = _call(sup.download, "xlsx")
+    downloads = run(sup.download, "xlsx")
     assert downloads and "nhat-ky-ho-so" in repr(downloads)
 
 
 def test_a_request_from_the_desk_shows_its_clocks_on_the_supervisors_home(
-        world_db: tuple[World, str]) -> None:
-    world, url = world_db
-    desk = _state(PrivacyDeskState, url, world, "sup_a", "/privacy")
-    _call(desk.load)
-    _call(desk.receive, {"client_id": str(world.clients["a1"]), "kind": "access",
-                         "received_on": TODAY, "requested_by": "subject",
-                         "requester_name": "Lê Văn Cường"})
+        world_db: World, engine: Engine) -> None:
+    world = world_db
+    desk = page_state(PrivacyDeskState, session_token(engine, world, "sup_a"), "/privacy")
+    run(desk.load)
+    run(desk.receive, {"client_id": str(world.clients["a1"]), "kind": "access",
+                       "received_on": TODAY, "requested_by": "subject",
+                       "requester_name": "Lê Văn Cường"})
     assert desk.error == "" and desk.saved
-    with Session(engine_for(url)) as s:
+    with Session(engine) as s:
         request = s.exec(select(DataRequest)).one()
-    home = _state(PrivacyDeskState, url, world, "sup_a", "/caseload")
-    _call(home.load_clocks)
+    home = page_state(PrivacyDeskState, session_token(engine, world, "sup_a"), "/caseload")
+    run(home.load_clocks)
     assert [r["id"] for r in home.requests] == [str(request.id)]
     assert home.requests[0]["ack_left_vi"].startswith("còn 2 ngày làm việc")
-    files = _call(desk.access_file, str(request.id), "pdf")
+    files = run(desk.access_file, str(request.id), "pdf")
     assert files and "du-lieu-yeu-cau" in repr(files)
     # A volunteer's Today never carries them: the home clocks are for supervisors only.
     assert HANDLER_ROLES["PrivacyDeskState.load_clocks"] == {Role.SUPERVISOR}
 
 
 def test_the_desk_carries_out_correction_restriction_and_objection_requests(
-        world_db: tuple[World, str]) -> None:
-    world, url = world_db
+        world_db: World, engine: Engine) -> None:
+    world = world_db
     cid = world.clients["a1"]
-    desk = _state(PrivacyDeskState, url, world, "sup_a", "/privacy")
-    _call(desk.load)
+    desk = page_state(PrivacyDeskState, session_token(engine, world, "sup_a"), "/privacy")
+    run(desk.load)
     for kind in ("correction", "restriction", "objection"):
-        _call(desk.receive, {"client_id": str(cid), "kind": kind, "received_on": TODAY,
-                             "requested_by": "subject", "requester_name": "Lê Văn Cường"})
+        run(desk.receive, {"client_id": str(cid), "kind": kind, "received_on": TODAY,
+                           "requested_by": "subject", "requester_name": "Lê Văn Cường"})
     ids = {r["kind"]: r["id"] for r in desk.requests}
     # A refusal puts its message on the screen and moves the focus to the form.
-    refused = _call(desk.correct, {"request_id": ids["correction"], "field": "phone",
-                                   "value": ""})
+    refused = run(desk.correct, {"request_id": ids["correction"], "field": "phone",
+                                 "value": ""})
     assert "correct-form-" + ids["correction"] in repr(refused)
     row = next(r for r in desk.requests if r["id"] == ids["correction"])
     assert row["problem"] and row["problem_at"] == "value-" + ids["correction"]
-    _call(desk.correct, {"request_id": ids["correction"], "field": "phone",
-                         "value": "0912 345 678"})
+    run(desk.correct, {"request_id": ids["correction"], "field": "phone",
+                       "value": "0912 345 678"})
     assert desk.error == "" and desk.saved
-    _call(desk.restrict, {"request_id": ids["restriction"], "purpose_reporting": "on",
-                          "purpose_case_management": "on"})
-    _call(desk.object_to, {"request_id": ids["objection"], "purpose": "referral"})
+    run(desk.restrict, {"request_id": ids["restriction"], "purpose_reporting": "on",
+                        "purpose_case_management": "on"})
+    run(desk.object_to, {"request_id": ids["objection"], "purpose": "referral"})
     assert desk.error == ""
     assert {r["kind"]: r["open"] for r in desk.requests} == {
         "correction": "", "restriction": "", "objection": ""}
@@ -207,64 +166,64 @@ def test_the_desk_carries_out_correction_restriction_and_objection_requests(
         ("De-identified statistics", "Restriction"),
         ("Sharing in referrals", "Objection")]
     assert len(desk.limits) == 3
-    with Session(engine_for(url)) as s:
+    with Session(engine) as s:
         client = s.get(Client, cid)
         assert client is not None and client.phone is not None
         assert client.phone.replace(" ", "") == "0912345678"
-    _call(desk.lift, desk.limits[0]["id"])
+    run(desk.lift, desk.limits[0]["id"])
     assert desk.error == "" and len(desk.limits) == 2
 
 
-def test_the_desk_shows_the_data_protection_officer(world_db: tuple[World, str]) -> None:
-    world, url = world_db
+def test_the_desk_shows_the_data_protection_officer(world_db: World, engine: Engine) -> None:
+    world = world_db
     from models import Setting
 
-    with Session(engine_for(url)) as s:
+    with Session(engine) as s:
         s.add(Setting(key="privacy.dpo_name", value="Nguyễn Thị Hoa"))
         s.add(Setting(key="privacy.dpo_contact", value="0277 3851 234"))
         s.commit()
-    desk = _state(PrivacyDeskState, url, world, "clinic_a", "/privacy")
-    _call(desk.load)
+    desk = page_state(PrivacyDeskState, session_token(engine, world, "clinic_a"), "/privacy")
+    run(desk.load)
     assert desk.dpo == "Nguyễn Thị Hoa — 0277 3851 234"
 
 
 def test_clinic_staff_break_glass_then_read_the_one_client_on_the_profile(
-        world_db: tuple[World, str]) -> None:
-    world, url = world_db
+        world_db: World, engine: Engine) -> None:
+    world = world_db
     cid = world.clients["b1"]  # not referred to clinic_a
-    profile = _state(ProfileState, url, world, "clinic_a", f"/clients/{cid}")
-    _call(profile.load)
+    profile = page_state(ProfileState, session_token(engine, world, "clinic_a"), f"/clients/{cid}")
+    run(profile.load)
     assert profile.view == "missing"
-    desk = _state(PrivacyDeskState, url, world, "clinic_a", "/privacy")
-    _call(desk.load)
-    _call(desk.open_glass, {"glass_client_id": str(cid), "reason_kind": "medical_emergency",
-                            "reason": "Người bệnh ngất tại cơ sở, cần biết tiền sử"})
+    desk = page_state(PrivacyDeskState, session_token(engine, world, "clinic_a"), "/privacy")
+    run(desk.load)
+    run(desk.open_glass, {"glass_client_id": str(cid), "reason_kind": "medical_emergency",
+                          "reason": "Người bệnh ngất tại cơ sở, cần biết tiền sử"})
     assert desk.error == "" and [r["client"] for r in desk.mine] == [str(cid)]
-    profile = _state(ProfileState, url, world, "clinic_a", f"/clients/{cid}")
-    _call(profile.load)
+    profile = page_state(ProfileState, session_token(engine, world, "clinic_a"), f"/clients/{cid}")
+    run(profile.load)
     assert profile.view == "found" and profile.head["name"] == "Hoàng Văn Em"
     assert profile.actions == []  # read-only
-    with Session(engine_for(url)) as s:
+    with Session(engine) as s:
         assert s.get(Client, cid) is not None
-    sup = _state(PrivacyDeskState, url, world, "sup_b", "/caseload")
-    _call(sup.load_clocks)
+    sup = page_state(PrivacyDeskState, session_token(engine, world, "sup_b"), "/caseload")
+    run(sup.load_clocks)
     assert [r["who"] for r in sup.review] == ["clinic_a"]
 
 
 def test_the_administrators_screen_loads_records_a_breach_and_shows_its_countdown(
-        world_db: tuple[World, str]) -> None:
-    world, url = world_db
-    state = _state(AdminPrivacyState, url, world, "admin", "/admin/privacy")
-    _call(state.load)
+        world_db: World, engine: Engine) -> None:
+    world = world_db
+    state = page_state(AdminPrivacyState, session_token(engine, world, "admin"), "/admin/privacy")
+    run(state.load)
     assert state.error == "" and state.terms and state.holidays
     assert any(t["code"] == "breach.notify" and t["amount"] == "72" for t in state.terms)
-    _call(state.record_breach, {"discovered_on": TODAY, "discovered_time": "00:00",
-                                "description": "Mất điện thoại có bản nháp", "severity": "high"})
+    run(state.record_breach, {"discovered_on": TODAY, "discovered_time": "00:00",
+                              "description": "Mất điện thoại có bản nháp", "severity": "high"})
     assert state.error == "" and len(state.breaches) == 1
     assert state.breaches[0]["open"] == "1" and "giờ" in state.breaches[0]["countdown_vi"]
-    _call(state.retention_plan)
+    run(state.retention_plan)
     assert state.retention["clients"] == "0"
-    _call(state.account_audit, {"username": "vol_a1", "start": TODAY, "end": TODAY})
+    run(state.account_audit, {"username": "vol_a1", "start": TODAY, "end": TODAY})
     assert state.account_shown == "vol_a1"
-    assert _call(state.inventory, "pdf")
+    assert run(state.inventory, "pdf")
     assert "Lê Văn Cường" not in repr(state.get_delta())

@@ -6,13 +6,9 @@ token where the browser's cookie would be, and calls the handlers as Reflex woul
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import reflex as rx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -21,13 +17,12 @@ from app.pages.caseload import CaseloadState
 from app.pages.import_page import ImportState
 from app.pages.reports import ReportsState
 from app.pages.teams import TeamsState
-from app.services import accounts, security
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
-from models import AuditEvent, Client, Episode, EpisodeStatus, Organisation, Role, User
-from tests.factories import World, build_world, with_session_cookie
+from models import Client, Episode, EpisodeStatus, Organisation, Role
+from tests.factories import World
+from tests.state.conftest import audits, page_state, run, sign_in
 
-PASSWORD = "Lua-Thom-Dong-Thap-7"
 STATES: tuple[type[AppState], ...] = (CaseloadState, ReportsState, TeamsState, ImportState)
 
 # Plausible arguments for every handler of these screens (a new handler without one fails).
@@ -66,52 +61,10 @@ CALLS: dict[str, tuple[Any, ...]] = {
 
 
 @pytest.fixture
-def world_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch,
-             tmp_path: Any) -> Iterator[World]:
-    monkeypatch.setenv("REFLEX_DB_URL", db_url)
-    monkeypatch.chdir(tmp_path)  # the import staging folder lands in the test's folder
-    with Session(engine, expire_on_commit=False) as s:
-        world = build_world(s)
-        for user in s.exec(select(User)).all():
-            user.password_hash = _password_hash()
-            s.add(user)
-        s.commit()
-    yield world
-
-
-@functools.cache
-def _password_hash() -> str:
-    return security.hash_password(PASSWORD)  # once: hashing is slow on purpose
-
-
-def _sign_in(engine: Engine, username: str) -> str:
-    with Session(engine, expire_on_commit=False) as s:
-        result = accounts.authenticate(session=s, login=username, password=PASSWORD,
-                                       client_addr="")
-        s.commit()
-        return result.token
-
-
-def _state(cls: type[AppState], token: str) -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    state = root._get_state_from_cache(cls)
-    with_session_cookie(state, token)
-    return state
-
-
-def _call(state: Any, name: str, *args: Any) -> list[Any]:
-    async def run() -> list[Any]:
-        return [item async for item in getattr(state, name)(*args)]
-
-    return asyncio.run(run())
-
-
-def _audits(engine: Engine, **where: Any) -> list[AuditEvent]:
-    with Session(engine) as s:
-        query = select(AuditEvent)
-        for name, value in where.items():
-            query = query.where(getattr(AuditEvent, name) == value)
-        return list(s.exec(query).all())
+def world_db(world_db: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> World:
+    """The shared world, run from the test's folder (the import staging folder lands there)."""
+    monkeypatch.chdir(tmp_path)
+    return world_db
 
 
 def test_every_supervisor_handler_is_for_supervisors_only_and_is_exercised_here() -> None:
@@ -128,10 +81,10 @@ def test_other_roles_are_refused_every_supervisor_handler_and_audited(
 ) -> None:
     cls_name, name = handler.split(".")
     cls = next(c for c in STATES if c.__name__ == cls_name)
-    state = _state(cls, _sign_in(engine, who))
-    yielded = _call(state, name, *CALLS[handler])
+    state = page_state(cls, sign_in(engine, who))
+    yielded = run(getattr(state, name), *CALLS[handler])
     assert yielded, "a refusal tells the browser something (a toast)"
-    denied = _audits(engine, action="handler.call", outcome="denied",
+    denied = audits(engine, action="handler.call", outcome="denied",
                      actor_id=world_db.users[who])
     assert [e.detail for e in denied] == [handler]
     assert not getattr(state, "rows", []) and not getattr(state, "orgs", [])
@@ -140,8 +93,8 @@ def test_other_roles_are_refused_every_supervisor_handler_and_audited(
 def test_the_caseload_of_a_province_supervisor_holds_only_their_clients(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
-    _call(state, "load")
+    state = page_state(CaseloadState, sign_in(engine, "sup_a"))
+    run(state.load)
     assert {r["id"] for r in state.rows} == {str(world_db.clients["a1"]),
                                             str(world_db.clients["a2"])}
     assert {c["id"] for c in state.closures} == {str(world_db.episodes["a1_proposed"]),
@@ -153,26 +106,26 @@ def test_the_caseload_of_a_province_supervisor_holds_only_their_clients(
 def test_reassigning_a_client_of_another_province_is_not_found_and_audited(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
-    _call(state, "load")
-    _call(state, "toggle_select", str(world_db.clients["b1"]))
-    _call(state, "reassign", {"to_volunteer": str(world_db.users["vol_a1"])})
+    state = page_state(CaseloadState, sign_in(engine, "sup_a"))
+    run(state.load)
+    run(state.toggle_select, str(world_db.clients["b1"]))
+    run(state.reassign, {"to_volunteer": str(world_db.users["vol_a1"])})
     assert state.error == "Không tìm thấy."
     with Session(engine) as s:
         assert s.get(Client, world_db.clients["b1"]).assigned_volunteer_id is None  # type: ignore[union-attr]
-    assert _audits(engine, action="client.reassign", outcome="denied",
+    assert audits(engine, action="client.reassign", outcome="denied",
                    target_id=world_db.clients["b1"])
 
 
 def test_reassigning_to_a_volunteer_of_the_commune_changes_the_client(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
-    _call(state, "load")
-    _call(state, "toggle_select", str(world_db.clients["a1"]))
-    _call(state, "toggle_select", "not-a-number")
+    state = page_state(CaseloadState, sign_in(engine, "sup_a"))
+    run(state.load)
+    run(state.toggle_select, str(world_db.clients["a1"]))
+    run(state.toggle_select, "not-a-number")
     assert state.selected == [str(world_db.clients["a1"])]
-    _call(state, "reassign", {"to_volunteer": str(world_db.users["vol_a1_peer"])})
+    run(state.reassign, {"to_volunteer": str(world_db.users["vol_a1_peer"])})
     assert state.error == "" and state.success
     with Session(engine) as s:
         client = s.get(Client, world_db.clients["a1"])
@@ -182,12 +135,12 @@ def test_reassigning_to_a_volunteer_of_the_commune_changes_the_client(
 def test_closures_are_decided_only_for_those_listed_in_scope(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
-    _call(state, "load")
-    _call(state, "approve_closure", str(world_db.episodes["b1_proposed"]))
+    state = page_state(CaseloadState, sign_in(engine, "sup_a"))
+    run(state.load)
+    run(state.approve_closure, str(world_db.episodes["b1_proposed"]))
     assert state.error == "Không tìm thấy."
-    _call(state, "approve_closure", str(world_db.episodes["a1_proposed"]))
-    _call(state, "reject_closure", str(world_db.episodes["a2_proposed"]))
+    run(state.approve_closure, str(world_db.episodes["a1_proposed"]))
+    run(state.reject_closure, str(world_db.episodes["a2_proposed"]))
     with Session(engine) as s:
         statuses = {e.id: e.status for e in s.exec(select(Episode)).all()}
     assert statuses[world_db.episodes["a1_proposed"]] == EpisodeStatus.CLOSED
@@ -198,10 +151,10 @@ def test_closures_are_decided_only_for_those_listed_in_scope(
 def test_merging_with_a_client_of_another_province_is_not_found_and_audited(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(CaseloadState, _sign_in(engine, "sup_a"))
-    _call(state, "merge_pair", str(world_db.clients["a1"]), str(world_db.clients["b1"]))
+    state = page_state(CaseloadState, sign_in(engine, "sup_a"))
+    run(state.merge_pair, str(world_db.clients["a1"]), str(world_db.clients["b1"]))
     assert state.error == "Không tìm thấy."
-    assert _audits(engine, action="client.reassign", outcome="denied",
+    assert audits(engine, action="client.reassign", outcome="denied",
                    target_id=world_db.clients["b1"])
     with Session(engine) as s:
         assert s.get(Client, world_db.clients["b1"]).status == "active"  # type: ignore[union-attr]
@@ -210,33 +163,33 @@ def test_merging_with_a_client_of_another_province_is_not_found_and_audited(
 def test_the_report_of_another_province_is_refused_and_a_drilldown_lists_people_in_scope(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(ReportsState, _sign_in(engine, "sup_a"))
-    _call(state, "load")
+    state = page_state(ReportsState, sign_in(engine, "sup_a"))
+    run(state.load)
     assert state.place_id == str(world_db.province_a) and state.rows
-    _call(state, "drill", "report.community.managed")
+    run(state.drill, "report.community.managed")
     assert state.drill_open
     assert all(r["href"].startswith("/clients/") for r in state.drill_rows)
-    _call(state, "run", {"preset": "q_current", "place_id": str(world_db.province_b)})
+    run(state.run, {"preset": "q_current", "place_id": str(world_db.province_b)})
     assert state.error and state.rows == []
     # Downloads use the report on screen, which is now none.
-    assert _call(state, "download_report", "xlsx") == []
+    assert run(state.download_report, "xlsx") == []
 
 
 def test_a_team_saved_on_the_teams_screen_lands_in_the_commune(
     world_db: World, engine: Engine
 ) -> None:
-    state = _state(TeamsState, _sign_in(engine, "sup_a"))
-    _call(state, "load")
+    state = page_state(TeamsState, sign_in(engine, "sup_a"))
+    run(state.load)
     form = {"name": "Đội CTXH xã A Một", "kind": "volunteer_team",
             "place_id": str(world_db.commune_a1), "founding_decision": "12/QĐ-UBND",
             "founded_on": "2024-03-01", "active": "on"}
-    _call(state, "save", form)
-    _call(state, "save", form)  # a double tap: the same form key, one team
+    run(state.save, form)
+    run(state.save, form)  # a double tap: the same form key, one team
     with Session(engine) as s:
         teams = s.exec(select(Organisation).where(Organisation.name == form["name"])).all()
     assert len(teams) == 1 and teams[0].place_id == world_db.commune_a1
     assert state.implementing >= 1 and state.total == 2
-    _call(state, "save", {**form, "name": "Đội B", "place_id": str(world_db.commune_b1)})
+    run(state.save, {**form, "name": "Đội B", "place_id": str(world_db.commune_b1)})
     assert state.error
     with Session(engine) as s:
         assert not s.exec(select(Organisation).where(Organisation.name == "Đội B")).all()
