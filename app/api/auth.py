@@ -189,8 +189,9 @@ def _form_fields(body: bytes) -> dict[str, str]:
     return {name: values[-1] for name, values in parsed.items() if values}
 
 
-async def sign_in(request: Request) -> Response:
-    """The sign-in form, posted by the browser (`application/x-www-form-urlencoded`)."""
+async def _our_form(request: Request) -> dict[str, str] | Response:
+    """The fields of a form posted from one of our pages, or the refusal to answer with: 403
+    from anywhere else, 413 past `MAX_FORM_BYTES` (declared or sent)."""
     if not _from_our_page(request):
         return PlainTextResponse("forbidden origin", status_code=403, headers=_NO_STORE)
     declared = request.headers.get("content-length", "")
@@ -199,7 +200,14 @@ async def sign_in(request: Request) -> Response:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return PlainTextResponse("too large", status_code=413, headers=_NO_STORE)
-    fields = _form_fields(body)
+    return _form_fields(body)
+
+
+async def sign_in(request: Request) -> Response:
+    """The sign-in form, posted by the browser (`application/x-www-form-urlencoded`)."""
+    fields = await _our_form(request)
+    if isinstance(fields, Response):
+        return fields
     login = fields.get("login", "")[:200].strip()
     password = fields.get("password", "")[:1000]
     if not login or not password:
@@ -240,15 +248,10 @@ async def sign_in(request: Request) -> Response:
 async def second_factor(request: Request) -> Response:
     """The code page's form: a code of the authenticator app, or a recovery code, for the
     pending second step named by the `dh_second_step` cookie."""
-    if not _from_our_page(request):
-        return PlainTextResponse("forbidden origin", status_code=403, headers=_NO_STORE)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        return PlainTextResponse("too large", status_code=413, headers=_NO_STORE)
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return PlainTextResponse("too large", status_code=413, headers=_NO_STORE)
-    code = _form_fields(body).get("otp", "")[:64].strip()
+    fields = await _our_form(request)
+    if isinstance(fields, Response):
+        return fields
+    code = fields.get("otp", "")[:64].strip()
     token = request.cookies.get(SECOND_STEP_COOKIE, "")
     secure = secure_cookies(request)
     if not token:
