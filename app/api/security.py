@@ -159,6 +159,18 @@ def _password_in_query(scope: Scope) -> bool:
     return has_password_in_query(bytes(scope.get("query_string", b"")))
 
 
+async def _forbidden_origin(send: Send) -> None:
+    """The answer to an HTTP request another site made: 403, nothing passed on."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [(b"content-type", b"text/plain"), *_ALWAYS],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"forbidden origin"})
+
+
 class SecurityHeaders:
     """ASGI middleware: headers on every HTTP response; foreign origins refused at the door."""
 
@@ -178,14 +190,7 @@ class SecurityHeaders:
         path: str = scope.get("path", "")
         if path.startswith("/_event") and not origin_allowed(scope):
             # Socket.IO's HTTP transport: the same door as the websocket.
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [(b"content-type", b"text/plain"), *_ALWAYS],
-                }
-            )
-            await send({"type": "http.response.body", "body": b"forbidden origin"})
+            await _forbidden_origin(send)
             return
         if _password_in_query(scope):
             # A sign-in form that fell back to GET (or a hand-made link): the password is not
@@ -211,14 +216,7 @@ class SecurityHeaders:
         same_origin = origin_allowed(scope)
         if not same_origin and scope.get("method") == "OPTIONS":
             # A CORS preflight from another site: no permission, nothing passed on.
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [(b"content-type", b"text/plain"), *_ALWAYS],
-                }
-            )
-            await send({"type": "http.response.body", "body": b"forbidden origin"})
+            await _forbidden_origin(send)
             return
         personal = path.startswith(_PERSONAL_PREFIXES)
         if personal:

@@ -241,6 +241,17 @@ def test_another_site_gets_no_cors_permission(monkeypatch: pytest.MonkeyPatch) -
     assert b"access-control-allow-credentials" in _headers(sent)
 
 
+def test_another_site_cannot_use_the_events_http_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DH_PUBLIC_URL", raising=False)
+    foreign = [(b"host", b"app.local"), (b"origin", b"https://evil.example")]
+    sent, reached = _through_door({"path": "/_event/", "query_string": b"EIO=4&transport=polling",
+                                   "headers": foreign})
+    assert sent[0]["status"] == 403 and not reached
+    assert sent[1]["body"] == b"forbidden origin"
+
+
 def test_caching_hashed_build_files_pages_and_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     cases = {"/assets/index-3f2a9c1b.js": b"public, max-age=31536000, immutable",
              "/": b"no-cache", "/sw.js": b"no-cache", "/api/outbox/snapshot": b"no-store"}
