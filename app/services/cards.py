@@ -65,7 +65,7 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from app.services import audit, deployment, security
@@ -515,31 +515,29 @@ def print_cards(
 # --- scanning ------------------------------------------------------------------------------
 
 
-def scans_in_window(session: Session, actor: Actor, now: datetime | None = None) -> int:
-    """How many scans this user made in the last `SCAN_WINDOW` (refused-for-limit ones aside)."""
+def _recent_scans(session: Session, now: datetime | None, *where: ColumnElement[bool]) -> int:
+    """How many scans of the last `SCAN_WINDOW` the audit trail holds that match `where`."""
     since = (now or utcnow()) - SCAN_WINDOW
     return session.exec(
         select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.actor_id == actor.user_id,
             AuditEvent.action == SCAN_ACTION,
             col(AuditEvent.at) > since,
-            AuditEvent.detail != THROTTLED,
+            *where,
         )
     ).one()
+
+
+def scans_in_window(session: Session, actor: Actor, now: datetime | None = None) -> int:
+    """How many scans this user made in the last `SCAN_WINDOW` (refused-for-limit ones aside)."""
+    return _recent_scans(session, now, col(AuditEvent.actor_id) == actor.user_id,
+                         col(AuditEvent.detail) != THROTTLED)
 
 
 def scans_from_address(session: Session, client_addr: str, now: datetime | None = None) -> int:
     """How many scans anyone made from this network address in the last `SCAN_WINDOW`."""
     if not client_addr:
         return 0
-    since = (now or utcnow()) - SCAN_WINDOW
-    return session.exec(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == SCAN_ACTION,
-            col(AuditEvent.at) > since,
-            col(AuditEvent.detail).endswith(f" addr={client_addr}"),
-        )
-    ).one()
+    return _recent_scans(session, now, col(AuditEvent.detail).endswith(f" addr={client_addr}"))
 
 
 def device_key(device_id: str) -> str:
@@ -552,15 +550,8 @@ def scans_from_device(session: Session, device: str, now: datetime | None = None
     """How many scans anyone made on this device (its `device_key`) in the last `SCAN_WINDOW`."""
     if not device:
         return 0
-    since = (now or utcnow()) - SCAN_WINDOW
-    return session.exec(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == SCAN_ACTION,
-            col(AuditEvent.at) > since,
-            or_(col(AuditEvent.detail).contains(f" dev={device} "),
-                col(AuditEvent.detail).endswith(f" dev={device}")),
-        )
-    ).one()
+    return _recent_scans(session, now, or_(col(AuditEvent.detail).contains(f" dev={device} "),
+                                           col(AuditEvent.detail).endswith(f" dev={device}")))
 
 
 def _scan_result(session: Session, actor: Actor, status: ScanStatus, *, outcome: str,
