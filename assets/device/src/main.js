@@ -699,7 +699,9 @@ async function tryUnlock(form) {
   button.disabled = true;
   st.lockMessage = t("device.lock.opening");
   render();
+  performance.mark("dh-unlock-start");
   const out = await st.vaults.unlock({ login, secret, wipeUser: (id) => wipeUser(st.db, id) });
+  performance.measure("dh-unlock-derive", "dh-unlock-start"); // read by bench/device.py
   button.disabled = false;
   if (out.status === "ok") {
     const row = await st.db.get("snapshots", out.userId);
