@@ -49,7 +49,7 @@ app = rx.App(
     ],
     # Bundled into the one stylesheet with Radix's (no extra request): see client_cards.py
     # (lists) and theme.css (contrast and tap targets for the whole app).
-    stylesheets=["/lists.css", "/icons.css", "/theme.css"],
+    stylesheets=["/lists.css", "/icons.css", "/forms.css", "/theme.css"],
     # Our routes first, then the security headers around everything Reflex serves.
     api_transformer=[api_app(), security_headers],
 )

@@ -7,6 +7,9 @@ import json
 from typing import Any
 
 import reflex as rx
+from reflex_base.constants.compiler import MemoizationMode
+from reflex_components_core.el.elements.forms import Fieldset
+from reflex_components_core.el.elements.typography import Div
 
 from app.state.lang import tr
 from app.state.session import AppState
@@ -47,6 +50,27 @@ def checked_form(*children: rx.Component, on_submit: Any, form_id: str,
     return rx.form(*children, on_submit=on_submit, no_validate=True, id=form_id, **props)
 
 
+# --- fields ------------------------------------------------------------------------------------
+# A form draws a label, a hint, a control and an error slot per field, a few dozen per page.
+# They are plain elements wearing Radix Themes' classes and the app's (assets/forms.css): the
+# look of Radix's Flex, Grid and TextField without a React component and a run-time style
+# (Emotion) per element, which a trace showed to be most of a record form's components.
+# A field is also one memoised React component: Reflex otherwise wraps each text that reads
+# the state (every translated label, hint and option, the error) in a component of its own.
+
+
+class _FieldBox(Div):
+    """A field's `div`, drawn with everything in it by one memoised component."""
+
+    _memoization_mode = MemoizationMode(recursive=False)
+
+
+class _FieldGroup(Fieldset):
+    """A group's `fieldset`, drawn with all its choices by one memoised component."""
+
+    _memoization_mode = MemoizationMode(recursive=False)
+
+
 def field_error(message: rx.Var | str, *, field_id: str) -> rx.Component:
     """The error under a field: announced to screen readers, shown only when non-empty."""
     return rx.cond(
@@ -70,6 +94,14 @@ def name_file_input(upload_id: str, label: str) -> Any:
     """The event naming a drop zone's file input `label` (in the user's language)."""
     return rx.call_script(_NAME_FILE_INPUT_JS.format(upload_id=upload_id,
                                                      label=json.dumps(label)))
+
+
+def name_file_input_after_button(upload_id: str) -> Any:
+    """`name_file_input` with the zone's button's own text (already in the user's language):
+    for a zone drawn later, in the browser alone (e.g. in a `lazy_disclosure`)."""
+    label = (f"(document.querySelector('#{upload_id} button')?.textContent || '')"
+             ".trim()")
+    return rx.call_script(_NAME_FILE_INPUT_JS.format(upload_id=upload_id, label=label))
 
 
 # --- after a save -------------------------------------------------------------------------------
@@ -105,14 +137,31 @@ def labelled(
     hint_key: str | None = None,
 ) -> rx.Component:
     """A label above its control, an optional hint, and the field's error below."""
-    return rx.flex(
-        rx.el.label(tr(label_key), html_for=field_id, font_weight="500"),
-        *([rx.text(tr(hint_key), size="1", color="var(--gray-11)")] if hint_key else []),
+    return _FieldBox.create(
+        rx.el.label(tr(label_key), html_for=field_id, class_name="dh-label"),
+        *([rx.el.p(tr(hint_key), class_name="rt-Text rt-r-size-1 dh-hint")] if hint_key else []),
         control,
         field_error(error, field_id=field_id),
-        direction="column",
-        spacing="1",
-        width="100%",
+        class_name="rt-Flex rt-r-fd-column rt-r-gap-1 dh-field",
+    )
+
+
+# Props of Radix's TextField that the plain input below does not take: with any of them the
+# field stays a Radix TextField.
+_RADIX_ONLY = {"variant", "radius", "color_scheme", "high_contrast", "color"}
+
+
+def text_input(*, input_class: str = "", **props: Any) -> rx.Component:
+    """What `rx.input(size=…, width="100%")` draws (Radix's TextField.Root: a box wearing
+    `rt-TextFieldRoot` around an `rt-TextFieldInput`), as two plain elements."""
+    size = props.pop("size", "3")
+    width = props.pop("width", "100%")
+    if width != "100%" or _RADIX_ONLY & props.keys():
+        return rx.input(size=size, width=width, **props)
+    props.setdefault("spell_check", False)
+    return rx.el.div(
+        rx.el.input(class_name=f"rt-reset rt-TextFieldInput {input_class}".strip(), **props),
+        class_name=f"rt-TextFieldRoot rt-r-size-{size} rt-variant-surface dh-input",
     )
 
 
@@ -129,8 +178,8 @@ def text_field(
     props.setdefault("width", "100%")
     return labelled(
         label_key,
-        rx.input(id=name, name=name, aria_invalid=rx.cond(error != "", "true", "false"),
-                 aria_describedby=f"{name}-error", **props),
+        text_input(id=name, name=name, aria_invalid=rx.cond(error != "", "true", "false"),
+                   aria_describedby=f"{name}-error", **props),
         field_id=name,
         error=error,
         hint_key=hint_key,
@@ -156,15 +205,7 @@ def select_field(
             default_value=default or (options[0][0] if options else ""),
             aria_invalid=rx.cond(error != "", "true", "false"),
             aria_describedby=f"{name}-error",
-            style={
-                "minHeight": "44px",
-                "fontSize": "16px",
-                "padding": "8px",
-                "borderRadius": "8px",
-                "border": "1px solid var(--gray-7)",
-                "background": "white",
-                "width": "100%",
-            },
+            class_name="dh-select",
             **props,
         ),
         field_id=name,
@@ -179,11 +220,11 @@ def checkbox_field(label_key: str, name: str, *, default: bool = False) -> rx.Co
             name=name,
             id=name,
             default_checked=default,
-            style={"width": "22px", "height": "22px"},
+            class_name="dh-check-box",
         ),
         tr(label_key),
         html_for=name,
-        style={"display": "flex", "gap": "10px", "alignItems": "center", "minHeight": "44px"},
+        class_name="dh-check",
     )
 
 
@@ -219,26 +260,6 @@ def form_message(error: rx.Var, success: rx.Var) -> rx.Component:
 
 # --- record-form fields (visits, tests, referrals, support, outreach, group activities) ------
 
-_CHOICE_STYLE = {
-    "display": "flex",
-    "gap": "12px",
-    "alignItems": "center",
-    "minHeight": "48px",
-    "padding": "8px 12px",
-    "border": "1px solid var(--gray-7)",
-    "borderRadius": "10px",
-    "background": "white",
-    "cursor": "pointer",
-    "minWidth": "0",
-    "overflowWrap": "anywhere",
-    "&:has(input:checked)": {
-        "borderColor": "var(--teal-9)",
-        "background": "var(--teal-3)",
-        "fontWeight": "600",
-    },
-    "&:has(input:focus-visible)": {"outline": "2px solid var(--teal-9)"},
-}
-_BOX = {"width": "22px", "height": "22px", "flexShrink": "0", "accentColor": "var(--teal-9)"}
 
 
 def _group(
@@ -251,15 +272,14 @@ def _group(
     columns: str,
 ) -> rx.Component:
     """A fieldset whose legend labels the group; the error sits right under the choices."""
-    return rx.el.fieldset(
-        rx.el.legend(tr(label_key), font_weight="500", padding="0", margin_bottom="4px"),
-        *([rx.text(tr(hint_key), size="1", color="var(--gray-11)")] if hint_key else []),
-        rx.grid(*items, columns=columns, spacing="2", width="100%"),
+    return _FieldGroup.create(
+        rx.el.legend(tr(label_key), class_name="dh-legend"),
+        *([rx.el.p(tr(hint_key), class_name="rt-Text rt-r-size-1 dh-hint")] if hint_key else []),
+        rx.el.div(*items, class_name=f"dh-choices dh-cols-{columns}"),
         field_error(error, field_id=name),
         id=f"{name}-group",
         aria_describedby=f"{name}-error",
-        style={"border": "none", "padding": "0", "margin": "0", "minWidth": "0"},
-        width="100%",
+        class_name="dh-fieldset",
     )
 
 
@@ -284,11 +304,11 @@ def choice_group(
                 id=f"{name}-{value}",
                 default_checked=value == default,
                 required=required,
-                style=_BOX,
+                class_name="dh-tick",
             ),
             tr(label),
             html_for=f"{name}-{value}",
-            style=_CHOICE_STYLE,
+            class_name="dh-choice",
         )
         for value, label in options
     ]
@@ -313,11 +333,11 @@ def check_group(
                 name=f"{name}_{value}",
                 id=f"{name}_{value}",
                 default_checked=value in defaults,
-                style=_BOX,
+                class_name="dh-tick",
             ),
             tr(label),
             html_for=f"{name}_{value}",
-            style=_CHOICE_STYLE,
+            class_name="dh-choice",
         )
         for value, label in options
     ]

@@ -15,7 +15,7 @@ import reflex as rx
 
 from app.api.security import device_cookie
 from app.components.client_cards import dmy
-from app.components.forms import labelled
+from app.components.forms import labelled, text_input
 from app.components.frame import BRAND, app_frame, greeting
 from app.components.qr_scanner import qr_scanner
 from app.services import cards
@@ -267,18 +267,15 @@ def _code_form() -> rx.Component:
         rx.flex(
             labelled(
                 "card.code",
-                rx.input(
+                text_input(
                     id="code",
                     name="code",
                     type="text",
                     auto_complete="off",
                     auto_capitalize="characters",
-                    spell_check=False,
                     enter_key_hint="search",
                     max_length=MAX_SCANNED,
-                    size="3",
-                    width="100%",
-                    font_family="monospace",
+                    input_class="dh-mono",
                 ),
                 field_id="code",
                 hint_key="card.code_hint",
@@ -464,7 +461,7 @@ def scan_page() -> rx.Component:
         "nav.scan",
         rx.flex(
             greeting(),
-            rx.text(tr("cardui.scan.intro"), color="var(--gray-11)"),
+            rx.el.p(tr("cardui.scan.intro"), class_name="rt-Text dh-muted"),
             _announcement(),
             _result(),
             rx.cond(ScanState.result == "", _camera()),
