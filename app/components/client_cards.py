@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import no_args_event_spec
 from reflex_components_core.react_router.dom import ReactRouterLink
 
 from app.i18n import t
@@ -155,28 +156,18 @@ def client_row(row: Any) -> rx.Component:
 
 
 def timeline_item(row: Any) -> rx.Component:
-    """A dated entry of a client's history, with an icon for its kind."""
+    """A dated entry of a client's history, with an icon for its kind. One `li` laid out as a
+    grid (assets/lists.css): icon | title | date, the detail under the title; its icon is the
+    circle's own mask (`::before`), not an element of its own."""
     return rx.el.li(
-        _flex(
-            _flex(
-                rx.el.span(class_name="dh-i dh-i-18 dh-i-" + rx.match(
-                    row["kind"], ("visit", "house"), ("test", "test-tube"), ("referral", "send"),
-                    ("support", "hand-heart"), "calendar-range").to(str), aria_hidden="true"),
-                cls="rt-r-ai-center rt-r-jc-center dh-timeline-icon",
-            ),
-            _flex(
-                _flex(
-                    _text(bi(row, "title"), size="3", cls="rt-r-weight-bold"),
-                    _text(row["on"], size="2", cls="dh-muted"),
-                    cls="rt-r-jc-space-between rt-r-fw-wrap rt-r-gap-2",
-                ),
-                rx.cond(
-                    row["detail_vi"] != "",
-                    _text(bi(row, "detail"), size="2", cls="dh-muted"),
-                ),
-                cls="rt-r-fd-column rt-r-gap-1 dh-fill",
-            ),
-            cls="rt-r-ai-start rt-r-gap-3",
+        rx.el.span(class_name="dh-timeline-icon dh-i-" + rx.match(
+            row["kind"], ("visit", "house"), ("test", "test-tube"), ("referral", "send"),
+            ("support", "hand-heart"), "calendar-range").to(str), aria_hidden="true"),
+        _text(bi(row, "title"), size="3", cls="rt-r-weight-bold dh-timeline-title"),
+        _text(row["on"], size="2", cls="dh-muted dh-timeline-on"),
+        rx.cond(
+            row["detail_vi"] != "",
+            _text(bi(row, "detail"), size="2", cls="dh-muted dh-timeline-detail"),
         ),
         class_name="dh-timeline-item",
     )
@@ -223,6 +214,29 @@ def disclosure(label_key: str, *children: rx.Component, summary_id: str,
         rx.box(*children, id=panel_id, hidden=True),
         **props,
     )
+
+
+class LazyDisclosure(rx.Component):
+    """`<DhLazyDisclosure label button_id on_first_open>`: `disclosure()` whose panel is drawn
+    at its first opening, in the browser alone (assets/disclosure/lazy_disclosure.jsx)."""
+
+    # Shipped in assets/ (copied to the frontend's public/ folder) and bundled from there.
+    library = "$/public/disclosure/lazy_disclosure.jsx"
+    tag = "DhLazyDisclosure"
+
+    label: rx.Var[str]
+    button_id: rx.Var[str]
+    on_first_open: rx.EventHandler[no_args_event_spec]
+
+
+def lazy_disclosure(label_key: str, *children: rx.Component, summary_id: str, key: Any,
+                    **props: Any) -> rx.Component:
+    """`disclosure()` for a section most visits never open (a form): its children cost
+    nothing until it is first opened, then stay drawn (what is typed stays while it is closed).
+    `key` names the record on screen (another record starts closed and undrawn again). Not for
+    fields of a form around it: undrawn fields are not submitted."""
+    return LazyDisclosure.create(*children, label=tr(label_key), button_id=summary_id, key=key,
+                                 **props)
 
 
 def action_link(label_key: str, href: Any, icon: str, *, primary: bool = False,

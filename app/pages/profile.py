@@ -19,9 +19,9 @@ from app.components.client_cards import (
     action_link,
     bi,
     bilingual,
-    disclosure,
     dmy,
     empty_note,
+    lazy_disclosure,
     loading_note,
     section_heading,
     timeline_item,
@@ -32,7 +32,7 @@ from app.components.forms import (
     field_error,
     focus_first_problem,
     labelled,
-    name_file_input,
+    name_file_input_after_button,
     number_field,
     select_field,
     submit_button,
@@ -339,8 +339,7 @@ class ProfileState(AppState):
             self._missing()
             return None
         await self._fetch(client_id)
-        return name_file_input(PHOTO_UPLOAD, await self._text("photo.choose")) \
-            if self.can_edit_photo else None
+        return None
 
     @guarded(Role.VOLUNTEER, Role.SUPERVISOR)
     def set_photo_consent(self, value: Any) -> None:
@@ -605,7 +604,7 @@ def _outcome(error: rx.Var | None, saved: rx.Var | None, prefix: str) -> rx.Comp
 def _open_episode_form() -> rx.Component:
     s = ProfileState
     errors: Any = s.episode_errors
-    return disclosure(
+    return lazy_disclosure(
         "vol.profile.open_episode",
         checked_form(
             rx.flex(
@@ -640,6 +639,7 @@ def _open_episode_form() -> rx.Component:
             padding_top="12px",
         ),
         summary_id="open-episode-toggle",
+        key=ProfileState.cid,
         style={"marginTop": "12px"},
     )
 
@@ -647,7 +647,7 @@ def _open_episode_form() -> rx.Component:
 def _propose_closure_form() -> rx.Component:
     s = ProfileState
     errors: Any = s.closure_errors
-    return disclosure(
+    return lazy_disclosure(
         "vol.profile.propose_closure",
         checked_form(
             rx.flex(
@@ -679,6 +679,7 @@ def _propose_closure_form() -> rx.Component:
             padding_top="12px",
         ),
         summary_id="propose-closure-toggle",
+        key=ProfileState.cid,
         style={"marginTop": "12px"},
     )
 
@@ -688,7 +689,7 @@ def _photo_section() -> rx.Component:
     withdraw it. A plain section of the page (no form: the file goes by upload)."""
     s = ProfileState
     errors: Any = s.photo_errors
-    return disclosure(
+    return lazy_disclosure(
         "photo.title",
         rx.flex(
             rx.cond(
@@ -735,12 +736,14 @@ def _photo_section() -> rx.Component:
             id="photo-form",
         ),
         summary_id="photo-toggle",
+        key=ProfileState.cid,
+        on_first_open=name_file_input_after_button(PHOTO_UPLOAD),
         style={"marginTop": "12px"},
     )
 
 
 def _details() -> rx.Component:
-    return disclosure(
+    return lazy_disclosure(
         "vol.profile.details",
         rx.el.dl(
             rx.foreach(
@@ -756,6 +759,7 @@ def _details() -> rx.Component:
             style={"margin": "0", "padding": "4px 12px"},
         ),
         summary_id="details-toggle",
+        key=ProfileState.cid,
         style={"marginTop": "20px"},
     )
 

@@ -417,6 +417,46 @@ def test_a_volunteer_opens_an_episode_then_proposes_its_closure(
         EpisodeStatus.CLOSURE_PROPOSED, "completed", ended, "15/QĐ-UBND")
 
 
+def test_the_client_pages_closed_forms_are_drawn_when_first_opened_and_keep_what_was_typed(
+    page: Page, base_url: str, db: Engine
+) -> None:
+    tag = _tag()
+    first, second = f"Lã Văn {tag}", f"Lã Thị {tag}"
+    with Session(db) as session:
+        volunteer, commune = _demo_volunteer(session)
+        first_id = _add_client(session, first, commune, volunteer)
+        _add_client(session, second, commune, volunteer)
+        session.commit()
+    _sign_in_as_demo_volunteer(page, base_url)
+    page.goto(base_url + f"clients/{first_id}")
+    expect(page.locator("#client-name")).to_have_text(first)
+    toggle = page.locator("#open-episode-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    # Closed: its fields are not on the page at all (a phone draws them only when asked).
+    expect(page.locator("#open-episode-form")).to_have_count(0)
+    expect(page.locator("#photo-form")).to_have_count(0)
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.locator("#decision_number").fill("7/QĐ-UBND")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#open-episode-form")).to_be_hidden()
+    toggle.click()
+    expect(page.locator("#decision_number")).to_have_value("7/QĐ-UBND")
+    # The photo's drop zone, drawn on opening, still names its file input.
+    page.locator("#photo-toggle").click()
+    expect(page.locator("#photo-upload input[type=file]")).to_have_attribute(
+        "aria-label", "Chọn hoặc chụp ảnh")
+    # Another client starts with every section closed and undrawn.
+    page.goto(base_url + "clients")
+    page.locator("#q").fill(second)
+    page.locator("#search-submit").click()
+    page.locator("#client-list li", has_text=second).locator("a").click()
+    expect(page.locator("#client-name")).to_have_text(second)
+    expect(page.locator("#open-episode-toggle")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#open-episode-form")).to_have_count(0)
+
+
 def test_a_supervisor_sees_the_name_of_the_volunteer_in_charge(
     page: Page, base_url: str, db: Engine
 ) -> None:
