@@ -11,7 +11,9 @@ from datetime import date
 from typing import Any
 
 import reflex as rx
+from reflex_base.constants.compiler import MemoizationMode
 from reflex_base.event import no_args_event_spec
+from reflex_components_core.el.elements.typography import Div
 from reflex_components_core.react_router.dom import ReactRouterLink
 
 from app.i18n import t
@@ -171,6 +173,20 @@ def timeline_item(row: Any) -> rx.Component:
         ),
         class_name="dh-timeline-item",
     )
+
+
+class DrawnTogether(Div):
+    """A `div` drawn with everything in it by one memoised React component. Reflex otherwise
+    gives each text that reads the state (every translated label, each condition) a component
+    of its own: on a screen of a few dozen such texts that was a large part of what a phone
+    drew. The part re-renders whole when any state it reads changes: for parts that change
+    rarely and are small (a form field, a header)."""
+
+    _memoization_mode = MemoizationMode(recursive=False)
+
+
+def drawn_together(*children: Any, **props: Any) -> rx.Component:
+    return DrawnTogether.create(*children, **props)
 
 
 def loading_note() -> rx.Component:

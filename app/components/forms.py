@@ -9,8 +9,8 @@ from typing import Any
 import reflex as rx
 from reflex_base.constants.compiler import MemoizationMode
 from reflex_components_core.el.elements.forms import Fieldset
-from reflex_components_core.el.elements.typography import Div
 
+from app.components.client_cards import drawn_together
 from app.state.lang import tr
 from app.state.session import AppState
 
@@ -55,14 +55,8 @@ def checked_form(*children: rx.Component, on_submit: Any, form_id: str,
 # They are plain elements wearing Radix Themes' classes and the app's (assets/forms.css): the
 # look of Radix's Flex, Grid and TextField without a React component and a run-time style
 # (Emotion) per element, which a trace showed to be most of a record form's components.
-# A field is also one memoised React component: Reflex otherwise wraps each text that reads
-# the state (every translated label, hint and option, the error) in a component of its own.
-
-
-class _FieldBox(Div):
-    """A field's `div`, drawn with everything in it by one memoised component."""
-
-    _memoization_mode = MemoizationMode(recursive=False)
+# A field is also one memoised React component (client_cards.drawn_together), not one per
+# translated label, hint and option and one for its error.
 
 
 class _FieldGroup(Fieldset):
@@ -137,7 +131,7 @@ def labelled(
     hint_key: str | None = None,
 ) -> rx.Component:
     """A label above its control, an optional hint, and the field's error below."""
-    return _FieldBox.create(
+    return drawn_together(
         rx.el.label(tr(label_key), html_for=field_id, class_name="dh-label"),
         *([rx.el.p(tr(hint_key), class_name="rt-Text rt-r-size-1 dh-hint")] if hint_key else []),
         control,

@@ -20,6 +20,7 @@ from app.components.client_cards import (
     bi,
     bilingual,
     dmy,
+    drawn_together,
     empty_note,
     lazy_disclosure,
     loading_note,
@@ -553,7 +554,7 @@ def _episode_card() -> rx.Component:
     e: Any = ProfileState.episode
     return rx.box(
         section_heading("vol.profile.episode"),
-        rx.cond(
+        drawn_together(rx.cond(
             ProfileState.has_episode,
             rx.box(
                 rx.text(bi(e, "type"), weight="bold", size="3"),
@@ -574,7 +575,7 @@ def _episode_card() -> rx.Component:
                 id="episode",
             ),
             empty_note("vol.profile.no_episode", note_id="no-episode"),
-        ),
+        )),
         rx.cond(
             ProfileState.can_propose_closure & (ProfileState.closable.length() > 0),
             _propose_closure_form(),
@@ -812,7 +813,8 @@ def profile_page() -> rx.Component:
         "vol.profile.title",
         rx.match(
             s.view,
-            ("found", rx.fragment(_header(), _actions(), _privacy_links(), _episode_card(),
+            ("found", rx.fragment(drawn_together(_header(), _actions(), _privacy_links()),
+                                  _episode_card(),
                                   rx.cond(s.can_edit_photo, _photo_section()), _details(),
                                   _timeline())),
             ("missing", _not_found()),
