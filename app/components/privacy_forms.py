@@ -1,7 +1,6 @@
 """What the privacy screens (consent, the requests desk, the administrator's privacy page) and
-the registration form share: who gave a consent and how, a record card, the outcome callouts,
-and a form folded in a disclosure — each form checked in the page (`checked_form`: a message
-under each field, the focus on the first problem)."""
+the registration form share: who gave a consent and how, a record card and the outcome callouts
+(their folded forms are `app.components.panels.form_panel`)."""
 
 from __future__ import annotations
 
@@ -9,9 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.client_cards import disclosure
 from app.components.forms import choice_group, text_field
-from app.components.panels import form_column
 
 # The consent-giver fields, by their name on the consent page; a form that has other fields
 # of these names (registration) prefixes them (`giver_fields(prefix=...)`).
@@ -80,17 +77,3 @@ def record_card(*children: rx.Component, card_id: Any, tone: str = "gray",
 def card_title(title: rx.Component, badge: rx.Component) -> rx.Component:
     """A card's first line: what it is, and its state as a badge on the right."""
     return rx.flex(title, badge, justify="between", align="center", wrap="wrap", gap="4px")
-
-
-def form_panel(title_key: str, *fields: rx.Component, on_submit: Any, form_id: str,
-               summary_id: str, before: tuple[rx.Component, ...] = (),
-               spacing: str = "3", **form_props: Any) -> rx.Component:
-    """A form folded under its title: fields in a column, checked in the page."""
-    return disclosure(
-        title_key,
-        *before,
-        form_column(*fields, on_submit=on_submit, form_id=form_id, spacing=spacing,
-                    padding_top="12px", **form_props),
-        summary_id=summary_id,
-        style={"marginTop": "12px"},
-    )

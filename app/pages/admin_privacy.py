@@ -12,14 +12,14 @@ import reflex as rx
 
 from app.components.client_cards import bi, bilingual, disclosure, dmy, empty_note, section_heading
 from app.components.forms import (
-    checked_form,
     focus_first_problem,
     select_field,
     submit_button,
     text_field,
 )
 from app.components.frame import app_frame
-from app.components.privacy_forms import card_title, form_panel, outcome_callouts, record_card
+from app.components.panels import form_column, form_panel
+from app.components.privacy_forms import card_title, outcome_callouts, record_card
 from app.pages.privacy_audit import KIND_OPTIONS, audit_list
 from app.pages.privacy_common import Row, as_date, as_id, audit_row, local
 from app.pages.privacy_desk import glass_row
@@ -331,21 +331,20 @@ def _account_view() -> rx.Component:
     e: Any = s.errors
     return disclosure(
         "privacy.admin.account_audit",
-        checked_form(
-            rx.flex(
-                text_field("privacy.admin.username", "username", max_length=64,
-                           error=e["username"]),
-                rx.grid(
-                    text_field("privacy.audit.from", "start", type="date",
-                               default_value=s.month_ago, error=e["start"]),
-                    text_field("privacy.audit.to", "end", type="date", default_value=s.today,
-                               error=e["end"]),
-                    columns="2", gap="8px"),
-                select_field("privacy.col.kind", "kind", KIND_OPTIONS),
-                submit_button("privacy.audit.show", id="account-audit-submit"),
-                direction="column", spacing="3",
-            ),
-            on_submit=s.account_audit, form_id="account-form", padding_top="12px",
+        form_column(
+            text_field("privacy.admin.username", "username", max_length=64,
+                       error=e["username"]),
+            rx.grid(
+                text_field("privacy.audit.from", "start", type="date",
+                           default_value=s.month_ago, error=e["start"]),
+                text_field("privacy.audit.to", "end", type="date", default_value=s.today,
+                           error=e["end"]),
+                columns="2", gap="8px"),
+            select_field("privacy.col.kind", "kind", KIND_OPTIONS),
+            submit_button("privacy.audit.show", id="account-audit-submit"),
+            on_submit=s.account_audit,
+            form_id="account-form",
+            padding_top="12px",
         ),
         rx.cond(s.account_shown != "", rx.box(
             rx.text(tr("privacy.admin.account_of"), " ", s.account_shown, weight="bold",
@@ -419,27 +418,31 @@ def _calendar_and_terms() -> rx.Component:
                     size="2", weight="medium"),
             rx.text(tm["basis"], size="1", color="var(--gray-11)"),
             padding_y="4px")), style={"paddingLeft": "0", "listStyle": "none"}, id="terms"),
-        checked_form(
-            rx.flex(
-                text_field("privacy.terms.code", "code", max_length=60, error=e["code"]),
-                text_field("privacy.terms.amount", "amount", input_mode="numeric",
-                           error=e["amount"]),
-                text_field("privacy.terms.basis", "legal_basis", max_length=300,
-                           error=e["legal_basis"]),
-                submit_button("privacy.terms.save", id="term-save"),
-                direction="column", spacing="2"),
-            on_submit=s.update_term, form_id="term-form", margin_top="8px"),
+        form_column(
+            text_field("privacy.terms.code", "code", max_length=60, error=e["code"]),
+            text_field("privacy.terms.amount", "amount", input_mode="numeric",
+                       error=e["amount"]),
+            text_field("privacy.terms.basis", "legal_basis", max_length=300,
+                       error=e["legal_basis"]),
+            submit_button("privacy.terms.save", id="term-save"),
+            spacing="2",
+            on_submit=s.update_term,
+            form_id="term-form",
+            margin_top="8px",
+        ),
         section_heading("privacy.holiday.title"),
         rx.el.ul(rx.foreach(s.holidays, lambda h: rx.el.li(
             rx.text(h["on"], " — ", h["name"], size="2"), padding_y="2px")),
             style={"paddingLeft": "0", "listStyle": "none"}, id="holidays"),
-        checked_form(
-            rx.flex(
-                text_field("privacy.holiday.on", "on", type="date", error=e["on"]),
-                text_field("privacy.holiday.name", "name", max_length=120, error=e["name"]),
-                submit_button("privacy.holiday.add", id="holiday-add"),
-                direction="column", spacing="2"),
-            on_submit=s.add_holiday, form_id="holiday-form", margin_top="8px"),
+        form_column(
+            text_field("privacy.holiday.on", "on", type="date", error=e["on"]),
+            text_field("privacy.holiday.name", "name", max_length=120, error=e["name"]),
+            submit_button("privacy.holiday.add", id="holiday-add"),
+            spacing="2",
+            on_submit=s.add_holiday,
+            form_id="holiday-form",
+            margin_top="8px",
+        ),
         summary_id="terms-toggle",
         style={"marginTop": "12px"},
     )

@@ -22,7 +22,6 @@ from app.components.client_cards import (
     section_heading,
 )
 from app.components.forms import (
-    checked_form,
     date_field,
     field_error,
     focus_first_problem,
@@ -32,6 +31,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
+from app.components.panels import form_column
 from app.pages.law_deadlines import action_error
 from app.pages.register import form_checked, form_text
 from app.services import law
@@ -281,58 +281,54 @@ def _err(name: str) -> rx.Var:
 
 
 def _add_form() -> rx.Component:
-    return checked_form(
-        rx.flex(
-            select_field("law.rules.type", "episode_type", TYPES, error=_err("episode_type")),
-            select_field("law.rules.band", "age_band", BANDS, error=_err("age_band")),
-            select_field("law.rules.order", "rehab_order", ORDERS, error=_err("rehab_order")),
-            select_field("law.rules.previous", "previous_type", PREVIOUS,
-                         error=_err("previous_type")),
-            number_field("law.rules.months", "months", minimum=0, maximum=120,
-                         error=_err("months")),
-            number_field("law.rules.min_months", "min_months", minimum=0, maximum=120,
-                         error=_err("min_months")),
-            number_field("law.rules.max_months", "max_months", minimum=0, maximum=120,
-                         error=_err("max_months")),
-            number_field("law.rules.reduction_min", "reduction_min_months", minimum=1,
-                         maximum=120, error=_err("reduction_min_months")),
-            number_field("law.rules.reduction_max", "reduction_max_months", minimum=1,
-                         maximum=120, error=_err("reduction_max_months")),
-            select_field("law.rules.counts_from", "counts_from", COUNTS_FROM,
-                         error=_err("counts_from")),
-            date_field("law.rules.effective_from", "effective_from",
-                       error=_err("effective_from")),
-            date_field("law.rules.effective_to", "effective_to", required=False,
-                       hint_key="law.rules.effective_to_hint", error=_err("effective_to")),
-            text_field("law.rules.basis", "legal_basis", max_length=200,
-                       error=_err("legal_basis")),
-            text_field("law.rules.source", "source", max_length=200, error=_err("source")),
-            rx.el.label(rx.el.input(type="checkbox", name="needs_review", id="needs_review",
-                                    style={"width": "22px", "height": "22px"}),
-                        tr("law.rules.needs_review"), html_for="needs_review",
-                        style={"display": "flex", "gap": "10px", "alignItems": "center",
-                               "minHeight": "44px"}),
-            field_error(_err(ADD_FORM), field_id=ADD_FORM),
-            submit_button("law.rules.check", id="rule-check-add"),
-            direction="column", spacing="3",
-        ),
-        on_submit=AdminRulesState.check_add, form_id=ADD_FORM,
+    return form_column(
+        select_field("law.rules.type", "episode_type", TYPES, error=_err("episode_type")),
+        select_field("law.rules.band", "age_band", BANDS, error=_err("age_band")),
+        select_field("law.rules.order", "rehab_order", ORDERS, error=_err("rehab_order")),
+        select_field("law.rules.previous", "previous_type", PREVIOUS,
+                     error=_err("previous_type")),
+        number_field("law.rules.months", "months", minimum=0, maximum=120,
+                     error=_err("months")),
+        number_field("law.rules.min_months", "min_months", minimum=0, maximum=120,
+                     error=_err("min_months")),
+        number_field("law.rules.max_months", "max_months", minimum=0, maximum=120,
+                     error=_err("max_months")),
+        number_field("law.rules.reduction_min", "reduction_min_months", minimum=1,
+                     maximum=120, error=_err("reduction_min_months")),
+        number_field("law.rules.reduction_max", "reduction_max_months", minimum=1,
+                     maximum=120, error=_err("reduction_max_months")),
+        select_field("law.rules.counts_from", "counts_from", COUNTS_FROM,
+                     error=_err("counts_from")),
+        date_field("law.rules.effective_from", "effective_from",
+                   error=_err("effective_from")),
+        date_field("law.rules.effective_to", "effective_to", required=False,
+                   hint_key="law.rules.effective_to_hint", error=_err("effective_to")),
+        text_field("law.rules.basis", "legal_basis", max_length=200,
+                   error=_err("legal_basis")),
+        text_field("law.rules.source", "source", max_length=200, error=_err("source")),
+        rx.el.label(rx.el.input(type="checkbox", name="needs_review", id="needs_review",
+                                style={"width": "22px", "height": "22px"}),
+                    tr("law.rules.needs_review"), html_for="needs_review",
+                    style={"display": "flex", "gap": "10px", "alignItems": "center",
+                           "minHeight": "44px"}),
+        field_error(_err(ADD_FORM), field_id=ADD_FORM),
+        submit_button("law.rules.check", id="rule-check-add"),
+        on_submit=AdminRulesState.check_add,
+        form_id=ADD_FORM,
     )
 
 
 def _close_form() -> rx.Component:
-    return checked_form(
-        rx.flex(
-            number_field("law.rules.rule_id", "rule_id", minimum=1, maximum=10**9,
-                         error=_err("rule_id")),
-            date_field("law.rules.effective_to", "close_effective_to",
-                       hint_key="law.rules.effective_to_hint",
-                       error=_err("close_effective_to")),
-            field_error(_err(CLOSE_FORM), field_id=CLOSE_FORM),
-            submit_button("law.rules.check_close", id="rule-check-close"),
-            direction="column", spacing="3",
-        ),
-        on_submit=AdminRulesState.check_close, form_id=CLOSE_FORM,
+    return form_column(
+        number_field("law.rules.rule_id", "rule_id", minimum=1, maximum=10**9,
+                     error=_err("rule_id")),
+        date_field("law.rules.effective_to", "close_effective_to",
+                   hint_key="law.rules.effective_to_hint",
+                   error=_err("close_effective_to")),
+        field_error(_err(CLOSE_FORM), field_id=CLOSE_FORM),
+        submit_button("law.rules.check_close", id="rule-check-close"),
+        on_submit=AdminRulesState.check_close,
+        form_id=CLOSE_FORM,
     )
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import reflex as rx
 
 from app.components.forms import (
-    checked_form,
     focus_first_problem,
     form_message,
     name_file_input,
@@ -19,6 +18,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
+from app.components.panels import form_column
 from app.services import deployment, second_factor
 from app.state.guard import guarded
 from app.state.lang import tr
@@ -135,26 +135,23 @@ def _error(name: str) -> rx.Var:
 
 def _form() -> rx.Component:
     s = SettingsState
-    return checked_form(
-        rx.flex(
-            text_field("deploy.organisation_name", "organisation_name",
-                       default_value=s.organisation_name, error=_error("organisation_name"),
-                       hint_key="deploy.organisation_hint"),
-            text_field("deploy.programme_name", "programme_name",
-                       default_value=s.programme_name, error=_error("programme_name"),
-                       hint_key="deploy.programme_hint"),
-            text_field("deploy.public_url", "public_url", default_value=s.public_url,
-                       error=_error("public_url"), hint_key="deploy.public_url_hint",
-                       type="url", placeholder="https://donghanh.tinh.gov.vn"),
-            text_field("deploy.contact_line", "contact_line", default_value=s.contact_line,
-                       error=_error("contact_line"), hint_key="deploy.contact_hint"),
-            text_field("deploy.dpo_name", "dpo_name", default_value=s.dpo_name,
-                       error=_error("dpo_name"), hint_key="deploy.dpo_hint", max_length=120),
-            text_field("deploy.dpo_contact", "dpo_contact", default_value=s.dpo_contact,
-                       error=_error("dpo_contact"), max_length=200),
-            submit_button("deploy.save", id="settings-save"),
-            direction="column", spacing="3",
-        ),
+    return form_column(
+        text_field("deploy.organisation_name", "organisation_name",
+                   default_value=s.organisation_name, error=_error("organisation_name"),
+                   hint_key="deploy.organisation_hint"),
+        text_field("deploy.programme_name", "programme_name",
+                   default_value=s.programme_name, error=_error("programme_name"),
+                   hint_key="deploy.programme_hint"),
+        text_field("deploy.public_url", "public_url", default_value=s.public_url,
+                   error=_error("public_url"), hint_key="deploy.public_url_hint",
+                   type="url", placeholder="https://donghanh.tinh.gov.vn"),
+        text_field("deploy.contact_line", "contact_line", default_value=s.contact_line,
+                   error=_error("contact_line"), hint_key="deploy.contact_hint"),
+        text_field("deploy.dpo_name", "dpo_name", default_value=s.dpo_name,
+                   error=_error("dpo_name"), hint_key="deploy.dpo_hint", max_length=120),
+        text_field("deploy.dpo_contact", "dpo_contact", default_value=s.dpo_contact,
+                   error=_error("dpo_contact"), max_length=200),
+        submit_button("deploy.save", id="settings-save"),
         on_submit=SettingsState.save,
         key=s.loaded_at.to_string(),
         form_id="settings-form",

@@ -18,9 +18,9 @@ from app.components.forms import (
     ticked,
 )
 from app.components.frame import app_frame
+from app.components.panels import form_panel
 from app.components.privacy_forms import (
     card_title,
-    form_panel,
     giver_fields,
     giver_values,
     outcome_callouts,

@@ -11,7 +11,6 @@ import reflex as rx
 
 from app.components.client_cards import bi, bilingual, empty_note
 from app.components.forms import (
-    checked_form,
     field_error,
     focus_first_problem,
     form_message,
@@ -20,6 +19,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
+from app.components.panels import form_column
 from app.pages.caseload import as_int
 from app.services import facility_registry, places
 from app.services.facility_registry import FACILITY_KINDS, FacilityInput, FacilityRead
@@ -228,30 +228,27 @@ def _services() -> rx.Component:
 def _form() -> rx.Component:
     s = FacilitiesState
     return rx.card(
-        checked_form(
-            rx.flex(
-                rx.heading(rx.cond(s.editing == "new", tr("facility.new_title"),
-                                   tr("facility.edit_title")), size="4", as_="h2"),
-                text_field("facility.name", "name", default_value=s.f_name,
-                           error=s.fields.get("name", "")),
-                _select("facility.kind", "kind", None, s.f_kind, static=KINDS),
-                _select("facility.commune", "place_id", s.communes, s.f_place),
-                text_field("facility.address", "address", default_value=s.f_address,
-                           error=s.fields.get("address", "")),
-                _services(),
-                rx.cond(s.editing != "new",
-                        rx.el.label(
-                            rx.el.input(type="checkbox", name="active", id="active",
-                                        default_checked=s.f_active, style=_BOX),
-                            tr("facility.active_label"), html_for="active",
-                            style={"display": "flex", "gap": "10px", "alignItems": "center",
-                                   "minHeight": "44px"},
-                        )),
-                submit_button("facility.save", id="facility-save"),
-                rx.button(tr("common.cancel"), type="button", variant="soft", size="3",
-                          on_click=FacilitiesState.cancel, width="100%"),
-                direction="column", spacing="3",
-            ),
+        form_column(
+            rx.heading(rx.cond(s.editing == "new", tr("facility.new_title"),
+                               tr("facility.edit_title")), size="4", as_="h2"),
+            text_field("facility.name", "name", default_value=s.f_name,
+                       error=s.fields.get("name", "")),
+            _select("facility.kind", "kind", None, s.f_kind, static=KINDS),
+            _select("facility.commune", "place_id", s.communes, s.f_place),
+            text_field("facility.address", "address", default_value=s.f_address,
+                       error=s.fields.get("address", "")),
+            _services(),
+            rx.cond(s.editing != "new",
+                    rx.el.label(
+                        rx.el.input(type="checkbox", name="active", id="active",
+                                    default_checked=s.f_active, style=_BOX),
+                        tr("facility.active_label"), html_for="active",
+                        style={"display": "flex", "gap": "10px", "alignItems": "center",
+                               "minHeight": "44px"},
+                    )),
+            submit_button("facility.save", id="facility-save"),
+            rx.button(tr("common.cancel"), type="button", variant="soft", size="3",
+                      on_click=FacilitiesState.cancel, width="100%"),
             on_submit=FacilitiesState.save,
             key=s.form_key.to_string(),
             form_id="facility-form",

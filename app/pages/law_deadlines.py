@@ -20,7 +20,8 @@ from app.components.client_cards import (
     empty_note,
     section_heading,
 )
-from app.components.forms import checked_form, focus_first_problem, labelled
+from app.components.forms import focus_first_problem, labelled
+from app.components.panels import form_column
 from app.pages.register import form_text
 from app.services import law
 from app.services.calendar import LOCAL_TZ, today_vn
@@ -184,20 +185,19 @@ def _dismiss_form(row: Any) -> rx.Component:
     error = rx.cond(mine, s.dismiss_error, "")
     return disclosure(
         "law.deadline.dismiss",
-        checked_form(
-            rx.flex(
-                rx.el.input(type="hidden", name="ref", value=ref),
-                labelled("law.deadline.dismiss_reason", rx.input(
-                    id="reason-" + ref, name="reason", max_length=200, size="3", width="100%",
-                    aria_invalid=rx.cond(mine & (s.dismiss_error != ""), "true", "false"),
-                    aria_describedby="reason-" + ref + "-error",
-                    custom_attrs={"data-reason": ref}),
-                    field_id="reason-" + ref, error=error),
-                rx.button(tr("law.deadline.dismiss_confirm"), type="submit", size="3",
-                          variant="soft", color_scheme="gray", id="dismiss-" + ref),
-                direction="column", spacing="2",
-            ),
-            on_submit=s.dismiss_post_rehab, form_id="dismiss-form-" + ref,
+        form_column(
+            rx.el.input(type="hidden", name="ref", value=ref),
+            labelled("law.deadline.dismiss_reason", rx.input(
+                id="reason-" + ref, name="reason", max_length=200, size="3", width="100%",
+                aria_invalid=rx.cond(mine & (s.dismiss_error != ""), "true", "false"),
+                aria_describedby="reason-" + ref + "-error",
+                custom_attrs={"data-reason": ref}),
+                field_id="reason-" + ref, error=error),
+            rx.button(tr("law.deadline.dismiss_confirm"), type="submit", size="3",
+                      variant="soft", color_scheme="gray", id="dismiss-" + ref),
+            spacing="2",
+            on_submit=s.dismiss_post_rehab,
+            form_id="dismiss-form-" + ref,
             padding_top="8px",
         ),
         summary_id="dismiss-toggle-" + ref, width="100%",

@@ -15,14 +15,12 @@ import reflex as rx
 from app.components.client_cards import (
     bi,
     bilingual,
-    disclosure,
     dmy,
     empty_note,
     loading_note,
     section_heading,
 )
 from app.components.forms import (
-    checked_form,
     date_field,
     field_error,
     focus_first_problem,
@@ -32,6 +30,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
+from app.components.panels import form_panel
 from app.pages.record_form import client_id_in, not_found_screen
 from app.pages.register import form_checked, form_text
 from app.services import caseload, clients, law
@@ -310,12 +309,9 @@ def _form(label_key: str, handler: Any, summary_id: str, *fields: rx.Component) 
     """A form answered in the page (`checked_form`): problems under their fields, the form's
     own under it; what was typed stays until it is saved."""
     form_id = f"{summary_id}-form"
-    return disclosure(label_key, checked_form(
-        rx.flex(*fields, field_error(_err(form_id), field_id=form_id),
-                submit_button(label_key, high_contrast=True, id=f"{summary_id}-submit"),
-                direction="column", spacing="3"),
-        on_submit=handler, form_id=form_id, padding_top="12px"),
-        summary_id=summary_id, style={"marginTop": "12px"})
+    return form_panel(label_key, *fields, field_error(_err(form_id), field_id=form_id),
+                      submit_button(label_key, high_contrast=True, id=f"{summary_id}-submit"),
+                      on_submit=handler, form_id=form_id, summary_id=summary_id)
 
 
 def _date(label_key: str, name: str, **props: Any) -> rx.Component:

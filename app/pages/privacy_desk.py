@@ -21,12 +21,8 @@ from app.components.forms import (
     ticked,
 )
 from app.components.frame import app_frame
-from app.components.privacy_forms import (
-    card_title,
-    form_panel,
-    outcome_callouts,
-    record_card,
-)
+from app.components.panels import form_panel
+from app.components.privacy_forms import card_title, outcome_callouts, record_card
 from app.pages.privacy_common import Row, as_date, as_id, local
 from app.services import deployment, privacy
 from app.services.calendar import today_vn
