@@ -81,6 +81,7 @@ from app.services.policy import (
     can,
     client_target,
 )
+from app.services.setting_rows import setting_text
 from app.services.settings import load_settings
 from models import (
     AuditEvent,
@@ -92,7 +93,6 @@ from models import (
     ReferralService,
     ReferralStatus,
     Role,
-    Setting,
     Visit,
     VisitKind,
     utcnow,
@@ -336,9 +336,7 @@ def age_in_years(birth_year: int, birth_date: date | None, today: date) -> int:
 
 def programme_name(session: Session) -> str:
     """The neutral programme name printed on cards (setting `card.programme_name`)."""
-    setting = session.get(Setting, PROGRAMME_NAME_SETTING)
-    name = setting.value.strip() if setting is not None else ""
-    return name or DEFAULT_PROGRAMME_NAME
+    return setting_text(session, PROGRAMME_NAME_SETTING) or DEFAULT_PROGRAMME_NAME
 
 
 def _read(card: Card) -> CardRead:

@@ -38,9 +38,10 @@ from app.services.actor import Actor
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.policy import Action, authorize_grant
 from app.services.reports import CONTACT_SETTING, HEADER_SETTING
+from app.services.setting_rows import setting_text, write_setting
 from app.services.settings import load_settings
 from app.services.text import clean
-from models import Role, RoleAssignment, Setting, SettingFile, utcnow
+from models import Role, RoleAssignment, SettingFile, utcnow
 
 # The same rows the report header and the card programme name have always been read from.
 ORGANISATION_NAME = HEADER_SETTING
@@ -77,24 +78,19 @@ class SettingsInput:
     dpo_contact: str = ""
 
 
-def _value(session: Session, key: str) -> str:
-    row = session.get(Setting, key)
-    return row.value.strip() if row is not None else ""
-
-
 def public_url(session: Session) -> str:
     """Where QR cards link to: the address set on the settings screen, else DH_PUBLIC_URL,
     else "" (never the browser's own host)."""
-    return _value(session, PUBLIC_URL) or load_settings().public_url
+    return setting_text(session, PUBLIC_URL) or load_settings().public_url
 
 
 def contact_line(session: Session) -> str:
-    return _value(session, CONTACT_LINE)
+    return setting_text(session, CONTACT_LINE)
 
 
 def dpo(session: Session) -> tuple[str, str]:
     """(name, contact) of the data-protection officer; "" where not set."""
-    return _value(session, DPO_NAME), _value(session, DPO_CONTACT)
+    return setting_text(session, DPO_NAME), setting_text(session, DPO_CONTACT)
 
 
 def dpo_line(session: Session) -> str:
@@ -105,8 +101,8 @@ def dpo_line(session: Session) -> str:
 def read_settings(session: Session) -> DeploymentSettings:
     name, contact = dpo(session)
     return DeploymentSettings(
-        organisation_name=_value(session, ORGANISATION_NAME),
-        programme_name=_value(session, PROGRAMME_NAME),
+        organisation_name=setting_text(session, ORGANISATION_NAME),
+        programme_name=setting_text(session, PROGRAMME_NAME),
         public_url=public_url(session),
         contact_line=contact_line(session),
         has_logo=session.get(SettingFile, LOGO) is not None,
@@ -142,17 +138,6 @@ def normalise_public_url(raw: str) -> str | None:
     return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
-def _set(session: Session, key: str, value: str) -> bool:
-    row = session.get(Setting, key)
-    if row is not None and row.value == value:
-        return False
-    if row is None:
-        row = Setting(key=key, value=value)
-    row.value = value
-    session.add(row)
-    return True
-
-
 def update_settings(
     *, session: Session, actor: Actor | None, data: SettingsInput
 ) -> DeploymentSettings:
@@ -181,7 +166,7 @@ def update_settings(
     changed = [key for key, value in ((ORGANISATION_NAME, org), (PROGRAMME_NAME, programme),
                                       (PUBLIC_URL, url), (CONTACT_LINE, contact),
                                       (DPO_NAME, dpo_name), (DPO_CONTACT, dpo_contact))
-               if _set(session, key, value)]
+               if write_setting(session, key, value)]
     session.flush()
     if changed:
         audit.record(session, actor=me, action="settings.update", target_type="setting",

@@ -93,6 +93,7 @@ from app.services.policy import (
     client_scope_filter,
     stopped_ids,
 )
+from app.services.setting_rows import setting_text
 from models import (
     Client,
     ClientStatus,
@@ -110,7 +111,6 @@ from models import (
     Referral,
     ReferralService,
     ReferralStatus,
-    Setting,
     Support,
     SupportKind,
     TestResult,
@@ -808,13 +808,11 @@ def authorize_report(
 
 def report_header(session: Session) -> str:
     """The organisation line printed on reports (data, never code); "" = catalogue default."""
-    setting = session.get(Setting, HEADER_SETTING)
-    return setting.value.strip() if setting is not None else ""
+    return setting_text(session, HEADER_SETTING)
 
 
 def _contact_line(session: Session) -> str:
-    setting = session.get(Setting, CONTACT_SETTING)
-    return setting.value.strip() if setting is not None else ""
+    return setting_text(session, CONTACT_SETTING)
 
 
 def build_report(session: Session, ctx: ReportContext, place: Place) -> Report:

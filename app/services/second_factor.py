@@ -33,6 +33,7 @@ import pyotp
 from sqlmodel import Session, col, select
 
 from app.services import card_render, security
+from app.services.setting_rows import write_setting
 from models import RecoveryCode, Role, Setting, TotpCredential
 
 ISSUER = "Đồng Hành"
@@ -239,15 +240,9 @@ def requirement(session: Session) -> dict[Role, bool]:
 
 def set_required(session: Session, *, role: Role, required: bool) -> bool:
     """Write the row; True if it changed."""
-    key = REQUIRED_SETTING.format(role=role.value)
-    value = REQUIRED if required else OPTIONAL
-    row = session.get(Setting, key)
-    if row is not None and row.value == value:
+    if not write_setting(session, REQUIRED_SETTING.format(role=role.value),
+                         REQUIRED if required else OPTIONAL):
         return False
-    if row is None:
-        row = Setting(key=key, value=value)
-    row.value = value
-    session.add(row)
     session.flush()
     return True
 
