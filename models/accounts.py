@@ -75,8 +75,6 @@ class AuthSession(SQLModel, table=True):
     ended_at: datetime | None = None
     ended_reason: str = Field(default="", max_length=40)
     client_addr: str = Field(default="", max_length=64)
-    # Per-session key for encrypting offline drafts on the device; forgotten at sign-out.
-    device_key: str = Field(default="", max_length=64)
 
 
 class LoginAttempt(SQLModel, table=True):

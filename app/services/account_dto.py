@@ -80,8 +80,6 @@ class SignInResult(BaseModel):
     expires_at: datetime
     # The role requires a second factor the user has not enrolled: the session may only enrol.
     must_enrol_second_factor: bool = False
-    # Encrypts this session's offline drafts on the device; forgotten at sign-out.
-    device_key: str
 
 
 class SessionRead(BaseModel):

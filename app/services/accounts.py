@@ -414,7 +414,6 @@ def _open_session(
         last_seen_at=now,
         expires_at=now + timedelta(hours=settings.session_max_hours),
         client_addr=addr,
-        device_key=security.new_device_key(),
     )
     session.add(row)
     session.flush()
@@ -437,7 +436,6 @@ def _open_session(
         language=user.language,
         full_name=user.full_name,
         expires_at=row.expires_at,
-        device_key=row.device_key,
         must_enrol_second_factor=second_factor.needs_enrolment(
             session, user_id=user.id, role=role
         ),

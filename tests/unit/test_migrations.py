@@ -125,3 +125,33 @@ def test_cards_issued_before_hashing_keep_scanning_and_leave_no_clear_token(
     engine.dispose()
     assert by_qr.status == by_code.status == cards.ScanStatus.OK
     assert by_qr.view is not None and by_qr.view.client_id == world.clients["a1"]
+
+
+def test_the_unused_session_device_key_column_goes_and_comes_back_with_its_sessions(
+    empty_db_url: str,
+) -> None:
+    """Migration 0090 drops `authsession.device_key` (unused since devices use wrapped keys);
+    sessions are kept both ways."""
+    config = alembic_config(empty_db_url)
+    command.upgrade(config, "0080_law_gaps")
+    engine = create_engine(empty_db_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO \"user\" (username, full_name, password_hash, is_active, "
+            "must_change_password, language, version, created_at) "
+            "VALUES ('tnv', 'TNV', '-', true, false, 'vi', 1, CURRENT_TIMESTAMP)"))
+        conn.execute(text(
+            "INSERT INTO authsession (user_id, token_hash, role, created_at, last_seen_at, "
+            "expires_at, ended_reason, client_addr, device_key) SELECT id, 'h', 'volunteer', "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '', '', 'k' FROM \"user\""))
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("authsession")}
+        kept = conn.execute(text("SELECT token_hash FROM authsession")).scalars().all()
+    assert "device_key" not in columns and kept == ["h"]
+    command.downgrade(config, "0080_law_gaps")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("authsession")}
+        back = conn.execute(text("SELECT token_hash, device_key FROM authsession")).all()
+    engine.dispose()
+    assert "device_key" in columns and [tuple(r) for r in back] == [("h", "")]
