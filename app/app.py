@@ -36,6 +36,7 @@ from app.pages.teams import TeamsState, teams_page
 from app.pages.today import TodayState, today_page
 from app.pages.visit import VisitState, visit_page
 from app.state.session import AppState, SessionGate
+from app.state.session_end import dropping_ended_tabs
 
 app = rx.App(
     html_lang="vi",
@@ -56,6 +57,8 @@ app = rx.App(
 # Before any event the guard does not check (hydrate above all): a tab whose session is no
 # longer live loses its page states first (see app/state/session.py).
 app.add_middleware(SessionGate(), index=0)
+# When a session ends (or expires), the page state of all its tabs is dropped at once.
+app.register_lifespan_task(dropping_ended_tabs)
 # Reflex's own connection toasts are in English with a technical description: our notice
 # instead, in the app's language.
 app.app_wraps[(5, "Overlay")] = lambda stateful: connection_notice() if stateful else None

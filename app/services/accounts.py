@@ -29,14 +29,16 @@ Admin scope (who may manage whom):
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import event, func
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app.services import audit, second_factor, security
@@ -77,6 +79,8 @@ from models import (
     User,
     utcnow,
 )
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("vi", "en")
 PAGE_SIZE = 50
@@ -566,10 +570,72 @@ def prune_login_attempts(*, session: Session, now: datetime | None = None) -> in
 # ---------------------------------------------------------------- sessions
 
 
+# The ids of the sessions a unit of work ends, announced once it commits (`on_sessions_ended`).
+_ENDED_KEY = "dh_ended_sessions"
+_ended_listeners: list[Callable[[frozenset[int]], None]] = []
+
+
+def on_sessions_ended(listener: Callable[[frozenset[int]], None]) -> Callable[[], None]:
+    """Call `listener(ids)` after every commit that ended sessions (never after a rollback),
+    in the thread that committed. The State layer drops the ended sessions' page state this
+    way (app/state/session_end.py). Returns what removes the listener again."""
+    _ended_listeners.append(listener)
+
+    def remove() -> None:
+        if listener in _ended_listeners:
+            _ended_listeners.remove(listener)
+
+    return remove
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _announce_ended(session: OrmSession) -> None:
+    ended = session.info.pop(_ENDED_KEY, None)
+    if not ended:
+        return
+    for listener in list(_ended_listeners):
+        try:
+            listener(frozenset(ended))
+        except Exception:  # a listener's failure must not turn a committed ending into an error
+            log.exception("a listener of ended sessions failed")
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_ended(session: OrmSession) -> None:
+    session.info.pop(_ENDED_KEY, None)
+
+
 def _end(session: Session, row: AuthSession, *, now: datetime, reason: str) -> None:
+    """The one place a session ends (every way: sign-out, expiry, elsewhere, by an
+    administrator, a password change…); announced to `on_sessions_ended` after the commit."""
     row.ended_at = now
     row.ended_reason = reason
     session.add(row)
+    if row.id is not None:
+        session.info.setdefault(_ENDED_KEY, set()).add(row.id)
+
+
+def not_live(
+    *, session: Session, session_ids: Iterable[int], now: datetime | None = None
+) -> set[int]:
+    """Which of `session_ids` are no longer live: ended, past their absolute expiry, idle for
+    longer than the idle timeout, or gone. Only reads (the session's next contact records an
+    expiry, as `validate_session` does); one query per 500 ids."""
+    now = _clock(now)
+    idle_since = now - timedelta(minutes=load_settings().session_idle_minutes)
+    wanted = sorted(set(session_ids))
+    live: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        live.update(found for found in session.exec(
+            select(AuthSession.id).where(
+                col(AuthSession.id).in_(chunk),
+                col(AuthSession.ended_at).is_(None),
+                AuthSession.expires_at > now,
+                AuthSession.last_seen_at >= idle_since,
+            )
+        ).all() if found is not None)
+    return set(wanted) - live
 
 
 def _session_by_token(session: Session, token: str) -> AuthSession | None:

@@ -32,6 +32,7 @@ from app.services import accounts, audit
 from app.services.actor import Actor
 from app.services.db import in_transaction
 from app.services.errors import DomainError, ValidationFailed
+from app.state import tabs
 from app.state.guard import HANDLER_ROLES, guarded
 from app.state.lang import LangState
 from models import Role
@@ -100,6 +101,9 @@ class AppState(rx.State):
     _actor: Actor | None = None
     # The auth session whose personal data this tab's page states hold (0: none).
     _session_id: int = 0
+    # "session id/tab token" this tab is recorded under (app/state/tabs.py), so that the
+    # session's end drops its page state at once.
+    _recorded_as: str = ""
 
     # ---- helpers (underscore: not callable from the browser) -------------------------------
 
@@ -143,6 +147,7 @@ class AppState(rx.State):
         if held and actor.session_id != held:
             await self._wipe()  # what the tab holds belongs to another session
         self._session_id = actor.session_id or 0
+        await self._record_tab()
         if language:
             (await self.get_state(LangState)).lang = language[0]
         if not permitted:
@@ -153,6 +158,19 @@ class AppState(rx.State):
             return rx.redirect(ACCOUNT_ROUTE, replace=True)
         self._actor = actor
         return None
+
+    async def _record_tab(self) -> None:
+        """Record this tab under its session, once per session and tab token (a duplicated
+        tab gets a new token with a copy of the state)."""
+        tab = self.router.session.client_token
+        marker = f"{self._session_id}/{tab}"
+        if self._session_id and tab and marker != self._recorded_as:
+            try:
+                await tabs.record(self._session_id, tab)
+            except Exception:  # Redis trouble: the next contact still resets the tab (SessionGate)
+                log.exception("could not record a tab under its session")
+                return
+            self._recorded_as = marker
 
     def _require_actor(self) -> Actor:
         if self._actor is None:  # only reachable if a helper is called outside a guarded handler

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,6 +30,7 @@ from sqlmodel import Session, col, select
 from app.pages.profile import ProfileState
 from app.services import accounts, security
 from app.services.db import engine_for
+from app.state import session_end
 from app.state.session import AppState
 from bench.ws_load import sign_in_async
 from models import Client, Role, User, utcnow
@@ -35,6 +38,8 @@ from tests.factories import make_client, make_user
 from tests.security.ws_client import Tab, frames_text, hydrate
 
 ENDINGS = ("sign_out", "expiry", "ended_elsewhere", "password_change")
+# Everything the app's state store holds for a tab token, serialised.
+StoreReader = Callable[[str], Awaitable[bytes]]
 PASSWORD = "replay-Ngựa-vằn-42"
 
 
@@ -114,9 +119,24 @@ async def _replay(url: str, token: str, cookie: str, person: Person) -> list[dic
         await tab.close()
 
 
-async def scenario(url: str, db_url: str, ending: str) -> dict[str, list[str]]:
+async def _until_dropped(stored: StoreReader, token: str, person: Person,
+                         seconds: float) -> list[str]:
+    """What the state store holds of the client for `token`, once it holds nothing or after
+    `seconds` (the drop runs just after the commit that ended the session, or at the sweep)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = [value for value in person.secrets_shown if value.encode() in await stored(token)]
+        if not found or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.5)
+
+
+async def scenario(url: str, db_url: str, ending: str,
+                   stored: StoreReader | None = None) -> dict[str, list[str]]:
     """Run one ending; returns what each replay saw of the client (all lists must be empty,
-    but the control's)."""
+    but the controls'). With `stored` (what the app's state store holds for a tab token),
+    also what the store itself still holds for the closed tab once the session has ended,
+    before anything contacts the server with its token."""
     person = make_person(db_url)
     cookie, where = await sign_in_async(url, person.login, PASSWORD)
     assert cookie, f"could not sign in: {where}"
@@ -132,6 +152,9 @@ async def scenario(url: str, db_url: str, ending: str) -> dict[str, list[str]]:
     seen["control: live cookie"] = shown(person, await hydrate(control, person.path))
     await control.close()
     await asyncio.sleep(0.5)
+    if stored is not None:
+        seen["control: the store before the end"] = await _until_dropped(
+            stored, closed_token, person, 0)
 
     other_cookie = ""
     engine = engine_for(db_url)
@@ -158,6 +181,14 @@ async def scenario(url: str, db_url: str, ending: str) -> dict[str, list[str]]:
                                          new=PASSWORD + "-mới")
             db.commit()
     await first.close()
+    if stored is not None:
+        # A sign-out goes through the app, which drops the tabs as it commits. The other
+        # endings happen outside it (here, in the test's process, as the CLI or another
+        # deployment's process would): the app's sweep (every SWEEP_SECONDS) finds them, as it
+        # finds an expiry. tests/security/test_session_end_drops_tabs.py shows each ending
+        # made inside the app dropping the tabs at once.
+        wait = 15 if ending == "sign_out" else session_end.SWEEP_SECONDS + 20
+        seen["the state store"] = await _until_dropped(stored, closed_token, person, wait)
 
     seen["no cookie"] = shown(person, await _replay(url, closed_token, "", person))
     seen["old cookie"] = shown(person, await _replay(url, closed_token, cookie, person))

@@ -418,3 +418,48 @@ def test_the_language_choice_is_saved(world: World) -> None:
         assert _sign_in(s).language == "en"
         with pytest.raises(ValidationFailed):
             accounts.set_language(session=s, actor=actor, language="fr")
+
+
+def test_ended_sessions_are_announced_after_the_commit_and_never_after_a_rollback(
+    world: World,
+) -> None:
+    """What lets the State layer drop an ended session's page state (app/state/session_end.py)."""
+    heard: list[frozenset[int]] = []
+    stop = accounts.on_sessions_ended(heard.append)
+    try:
+        with _session(world) as s:
+            kept = _sign_in(s)
+            lost = _sign_in(s, now=T0 + timedelta(minutes=1))
+            accounts.sign_out(session=s, token=lost.token, now=T0 + timedelta(minutes=2))
+            assert heard == []  # not before the commit
+            s.rollback()
+            assert heard == []
+            accounts.sign_out(session=s, token=lost.token, now=T0 + timedelta(minutes=2))
+            s.commit()
+            assert heard == [frozenset({lost.session_id})]
+            # Expiry noticed by a request ends (and announces) the session too.
+            assert _valid(s, kept.token, T0 + timedelta(hours=13)) is None
+            assert heard[-1] == frozenset({kept.session_id})
+    finally:
+        stop()
+    with _session(world) as s:
+        accounts.sign_out(session=s, token=_sign_in(s).token)
+        s.commit()
+    assert len(heard) == 2  # no longer listening
+
+
+def test_not_live_names_the_ended_idle_expired_and_unknown_sessions(world: World) -> None:
+    with _session(world) as s:
+        live = _sign_in(s, now=T0 + timedelta(hours=1))
+        idle = _sign_in(s, now=T0)
+        ended = _sign_in(s, now=T0 + timedelta(hours=1))
+        accounts.sign_out(session=s, token=ended.token, now=T0 + timedelta(hours=1))
+        old = _sign_in(s, now=T0 - timedelta(hours=12))
+        row = s.get(AuthSession, old.session_id)
+        assert row is not None
+        row.last_seen_at = T0 + timedelta(minutes=50)  # kept busy, but past its lifetime
+        s.add(row)
+        s.commit()
+        ids = [live.session_id, idle.session_id, ended.session_id, old.session_id, 999_999]
+        dead = accounts.not_live(session=s, session_ids=ids, now=T0 + timedelta(hours=1))
+    assert dead == {idle.session_id, ended.session_id, old.session_id, 999_999}
