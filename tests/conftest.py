@@ -65,6 +65,21 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
+def session_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session timeouts and sign-in throttling at the shipped values, whatever the environment
+    of the machine running the tests says."""
+    for name, value in {
+        "DH_SESSION_IDLE_MINUTES": "30",
+        "DH_SESSION_MAX_HOURS": "12",
+        "DH_LOGIN_WINDOW_MINUTES": "15",
+        "DH_LOGIN_MAX_FAILURES_ACCOUNT": "30",
+        "DH_LOGIN_MAX_FAILURES_ADDRESS": "20",
+        "DH_LOGIN_FREE_FAILURES_PAIR": "3",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def world(session: Session) -> World:
     """The small two-province world of `tests.factories.build_world`, committed."""
     return build_world(session)

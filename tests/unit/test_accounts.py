@@ -54,16 +54,8 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def _default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "DH_SESSION_IDLE_MINUTES": "30",
-        "DH_SESSION_MAX_HOURS": "12",
-        "DH_LOGIN_WINDOW_MINUTES": "15",
-        "DH_LOGIN_MAX_FAILURES_ACCOUNT": "30",
-        "DH_LOGIN_MAX_FAILURES_ADDRESS": "20",
-        "DH_LOGIN_FREE_FAILURES_PAIR": "3",
-    }.items():
-        monkeypatch.setenv(name, value)
+def _default_settings(session_settings: None) -> None:
+    """Every test here runs with the shipped timeouts and throttling (tests/conftest.py)."""
 
 
 @pytest.fixture
