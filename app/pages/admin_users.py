@@ -22,6 +22,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame, greeting
+from app.components.native_fields import SELECT_STYLE
 from app.components.panels import form_column
 from app.i18n import t
 from app.pages.account import role_label, session_rows
@@ -521,17 +522,6 @@ class AdminUsersState(AppState):
 
 # ---- layout ---------------------------------------------------------------------------------
 
-_SELECT_STYLE = {
-    "minHeight": "44px",
-    "fontSize": "16px",
-    "padding": "8px",
-    "borderRadius": "8px",
-    "border": "1px solid var(--gray-7)",
-    "background": "white",
-    "width": "100%",
-}
-
-
 def _role_select(name: str) -> rx.Component:
     """Controlled: choosing a role reloads the scopes that fit it."""
     return labelled(
@@ -542,7 +532,7 @@ def _role_select(name: str) -> rx.Component:
             name="role",
             value=AdminUsersState.grant_role,
             on_change=AdminUsersState.pick_role,
-            style=_SELECT_STYLE,
+            style=SELECT_STYLE,
         ),
         field_id=name,
     )
@@ -566,7 +556,7 @@ def _scope_picker(prefix: str, error: rx.Var | str = "") -> rx.Component:
                     name="province",
                     value=AdminUsersState.grant_province,
                     on_change=AdminUsersState.pick_province,
-                    style=_SELECT_STYLE,
+                    style=SELECT_STYLE,
                 ),
                 field_id=province_id,
             ),
@@ -585,7 +575,7 @@ def _scope_picker(prefix: str, error: rx.Var | str = "") -> rx.Component:
                 ),
                 id=scope_id,
                 name="scope",
-                style=_SELECT_STYLE,
+                style=SELECT_STYLE,
                 aria_invalid=rx.cond(error != "", "true", "false"),
                 aria_describedby=f"{scope_id}-error",
             ),
@@ -887,7 +877,7 @@ def _details_form() -> rx.Component:
                 id="edit_language",
                 name="edit_language",
                 default_value=sel["language"],
-                style=_SELECT_STYLE,
+                style=SELECT_STYLE,
                 aria_invalid=rx.cond(errors["language"] != "", "true", "false"),
                 aria_describedby="edit_language-error",
             ),

@@ -19,6 +19,7 @@ import reflex as rx
 
 from app.components.forms import select_field
 from app.components.frame import BRAND, app_frame
+from app.components.native_fields import SELECT_STYLE
 from app.i18n import t
 from app.pages.record_form import client_id_in, not_found_screen
 from app.services import card_sheets, cards, clients, deployment
@@ -504,9 +505,7 @@ def print_page() -> rx.Component:
                                 ),
                                 id="commune_id",
                                 name="commune_id",
-                                style={"minHeight": "44px", "fontSize": "16px", "padding": "8px",
-                                       "borderRadius": "8px", "border": "1px solid var(--gray-7)",
-                                       "background": "white", "width": "100%"},
+                                style=SELECT_STYLE,
                             ),
                             direction="column",
                             spacing="1",

@@ -19,6 +19,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
+from app.components.native_fields import SELECT_STYLE
 from app.components.panels import form_column
 from app.pages.caseload import as_int
 from app.services import facility_registry, places
@@ -31,10 +32,6 @@ from models import FacilityService, OrgKind, Role
 Row = dict[str, str]
 KINDS = [(k.value, f"facility.kind.{k.value}") for k in FACILITY_KINDS]
 SERVICES = [(s.value, f"facility.service.{s.value}") for s in FacilityService]
-_SELECT_STYLE = {
-    "minHeight": "44px", "fontSize": "16px", "padding": "8px", "borderRadius": "8px",
-    "border": "1px solid var(--gray-7)", "background": "white", "width": "100%",
-}
 _BOX = {"width": "22px", "height": "22px", "flexShrink": "0"}
 
 
@@ -196,7 +193,7 @@ def _select(label_key: str, name: str, options: Any, default: Any, *,
     return labelled(
         label_key,
         rx.el.select(*children, id=name, name=name, default_value=default,
-                     style=_SELECT_STYLE,
+                     style=SELECT_STYLE,
                      aria_invalid=rx.cond(s.fields.get(name, "") != "", "true", "false"),
                      aria_describedby=f"{name}-error"),
         field_id=name, error=s.fields.get(name, ""),
@@ -296,7 +293,7 @@ def facilities_page() -> rx.Component:
                     rx.el.option(tr("facility.pick_province"), value=""),
                     rx.foreach(s.provinces, lambda p: rx.el.option(p["name"], value=p["id"])),
                     id="province_id", value=s.province_id,
-                    on_change=FacilitiesState.pick_province, style=_SELECT_STYLE,
+                    on_change=FacilitiesState.pick_province, style=SELECT_STYLE,
                 ), field_id="province_id"),
             ),
             form_message(s.error, s.success),

@@ -30,6 +30,7 @@ from app.components.forms import (
     text_field,
 )
 from app.components.frame import app_frame
+from app.components.native_fields import SELECT_STYLE
 from app.components.panels import form_panel
 from app.pages.record_form import client_id_in, not_found_screen
 from app.pages.register import form_checked, form_text
@@ -54,8 +55,6 @@ from models import EpisodeStatus, EpisodeType, Role
 
 Row = dict[str, str]
 _LIVE = {EpisodeStatus.OPEN.value, EpisodeStatus.CLOSURE_PROPOSED.value}
-_SELECT = {"minHeight": "44px", "fontSize": "16px", "padding": "8px", "borderRadius": "8px",
-           "border": "1px solid var(--gray-7)", "background": "white", "width": "100%"}
 
 
 # Each form: its id, and the service's field names -> the form's field names. A message for a
@@ -294,7 +293,7 @@ def _err(name: str) -> rx.Var:
 
 def _select(label_key: str, name: str, rows: rx.Var, label: Any) -> rx.Component:
     return labelled(label_key, rx.el.select(rx.foreach(rows, lambda r: rx.el.option(
-        label(r), value=r["id"])), id=name, name=name, style=_SELECT,
+        label(r), value=r["id"])), id=name, name=name, style=SELECT_STYLE,
         aria_invalid=rx.cond(_err(name) != "", "true", "false"),
         aria_describedby=f"{name}-error"), field_id=name, error=_err(name))
 

@@ -15,6 +15,7 @@ import reflex as rx
 from app.components.client_cards import bi, bilingual, dmy, empty_note, section_heading
 from app.components.forms import checked_form, field_error, focus_first_problem, form_message
 from app.components.frame import app_frame
+from app.components.native_fields import SELECT_STYLE
 from app.pages.caseload import as_int, scroll_table
 from app.pages.reports import quarter_of
 from app.services import caseload, organisations
@@ -28,10 +29,6 @@ from models import OrgKind, Role
 
 Row = dict[str, str]
 KINDS = [k.value for k in MODEL_KINDS]
-_SELECT_STYLE = {
-    "minHeight": "44px", "fontSize": "16px", "padding": "8px", "borderRadius": "8px",
-    "border": "1px solid var(--gray-7)", "background": "white", "width": "100%",
-}
 
 
 def _parse_date(value: Any) -> date | None:
@@ -339,12 +336,12 @@ def _form() -> rx.Component:
         rx.grid(
             _label("sup.org.kind", "kind", rx.el.select(
                 *[rx.el.option(tr(f"sup.org_kind.{k}"), value=k) for k in KINDS],
-                id="kind", name="kind", default_value=s.form_kind, style=_SELECT_STYLE,
+                id="kind", name="kind", default_value=s.form_kind, style=SELECT_STYLE,
                 **_invalid("kind"))),
             _label("sup.col.commune", "place_id", rx.el.select(
                 rx.foreach(s.communes, lambda c: rx.el.option(c["name"], value=c["id"])),
                 id="place_id", name="place_id", default_value=s.form_place,
-                style=_SELECT_STYLE, **_invalid("place_id"))),
+                style=SELECT_STYLE, **_invalid("place_id"))),
             _label("sup.org.name", "name", rx.input(
                 id="name", name="name", default_value=s.form_name, size="3", max_length=200,
                 width="100%", **_invalid("name"))),
@@ -410,7 +407,7 @@ def _members() -> rx.Component:
                             rx.foreach(s.choices,
                                        lambda c: rx.el.option(c["name"], value=c["id"])),
                             name="member", id="member", aria_label=tr("sup.org.pick_member"),
-                            style={**_SELECT_STYLE, "width": "auto", "minWidth": "200px"},
+                            style={**SELECT_STYLE, "width": "auto", "minWidth": "200px"},
                             **_invalid("member", s.member_fields),
                         ),
                         field_error(_error("member", s.member_fields), field_id="member"),
@@ -446,7 +443,7 @@ def teams_page() -> rx.Component:
                 rx.el.select(
                     rx.foreach(s.places, lambda p: rx.el.option(p["name"], value=p["id"])),
                     id="teams_place", value=s.place_id, on_change=TeamsState.pick_place,
-                    style=_SELECT_STYLE,
+                    style=SELECT_STYLE,
                 ),
                 direction="column", spacing="1",
             ),
