@@ -39,6 +39,7 @@ const st = {
   lastSyncAt: null, lastRoundAt: 0, cookie: null, connecting: null,
   credentials: null, needPin: false, needSignin: false, role: "unknown",
   lastInput: Date.now(), panel: false, lockMessage: "", view: null,
+  epoch: 0, // counts forget(): work begun before one must not unlock the device after it
   ready: new Promise(() => {}), passThrough: null,
 };
 
@@ -123,29 +124,41 @@ async function probe() {
 
 // ---- keys, vaults, snapshot ---------------------------------------------------------------------
 
+/** Unlock the device for `user`; false (and nothing kept) when the user was forgotten meanwhile
+ * (a sign-out, an expiry or the lock while a sign-in or a page's connection was under way). */
 async function adopt({ user, key, keyId }) {
+  const epoch = st.epoch;
+  const stale = () => epoch !== st.epoch;
+  let exported = null;
+  try { exported = await exportKey(key); } catch { /* not extractable: unlock again on reload */ }
+  if (stale()) return false;
   st.user = user;
   st.key = key;
   st.keyId = keyId;
   st.outbox = new Outbox(st.db, { owner: user.id, key });
   try {
-    sessionStorage.setItem(SLOT, JSON.stringify({ user, key_id: keyId, key: await exportKey(key) }));
+    if (exported) sessionStorage.setItem(SLOT, JSON.stringify({ user, key_id: keyId, key: exported }));
   } catch { /* private mode: unlock again on reload */ }
   const vault = await st.vaults.get(user.id);
+  if (stale()) return false;
   st.lastSyncAt = vault ? vault.last_sync_at : null;
   st.needPin = !vault;
   await loadSnapshot();
+  if (stale()) { st.snap = null; return false; }
   await st.outbox.prune();
+  if (stale()) return false;
   document.documentElement.setAttribute("data-dh-unlocked", "");
   render();
+  return true;
 }
 
 /** Forget the key and everything shown: the screen holds nothing personal afterwards. */
 function forget() {
+  st.epoch += 1;
   // The last save's confirmation names the client; a correction in progress names a record.
   try { for (const k of [SLOT, "dh_flash", SAVED, FIX]) sessionStorage.removeItem(k); } catch { /* disabled */ }
   document.querySelector("#saved-notice [data-dh-saved]")?.remove();
-  Object.assign(st, { user: null, key: null, keyId: null, outbox: null, snap: null, panel: false, view: null, items: [], temp: [] });
+  Object.assign(st, { user: null, key: null, keyId: null, outbox: null, snap: null, credentials: null, panel: false, view: null, items: [], temp: [] });
   document.documentElement.removeAttribute("data-dh-unlocked");
   document.getElementById("dh-notice")?.remove();
   render();
@@ -197,9 +210,11 @@ async function connect() {
   if (await finishSignOut()) return null;
   if (st.connecting) return st.connecting;
   st.connecting = (async () => {
+    const epoch = st.epoch;
     try {
       const device = await api("device", { method: "POST", body: {} });
       const snap = await api("snapshot");
+      if (epoch !== st.epoch) return; // signed out (or locked) while the server answered
       st.role = "volunteer";
       st.needSignin = false;
       const key = await importKey(btoa(String.fromCharCode(...device.key.match(/../g).map((x) => parseInt(x, 16)))));
@@ -211,7 +226,7 @@ async function connect() {
       } else if (pending) {
         await st.vaults.keepWrapped({ userId: snap.user.id, loginHash: pending.login_hash, keyId: device.key_id, deviceKey: key, kek: pending.kek, salt: pending.salt });
       }
-      await adopt({ user: snap.user, key, keyId: device.key_id });
+      if (!(await adopt({ user: snap.user, key, keyId: device.key_id }))) return;
       await keepSnapshot(snap);
       await syncNow();
     } catch (err) {
