@@ -26,6 +26,10 @@ KEYS: dict[str, tuple[str, str]] = {
         "Cards are only issued to clients under active management.",
     ),
     "card.error.already_revoked": ("Thẻ này đã bị thu hồi.", "This card is already revoked."),
+    "card.error.has_active_card": (
+        "Đối tượng này đã có thẻ đang dùng: chọn in lại nếu cần thẻ mới.",
+        "This client already has a card in use: choose reprinting if a new one is needed.",
+    ),
     "card.error.no_active_card": (
         "Đối tượng chưa có thẻ đang dùng.",
         "The client has no active card.",

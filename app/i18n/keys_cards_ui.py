@@ -63,17 +63,29 @@ KEYS: dict[str, tuple[str, str]] = {
     # A4 print sheet
     "cardui.print.title": ("In thẻ theo xã", "Print cards by commune"),
     "cardui.print.commune": ("Xã, phường", "Commune"),
-    "cardui.print.count": ("{name} ({count} thẻ)", "{name} ({count} cards)"),
+    "cardui.print.count": ("{name}: {without} chưa có thẻ, {count} thẻ đang dùng",
+                           "{name}: {without} without a card, {count} cards in use"),
     "cardui.print.none": (
-        "Chưa có thẻ nào đang dùng trong địa bàn bạn quản lý.",
-        "There are no active cards in the area you manage.",
+        "Chưa có đối tượng nào đang được quản lý trong địa bàn bạn quản lý.",
+        "There are no clients under management in the area you manage.",
     ),
     "cardui.print.hint": (
-        "Mỗi trang A4 có 10 thẻ và dấu cắt. Khi in, chọn tỉ lệ 100% (không co giãn). In thẻ "
-        "là cấp thẻ mới cho từng đối tượng: thẻ họ đang cầm sẽ ngừng hoạt động.",
-        "Each A4 page holds 10 cards with cut marks. Print at 100% scale (no fitting). Printing "
-        "issues each client a new card: the one they hold stops working.",
+        "Mỗi trang A4 có 10 thẻ và dấu cắt. Khi in, chọn tỉ lệ 100% (không co giãn).",
+        "Each A4 page holds 10 cards with cut marks. Print at 100% scale (no fitting).",
     ),
+    "cardui.print.sheet": ("In thẻ cho", "Print cards for"),
+    "cardui.print.sheet_new": ("Người chưa có thẻ (thẻ đang dùng vẫn giữ nguyên)",
+                               "Clients without a card (the cards in use stay valid)"),
+    "cardui.print.sheet_reissue": (
+        "In lại thẻ cho cả xã: thẻ họ đang cầm sẽ ngừng hoạt động",
+        "Reprint every card of the commune: the cards they hold stop working",
+    ),
+    "cardui.print.nobody_new": (
+        "Mọi đối tượng của xã này đã có thẻ. Muốn in lại, chọn “In lại thẻ cho cả xã”.",
+        "Every client of this commune has a card. To reprint, choose “Reprint every card”.",
+    ),
+    "cardui.print.nobody_reissue": ("Chưa ai trong xã này có thẻ đang dùng.",
+                                    "Nobody in this commune has a card in use yet."),
     "cardui.print.download": ("Tải tệp PDF (A4)", "Download PDF (A4)"),
     "cardui.print.done": ("Đã tạo tệp in {count} thẻ.", "Created a print file of {count} cards."),
     "cardui.nav.print": ("In thẻ", "Print cards"),

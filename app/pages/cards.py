@@ -17,7 +17,7 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.forms import select_field
+from app.components.forms import choice_group, select_field
 from app.components.frame import BRAND, app_frame
 from app.components.native_fields import SELECT_STYLE
 from app.i18n import t
@@ -230,39 +230,58 @@ class PrintState(AppState):
     async def load(self) -> None:
         self.error = ""
         self.success = ""
+        await self._count()
+
+    async def _count(self) -> None:
         outcome = await self._run(
             lambda db, actor: card_sheets.communes_with_cards(session=db, actor=actor)
         )
         lang = await self._lang()
         self.communes = [
             {"id": str(c.commune_id),
-             "label": t("cardui.print.count", lang, name=c.name, count=c.cards)}
+             "label": t("cardui.print.count", lang, name=c.name, count=c.cards,
+                        without=c.without)}
             for c in outcome.value or []
         ]
         self.error = outcome.error
 
     @guarded(Role.SUPERVISOR)
     async def download(self, form_data: dict[str, Any]) -> Any:
-        """An A4 PDF of the active cards of one commune's clients (each card audited)."""
-        raw = str(form_data.get("commune_id", "")) if isinstance(form_data, dict) else ""
-        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) < 12):
+        """An A4 PDF of one commune's cards: new cards for the clients without one (the cards in
+        use stay valid), or every card reissued (each audited)."""
+        data = form_data if isinstance(form_data, dict) else {}
+        raw = str(data.get("commune_id", ""))
+        sheet = str(data.get("sheet", "new"))
+        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) < 12) \
+                or sheet not in ("new", "reissue"):
             self.error = await self._text("error.invalid_choice")
+            self.success = ""
             return None
         commune_id = int(raw)
-        def sheet(db: Any, actor: Any) -> tuple[int, bytes]:
-            ids = card_sheets.clients_with_cards(session=db, actor=actor, commune_id=commune_id)
+        chosen: card_sheets.Sheet = "new" if sheet == "new" else "reissue"
+
+        def print_sheet(db: Any, actor: Any) -> tuple[int, bytes | None]:
+            ids = card_sheets.clients_for_sheet(session=db, actor=actor, commune_id=commune_id,
+                                                sheet=chosen)
+            if not ids:
+                return 0, None
             pdf = cards.print_cards(session=db, actor=actor, client_ids=ids,
-                                    base_url=base_url_for(db), layout="a4")
+                                    base_url=base_url_for(db), layout="a4", sheet=chosen)
             return len(ids), pdf
 
-        outcome = await self._run(sheet)
+        outcome = await self._run(print_sheet)
         if not outcome.ok or outcome.value is None:
             self.error = outcome.error
             self.success = ""
             return None
         count, pdf = outcome.value
+        if pdf is None:
+            self.error = await self._text(f"cardui.print.nobody_{chosen}")
+            self.success = ""
+            return None
         self.error = ""
         self.success = await self._text("cardui.print.done", count=count)
+        await self._count()
         return rx.download(data=pdf, filename=_pdf_name("a4"), mime_type="application/pdf")
 
 
@@ -510,6 +529,10 @@ def print_page() -> rx.Component:
                             direction="column",
                             spacing="1",
                         ),
+                        choice_group("cardui.print.sheet", "sheet",
+                                     [("new", "cardui.print.sheet_new"),
+                                      ("reissue", "cardui.print.sheet_reissue")],
+                                     default="new", required=True),
                         _big_button("download", "cardui.print.download", type="submit",
                                     id="print-a4"),
                         direction="column",

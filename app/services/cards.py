@@ -492,19 +492,24 @@ def print_cards(
     client_ids: list[int],
     base_url: str,
     layout: Literal["id1", "a4"] = "a4",
+    sheet: Literal["new", "reissue"] = "reissue",
 ) -> bytes:
-    """Print these clients' cards again (each must have an active card): as the database keeps
-    only hashes, every one is **reissued** — a new card printed, the old one revoked
-    ("reissued") — and the PDF holds the new ones. Audited per card (issue, revoke, print)."""
+    """Print cards for these clients. `sheet="new"`: each has no active card and gets its first
+    (or next) one; no card in use is touched. `sheet="reissue"`: each has an active card and, as
+    the database keeps only hashes, is **reissued** — a new card printed, the old one revoked
+    ("reissued"). The PDF holds the new cards. Audited per card (issue, revoke, print)."""
     me = authorize_grant(session, actor, Action.CARD_ISSUE)
     chosen = _layout(layout)
     ids = list(dict.fromkeys(client_ids))
-    if not ids or len(ids) > MAX_PRINT:
+    if not ids or len(ids) > MAX_PRINT or sheet not in ("new", "reissue"):
         raise ValidationFailed({"client_ids": "error.invalid_value"})
     for client_id in ids:
         authorize_client(session, me, Action.CARD_ISSUE, client_id)
-        if _active_card(session, client_id) is None:
+        active = _active_card(session, client_id) is not None
+        if sheet == "reissue" and not active:
             raise ValidationFailed({"client_ids": "card.error.no_active_card"})
+        if sheet == "new" and active:
+            raise ValidationFailed({"client_ids": "card.error.has_active_card"})
     issued = [issue_card(session=session, actor=me, client_id=client_id) for client_id in ids]
     return print_issued(session=session, actor=me, issued=issued, base_url=base_url,
                         layout=chosen)

@@ -21,7 +21,7 @@ from app.services.cards import format_short_code
 from app.services.db import engine_for
 from app.services.demo import DEMO_PASSWORD
 from app.services.dto import ClientCreate, ConsentInput, ReferralCreate
-from models import Card, ReferralService, Role, RoleAssignment, Sex, User
+from models import Card, Client, ReferralService, Role, RoleAssignment, Sex, User
 from tests.e2e.axe import serious_violations
 from tests.e2e.conftest import PHONE
 from tests.e2e.test_auth import sign_in
@@ -196,14 +196,22 @@ def test_signing_out_drops_a_pending_card_link(page: Page, base_url: str) -> Non
 
 def test_a_supervisor_downloads_an_a4_sheet_of_a_communes_cards(page: Page, base_url: str,
                                                                 e2e_db: Path) -> None:
-    person = make_referred_client(e2e_db)
-    issue_card_directly(e2e_db, person.client_id)
+    person = make_referred_client(e2e_db)  # registered, no card yet
+    with Session(engine_for(f"sqlite:///{e2e_db}")) as s:
+        commune = str(s.get(Client, person.client_id).commune_id)
     sign_in(page, "gs.demo", DEMO_PASSWORD)
     expect(page).to_have_url(base_url + "caseload")
     page.goto("/cards/print")
     expect(page.locator("#commune_id option")).not_to_have_count(0)
+    # The clients without a card are the default: the cards in use stay valid.
+    expect(page.locator("#sheet-new")).to_be_checked()
+    page.locator("#commune_id").select_option(commune)
     assert serious_violations(page, exclude=FRAME_EXCLUDE) == []
     with page.expect_download() as download:
         page.locator("#print-a4").click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     expect(page.locator("#form-success")).to_be_visible()
+    page.screenshot(path=str(SCREENS / "cards-print.png"))
+    # Nobody of that commune is left without a card now: the sheet says so, prints nothing.
+    page.locator("#print-a4").click()
+    expect(page.locator("#form-error")).to_contain_text("đã có thẻ")

@@ -165,9 +165,10 @@ def test_a_supervisor_of_another_province_cannot_print_or_list_these_cards(
     issue(engine, cards_world)
     sheet = make_state(PrintState, sign_in(engine, "sup_b"), "/cards/print")
     run(sheet.load)
-    assert sheet.communes == []
-    events = run(sheet.download, {"commune_id": str(cards_world.commune_a1)})
-    assert not any("download" in repr(e) for e in events) and sheet.error
+    assert [c["id"] for c in sheet.communes] == [str(cards_world.commune_b1)]  # their own
+    for which in ("new", "reissue"):
+        events = run(sheet.download, {"commune_id": str(cards_world.commune_a1), "sheet": which})
+        assert not any("download" in repr(e) for e in events) and sheet.error
     assert audits(engine, action="card.print") == []
 
 

@@ -277,23 +277,58 @@ def test_the_qr_and_code_are_shown_and_printed_only_right_after_issuing(
 # ---- the print sheet --------------------------------------------------------------------------
 
 
-def test_a_supervisor_prints_the_cards_of_a_commune(engine: Engine, cards_world: World) -> None:
+def _cards_of(engine: Engine, client_id: int) -> list[tuple[CardStatus, str]]:
+    with Session(engine) as s:
+        rows = s.exec(select(Card).where(Card.client_id == client_id)).all()
+    return sorted((r.status, r.revoked_reason) for r in rows)
+
+
+def test_a_supervisor_prints_new_cards_for_a_commune_without_touching_those_in_use(
+        engine: Engine, cards_world: World) -> None:
+    """The sheet of the clients without a card: new cards, and a card someone holds keeps
+    working (printing the sheet again for one newly registered client used to revoke every
+    card of the commune, as the database keeps only hashes)."""
+    a1 = cards_world.clients["a1"]
+    sheet = make_state(PrintState, sign_in(engine, "sup_a"), "/cards/print")
+    run(sheet.load)
+    labels = {c["id"]: c["label"] for c in sheet.communes}
+    assert labels[str(cards_world.commune_a1)] == t(
+        "cardui.print.count", name="Xã A Một", count=0, without=1)
+    events = run(sheet.download, {"commune_id": str(cards_world.commune_a1), "sheet": "new"})
+    assert any("download" in repr(e) for e in events)
+    assert sheet.success == t("cardui.print.done", count=1) and sheet.error == ""
+    assert _cards_of(engine, a1) == [(CardStatus.ACTIVE, "")]
+    assert {c["id"]: c["label"] for c in sheet.communes}[str(cards_world.commune_a1)] == t(
+        "cardui.print.count", name="Xã A Một", count=1, without=0)
+    # Again: nobody is left without a card, and the card in use is untouched.
+    events = run(sheet.download, {"commune_id": str(cards_world.commune_a1), "sheet": "new"})
+    assert not any("download" in repr(e) for e in events)
+    assert sheet.error == t("cardui.print.nobody_new") and sheet.success == ""
+    assert _cards_of(engine, a1) == [(CardStatus.ACTIVE, "")]
+    assert len(audits(engine, action="card.print")) == 1
+
+
+def test_reprinting_a_whole_commune_reissues_every_card(engine: Engine,
+                                                        cards_world: World) -> None:
     issue(engine, cards_world, "a1", "vol_a1")
     sheet = make_state(PrintState, sign_in(engine, "sup_a"), "/cards/print")
     run(sheet.load)
-    assert [c["id"] for c in sheet.communes] == [str(cards_world.commune_a1)]
-    events = run(sheet.download, {"commune_id": str(cards_world.commune_a1)})
+    events = run(sheet.download, {"commune_id": str(cards_world.commune_a1),
+                                  "sheet": "reissue"})
     assert any("download" in repr(e) for e in events)
     assert sheet.success == t("cardui.print.done", count=1)
     assert len(audits(engine, action="card.print")) == 1
     # The sheet prints new cards (the database has no clear token to print): the old one is
     # revoked as reissued.
-    with Session(engine) as s:
-        rows = s.exec(select(Card).where(Card.client_id == cards_world.clients["a1"])).all()
-    assert sorted((r.status, r.revoked_reason) for r in rows) == [
+    assert _cards_of(engine, cards_world.clients["a1"]) == [
         (CardStatus.ACTIVE, ""), (CardStatus.REVOKED, "reissued")]
-    run(sheet.download, {"commune_id": "1; drop table"})
-    assert sheet.error == t("error.invalid_choice")
+    run(sheet.download, {"commune_id": str(cards_world.commune_a2), "sheet": "reissue"})
+    assert sheet.error == t("cardui.print.nobody_reissue")
+    for bad in ({"commune_id": "1; drop table", "sheet": "new"},
+                {"commune_id": str(cards_world.commune_a1), "sheet": "everyone"}):
+        run(sheet.download, bad)
+        assert sheet.error == t("error.invalid_choice") and sheet.success == ""
+    assert len(audits(engine, action="card.print")) == 1
 
 
 def test_the_print_sheet_is_for_supervisors_only(engine: Engine, cards_world: World) -> None:

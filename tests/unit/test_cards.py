@@ -557,6 +557,17 @@ def test_printing_needs_an_active_card_in_scope(session: Session, world: World) 
                     base_url=BASE_URL)
 
 
+def test_a_sheet_of_new_cards_never_replaces_a_card_in_use(session: Session,
+                                                          world: World) -> None:
+    me = _actor(world, session, "vol_a1")
+    _issue(world, session)
+    with pytest.raises(ValidationFailed):
+        print_cards(session=session, actor=me, client_ids=[world.clients["a1"]],
+                    base_url=BASE_URL, sheet="new")
+    cards_now = session.exec(select(Card).where(Card.client_id == world.clients["a1"])).all()
+    assert [c.status for c in cards_now] == [CardStatus.ACTIVE]
+
+
 def test_the_default_programme_name_is_neutral(session: Session) -> None:
     name = fold(cards.programme_name(session))
     assert name and not any(w in name for w in ("ma tuy", "cai nghien", "drug"))
