@@ -148,18 +148,22 @@ def test_a_password_in_any_query_string_is_recognised() -> None:
 # ---- the door around the backend ---------------------------------------------------------
 
 
-def _through_door(scope: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
-    """Send one request through SecurityHeaders to an app that answers 200 with a permissive
-    CORS header (as Reflex's CORS layer does); returns the messages sent and whether the app
-    was reached."""
+_PERMISSIVE = ((b"access-control-allow-origin", b"https://evil.example"),
+               (b"access-control-allow-credentials", b"true"))
+
+
+def _through_door(scope: dict[str, Any],
+                  app_headers: tuple[tuple[bytes, bytes], ...] = _PERMISSIVE,
+                  ) -> tuple[list[dict[str, Any]], bool]:
+    """Send one request through SecurityHeaders to an app that answers 200 with `app_headers`
+    (by default a permissive CORS header, as Reflex's CORS layer gives); returns the messages
+    sent and whether the app was reached."""
     reached: list[bool] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         reached.append(True)
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"access-control-allow-origin", b"https://evil.example"),
-            (b"access-control-allow-credentials", b"true"),
-        ]})
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": list(app_headers)})
         await send({"type": "http.response.body", "body": b"ok"})
 
     sent: list[dict[str, Any]] = []
@@ -194,28 +198,12 @@ def test_our_own_files_vary_on_no_origin_so_the_worker_finds_the_pages_copy(
     monkeypatch.delenv("DH_PUBLIC_URL", raising=False)
 
     def answer(path: str) -> dict[bytes, bytes]:
-        reached: list[bool] = []
-
-        async def app(scope: Any, receive: Any, send: Any) -> None:
-            reached.append(True)
-            await send({"type": "http.response.start", "status": 200, "headers": [
-                (b"vary", b"Accept-Encoding, Origin, Origin"),
-                (b"access-control-allow-origin", b"http://app.local"),
-                (b"access-control-allow-credentials", b"true"),
-            ]})
-            await send({"type": "http.response.body", "body": b"ok"})
-
-        sent: list[dict[str, Any]] = []
-
-        async def send(message: Any) -> None:
-            sent.append(message)
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b""}
-
         own = [(b"host", b"app.local"), (b"origin", b"http://app.local")]
-        asyncio.run(SecurityHeaders(app)({"type": "http", "method": "GET", "path": path,
-                                          "query_string": b"", "headers": own}, receive, send))
+        sent, reached = _through_door({"path": path, "headers": own}, (
+            (b"vary", b"Accept-Encoding, Origin, Origin"),
+            (b"access-control-allow-origin", b"http://app.local"),
+            (b"access-control-allow-credentials", b"true"),
+        ))
         assert reached
         return _headers(sent)
 
