@@ -63,8 +63,8 @@ KEYS: dict[str, tuple[str, str]] = {
     # A4 print sheet
     "cardui.print.title": ("In thẻ theo xã", "Print cards by commune"),
     "cardui.print.commune": ("Xã, phường", "Commune"),
-    "cardui.print.count": ("{name}: {without} chưa có thẻ, {count} thẻ đang dùng",
-                           "{name}: {without} without a card, {count} cards in use"),
+    "cardui.print.count": ("{name}: {without} chưa có thẻ, {count} có thẻ",
+                           "{name}: {without} without a card, {count} with one"),
     "cardui.print.none": (
         "Chưa có đối tượng nào đang được quản lý trong địa bàn bạn quản lý.",
         "There are no clients under management in the area you manage.",
