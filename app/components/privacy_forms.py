@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from app.components.forms import choice_group, text_field
+from app.state.lang import tr
 
 # The consent-giver fields, by their name on the consent page; a form that has other fields
 # of these names (registration) prefixes them (`giver_fields(prefix=...)`).
@@ -77,3 +78,15 @@ def record_card(*children: rx.Component, card_id: Any, tone: str = "gray",
 def card_title(title: rx.Component, badge: rx.Component) -> rx.Component:
     """A card's first line: what it is, and its state as a badge on the right."""
     return rx.flex(title, badge, justify="between", align="center", wrap="wrap", gap="4px")
+
+
+def download_buttons(download: Any, prefix: str, xlsx_key: str, pdf_key: str,
+                     **props: Any) -> rx.Component:
+    """The same list as a spreadsheet and as a PDF, side by side: `download` is the handler
+    taking the format; the buttons are `<prefix>-xlsx` and `<prefix>-pdf`."""
+    return rx.grid(
+        *[rx.button(rx.icon(icon, size=18), tr(key), on_click=download(fmt), variant="soft",
+                    size="3", id=f"{prefix}-{fmt}")
+          for fmt, icon, key in (("xlsx", "sheet", xlsx_key), ("pdf", "file-text", pdf_key))],
+        columns="2", gap="8px", **props,
+    )

@@ -19,7 +19,12 @@ from app.components.forms import (
 )
 from app.components.frame import app_frame
 from app.components.panels import form_column, form_panel
-from app.components.privacy_forms import card_title, outcome_callouts, record_card
+from app.components.privacy_forms import (
+    card_title,
+    download_buttons,
+    outcome_callouts,
+    record_card,
+)
 from app.pages.privacy_audit import KIND_OPTIONS, audit_list
 from app.pages.privacy_common import Row, as_date, as_id, audit_row, local
 from app.pages.privacy_desk import glass_row
@@ -465,13 +470,6 @@ def admin_privacy_page() -> rx.Component:
         section_heading("privacy.admin.records"),
         _retention(),
         _calendar_and_terms(),
-        rx.grid(
-            rx.button(rx.icon("sheet", size=18), tr("privacy.inventory.xlsx"),
-                      on_click=s.inventory("xlsx"), variant="soft", size="3",
-                      id="inventory-xlsx"),
-            rx.button(rx.icon("file-text", size=18), tr("privacy.inventory.pdf"),
-                      on_click=s.inventory("pdf"), variant="soft", size="3",
-                      id="inventory-pdf"),
-            columns="2", gap="8px", margin_top="16px",
-        ),
+        download_buttons(s.inventory, "inventory", "privacy.inventory.xlsx",
+                         "privacy.inventory.pdf", margin_top="16px"),
     )

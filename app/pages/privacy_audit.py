@@ -13,6 +13,7 @@ import reflex as rx
 from app.components.client_cards import bi, empty_note, loading_note, section_heading
 from app.components.forms import select_field, submit_button, text_field
 from app.components.frame import app_frame
+from app.components.privacy_forms import download_buttons
 from app.pages.privacy_common import Row, as_date, audit_row, client_id_in
 from app.services import privacy
 from app.services.calendar import today_vn
@@ -154,15 +155,8 @@ def client_audit_page() -> rx.Component:
                                                  id="audit-error", margin_top="8px")),
                 section_heading("privacy.audit.events"),
                 audit_list(s.rows, "audit-list", "privacy.audit.none"),
-                rx.grid(
-                    rx.button(rx.icon("sheet", size=18), tr("privacy.download_xlsx"),
-                              on_click=s.download("xlsx"), variant="soft", size="3",
-                              id="audit-xlsx"),
-                    rx.button(rx.icon("file-text", size=18), tr("privacy.download_pdf"),
-                              on_click=s.download("pdf"), variant="soft", size="3",
-                              id="audit-pdf"),
-                    columns="2", gap="8px", margin_top="12px",
-                ),
+                download_buttons(s.download, "audit", "privacy.download_xlsx",
+                                 "privacy.download_pdf", margin_top="12px"),
             )),
             ("missing", empty_note("privacy.audit.missing", note_id="audit-missing")),
             loading_note(),
