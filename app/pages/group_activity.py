@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import reflex as rx
+from reflex_components_core.el.elements.forms import Select
 
 from app.components.forms import (
     date_field,
@@ -65,7 +67,9 @@ class GroupActivityState(RecordForm, AppState):
     # prerendered, which is what opens offline, offers the group activity too.
     records_groups: bool = True
     communes: list[dict[str, str]] = []
-    organisers: list[dict[str, str]] = []
+    # The organiser list's `<option>`s as HTML (a province has a few hundred facilities): one
+    # React component for the whole list instead of one per option (see `_organiser_select`).
+    organiser_options: str = ""
     # Every client offered so far (the list grows as the filter finds more); `shown` is the
     # subset matching the filter. Ticked boxes stay in the form even when filtered out.
     client_options: list[dict[str, str]] = []
@@ -81,7 +85,7 @@ class GroupActivityState(RecordForm, AppState):
         places = await self._run(lambda db, actor: facilities.communes_for(session=db, actor=actor))
         self.communes = [{"id": str(i), "name": n} for i, n in places.value or []]
         orgs = await self._run(lambda db, actor: facilities.facilities_for(session=db, actor=actor))
-        self.organisers = [{"id": str(i), "name": n} for i, n, _kind in orgs.value or []]
+        self.organiser_options = options_html(orgs.value or [])
         self.client_options = []
         self.client_filter = ""
         await self._find_clients("")
@@ -120,15 +124,45 @@ class GroupActivityState(RecordForm, AppState):
             yield update
 
 
-def _select(label_key: str, name: str, items: Any, *, optional: bool) -> rx.Component:
+def options_html(rows: Any) -> str:
+    """`<option>`s for (id, name, ...) rows, escaped (a facility's name is typed by people)."""
+    return "".join(f'<option value="{int(row[0])}">{escape(str(row[1]))}</option>'
+                   for row in rows)
+
+
+class _HtmlSelect(Select):
+    """A `<select>` whose options are given as HTML (`dangerouslySetInnerHTML`)."""
+
+    dangerouslySetInnerHTML: rx.Var[dict[str, str]]  # React's name for it
+
+
+def _organiser_select() -> rx.Component:
+    """The optional organiser: every active facility of the volunteer's provinces
+    (`facilities.facilities_for`), drawn as one element (a trace counted a React component
+    per option: 350 on the bench's data set). Offline, the device fills it from its snapshot
+    while it holds only the "none" choice (assets/device/src/main.js `fillOfflineForm`)."""
+    none = rx.Var.create('<option value="">') + tr("rec.none_selected") + "</option>"
+    return labelled(
+        "rec.group.organiser",
+        _HtmlSelect.create(
+            id="organiser_id",
+            name="organiser_id",
+            style=_SELECT_STYLE,
+            dangerouslySetInnerHTML={"__html": none + GroupActivityState.organiser_options},
+        ),
+        field_id="organiser_id",
+        error=GroupActivityState.field_errors.get("organiser_id", ""),
+    )
+
+
+def _select(label_key: str, name: str, items: Any) -> rx.Component:
     return labelled(
         label_key,
         rx.el.select(
-            *([rx.el.option(tr("rec.none_selected"), value="")] if optional else []),
             rx.foreach(items, lambda o: rx.el.option(o["name"], value=o["id"])),
             id=name,
             name=name,
-            required=not optional,
+            required=True,
             style=_SELECT_STYLE,
         ),
         field_id=name,
@@ -191,9 +225,8 @@ def _form() -> rx.Component:
             "rec.group.date", "held_on", default=GroupActivityState.today,
             max_date=GroupActivityState.today, error=errors.get("held_on", ""),
         ),
-        _select("rec.place", "place_id", GroupActivityState.communes, optional=False),
-        _select("rec.group.organiser", "organiser_id", GroupActivityState.organisers,
-                optional=True),
+        _select("rec.place", "place_id", GroupActivityState.communes),
+        _organiser_select(),
         text_field("rec.group.topic", "topic", max_length=200, error=errors.get("topic", "")),
         rx.grid(
             number_field("rec.group.total", "attendees_total", minimum=0, maximum=100_000,

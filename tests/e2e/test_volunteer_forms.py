@@ -327,6 +327,12 @@ def test_a_group_talk_is_stored_with_the_two_clients_ticked(
     page.get_by_label("Loại hoạt động").select_option("thematic_talk")
     page.get_by_label("Chủ đề").fill(topic)
     page.get_by_label("Tổng số người tham dự").fill("30")
+    # The organisers: "none", then the facilities of the volunteer's province (drawn as HTML).
+    organiser = page.get_by_label("Đơn vị tổ chức")
+    expect(organiser.locator("option").first).to_have_text("— Không chọn —")
+    expect(organiser.locator("option").nth(1)).to_be_attached()
+    chosen = organiser.locator("option").nth(1).get_attribute("value")
+    organiser.select_option(chosen)
     search = page.get_by_label("Lọc theo tên")
     for client_id, name in ((first, first_name), (second, second_name)):
         search.fill(name.split()[-1].lower())  # accents and case do not matter
@@ -336,9 +342,9 @@ def test_a_group_talk_is_stored_with_the_two_clients_ticked(
     search.fill("")
     page.locator("#save").click()
     expect(page.locator("#dh-notice")).to_contain_text("Đã gửi lúc")  # through the outbox
-    rows = _rows(e2e_db, "SELECT id, kind, attendees_total, attendees_clients FROM groupactivity "
-                 "WHERE topic = ?", topic)
-    assert [r[1:] for r in rows] == [("thematic_talk", 30, 2)]
+    rows = _rows(e2e_db, "SELECT id, kind, attendees_total, attendees_clients, organiser_id "
+                 "FROM groupactivity WHERE topic = ?", topic)
+    assert [r[1:] for r in rows] == [("thematic_talk", 30, 2, int(chosen or 0))]
     present = _rows(e2e_db, "SELECT client_id FROM groupactivityclient WHERE activity_id = ? "
                     "ORDER BY client_id", rows[0][0])
     assert present == [(first,), (second,)]

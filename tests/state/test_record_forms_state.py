@@ -33,6 +33,8 @@ from models import (
     DrugTest,
     GroupActivity,
     GroupActivityClient,
+    Organisation,
+    OrgKind,
     OutreachContact,
     Referral,
     Support,
@@ -225,6 +227,22 @@ def test_a_group_activity_naming_a_client_out_of_scope_is_not_found_audited_and_
     assert state.error == "Không tìm thấy."
     assert len(_denials(engine, "client", theirs)) == before + 1
     assert _count(engine, GroupActivity) == 0 and _count(engine, GroupActivityClient) == 0
+
+
+def test_the_group_organisers_are_the_facilities_of_the_volunteers_province_as_options(
+    world_db: World, engine: Engine
+) -> None:
+    with Session(engine) as s:
+        s.add(Organisation(name='Đội <b>"A"</b> & bạn', kind=OrgKind.VOLUNTEER_TEAM,
+                           place_id=world_db.province_a))
+        s.commit()
+    state = page_state(GroupActivityState, sign_in(engine, "vol_a1"), "/group-activity")
+    run(state.load)
+    html = state.organiser_options
+    assert f'<option value="{world_db.facility_a}">Cơ sở điều trị A</option>' in html
+    assert f'value="{world_db.facility_b}"' not in html  # province B: never offered
+    assert "Đội &lt;b&gt;&quot;A&quot;&lt;/b&gt; &amp; bạn</option>" in html  # escaped
+    assert html.count("<option ") == 2
 
 
 def test_the_group_client_filter_finds_only_clients_in_scope_ignoring_accents(
