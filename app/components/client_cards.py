@@ -242,6 +242,7 @@ class LazyDisclosure(rx.Component):
 
     label: rx.Var[str]
     button_id: rx.Var[str]
+    open_when: rx.Var[bool]
     on_first_open: rx.EventHandler[no_args_event_spec]
 
 
@@ -249,8 +250,11 @@ def lazy_disclosure(label_key: str, *children: rx.Component, summary_id: str, ke
                     **props: Any) -> rx.Component:
     """`disclosure()` for a section most visits never open (a form): its children cost
     nothing until it is first opened, then stay drawn (what is typed stays while it is closed).
-    `key` names the record on screen (another record starts closed and undrawn again). Not for
-    fields of a form around it: undrawn fields are not submitted."""
+    `key` names the record on screen (another record starts closed and undrawn again).
+    Fields of a form around it are not submitted until it is first opened: only for optional
+    fields that the form's readers take as empty when absent (app/pages/register.py
+    `form_text`, assets/device/src/forms.js), with `open_when` true while one of them has an
+    error to show; the device code opens it to put a value back (main.js `revealFields`)."""
     return LazyDisclosure.create(*children, label=tr(label_key), button_id=summary_id, key=key,
                                  **props)
 

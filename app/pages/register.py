@@ -6,13 +6,15 @@ makes a double tap or a retry return the client already saved instead of creatin
 
 from __future__ import annotations
 
+import operator
 import secrets
 from collections.abc import AsyncIterator
+from functools import reduce
 from typing import Any
 
 import reflex as rx
 
-from app.components.client_cards import disclosure, empty_note
+from app.components.client_cards import empty_note, lazy_disclosure
 from app.components.forms import (
     checkbox_field,
     checked_form,
@@ -279,8 +281,15 @@ def _legal_rep() -> rx.Component:
     )
 
 
+# The optional details: drawn at the first opening (most registrations never open them), or
+# when one of them has an error to show. Absent fields are read as empty (`form_text`).
+DETAIL_FIELDS = ("other_names", "national_id", "address", "former_address", "family_contact",
+                 "priority_group", "substances")
+
+
 def _details() -> rx.Component:
-    return disclosure(
+    has_error = reduce(operator.or_, [_err(name) != "" for name in DETAIL_FIELDS])
+    return lazy_disclosure(
         "vol.reg.more_details",
         rx.el.div(
             text_field("vol.reg.other_names", "other_names", error=_err("other_names"),
@@ -302,6 +311,8 @@ def _details() -> rx.Component:
             style={"paddingTop": "12px"},
         ),
         summary_id="more-details",
+        key="register-details",
+        open_when=has_error,
     )
 
 

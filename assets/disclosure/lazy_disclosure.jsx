@@ -5,11 +5,12 @@
  * client page's three closed forms were most of what it drew). Here the panel's children are
  * drawn at the first opening and then kept while it is closed again, so what was typed stays.
  * Opening and closing never waits for the server. `onFirstOpen` runs once, after that first
- * drawing (e.g. to name a drop zone's file input). Give it a React `key` that changes with the
- * record on screen: a new record starts closed and undrawn. */
+ * drawing (e.g. to name a drop zone's file input). `openWhen` opens (and draws) it when it
+ * becomes true: a form's fields inside it with an error to show. Give it a React `key` that
+ * changes with the record on screen: a new record starts closed and undrawn. */
 import { useEffect, useState } from "react";
 
-export function DhLazyDisclosure({ label, buttonId, onFirstOpen, children, ...rest }) {
+export function DhLazyDisclosure({ label, buttonId, onFirstOpen, openWhen, children, ...rest }) {
   const [open, setOpen] = useState(false);
   const [drawn, setDrawn] = useState(false);
   const panelId = `${buttonId}-panel`;
@@ -18,6 +19,12 @@ export function DhLazyDisclosure({ label, buttonId, onFirstOpen, children, ...re
     // Only after the first drawing, not when the handler's identity changes.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [drawn]);
+  useEffect(() => {
+    if (openWhen) {
+      setOpen(true);
+      setDrawn(true);
+    }
+  }, [openWhen]);
   const toggle = () => {
     setOpen(!open);
     setDrawn(true);

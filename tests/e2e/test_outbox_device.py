@@ -530,6 +530,54 @@ def test_a_record_refused_because_the_client_was_reassigned_is_kept_readable_and
     assert full_name not in json.dumps(page.evaluate(OUTBOX_ROWS))
 
 
+def test_fixing_a_refused_new_client_opens_its_details_with_what_was_typed(
+    page: Page, e2e_db: Path | str
+) -> None:
+    """The register form draws its optional details only when they are opened: "Sửa" opens
+    them when the refused record has something there (a value or the server's message)."""
+    name = f"Lý Văn Sửa {_marker()}"
+    address = f"Số 5 ngõ {_marker()}"
+    with Session(engine_for(_url(e2e_db)), expire_on_commit=False) as db:
+        user = db.exec(select(User).where(User.username == VOLUNTEER)).one()
+        actor = load_actor(db, user_id=user.id or 0, role=Role.VOLUNTEER)
+        assert actor is not None
+        commune = min(actor.commune_ids)
+    _signed_in(page)
+    # As the form's reader would give it (assets/device/src/forms.js), with an identity
+    # number the device's own check would have stopped: the server refuses it.
+    payload = {
+        "full_name": name, "other_names": "", "phone": None, "national_id": "12345",
+        "address": address, "former_address": "", "family_contact": "", "priority_group": "",
+        "substances": "", "legal_rep_name": "", "legal_rep_phone": "", "birth_year": 1990,
+        "commune_id": commune, "sex": "male", "injects": True,
+        "consents": [{"purpose": "case_management", "given_on": today_vn().isoformat(),
+                      "sensitive_categories": ["drug_use", "test_results", "hiv_status",
+                                               "police_records"]}],
+        "consent_given_by": "subject", "consent_representative_name": "",
+        "consent_representative_relation": "", "consent_method": "screen",
+        "consent_form_number": "",
+    }
+    page.evaluate("(p) => window.dhOutbox.save('client', p).then(() => window.dhOutbox.sync())",
+                  payload)
+    _eventually(page, lambda: "kept" in _statuses(page))
+    page.locator("#dh-open-records").first.click()
+    page.locator("#dh-record-list li[data-status=kept] [data-fix]").click()
+    page.wait_for_url(re.compile(r"/clients/new$"))
+    expect(page.locator("#more-details")).to_have_attribute("aria-expanded", "true",
+                                                            timeout=20_000)
+    expect(page.locator("#national_id")).to_have_value("12345")
+    expect(page.locator("#national_id-error")).to_be_visible()
+    expect(page.locator("#address")).to_have_value(address)
+    expect(page.locator("#injects")).to_be_checked()
+    expect(page.locator("#full_name")).to_have_value(name)
+    page.locator("#national_id").fill("")
+    page.locator("#consent_case_management").check()  # consents are not put back (yet)
+    page.locator("#register-submit").click()
+    page.wait_for_url(re.compile(r"/clients/\d+$"))
+    assert _count(e2e_db, "SELECT count(*) FROM client WHERE full_name = :n AND address = :a "
+                  "AND injects AND national_id IS NULL", n=name, a=address) == 1
+
+
 def _decide_as_supervisor(e2e_db: Path | str, note: str, *, apply_to: int | None = None,
                           dismiss: str = "") -> None:
     """The demo supervisor applies (to `apply_to`) or dismisses the kept record noted `note`."""

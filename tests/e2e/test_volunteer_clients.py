@@ -212,6 +212,35 @@ def test_registering_a_minor_asks_for_a_legal_representative_and_stores_named_co
                {"drug_use", "test_results", "hiv_status", "police_records"} for c in consents)
 
 
+def test_a_supervisor_registers_online_and_a_refused_detail_opens_the_details(
+    page: Page, base_url: str, db: Engine
+) -> None:
+    """Supervisors register through the page's own handler (no device outbox). The details
+    are drawn only once opened (client_cards.lazy_disclosure); closed, they are sent as
+    typed, and the server's message about one of them opens them again."""
+    name = f"Tạ Văn {_tag()}"
+    sign_in(page, "gs.demo", DEMO_PASSWORD)
+    expect(page).not_to_have_url(base_url)  # signed in
+    page.goto(base_url + "clients/new")
+    expect(page.locator("#more-details-panel input")).to_have_count(0)  # not drawn yet
+    _fill_first_step(page, name, 1988)
+    page.locator("#more-details").click()
+    page.locator("#address").fill("Số 9 ngõ Chợ")
+    page.locator("#national_id").fill("12345")
+    page.locator("#more-details").click()  # closed again: what was typed stays
+    expect(page.locator("#more-details-panel")).to_be_hidden()
+    page.locator("#register-submit").click()
+    expect(page.locator("#national_id-error")).to_be_visible()
+    expect(page.locator("#more-details")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#address")).to_have_value("Số 9 ngõ Chợ")
+    assert _clients_named(db, name) == []
+    page.locator("#national_id").fill("")
+    page.locator("#register-submit").click()
+    expect(page).to_have_url(re.compile(r"/clients/\d+$"))
+    [stored] = _clients_named(db, name)
+    assert stored.address == "Số 9 ngõ Chợ" and stored.national_id is None
+
+
 def test_a_possible_duplicate_is_shown_then_saved_as_a_new_person_when_confirmed(
     page: Page, base_url: str, db: Engine
 ) -> None:

@@ -369,6 +369,34 @@ function fieldOf(form, name) {
     || form.querySelector(`#${CSS.escape(id)}`) || form.querySelector(`[name="${CSS.escape(id)}"]`);
 }
 
+/** Make the named fields shown: a closed section holding one is opened (its button, as a tap
+ * would), and one drawn only at its first opening (client_cards.lazy_disclosure: the
+ * register form's details) is opened and waited for. Fields no section holds are left. */
+async function revealFields(form, names) {
+  const opened = new Set();
+  const open = (button) => {
+    const panel = document.getElementById(button?.getAttribute("aria-controls") || "");
+    if (!panel || opened.has(panel)) return;
+    button.click();
+    opened.add(panel);
+  };
+  let absent = false;
+  for (const name of names) {
+    const field = fieldOf(form, name);
+    if (!field) { absent = true; continue; }
+    const panel = field.closest("[hidden][id$='-panel']");
+    if (panel) open(form.querySelector(`[aria-controls="${CSS.escape(panel.id)}"][aria-expanded=false]`));
+  }
+  if (absent) {
+    for (const button of form.querySelectorAll("button.dh-disclosure[aria-expanded=false]")) {
+      const panel = document.getElementById(button.getAttribute("aria-controls") || "");
+      if (panel && !panel.querySelector("input, select, textarea")) open(button); // not drawn yet
+    }
+  }
+  const shown = (panel) => !panel.hidden && panel.querySelector("input, select, textarea");
+  for (let n = 0; n < 40 && [...opened].some((panel) => !shown(panel)); n++) await sleep(25); // React draws it
+}
+
 function showFieldErrors(form, errors) {
   clearFieldErrors(form);
   for (const [name, message] of Object.entries(errors)) {
@@ -427,6 +455,7 @@ async function onSubmit(event) {
   const clientId = routeClient();
   const { payload, errors } = readForm(kind, [...new FormData(form).entries()], { clientId, today: vnDate() });
   const shown = Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, t(v)]));
+  await revealFields(form, Object.keys(shown));
   showFieldErrors(form, shown);
   if (Object.keys(errors).length) {
     notice(t("device.check_fields"), "error");
@@ -456,6 +485,7 @@ async function onSubmit(event) {
     await refreshTemp();
     render();
     if (item.status === "kept" && item.view?.result) {
+      await revealFields(form, Object.keys(item.view.result.fields || {}));
       showFieldErrors(form, item.view.result.fields || {});
       notice(item.view.result.message || t("device.kept"), "error", 8000);
       return; // correct and save again: the same key, resent
@@ -982,9 +1012,13 @@ async function applyFix(form) {
   st.fixedForm = form;
   const item = await st.outbox.get(fix.key);
   if (!item || item.status !== "kept" || !item.view?.payload) { sessionStorage.removeItem(FIX); return; }
+  const fields = item.view.result?.fields || {};
+  const given = Object.entries(item.view.payload).filter(([name, v]) => name !== "client_id" && v !== null
+    && v !== undefined && v !== "" && v !== false && !(Array.isArray(v) && !v.length)).map(([name]) => name);
+  await revealFields(form, [...given, ...Object.keys(fields)]);
   prefill(form, item.view.payload);
   sessionStorage.setItem(draftSlot(form), item.key);
-  showFieldErrors(form, item.view.result?.fields || {});
+  showFieldErrors(form, fields);
   notice(item.view.result?.message || t("device.kept"), "error", 8000);
 }
 
