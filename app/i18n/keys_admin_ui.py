@@ -127,5 +127,28 @@ KEYS: dict[str, tuple[str, str]] = {
         "Đã đặt lại mật khẩu; mọi phiên đã kết thúc.",
         "Password reset; all sessions have ended.",
     ),
+    "admin_ui.second_factor_badge": ("Có xác thực hai bước", "Two-step verification on"),
+    "admin_ui.tfa_reset": ("Đặt lại xác thực hai bước", "Reset two-step verification"),
+    "admin_ui.tfa_reset_confirm": (
+        "Dùng khi người này mất cả điện thoại lẫn mã khôi phục. Ứng dụng xác thực và các mã "
+        "khôi phục cũ sẽ hết hiệu lực, mọi phiên đăng nhập kết thúc, và lần đăng nhập tới họ "
+        "phải cài lại xác thực hai bước. Hãy chắc chắn đúng là người đó đang nhờ bạn.",
+        "For someone who lost both their phone and their recovery codes. Their authenticator "
+        "app and old recovery codes stop working, all their sessions end, and at their next "
+        "sign-in they must set up two-step verification again. Make sure it really is them "
+        "asking.",
+    ),
+    "admin_ui.tfa_reset_reason": ("Lý do", "Reason"),
+    "admin_ui.tfa_reset_reason_hint": (
+        "Ví dụ: mất điện thoại, đã gọi lại xác nhận. Ghi vào nhật ký truy cập.",
+        "E.g. phone lost, called back to confirm. Kept in the audit log.",
+    ),
+    "admin_ui.tfa_reset_submit": ("Đặt lại", "Reset"),
+    "admin_ui.tfa_reset_done": (
+        "Đã đặt lại xác thực hai bước; mọi phiên đã kết thúc. Lần đăng nhập tới người này "
+        "sẽ cài lại.",
+        "Two-step verification reset; all sessions have ended. They set it up again at their "
+        "next sign-in.",
+    ),
     "admin_ui.close": ("Đóng", "Close"),
 }

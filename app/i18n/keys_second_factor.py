@@ -27,6 +27,11 @@ KEYS: dict[str, tuple[str, str]] = {
         "Xác thực hai bước chưa được bật.",
         "Two-step verification is not on.",
     ),
+    "second_factor.reset_not_self": (
+        "Đây là tài khoản của bạn: hãy tắt hoặc cài lại xác thực hai bước ở trang Cá nhân.",
+        "This is your own account: turn two-step verification off or set it up again on your "
+        "account page.",
+    ),
     # ---- the code page (second step of signing in) ----
     "signin.code_title": ("Xác thực hai bước", "Two-step verification"),
     "signin.code_hint": (

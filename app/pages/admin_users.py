@@ -1,4 +1,5 @@
-"""User administration within the administrator's scope: find, create, edit, roles, sessions.
+"""User administration within the administrator's scope: find, create, edit, roles, sessions,
+and resetting a lost second factor (with a reason).
 
 Every handler is for administrators only and goes through `accounts`, which re-checks the
 scope on each call; what this page offers (places, facilities, users) is only what the
@@ -98,6 +99,11 @@ class AdminUsersState(AppState):
     grant_error: str = ""  # under the scope of "add a role"
     user_error: str = ""
     user_done: str = ""
+
+    # resetting the managed user's lost second factor: the confirmation, its reason's error
+    tfa_reset_open: bool = False
+    tfa_reset_error: str = ""  # under the reason
+    tfa_reset_message: str = ""  # anything else the service refused
 
     _page_users: dict[int, UserRead] = {}
     _selected_user: UserRead | None = None
@@ -208,6 +214,7 @@ class AdminUsersState(AppState):
             "language": user.language,
             "active": "1" if user.is_active else "",
             "must_change": "1" if user.must_change_password else "",
+            "second_factor": "1" if user.second_factor else "",
         }
         self.selected_roles = [
             {
@@ -350,7 +357,7 @@ class AdminUsersState(AppState):
         user = self._page_users.get(uid) if uid is not None else None
         if user is None:
             return
-        self.create_open = False
+        self.create_open = self.tfa_reset_open = False
         self.user_error = self.user_done = self.grant_error = ""
         self.edit_errors = dict.fromkeys(EDIT_FIELDS, "")
         await self._reset_picker()
@@ -360,7 +367,7 @@ class AdminUsersState(AppState):
     @guarded(Role.ADMIN)
     async def toggle_user(self, is_open: bool) -> None:
         if not is_open:
-            self.user_open = False
+            self.user_open = self.tfa_reset_open = False
             self._selected_user = None
             self.selected_sessions = []
 
@@ -433,6 +440,44 @@ class AdminUsersState(AppState):
         self.user_open = False
         self._selected_user = None
         await self._load_page()
+
+    @guarded(Role.ADMIN)
+    async def open_tfa_reset(self) -> None:
+        """The confirmation of a second-factor reset, which asks for the reason."""
+        if self._selected_user is None:
+            return
+        self.user_done = self.tfa_reset_error = self.tfa_reset_message = ""
+        self.tfa_reset_open = True
+
+    @guarded(Role.ADMIN)
+    async def toggle_tfa_reset(self, is_open: bool) -> None:
+        if not is_open:
+            self.tfa_reset_open = False
+            self.tfa_reset_error = self.tfa_reset_message = ""
+
+    @guarded(Role.ADMIN)
+    async def reset_second_factor(self, form_data: dict[str, Any]) -> Any:
+        """The user lost their phone and recovery codes: their second factor is removed, their
+        sessions end, and they set it up again at their next sign-in."""
+        user = self._selected_user
+        if user is None:
+            return None
+        self.user_done = self.tfa_reset_error = self.tfa_reset_message = ""
+        # Longer than the field allows, so that the service (not a cut) refuses a long one.
+        reason = str(form_data.get("tfa_reason", ""))[:1000]
+        outcome = await self._run(
+            lambda db, a: accounts.reset_second_factor(
+                session=db, actor=a, user_id=user.id, reason=reason
+            )
+        )
+        if outcome.value is None:
+            self.tfa_reset_error = outcome.fields.get("reason", "")
+            if not self.tfa_reset_error:
+                self.tfa_reset_message = self._message(outcome)
+            return focus_first_problem("tfa-reset-form") if self.tfa_reset_error else None
+        self.tfa_reset_open = False
+        await self._after_change(outcome, "admin_ui.tfa_reset_done")
+        return None
 
     @guarded(Role.ADMIN)
     async def add_role(self, form_data: dict[str, Any]) -> Any:
@@ -1078,8 +1123,64 @@ def _actions_block() -> rx.Component:
                 max_width="420px",
             ),
         ),
+        rx.cond(
+            sel["second_factor"] == "1",
+            rx.button(
+                rx.icon("shield-off", size=18, aria_hidden="true"),
+                tr("admin_ui.tfa_reset"),
+                on_click=AdminUsersState.open_tfa_reset,
+                variant="outline",
+                size="3",
+                id="reset-second-factor",
+            ),
+        ),
+        _tfa_reset_dialog(),
         direction="column",
         spacing="2",
+    )
+
+
+def _tfa_reset_dialog() -> rx.Component:
+    """Confirm a second-factor reset, with the reason (kept in the audit event)."""
+    s = AdminUsersState
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(tr("admin_ui.tfa_reset")),
+            rx.alert_dialog.description(tr("admin_ui.tfa_reset_confirm"), size="2"),
+            form_column(
+                rx.cond(
+                    s.tfa_reset_message != "",
+                    rx.callout(s.tfa_reset_message, icon="triangle-alert", color_scheme="red",
+                               role="alert", id="tfa-reset-message"),
+                ),
+                text_field(
+                    "admin_ui.tfa_reset_reason",
+                    "tfa_reason",
+                    error=s.tfa_reset_error,
+                    hint_key="admin_ui.tfa_reset_reason_hint",
+                    max_length=accounts.MAX_RESET_REASON,
+                    auto_complete="off",
+                ),
+                rx.flex(
+                    rx.alert_dialog.cancel(
+                        rx.button(tr("common.cancel"), variant="soft", color_scheme="gray",
+                                  size="3", type="button", id="tfa-reset-cancel")
+                    ),
+                    rx.button(tr("admin_ui.tfa_reset_submit"), type="submit", color_scheme="red",
+                              size="3", id="tfa-reset-submit"),
+                    spacing="3",
+                    justify="end",
+                ),
+                on_submit=s.reset_second_factor,
+                form_id="tfa-reset-form",
+                margin_top="12px",
+            ),
+            max_width="420px",
+            width="calc(100vw - 24px)",
+            id="tfa-reset-dialog",
+        ),
+        open=s.tfa_reset_open,
+        on_open_change=s.toggle_tfa_reset,
     )
 
 
@@ -1099,6 +1200,13 @@ def _user_dialog() -> rx.Component:
                 sel["must_change"] == "1",
                 rx.badge(
                     tr("admin_ui.must_change_badge"), color_scheme="amber", width="fit-content"
+                ),
+            ),
+            rx.cond(
+                sel["second_factor"] == "1",
+                rx.badge(
+                    tr("admin_ui.second_factor_badge"), color_scheme="green", width="fit-content",
+                    id="second-factor-badge",
                 ),
             ),
             _details_form(),

@@ -35,6 +35,8 @@ class UserRead(BaseModel):
     pending: list[RoleScopeRead] = Field(default_factory=list)
     # Set only by create_user (and create_first_admin leaves it None): show once, never store.
     one_time_password: str | None = None
+    # A confirmed second factor is on (an administrator may reset it: `reset_second_factor`).
+    second_factor: bool = False
 
 
 class UserCreate(BaseModel):

@@ -17,8 +17,8 @@ Admin scope (who may manage whom):
 - An admin may grant or remove an assignment only if its scope lies inside their own, and
   may manage a user only if every assignment that user holds lies inside their own (a user
   with no assignment yet can be managed by any admin: they can do nothing).
-- Changing a user's roles or scopes, disabling them or resetting their password ends all
-  their sessions at once.
+- Changing a user's roles or scopes, disabling them, resetting their password or their lost
+  second factor ends all their sessions at once.
 - No account may change its own roles or scopes (refused and audited).
 - An account may hold the administrator role together with a role that reads client records
   (volunteer, supervisor, clinic) only if a second administrator approves: such a grant
@@ -1143,7 +1143,13 @@ def _managed_user(
     return user, scope
 
 
-def _read(session: Session, user: User, one_time_password: str | None = None) -> UserRead:
+def _read(
+    session: Session,
+    user: User,
+    one_time_password: str | None = None,
+    *,
+    enrolled: bool | None = None,
+) -> UserRead:
     rows = session.exec(
         select(RoleAssignment)
         .where(RoleAssignment.user_id == user.id)
@@ -1173,6 +1179,9 @@ def _read(session: Session, user: User, one_time_password: str | None = None) ->
             for r in pending
         ],
         one_time_password=one_time_password,
+        second_factor=(
+            second_factor.enrolled(session, user.id or 0) if enrolled is None else enrolled
+        ),
     )
 
 
@@ -1578,6 +1587,54 @@ def reset_password(
     return otp
 
 
+MAX_RESET_REASON = 200
+
+
+def reset_second_factor(
+    *, session: Session, actor: Actor, user_id: int, reason: str, now: datetime | None = None
+) -> UserRead:
+    """Another account's lost second factor (phone and recovery codes gone): its secret and
+    recovery codes are removed, its pending second steps and every session end, and at the
+    next sign-in it has a password step only — where its role requires a second factor, a
+    session restricted to enrolling again (`second_factor.needs_enrolment`). An administrator
+    in scope only, never on their own account (they have /account); the reason is required
+    and kept in the audit event (never a secret)."""
+    now = _clock(now)
+    user, _ = _managed_user(session, actor, user_id, action="second_factor.reset")
+    if user.id == actor.user_id:
+        raise ValidationFailed({"user": "second_factor.reset_not_self"})
+    text = clean(reason)
+    if not text:
+        raise ValidationFailed({"reason": "error.reason_required"})
+    if len(text) > MAX_RESET_REASON:
+        raise ValidationFailed({"reason": "error.too_long"})
+    if session.get(TotpCredential, user_id) is None:
+        raise ValidationFailed({"user": "second_factor.not_on"})
+    second_factor.remove(session, user_id=user_id)
+    for step in session.exec(
+        select(SecondFactorChallenge).where(
+            SecondFactorChallenge.user_id == user_id,
+            col(SecondFactorChallenge.used_at).is_(None),
+        )
+    ).all():
+        step.used_at = now
+        session.add(step)
+    ended = end_user_sessions(
+        session=session, user_id=user_id, reason="second_factor_reset", now=now
+    )
+    user.version += 1
+    session.add(user)
+    _audit(
+        session,
+        actor=actor,
+        action="second_factor.reset",
+        target_type="user",
+        target_id=user.id,
+        detail=f"sessions={ended} reason={text}",
+    )
+    return _read(session, user)
+
+
 def list_users(*, session: Session, actor: Actor, query: str = "", page: int = 1) -> UserPage:
     """Users the admin may manage, matching `query` (name, username or phone; diacritics and
     case ignored), in Vietnamese name order, PAGE_SIZE a page."""
@@ -1602,8 +1659,14 @@ def list_users(*, session: Session, actor: Actor, query: str = "", page: int = 1
     matches.sort(key=lambda u: (vi_sort_key(u.full_name), u.username))
     page = max(1, page)
     chunk = matches[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    with_second_factor = set(session.exec(
+        select(TotpCredential.user_id).where(
+            col(TotpCredential.user_id).in_([u.id for u in chunk]),
+            col(TotpCredential.confirmed_at).is_not(None),
+        )
+    ).all())
     return UserPage(
-        items=[_read(session, u) for u in chunk],
+        items=[_read(session, u, enrolled=u.id in with_second_factor) for u in chunk],
         total=len(matches),
         page=page,
         page_size=PAGE_SIZE,

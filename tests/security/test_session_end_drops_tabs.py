@@ -32,17 +32,17 @@ from sqlmodel import Session, col, select
 
 import app.app  # noqa: F401  (registers every page, so every State class exists)
 from app.pages.profile import ProfileState
-from app.services import accounts, security
+from app.services import accounts, second_factor, security
 from app.services.actor import load_actor
 from app.services.db import in_transaction
 from app.state import session_end
 from app.state.session import AppState
-from models import AuthSession, Role, User, utcnow
+from models import AuthSession, Role, TotpCredential, User, utcnow
 from tests.factories import World, build_world, make_client
 
 PASSWORD = "tab-Ngựa-vằn-42"
 ENDINGS = ("sign_out", "idle", "expiry", "ended_elsewhere", "ended_by_admin",
-           "password_change", "password_reset", "disabled")
+           "password_change", "password_reset", "disabled", "second_factor_reset")
 STORES = (
     "memory",
     pytest.param("redis", marks=[
@@ -97,6 +97,12 @@ def _actor(token: str) -> Any:
     actor = in_transaction(lambda db: accounts.validate_session(session=db, token=token))
     assert actor is not None
     return actor
+
+
+def _enrol(db: Session, user_id: int) -> None:
+    db.add(TotpCredential(user_id=user_id, confirmed_at=utcnow(), secret=second_factor.seal(
+        second_factor.new_secret(), user_id=user_id)))
+    db.flush()
 
 
 def _admin() -> Any:
@@ -172,7 +178,7 @@ def _end(ending: str, person: Person, cookie: str, session_id: int) -> str:
             update(AuthSession).where(col(AuthSession.id) == session_id)
             .values({column: moment})))
         return ""
-    if ending in ("ended_by_admin", "password_reset", "disabled"):
+    if ending in ("ended_by_admin", "password_reset", "disabled", "second_factor_reset"):
         admin = _admin()
         if ending == "ended_by_admin":
             in_transaction(lambda db: accounts.end_session(session=db, actor=admin,
@@ -180,6 +186,12 @@ def _end(ending: str, person: Person, cookie: str, session_id: int) -> str:
         elif ending == "password_reset":
             in_transaction(lambda db: accounts.reset_password(session=db, actor=admin,
                                                               user_id=person.user_id))
+        elif ending == "second_factor_reset":
+            # Enrolled after signing in (a password alone would open no session then), then
+            # lost: an administrator resets it.
+            in_transaction(lambda db: _enrol(db, person.user_id))
+            in_transaction(lambda db: accounts.reset_second_factor(
+                session=db, actor=admin, user_id=person.user_id, reason="Mất điện thoại"))
         else:
             in_transaction(lambda db: accounts.disable_user(session=db, actor=admin,
                                                             user_id=person.user_id))

@@ -56,6 +56,7 @@ NOT_SENT_IN_ROLE = {
     "AdminUsersState.enable_user", "AdminUsersState.reset_password",
     "AdminUsersState.add_role", "AdminUsersState.remove_role",
     "AdminUsersState.end_user_session", "AdminUsersState.decide_request",
+    "AdminUsersState.reset_second_factor",
     "ImportState.upload", "ImportState.commit",
     "TeamsState.save", "TeamsState.add_member", "TeamsState.end_member",
     "CaseloadState.reassign", "CaseloadState.undo_merge",

@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 import app.app  # noqa: F401  (registers every page and State)
 from app.pages.account import AccountState
 from app.pages.admin_users import AdminUsersState
-from app.services import accounts, security
+from app.services import accounts, second_factor, security
 from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
-from models import AuthSession, Role, RoleAssignment, User
+from models import AuthSession, Role, RoleAssignment, TotpCredential, User, utcnow
 from tests.factories import World, make_user
 from tests.state.conftest import PASSWORD, audits, page_state, password_hash, run, sign_in
 
@@ -46,6 +46,9 @@ ADMIN_CALLS: dict[str, tuple[Any, ...]] = {
     "remove_role": (1,),
     "end_user_session": (1,),
     "decide_request": (1, True),
+    "open_tfa_reset": (),
+    "toggle_tfa_reset": (False,),
+    "reset_second_factor": ({"tfa_reason": "Mất điện thoại"},),
 }
 
 
@@ -245,6 +248,61 @@ def test_resetting_a_password_ends_the_users_sessions_and_shows_a_new_one_time_p
     assert state.otp and state.otp_for == "vol_a1"
     with Session(engine) as s:
         assert accounts.validate_session(session=s, token=victim_token) is None
+
+
+def _give_second_factor(engine: Engine, username: str) -> int:
+    """`username` has a confirmed second factor (after they signed in: a password alone no
+    longer opens a session then)."""
+    with Session(engine) as s:
+        user = s.exec(select(User).where(User.username == username)).one()
+        assert user.id is not None
+        s.add(TotpCredential(user_id=user.id, secret=second_factor.seal(
+            second_factor.new_secret(), user_id=user.id), confirmed_at=utcnow()))
+        second_factor.new_recovery_codes(s, user_id=user.id, now=utcnow())
+        s.commit()
+        return user.id
+
+
+def test_resetting_a_lost_second_factor_asks_for_a_reason_and_ends_the_users_sessions(
+    world_db: World, engine: Engine
+) -> None:
+    victim_token = sign_in(engine, "vol_a1")
+    victim = _give_second_factor(engine, "vol_a1")
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    run(state.search, {"q": "vol_a1"})
+    run(state.open_user, next(u["id"] for u in state.users if u["username"] == "vol_a1"))
+    assert state.selected["second_factor"] == "1"
+
+    run(state.open_tfa_reset)
+    assert state.tfa_reset_open
+    run(state.reset_second_factor, {"tfa_reason": "   "})
+    # The reason's message is next to the field; the confirmation stays open, nothing changed.
+    assert state.tfa_reset_error == "Cần ghi lý do." and state.tfa_reset_open
+    with Session(engine) as s:
+        assert second_factor.enrolled(s, victim)
+
+    run(state.reset_second_factor, {"tfa_reason": "Mất điện thoại, đã gọi lại xác nhận"})
+    assert not state.tfa_reset_open and state.tfa_reset_error == ""
+    assert state.user_done.startswith("Đã đặt lại xác thực hai bước")
+    assert state.selected["second_factor"] == "" and state.selected_sessions == []
+    with Session(engine) as s:
+        assert not second_factor.enrolled(s, victim)
+        assert accounts.validate_session(session=s, token=victim_token) is None
+    [event] = audits(engine, action="second_factor.reset")
+    assert event.target_id == victim and event.actor_id == world_db.users["admin_a"]
+
+
+def test_an_admin_is_told_to_use_their_own_account_page_for_their_second_factor(
+    world_db: World, engine: Engine
+) -> None:
+    state = page_state(AdminUsersState, sign_in(engine, "admin_a"))
+    _give_second_factor(engine, "admin_a")
+    run(state.search, {"q": "admin_a"})
+    run(state.open_user, state.users[0]["id"])
+    run(state.open_tfa_reset)
+    run(state.reset_second_factor, {"tfa_reason": "Thử"})
+    assert state.tfa_reset_message.startswith("Đây là tài khoản của bạn")
+    assert state.tfa_reset_open and state.selected["second_factor"] == "1"
 
 
 def test_an_admin_cannot_disable_themselves(world_db: World, engine: Engine) -> None:

@@ -9,11 +9,12 @@ import pyotp
 import pytest
 from sqlmodel import Session, select
 
+from app.i18n import t
 from app.services import accounts, deployment, second_factor, security
-from app.services.account_dto import SecondStep, SignInResult
+from app.services.account_dto import SecondStep, SignInResult, UserRead
 from app.services.accounts import Throttled
 from app.services.actor import Actor, load_actor
-from app.services.errors import AuthError, Conflict, ValidationFailed
+from app.services.errors import AuthError, Conflict, PermissionDenied, ValidationFailed
 from models import (
     AuditEvent,
     AuthSession,
@@ -376,3 +377,113 @@ def test_the_secret_is_kept_sealed_under_the_server_key_and_opens_only_for_its_a
     later = NOW + timedelta(minutes=1)
     with pytest.raises(AuthError):
         _complete(session, step.token, pyotp.TOTP(secret).at(later), later)
+
+
+# ---- an administrator resets a lost second factor ------------------------------------------
+
+
+LOST = "Mất điện thoại và mã khôi phục, đã gọi lại xác nhận"
+
+
+def _reset(session: Session, world: World, who: str, target: str, reason: str = LOST,
+           now: datetime = NOW) -> UserRead:
+    result = accounts.reset_second_factor(
+        session=session, actor=_actor(session, world, who), user_id=world.users[target],
+        reason=reason, now=now)
+    session.commit()
+    return result
+
+
+def test_an_administrator_resets_a_lost_second_factor_and_the_user_must_enrol_again(
+    session: Session, people: World
+) -> None:
+    _require(session, Role.SUPERVISOR, Role.ADMIN)
+    secret, codes = _enrol(session, people, "sup_a")
+    user_id = people.users["sup_a"]
+    step = _begin(session, "sup_a", NOW)  # a second step pending on some phone
+    assert isinstance(step, SecondStep)
+    signed = _complete(session, step.token, pyotp.TOTP(secret).at(NOW + timedelta(seconds=30)),
+                       NOW + timedelta(seconds=30))
+    pending = _begin(session, "sup_a", NOW + timedelta(seconds=40))
+    assert isinstance(pending, SecondStep)
+    later = NOW + timedelta(minutes=1)
+
+    read = _reset(session, people, "admin", "sup_a", now=later)
+
+    assert not read.second_factor
+    assert session.get(TotpCredential, user_id) is None
+    assert session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user_id)).all() == []
+    # Every session ended (announced to the page-state drop like any ending), with the reason.
+    rows = session.exec(select(AuthSession).where(AuthSession.user_id == user_id)).all()
+    assert rows and all(r.ended_at is not None for r in rows)
+    assert {r.ended_reason for r in rows} == {"second_factor_reset"}
+    assert accounts.validate_session(session=session, token=signed.token, now=later) is None
+    # The pending second step is over, and no old code or recovery code opens anything.
+    with pytest.raises(AuthError):
+        _complete(session, pending.token, pyotp.TOTP(secret).at(later), later)
+    with pytest.raises(AuthError):
+        _complete(session, pending.token, codes[0], later)
+    # Audited with the reason, never a secret or a code.
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "second_factor.reset")).one()
+    assert event.actor_id == people.users["admin"] and event.target_id == user_id
+    assert event.outcome == "ok" and "reason=Mất điện thoại" in event.detail
+    assert "sessions=1" in event.detail
+    assert secret not in event.detail and not any(c in event.detail for c in codes)
+    # The next sign-in is the password alone, to a session that may only enrol again ...
+    again = _begin(session, "sup_a", later + timedelta(minutes=1))
+    assert isinstance(again, SignInResult) and again.must_enrol_second_factor
+    actor = accounts.validate_session(session=session, token=again.token,
+                                      now=later + timedelta(minutes=1))
+    assert actor is not None and actor.restricted
+    # ... and enrolling a new phone works and lifts the restriction.
+    new_secret, _ = _enrol(session, people, "sup_a", later + timedelta(minutes=2))
+    assert new_secret != secret
+    actor = accounts.validate_session(session=session, token=again.token,
+                                      now=later + timedelta(minutes=2))
+    assert actor is not None and not actor.restricted
+
+
+def test_an_administrator_cannot_reset_their_own_second_factor(
+    session: Session, people: World
+) -> None:
+    _enrol(session, people, "admin")
+    with pytest.raises(ValidationFailed) as refused:
+        _reset(session, people, "admin", "admin")
+    assert refused.value.fields == {"user": "second_factor.reset_not_self"}
+    session.rollback()
+    assert second_factor.enrolled(session, people.users["admin"])
+    assert "trang Cá nhân" in t("second_factor.reset_not_self", "vi")
+
+
+@pytest.mark.parametrize("who", ["vol_a1", "sup_a"])
+def test_only_an_administrator_resets_a_second_factor_and_a_refusal_is_audited(
+    session: Session, people: World, who: str
+) -> None:
+    target = "sup_a" if who == "vol_a1" else "vol_a1"
+    _enrol(session, people, target)
+    with pytest.raises(PermissionDenied):
+        _reset(session, people, who, target)
+    session.rollback()
+    assert second_factor.enrolled(session, people.users[target])
+    denied = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "second_factor.reset")).one()
+    assert denied.outcome == "denied" and denied.actor_id == people.users[who]
+
+
+def test_a_reset_needs_a_short_reason_and_a_second_factor_to_reset(
+    session: Session, people: World
+) -> None:
+    with pytest.raises(ValidationFailed) as nothing_on:
+        _reset(session, people, "admin", "sup_a")
+    assert nothing_on.value.fields == {"user": "second_factor.not_on"}
+    session.rollback()
+    _enrol(session, people, "sup_a")
+    for reason, key in (("  \n ", "error.reason_required"), ("x" * 201, "error.too_long")):
+        with pytest.raises(ValidationFailed) as refused:
+            _reset(session, people, "admin", "sup_a", reason=reason)
+        assert refused.value.fields == {"reason": key}
+        session.rollback()
+    assert second_factor.enrolled(session, people.users["sup_a"])
+    assert not session.exec(select(AuditEvent).where(
+        AuditEvent.action == "second_factor.reset")).all()
