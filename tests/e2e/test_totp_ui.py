@@ -14,13 +14,16 @@ from sqlmodel import Session, select
 
 from app.services import second_factor
 from app.services.db import engine_for
-from models import TotpCredential, User
+from app.services.demo import DEMO_PASSWORD
+from models import TotpCredential, User, utcnow
 from tests.e2e.server import ROOT
 from tests.e2e.test_admin_ui import (
     PASSWORD,
     expect_route,
     expect_sign_in_screen,
     make_volunteer,
+    open_user,
+    second_page,  # noqa: F401  (fixture)
     unique,
 )
 from tests.e2e.test_auth import sign_in, sign_out
@@ -120,3 +123,50 @@ def test_a_volunteer_turns_on_the_second_factor_and_signs_in_with_a_code_then_a_
     expect(page.locator("#otp-error")).to_be_visible()  # under the field
     with Session(engine_for(f"sqlite:///{e2e_db}")) as s:
         assert s.exec(select(User.username).where(User.id == user_id)).one() == username
+
+
+def test_an_administrator_resets_a_lost_second_factor_with_a_reason(
+    page: Page, second_page: Page, base_url: str, e2e_db: Path  # noqa: F811
+) -> None:
+    username = unique("tnv.matmay")
+    user_id = make_volunteer(e2e_db, username)
+    sign_in(second_page, username, PASSWORD)
+    expect_route(second_page, "today")
+    second_page.goto(base_url + "account")
+    expect(second_page.locator("#password-form")).to_be_visible()
+    # Their second factor is on (set up after this sign-in) — and then the phone is lost.
+    with Session(engine_for(f"sqlite:///{e2e_db}")) as s:
+        s.add(TotpCredential(user_id=user_id, confirmed_at=utcnow(), secret=second_factor.seal(
+            second_factor.new_secret(), user_id=user_id)))
+        s.commit()
+
+    sign_in(page, "qt.demo", DEMO_PASSWORD)
+    open_user(page, username)
+    expect(page.locator("#second-factor-badge")).to_be_visible()
+    page.locator("#reset-second-factor").click()
+    dialog = page.locator("#tfa-reset-dialog")
+    expect(dialog).to_be_visible()
+    reason = page.locator("#tfa_reason")
+    reason.fill("Mất điện thoại, đã gọi lại xác nhận")
+    page.mouse.move(0, 0)
+    # At rest: the dialog's opening animation has finished.
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running')")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "admin-second-factor-reset.png"))
+    reason.fill(" ")
+    page.locator("#tfa-reset-submit").click()
+    expect(page.locator("#tfa_reason-error")).to_have_text("Cần ghi lý do.")  # under the field
+    reason.fill("Mất điện thoại, đã gọi lại xác nhận")
+    page.locator("#tfa-reset-submit").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#form-success")).to_contain_text("Đã đặt lại xác thực hai bước")
+    expect(page.locator("#reset-second-factor")).to_have_count(0)
+    with Session(engine_for(f"sqlite:///{e2e_db}")) as s:
+        assert not second_factor.enrolled(s, user_id)
+
+    # Their open phone is signed out; the password alone signs them in again.
+    second_page.locator("#refresh").click()
+    expect_sign_in_screen(second_page)
+    sign_in(second_page, username, PASSWORD)
+    expect_route(second_page, "today")
