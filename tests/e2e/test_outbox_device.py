@@ -548,7 +548,8 @@ def test_fixing_a_refused_new_client_opens_its_details_with_what_was_typed(
     payload = {
         "full_name": name, "other_names": "", "phone": None, "national_id": "12345",
         "address": address, "former_address": "", "family_contact": "", "priority_group": "",
-        "substances": "", "legal_rep_name": "", "legal_rep_phone": "", "birth_year": 1990,
+        "substances": "", "legal_rep_name": "Lý Thị Mẹ", "legal_rep_phone": "",
+        "birth_year": today_vn().year - 16,  # a minor: the representative's fields appear
         "commune_id": commune, "sex": "male", "injects": True,
         "consents": [{"purpose": "case_management", "given_on": today_vn().isoformat(),
                       "sensitive_categories": ["drug_use", "test_results", "hiv_status",
@@ -570,12 +571,16 @@ def test_fixing_a_refused_new_client_opens_its_details_with_what_was_typed(
     expect(page.locator("#address")).to_have_value(address)
     expect(page.locator("#injects")).to_be_checked()
     expect(page.locator("#full_name")).to_have_value(name)
+    # The consent given is put back, and the minor's representative (drawn once the page has
+    # the birth year) too: nothing typed has to be typed again.
+    expect(page.locator("#consent_case_management")).to_be_checked()
+    expect(page.locator("#legal_rep_name")).to_have_value("Lý Thị Mẹ", timeout=15_000)
     page.locator("#national_id").fill("")
-    page.locator("#consent_case_management").check()  # consents are not put back (yet)
     page.locator("#register-submit").click()
     page.wait_for_url(re.compile(r"/clients/\d+$"))
     assert _count(e2e_db, "SELECT count(*) FROM client WHERE full_name = :n AND address = :a "
-                  "AND injects AND national_id IS NULL", n=name, a=address) == 1
+                  "AND injects AND national_id IS NULL AND legal_rep_name = :r", n=name,
+                  a=address, r="Lý Thị Mẹ") == 1
 
 
 def _decide_as_supervisor(e2e_db: Path | str, note: str, *, apply_to: int | None = None,

@@ -1022,23 +1022,57 @@ async function applyFix(form) {
   notice(item.view.result?.message || t("device.kept"), "error", 8000);
 }
 
-/** Put a payload back into its form: by field name, and the ticked boxes of its lists. */
+/** Put a payload back into its form: by field name, the ticked boxes of its lists and the
+ * consents given. A value is set as typing would set it, so the page's own handlers run (the
+ * birth year of a minor draws the legal representative's fields); a field the page draws only
+ * after that (its answer comes from the server) is filled when it appears. */
 function prefill(form, payload) {
   const boxes = { content: "content", risk_flags: "risk", substances: "substance" };
   const tick = (name, on = true) => {
     const box = form.querySelector(`input[name="${CSS.escape(name)}"]`);
     if (box && box.checked !== on) box.click();
+    return !!box;
   };
+  const later = new Map();
   for (const [name, value] of Object.entries(payload)) {
     if (value === null || value === undefined || name === "client_id") continue;
     if (name === "client_ids" && Array.isArray(value)) { for (const id of value) tick(`client_${id}`); continue; }
+    if (name === "consents" && Array.isArray(value)) { for (const c of value) if (c && c.purpose) tick(`consent_${c.purpose}`); continue; }
     if (boxes[name] && typeof value === "string") { for (const v of value.split(",").filter(Boolean)) tick(`${boxes[name]}_${v}`); continue; }
-    for (const el of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
-      if (el.type === "radio") { if (el.value === String(value) && !el.checked) el.click(); }
-      else if (el.type === "checkbox") { if (el.checked !== !!value) el.click(); }
-      else el.value = String(value);
-    }
+    const fields = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+    if (!fields.length && value !== "" && value !== false) later.set(name, value);
+    for (const el of fields) putValue(el, value);
   }
+  if (later.size) fillWhenDrawn(form, later);
+}
+
+function putValue(el, value) {
+  if (el.type === "radio") { if (el.value === String(value) && !el.checked) el.click(); return; }
+  if (el.type === "checkbox") { if (el.checked !== !!value) el.click(); return; }
+  if (el.value === String(value)) return;
+  // React keeps its own copy of an input's value: the element's native setter, then an input
+  // event, is what typing does, so the page's change handlers see it.
+  const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype
+    : el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+  Object.getOwnPropertyDescriptor(proto, "value").set.call(el, String(value));
+  el.dispatchEvent(new Event(el instanceof HTMLSelectElement ? "change" : "input", { bubbles: true }));
+}
+
+/** Fill `values` (name → value) into fields the page has not drawn yet, as they appear (for up
+ * to 10 s). */
+function fillWhenDrawn(form, values) {
+  const fill = () => {
+    for (const [name, value] of [...values]) {
+      const fields = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+      if (!fields.length) continue;
+      for (const el of fields) putValue(el, value);
+      values.delete(name);
+    }
+    if (!values.size) watcher.disconnect();
+  };
+  const watcher = new MutationObserver(fill);
+  watcher.observe(form, { childList: true, subtree: true });
+  setTimeout(() => watcher.disconnect(), 10_000);
 }
 
 /** "Give this record up?" under the record, answered in place. */
