@@ -10,6 +10,10 @@ from app.state.guard import guarded
 
 class LangState(rx.State):
     lang: str = rx.LocalStorage(DEFAULT_LANGUAGE, name="dh_lang", sync=True)
+    # The session whose account language this device has taken (its number, not its token):
+    # kept on the device beside the language, so a page loaded before the language arrived
+    # takes it again (the guard, app/state/session.py `_authorise`).
+    lang_for: str = rx.LocalStorage("", name="dh_lang_for", sync=True)
 
     @guarded(public=True)
     def toggle_language(self) -> None:

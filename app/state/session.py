@@ -121,12 +121,16 @@ class AppState(rx.State):
         """Re-validate the session; None lets the handler run, anything else is the refusal."""
         token = self._session_token()
         held = self._session_id
+        lang_state = await self.get_state(LangState)
+        taken_for = lang_state.lang_for
         language: list[str] = []
 
         def check(db: Any) -> tuple[Actor | None, bool]:
             found = accounts.validate_session(session=db, token=token) if token else None
-            if found is not None and found.session_id != held:
-                # This tab's first event in this session: the user's own language.
+            if found is not None and (found.session_id != held
+                                      or taken_for != str(found.session_id)):
+                # This tab's first event in this session, or a page loaded before the device
+                # had stored the language (its storage came back older): the user's own.
                 language[:] = [accounts.preferred_language(session=db, user_id=found.user_id)]
             if found is not None and found.role not in allowed:
                 audit.record(
@@ -149,7 +153,8 @@ class AppState(rx.State):
         self._session_id = actor.session_id or 0
         await self._record_tab()
         if language:
-            (await self.get_state(LangState)).lang = language[0]
+            lang_state.lang = language[0]
+            lang_state.lang_for = str(actor.session_id or "")
         if not permitted:
             self._actor = None
             return rx.toast.error(await self._text("error.permission_denied"))

@@ -372,6 +372,35 @@ def test_the_chosen_language_is_saved_on_the_account(world_db: World, engine: En
     assert _user(engine, "clinic_a").language == "en"
 
 
+def test_a_page_loaded_before_the_account_language_arrived_takes_it_again(
+        world_db: World, engine: Engine) -> None:
+    """A new device: the first event of the session gives the tab the account's language, but
+    a page loaded before the device stored it comes back with the device's old storage (Reflex
+    restores it at hydrate); the next event gives the language again."""
+    from app.state.lang import LangState
+
+    with Session(engine) as s:
+        user = s.exec(select(User).where(User.username == "clinic_a")).one()
+        user.language = "en"
+        s.add(user)
+        s.commit()
+    state = page_state(AccountState, sign_in(engine, "clinic_a"))
+    run(state.load)
+    root = state
+    while root.parent_state is not None:
+        root = root.parent_state
+    lang = root._get_state_from_cache(LangState)
+    assert lang.lang == "en" and lang.lang_for
+    # The reload, with the device's storage as it was before the language reached it.
+    lang.lang, lang.lang_for = "vi", ""
+    run(state.load)
+    assert lang.lang == "en"
+    # A language chosen on the device afterwards is the device's: not taken back.
+    lang.lang = "vi"
+    run(state.load)
+    assert lang.lang == "vi"
+
+
 def test_a_user_ends_one_of_their_own_sessions_but_not_someone_elses(
     world_db: World, engine: Engine
 ) -> None:
