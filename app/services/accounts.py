@@ -64,7 +64,7 @@ from app.services.errors import (
     ValidationFailed,
 )
 from app.services.settings import Settings, load_settings
-from app.services.text import clean, fold, vi_sort_key
+from app.services.text import clean, fold, required_reason, vi_sort_key
 from models import (
     AuthSession,
     LoginAttempt,
@@ -1603,11 +1603,7 @@ def reset_second_factor(
     user, _ = _managed_user(session, actor, user_id, action="second_factor.reset")
     if user.id == actor.user_id:
         raise ValidationFailed({"user": "second_factor.reset_not_self"})
-    text = clean(reason)
-    if not text:
-        raise ValidationFailed({"reason": "error.reason_required"})
-    if len(text) > MAX_RESET_REASON:
-        raise ValidationFailed({"reason": "error.too_long"})
+    text = required_reason(reason, MAX_RESET_REASON)
     if session.get(TotpCredential, user_id) is None:
         raise ValidationFailed({"user": "second_factor.not_on"})
     second_factor.remove(session, user_id=user_id)

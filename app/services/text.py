@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from app.services.errors import ValidationFailed
+
 _VI_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
 _ORDER = {ch: i for i, ch in enumerate(_VI_ALPHABET)}
 
@@ -36,6 +38,17 @@ def clean(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = "".join(c for c in text if unicodedata.category(c)[0] != "C" or c in " ")
     return " ".join(text.split())
+
+
+def required_reason(text: str, limit: int) -> str:
+    """A decision's reason as kept: `clean`ed, required and at most `limit` characters
+    (a `ValidationFailed` on the `reason` field otherwise)."""
+    kept = clean(text)
+    if not kept:
+        raise ValidationFailed({"reason": "error.reason_required"})
+    if len(kept) > limit:
+        raise ValidationFailed({"reason": "error.too_long"})
+    return kept
 
 
 def vi_sort_key(text: str) -> tuple[tuple[int, int], ...]:

@@ -27,7 +27,7 @@ from app.services.errors import NotFound, ValidationFailed
 from app.services.law import episodes, rules
 from app.services.law.dto import PostRehabProposal
 from app.services.policy import Action, authorize_client, authorize_grant, client_scope_filter
-from app.services.text import clean
+from app.services.text import required_reason
 from models import (
     Client,
     ClientStatus,
@@ -144,11 +144,7 @@ def dismiss_post_rehab(
     if previous is None:
         raise NotFound()
     authorize_client(session, me, Action.EPISODE_DECIDE, previous.client_id)
-    text = clean(reason)
-    if not text:
-        raise ValidationFailed({"reason": "error.reason_required"})
-    if len(text) > MAX_REASON:
-        raise ValidationFailed({"reason": "error.too_long"})
+    text = required_reason(reason, MAX_REASON)
     still = session.exec(_pending_query(me).where(col(Episode.id) == previous_episode_id)).first()
     if still is None:
         raise ValidationFailed({"previous_episode_id": "error.no_post_rehab_due"})
