@@ -60,11 +60,15 @@ def ensure_deps() -> Path:
 
 
 def bundle(entry: str) -> str:
-    """One entry point bundled with its imports into a single classic script."""
+    """One entry point bundled with its imports into a single classic script.
+
+    Production mode, as a library's own build would set it: Workbox leaves out its development
+    logging and its argument checks with their messages (the worker: 9.3 KB gzip without it,
+    4.8 KB with), which every phone downloads at its first load (issue 20)."""
     env = dict(os.environ, NODE_PATH=str(ensure_deps()))
     out = subprocess.run(  # noqa: S603 - argv list of our own tools, no shell
         [_tool("bun"), "build", str(SOURCE / entry), "--target", "browser", "--format", "iife",
-         "--minify"],
+         "--minify", "--define", 'process.env.NODE_ENV="production"'],
         check=True, cwd=ROOT, env=env, capture_output=True, text=True,
     )
     return out.stdout

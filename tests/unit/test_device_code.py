@@ -70,3 +70,5 @@ def test_the_bundles_are_built_from_the_pinned_libraries() -> None:
     # idb and workbox-window inside the page bundle, Workbox's router inside the worker.
     assert "workbox" in sw_js.lower() and "dh-shell-" in sw_js
     assert "import " not in sw_js.split("\n", 1)[0]  # one classic script, no module imports
+    # Workbox built for production: no development logging or argument messages on a phone.
+    assert "__WB_DISABLE_DEV_LOGS" not in sw_js and "incorrect-type" not in sw_js
