@@ -6,10 +6,10 @@
  * page and build file the app loads online. Never: /api/, the websocket, uploads, or anything
  * marked no-store. Personal data never passes through it.
  *
- * The precache is filled from what the browser already holds: requests go through the HTTP
- * cache (hashed build files are served `immutable`, with no `Vary: Origin`, so the worker's
- * request, which carries no Origin, finds the page's copy), and a file the page has just loaded
- * is not downloaded a second time (issue 20).
+ * The precache is filled from what the browser already holds: a build file the page has just
+ * loaded is taken from the HTTP cache (hashed build files are served `immutable`, with no
+ * `Vary: Origin`), never downloaded a second time, and the other screens' files come in one
+ * request, `/device/pack` (pack.js, app/api/device_pack.py), not one each (issue 20).
  *
  * Pages: network first, but a request with no answer within 10 s is served from the cache
  * (the same "no answer in 10 s = offline" rule as the device code). Build files: cache first
@@ -19,6 +19,7 @@
 import { clientsClaim } from "workbox-core";
 import { registerRoute, setCatchHandler } from "workbox-routing";
 import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
+import { packRequestUrl, unpack } from "./pack.js";
 import { offlineFiles } from "./routes.js";
 
 const BUILD = new URL(self.location.href).searchParams.get("build") || "dev";
@@ -100,11 +101,52 @@ function warm(event, urls, strategy) {
   return Promise.all(urls.map((url) => strategy.handleAll({ event, request: new Request(url) })[1]));
 }
 
+/** Put `urls` into the cache from the browser's HTTP cache, with no request (the page has just
+ * loaded them: a hashed build file is `immutable`, and `/device/app.js` was revalidated by that
+ * page seconds ago; the worker revalidates it at its next use). The URLs it does not hold. */
+async function takeHeld(cache, urls) {
+  const missing = [];
+  await Promise.all(urls.map(async (url) => {
+    let held = null;
+    try {
+      held = await fetch(url, { cache: "only-if-cached", mode: "same-origin" });
+    } catch {
+      /* not in the HTTP cache */
+    }
+    if (held && held.ok) await cache.put(url, held);
+    else missing.push(url);
+  }));
+  return missing;
+}
+
+/** Keep the build files `urls`: those the HTTP cache holds from there; the others in one
+ * request (pack.js), which compresses their shared code once; whatever that did not bring, one
+ * by one through the strategy. */
+async function keepBuildFiles(event, cache, urls) {
+  const missing = await takeHeld(cache, urls);
+  let left = missing;
+  if (missing.length > 1) {
+    try {
+      const res = await fetch(packRequestUrl(missing));
+      if (res.ok) {
+        const files = unpack(await res.arrayBuffer());
+        await Promise.all(files.map((f) => cache.put(f.url, new Response(f.body, { headers: { "Content-Type": f.type } }))));
+        const got = new Set(files.map((f) => f.url));
+        left = missing.filter((url) => !got.has(url));
+      }
+    } catch {
+      /* a server without packs, or no signal: one by one below */
+    }
+  }
+  await warm(event, left, buildFiles);
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const files = await buildFileList();
-    await warm(event, files, buildFiles);
-    await warm(event, FILES, smallFiles);
+    const cache = await caches.open(CACHE);
+    await keepBuildFiles(event, cache, files);
+    await warm(event, await takeHeld(cache, FILES), smallFiles);
     await self.skipWaiting();
   })());
 });

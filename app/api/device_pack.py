@@ -1,0 +1,90 @@
+"""`GET /device/pack?f=<name>,<name>…`: several build files in one answer, for the service
+worker's precache (assets/device/src/sw.js, issue 20).
+
+At its install the worker keeps the code of every screen a volunteer uses offline (issue 14).
+What the page has just loaded it takes from the browser's HTTP cache; the rest (the other
+screens' modules, ~13 files) used to be 13 requests, each with its own ~0.9 KB of headers and
+compressed on its own. Here they come as one gzip stream: the screens share much of their code
+(the record forms' fields, callouts and buttons), which one stream compresses once. The same 13
+files: 68 KB in 13 answers, 45 KB in one (docs/BENCHMARKS.md, 2026-12-07).
+
+The answer: a first line with the JSON list `[[name, byte length], …]`, then the files' bytes
+one after the other (`assets/device/src/pack.js` reads it). Only hashed build files of
+`/assets/` (the same public files the static server gives anyone); an unknown name is left out
+and the worker fetches it alone. Nothing personal, no session needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import zlib
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+PACK_PATH = "/device/pack"
+MAX_FILES = 64
+# Bounds the work one request can ask of the server (the offline screens: ~0.3 MB).
+MAX_BYTES = 4_000_000
+# A Vite build file: a name, a dash, a content hash; JavaScript or CSS.
+_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,160}\.(?:js|css)")
+
+
+def assets_dir() -> Path:
+    """The production build's `/assets/` folder, as Reflex's static server serves it."""
+    from reflex.utils import prerequisites
+    from reflex_base import constants
+
+    return (prerequisites.get_web_dir() / constants.Dirs.STATIC / "assets").resolve()
+
+
+def requested_names(query: str) -> tuple[str, ...] | None:
+    """The file names asked for (`f=a.js,b.js`, in that order, no repeats); None when malformed."""
+    names: list[str] = []
+    for name in query.split(","):
+        if not _NAME.fullmatch(name) or ".." in name:
+            return None
+        if name not in names:
+            names.append(name)
+    return tuple(names) if 0 < len(names) <= MAX_FILES else None
+
+
+@functools.lru_cache(maxsize=16)
+def packed(folder: Path, names: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """The pack of those of `names` that exist in `folder`, as is and gzip-compressed (build
+    files never change under their name, so a pack is made once per list)."""
+    index: list[tuple[str, int]] = []
+    bodies: list[bytes] = []
+    total = 0
+    for name in names:
+        path = folder / name
+        if path.parent != folder or not path.is_file():
+            continue
+        total += path.stat().st_size
+        if total > MAX_BYTES:
+            break  # the rest is fetched file by file
+        body = path.read_bytes()
+        index.append((name, len(body)))
+        bodies.append(body)
+    raw = json.dumps(index, separators=(",", ":")).encode() + b"\n" + b"".join(bodies)
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31, 9)  # wbits 31: a gzip stream
+    return raw, packer.compress(raw) + packer.flush()
+
+
+async def pack(request: Request) -> Response:
+    names = requested_names(request.query_params.get("f", ""))
+    if names is None:
+        return Response(status_code=400)
+    raw, gzipped = packed(assets_dir(), names)
+    if "gzip" not in request.headers.get("accept-encoding", ""):
+        return Response(raw, media_type="application/octet-stream",
+                        headers={"Vary": "Accept-Encoding"})
+    return Response(gzipped, media_type="application/octet-stream",
+                    headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+
+
+ROUTES = [Route(PACK_PATH, pack, methods=["GET"])]

@@ -1,0 +1,71 @@
+"""The service worker's pack of build files (`GET /device/pack`): the files asked for, whole,
+in one gzip answer; nothing outside the build's /assets/ folder."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.api import api_app, device_pack
+
+
+@pytest.fixture
+def assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "build" / "client" / "assets"
+    folder.mkdir(parents=True)
+    (folder / "_visit_-A1.js").write_text("export const v = `Ghi lần thăm`;\n")
+    (folder / "_test_-B2.js").write_text("export const t = 2;\n")
+    (folder / "root-C3.css").write_text(".x{color:red}")
+    (tmp_path / "build" / "client" / "secret.js").write_text("not an asset")
+    monkeypatch.setattr(device_pack, "assets_dir", lambda: folder)
+    device_pack.packed.cache_clear()
+    return folder
+
+
+def _files(body: bytes) -> dict[str, bytes]:
+    index_line, rest = body.split(b"\n", 1)
+    out, at = {}, 0
+    for name, length in json.loads(index_line):
+        out[name] = rest[at:at + length]
+        at += length
+    assert at == len(rest)
+    return out
+
+
+def test_the_files_asked_for_come_whole_in_one_gzip_answer(assets: Path) -> None:
+    with TestClient(api_app()) as client:
+        resp = client.get("/device/pack?f=_visit_-A1.js,root-C3.css,_test_-B2.js",
+                          headers={"Accept-Encoding": "gzip"})
+    assert resp.status_code == 200
+    assert resp.headers["content-encoding"] == "gzip"
+    files = _files(resp.content)  # the test client has already undone the gzip
+    assert list(files) == ["_visit_-A1.js", "root-C3.css", "_test_-B2.js"]
+    assert files["_visit_-A1.js"] == (assets / "_visit_-A1.js").read_bytes()
+    assert gzip.decompress(device_pack.packed(assets, ("_test_-B2.js",))[1]).startswith(b"[[")
+
+
+def test_an_unknown_file_is_left_out_for_the_worker_to_fetch_alone(assets: Path) -> None:
+    with TestClient(api_app()) as client:
+        resp = client.get("/device/pack?f=_test_-B2.js,gone-Z9.js")
+    assert list(_files(resp.content)) == ["_test_-B2.js"]
+
+
+@pytest.mark.parametrize("query", ["", "f=", "f=../secret.js", "f=..%2Fsecret.js",
+                                   "f=%2Fetc%2Fpasswd", "f=a.py", "f=" + ",".join(
+                                       f"x{i}.js" for i in range(65))])
+def test_nothing_outside_the_build_assets_is_served(assets: Path, query: str) -> None:
+    with TestClient(api_app()) as client:
+        resp = client.get(f"/device/pack?{query}")
+    assert resp.status_code == 400
+    assert b"not an asset" not in resp.content
+
+
+def test_one_request_asks_only_bounded_work(assets: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(device_pack, "MAX_BYTES", 40)
+    with TestClient(api_app()) as client:
+        resp = client.get("/device/pack?f=_visit_-A1.js,_test_-B2.js,root-C3.css")
+    assert list(_files(resp.content)) == ["_visit_-A1.js"]  # the others: one by one
