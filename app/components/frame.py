@@ -56,12 +56,11 @@ _NAV_KEY_BY_TITLE = {"rec.outreach.title": "nav.contacts", "law.rules.title": "l
                      "privacy.desk.title": "nav.privacy", "privacy.admin.title": "nav.privacy"}
 
 
-def _nav_link(item: NavItem, *, active: bool) -> rx.Component:
-    """One entry; `active` is known when the page is built (no need to watch the router,
-    whose every change would redraw the navigation). Plain elements with classes
-    (assets/lists.css, assets/icons.css): icon above a short label on phones, beside it from
-    768 px (Radix's `sm:` layout classes; the label's size by lists.css, as the build drops
-    Radix's per-breakpoint sizes)."""
+def _nav_link(item: NavItem, active: rx.Var[str]) -> rx.Component:
+    """One entry, marked when `active` (the page's navigation key) is its own. Plain elements
+    with classes (assets/lists.css, assets/icons.css): icon above a short label on phones,
+    beside it from 768 px (Radix's `sm:` layout classes; the label's size by lists.css, as the
+    build drops Radix's per-breakpoint sizes)."""
     return page_link(
         rx.el.div(
             css_icon(item.icon, 22),
@@ -70,8 +69,9 @@ def _nav_link(item: NavItem, *, active: bool) -> rx.Component:
                        "sm:rt-r-gap-3",
         ),
         href=item.route,
-        aria_current="page" if active else "false",
-        cls="dh-nav-link" + (" dh-nav-active" if active else ""),
+        # The current page's look follows this mark (assets/lists.css).
+        aria_current=rx.cond(active == item.key, "page", "false"),
+        cls="dh-nav-link",
     )
 
 
@@ -111,12 +111,12 @@ def language_switch() -> rx.Component:
     )
 
 
-def _top_bar(title_key: str) -> rx.Component:
+def _top_bar(title: rx.Var[str]) -> rx.Component:
     """The screen's title and sign-out. The language is chosen on the account screen (and on
     sign-in): next to sign-out, a slip of the thumb switched the whole app's language.
     Plain elements wearing Radix's classes (what its Heading and Button render)."""
     return rx.el.header(
-        rx.el.h1(tr(title_key), class_name="rt-Heading rt-r-size-5"),
+        rx.el.h1(title, class_name="rt-Heading rt-r-size-5"),
         rx.el.button(
             css_icon("log-out", 18),
             rx.el.span(tr("signout")),
@@ -132,15 +132,14 @@ def _top_bar(title_key: str) -> rx.Component:
     )
 
 
-def _nav(active_key: str) -> rx.Component:
+def _nav(active: rx.Var[str]) -> rx.Component:
     """The one navigation: a bar fixed at the bottom on phones, a column at the left from
     768 px (assets/lists.css, `.dh-nav`). Drawn once, not once per layout, and keyed by role
     (one `rx.match`, not a condition per entry): until the role is known it holds nothing.
     It comes after the content, as a phone's bottom bar does; CSS puts it first on wide
-    screens."""
+    screens. `active`: the page's navigation key, marked as the current page."""
     def links(role: str) -> rx.Component:
-        return rx.fragment(*[_nav_link(item, active=item.key == active_key)
-                             for item in NAV_ITEMS if role in item.roles])
+        return rx.fragment(*[_nav_link(item, active) for item in NAV_ITEMS if role in item.roles])
 
     return rx.el.nav(
         rx.el.h1(tr("app.name"), class_name="rt-Heading rt-r-size-5 dh-nav-brand"),
@@ -169,17 +168,25 @@ def offline_banner() -> rx.Component:
     )
 
 
-def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
-    """Every signed-in screen: top bar, content, role-aware navigation."""
-    active_key = _NAV_KEY_BY_TITLE.get(title_key, title_key)
+@rx.memo
+def app_chrome(children: rx.Var[rx.Component], title: rx.Var[str], active: rx.Var[str]
+               ) -> rx.Component:
+    """The frame around every signed-in screen's content (`children`): offline notice, top bar
+    with the screen's `title`, the device's status strip, the saved notice, and the
+    navigation with `active` (a navigation key) marked.
+
+    One shared component (`rx.memo`), in one build file every screen shares, instead of drawn
+    into each screen's own code: the navigation's ~20 entries and the rest of the frame were
+    the largest part of each screen's module, downloaded again with every screen the service
+    worker keeps for offline use (issue 20)."""
     return rx.el.div(
         rx.el.div(
             offline_banner(),
-            _top_bar(title_key),
+            _top_bar(title),
             offline_panel(),
             rx.el.main(
                 saved_notice(),
-                *children,
+                children,
                 id="main",
                 padding="16px",
                 padding_bottom="96px",
@@ -188,9 +195,15 @@ def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
             ),
             class_name="dh-frame-content",
         ),
-        _nav(active_key),
+        _nav(active),
         class_name="dh-frame",
     )
+
+
+def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
+    """Every signed-in screen: top bar, content, role-aware navigation (`app_chrome`)."""
+    return app_chrome(*children, title=tr(title_key),
+                      active=_NAV_KEY_BY_TITLE.get(title_key, title_key))
 
 
 def _page_language() -> rx.Component:

@@ -26,15 +26,26 @@ def _routes(tree: Any) -> list[str]:
             for p in n["props"] for m in re.findall(r'^to:"([^"]*)"$', p)]
 
 
-def test_a_page_draws_one_navigation() -> None:
+def _nav_body() -> dict[str, Any]:
+    """The navigation as the shared frame draws it (its body, with `active` a prop)."""
+    body = frame.app_chrome._definition.component.render()
+    return next(n for n in _nodes(body) if n.get("name") == '"nav"')
+
+
+def test_a_page_draws_one_navigation_in_the_shared_frame() -> None:
+    """The frame is one shared component, not drawn into each screen's code (issue 20)."""
     page = frame.app_frame("nav.today", rx.el.p("x")).render()
-    navs = [n for n in _nodes(page) if n.get("name") == '"nav"']
-    assert len(navs) == 1
+    assert not [n for n in _nodes(page) if n.get("name") in ('"nav"', '"header"')]
+    frames = [n for n in _nodes(page) if str(n.get("name", "")).startswith("AppChrome")]
+    assert len(frames) == 1
+    assert 'active:"nav.today"' in frames[0]["props"]
+    assert [n for n in _nodes(frames[0]) if n.get("name") == '"p"']  # the content inside
+    body = frame.app_chrome._definition.component.render()
+    assert len([n for n in _nodes(body) if n.get("name") == '"nav"']) == 1
 
 
 def test_the_navigation_is_one_match_on_the_role_without_a_condition_per_entry() -> None:
-    nav = frame.app_frame("nav.today", rx.el.p("x")).render()
-    nav = next(n for n in _nodes(nav) if n.get("name") == '"nav"')
+    nav = _nav_body()
     matches = [n for n in _nodes(nav) if "match_cases" in n]
     assert len(matches) == 1
     assert "nav_role" in matches[0]["cond"]
@@ -47,7 +58,11 @@ def test_the_navigation_is_one_match_on_the_role_without_a_condition_per_entry()
 
 
 def test_the_current_page_is_marked_in_the_navigation() -> None:
-    nav = frame.app_frame("rec.outreach.title", rx.el.p("x")).render()
-    current = [n for n in _nodes(nav) if n.get("name") == "ReactRouterLink"
-               and '"aria-current":"page"' in n["props"]]
-    assert {r for n in current for r in _routes(n)} == {"/outreach"}
+    page = frame.app_frame("rec.outreach.title", rx.el.p("x")).render()
+    assert ['active:"nav.contacts"' in n["props"] for n in _nodes(page)
+            if str(n.get("name", "")).startswith("AppChrome")] == [True]
+    marks = {r: p for n in _nodes(_nav_body()) if n.get("name") == "ReactRouterLink"
+             for r in _routes(n) for p in n["props"] if p.startswith('"aria-current"')}
+    assert marks["/outreach"] == ('"aria-current":((activeRxMemo?.valueOf?.() === '
+                                  '"nav.contacts"?.valueOf?.()) ? "page" : "false")')
+    assert all("activeRxMemo" in m for m in marks.values())
