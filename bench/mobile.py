@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 50_000,
@@ -236,15 +238,41 @@ class FirstLoad:
     sw_requests: int
     sw_ready: bool
     repeated: list[str] = field(default_factory=list)  # files fetched more than once
+    offline_missing: list[str] = field(default_factory=list)  # offline routes not cached
+    offline_routes: int = 0
 
     @property
     def ratio(self) -> float:
         return self.total_bytes / max(1, self.page_bytes)
 
 
+def offline_routes() -> list[str]:
+    """The route paths the service worker keeps for offline use (OFFLINE_ROUTES in
+    assets/device/src/routes.js, read from there so the check follows the worker)."""
+    source = (Path(__file__).resolve().parents[1] / "assets" / "device" / "src" / "routes.js")
+    match = re.search(r"OFFLINE_ROUTES\s*=\s*\[(.*?)\]", source.read_text(), re.S)
+    assert match, "routes.js has no OFFLINE_ROUTES"
+    return re.findall(r'"([^"]*)"', match.group(1))
+
+
+# After the first load: the offline routes whose module is not in the worker's cache.
+_MISSING_OFFLINE = """async (paths) => {
+    const manifest = window.__reactRouterManifest;
+    if (!manifest) return ["(no route manifest)"];
+    const held = new Set();
+    for (const k of await caches.keys()) {
+        for (const r of await (await caches.open(k)).keys()) held.add(new URL(r.url).pathname);
+    }
+    return Object.values(manifest.routes)
+        .filter((r) => r.id !== "root" && paths.includes(r.path ?? ""))
+        .filter((r) => !held.has(r.module)).map((r) => r.path ?? "");
+}"""
+
+
 def _load_bytes(url: str, cookie: str, allow_sw: bool) -> tuple[int, int, int, int, bool,
-                                                                  list[str]]:
-    """(bytes, requests, of which by the service worker: bytes, requests; SW ready; repeats)."""
+                                                                  list[str], list[str]]:
+    """(bytes, requests, of which by the service worker: bytes, requests; SW ready; repeats;
+    offline routes whose code is not in the worker's cache at the end)."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -267,6 +295,7 @@ def _load_bytes(url: str, cookie: str, allow_sw: bool) -> tuple[int, int, int, i
             page.goto(url, wait_until="networkidle", timeout=120_000)
             ready = _sw_ready(page) if allow_sw else False
             page.wait_for_timeout(3000)
+            missing = page.evaluate(_MISSING_OFFLINE, offline_routes()) if allow_sw else []
             total = n = sw_total = sw_n = 0
             urls: dict[str, int] = {}
             for req in got:
@@ -277,26 +306,31 @@ def _load_bytes(url: str, cookie: str, allow_sw: bool) -> tuple[int, int, int, i
                     sizes = req.sizes()
                 except PlaywrightError:
                     continue
-                size = int(sizes.get("responseBodySize", 0)) + int(
-                    sizes.get("responseHeadersSize", 0))
+                body = int(sizes.get("responseBodySize", 0))
+                path = "/" + req.url.split("//", 1)[-1].split("/", 1)[-1].split("?")[0]
+                if body == 0 and path == "/sw.js" and resp.status == 200:
+                    # Chromium reports no body size for the worker's own script (fetched for
+                    # the worker before it runs); its Content-Length is what came over the wire.
+                    body = int(resp.headers.get("content-length", "0") or 0)
+                size = body + int(sizes.get("responseHeadersSize", 0))
                 total += size
                 n += 1
                 if req.service_worker is not None:
                     sw_total += size
                     sw_n += 1
-                path = "/" + req.url.split("//", 1)[-1].split("/", 1)[-1].split("?")[0]
-                if size > 0:
+                if body > 0:  # a revalidation (304: headers only) is not a second download
                     urls[path] = urls.get(path, 0) + 1
         finally:
             browser.close()
     repeats = sorted(p for p, c in urls.items() if c > 1)
-    return total, n, sw_total, sw_n, ready, repeats
+    return total, n, sw_total, sw_n, ready, repeats, missing
 
 
 def first_load(url: str, cookie: str) -> FirstLoad:
     alone = _load_bytes(url, cookie, allow_sw=False)
     full = _load_bytes(url, cookie, allow_sw=True)
-    return FirstLoad(alone[0], alone[1], full[0], full[1], full[2], full[3], full[4], full[5])
+    return FirstLoad(alone[0], alone[1], full[0], full[1], full[2], full[3], full[4], full[5],
+                     full[6], len(offline_routes()))
 
 
 def format_first_load(r: FirstLoad) -> str:
@@ -310,5 +344,7 @@ def format_first_load(r: FirstLoad) -> str:
             f"| of which fetched by the service worker | {r.sw_bytes / 1024:.0f} KiB | "
             f"{r.sw_requests} |\n\n"
             f"Ratio {r.ratio:.2f}× (goal ≤ {BYTES_GOAL}×): {verdict}. Service worker active with "
-            f"a filled cache: {'yes' if r.sw_ready else 'NO'}. Files downloaded more than once: "
-            f"{', '.join(r.repeated) or 'none'}.")
+            f"a filled cache: {'yes' if r.sw_ready else 'NO'}. Code of every offline screen "
+            f"in its cache at the end ({r.offline_routes} routes of routes.js): "
+            f"{'yes' if not r.offline_missing else 'NO, missing ' + ', '.join(r.offline_missing)}."
+            f" Files downloaded more than once: {', '.join(r.repeated) or 'none'}.")
