@@ -66,6 +66,14 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: flo
 class RunningApp:
     url: str
     pid: int
+    log: Path | None = None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of the server's own log (what Granian and the app printed), for a failure
+        message: a server that died in CI leaves nothing else behind."""
+        if self.log is None or not self.log.exists():
+            return "(no server log)"
+        return self.log.read_text(errors="replace")[-chars:]
 
     def process_tree(self) -> list[int]:
         """PIDs of the server process and all its descendants (the backend workers)."""
@@ -122,7 +130,7 @@ def running_app(
         url = f"http://127.0.0.1:{port}/"
         try:
             _wait_ready(url, proc, log, timeout)
-            yield RunningApp(url=url, pid=proc.pid)
+            yield RunningApp(url=url, pid=proc.pid, log=log)
         finally:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)

@@ -87,7 +87,8 @@ def test_killed_workers_are_replaced_and_the_open_form_keeps_its_state(
             break
         time.sleep(0.5)
     else:
-        raise AssertionError(f"workers not replaced: before {before}, now {_workers(pg_app)}")
+        raise AssertionError(f"workers not replaced: before {before}, now {_workers(pg_app)}; "
+                             f"server log:\n{pg_app.log_tail()}")
 
     # The tab reconnects by itself, to the same server-side state.
     visits = _count(dsn, "SELECT count(*) FROM visit WHERE client_id = %s", client_id)
