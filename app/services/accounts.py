@@ -1367,6 +1367,29 @@ def enable_user(*, session: Session, actor: Actor, user_id: int) -> UserRead:
     return _read(session, user)
 
 
+def _assignment(
+    session: Session, user_id: int, role: Role, place_id: int | None, facility_id: int | None
+) -> RoleAssignment | None:
+    """The user's assignment of `role` in exactly this scope, if they hold it."""
+    return session.exec(
+        select(RoleAssignment).where(
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.role == role,
+            RoleAssignment.place_id == place_id,
+            RoleAssignment.facility_id == facility_id,
+        )
+    ).first()
+
+
+def _roles_changed(session: Session, user: User, now: datetime | None) -> None:
+    """What follows any change to a user's roles: their row's version moves (an open editor
+    of it is stale) and every session of theirs ends, so no page keeps the old rights."""
+    user.version += 1
+    session.add(user)
+    assert user.id is not None
+    end_user_sessions(session=session, user_id=user.id, reason="role_changed", now=now)
+
+
 def assign_role(
     *,
     session: Session,
@@ -1392,15 +1415,7 @@ def assign_role(
         facility_id=facility_id,
         action="account.role_assign",
     )
-    existing = session.exec(
-        select(RoleAssignment).where(
-            RoleAssignment.user_id == user_id,
-            RoleAssignment.role == role,
-            RoleAssignment.place_id == place_id,
-            RoleAssignment.facility_id == facility_id,
-        )
-    ).first()
-    if existing is not None:
+    if _assignment(session, user_id, role, place_id, facility_id) is not None:
         return _read(session, user)
     if _needs_second_admin(roles_of(session, user_id), role):
         _request_role(session, actor, user_id, role, place_id, facility_id)
@@ -1408,9 +1423,7 @@ def assign_role(
     session.add(
         RoleAssignment(user_id=user_id, role=role, place_id=place_id, facility_id=facility_id)
     )
-    user.version += 1
-    session.add(user)
-    end_user_sessions(session=session, user_id=user_id, reason="role_changed", now=now)
+    _roles_changed(session, user, now)
     _audit(
         session,
         actor=actor,
@@ -1438,20 +1451,11 @@ def remove_role(
     if user_id == actor.user_id:
         raise _deny(session, actor, "account.role_remove", "account.not_self")
     user, _ = _managed_user(session, actor, user_id, action="account.role_remove")
-    row = session.exec(
-        select(RoleAssignment).where(
-            RoleAssignment.user_id == user_id,
-            RoleAssignment.role == role,
-            RoleAssignment.place_id == place_id,
-            RoleAssignment.facility_id == facility_id,
-        )
-    ).first()
+    row = _assignment(session, user_id, role, place_id, facility_id)
     if row is None:
         raise NotFound()
     session.delete(row)
-    user.version += 1
-    session.add(user)
-    end_user_sessions(session=session, user_id=user_id, reason="role_changed", now=now)
+    _roles_changed(session, user, now)
     _audit(
         session,
         actor=actor,
@@ -1552,9 +1556,7 @@ def decide_role_request(
                 facility_id=request.facility_id,
             )
         )
-        user.version += 1
-        session.add(user)
-        end_user_sessions(session=session, user_id=request.user_id, reason="role_changed", now=now)
+        _roles_changed(session, user, now)
     _audit(
         session,
         actor=actor,
