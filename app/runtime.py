@@ -8,8 +8,14 @@ or an operator's `kill -9` would take every other volunteer's session down with 
 `respawn_crashed_workers()` (called from rxconfig.py, which the supervisor imports before it
 builds its Granian server) makes the supervisor start a fresh worker instead. Sessions
 survive because their state lives in Redis whenever there is more than one worker, and the
-browser's socket reconnects by itself. Granian still gives up on a crash *loop* (a respawned
-worker dying again within seconds), which is the right thing for a broken deployment.
+browser's socket reconnects by itself. Granian gives up on a crash *loop*, the right thing for
+a broken deployment, but its own test for one is a single death within 5.5 s of the worker's
+last respawn: every worker killed at once (the OOM killer, an operator) whose replacement then
+meets one passing fault while it starts (Redis or the database busy for a moment) stopped the
+whole server. Here a worker is in a crash loop once it has been respawned `CRASH_LOOP_RESPAWNS`
+times within `CRASH_LOOP_SECONDS` and dies again within Granian's 5.5 s (`_Respawns`).
+On shutdown (and when it gives up), a worker still running after `WORKERS_KILL_SECONDS` is
+killed, so the supervisor always exits and its service manager can start it again.
 
 Set `GRANIAN_RESPAWN_FAILED_WORKERS=false` to get Granian's default back.
 
@@ -36,11 +42,41 @@ import os
 import pickle
 import re
 import secrets
+import time
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _FLAG = "_dh_respawn_patched"
+
+
+CRASH_LOOP_RESPAWNS = 3  # respawns of one worker within CRASH_LOOP_SECONDS ...
+CRASH_LOOP_SECONDS = 60.0  # ... before a quick death again counts as a crash loop
+WORKERS_KILL_SECONDS = 20  # on shutdown, a worker still running after this is killed
+
+
+class _Respawns(dict[int, float]):
+    """Granian's record of when each worker was last respawned, which its supervisor reads in
+    one place: `cycle - respawned_wrks.get(idx, 0) <= 5.5` means a crash loop, and the whole
+    server exits. The supervisor empties the record before every respawn; this one keeps each
+    worker's respawn times for `CRASH_LOOP_SECONDS` and answers with the last of them only
+    when there are `CRASH_LOOP_RESPAWNS` or more, so that one quick death (after every worker
+    was killed at once, say) is respawned and a worker that keeps dying still ends the server.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._times: dict[int, list[float]] = {}
+
+    def __setitem__(self, idx: int, when: float) -> None:
+        self._times[idx] = [t for t in self._times.get(idx, []) if when - t <= CRASH_LOOP_SECONDS]
+        self._times[idx].append(when)
+        super().__setitem__(idx, when)
+
+    def get(self, idx: int, default: Any = None) -> Any:
+        now = time.monotonic()
+        recent = [t for t in self._times.get(idx, []) if now - t <= CRASH_LOOP_SECONDS]
+        return recent[-1] if len(recent) >= CRASH_LOOP_RESPAWNS else default
 
 
 def respawn_crashed_workers() -> bool:
@@ -64,7 +100,12 @@ def respawn_crashed_workers() -> bool:
     @functools.wraps(init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("respawn_failed_workers", True)
+        # A worker that does not stop within this on shutdown is killed: without it the
+        # supervisor waits for ever on one that never got its signal (a worker caught while it
+        # was starting), and a stopped server is never restarted by its service manager.
+        kwargs.setdefault("workers_kill_timeout", WORKERS_KILL_SECONDS)
         init(self, *args, **kwargs)
+        self.respawned_wrks = _Respawns()
 
     setattr(__init__, _FLAG, True)
     AbstractServer.__init__ = __init__  # type: ignore[method-assign]

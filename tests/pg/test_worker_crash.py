@@ -63,8 +63,12 @@ def _save_and_see_it_sent(page: Page) -> None:
     """Saved on the device at once; sent when a worker answers (the first try may meet the
     dead ones, then the outbox retries): nothing is left waiting."""
     page.locator("form[data-outbox=visit]").evaluate("form => form.requestSubmit()")
+    # "Saved on this device" first (or at once "sent"); then "sent at HH:MM", which the device
+    # shows only once the server has answered that it stored the record. The waiting count
+    # alone cannot tell: it reads 0 in the instant before the save is queued, too.
     expect(page.locator("#dh-notice")).to_contain_text(re.compile("Đã lưu trên máy|Đã gửi lúc"))
-    expect(page.locator("#dh-waiting")).to_have_attribute("data-count", "0", timeout=90_000)
+    expect(page.locator("#dh-notice")).to_contain_text("Đã gửi lúc", timeout=90_000)
+    expect(page.locator("#dh-waiting")).to_have_attribute("data-count", "0")
 
 
 def test_killed_workers_are_replaced_and_the_open_form_keeps_its_state(
@@ -93,6 +97,9 @@ def test_killed_workers_are_replaced_and_the_open_form_keeps_its_state(
     # The tab reconnects by itself, to the same server-side state.
     visits = _count(dsn, "SELECT count(*) FROM visit WHERE client_id = %s", client_id)
     _save_and_see_it_sent(page)
+    # A saved record lands on the client's page (a navigation in the same tab).
+    page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
+    page.wait_for_load_state()
     assert page.evaluate("window.sessionStorage.getItem('token')") == token
     assert _count(dsn, "SELECT count(*) FROM visit WHERE client_id = %s", client_id) == visits + 1
     assert _count(dsn, "SELECT count(*) FROM visit WHERE notes = %s",
