@@ -25,7 +25,7 @@ test: setup-test
 	$(BIN)/mypy
 	$(TOOLS)/node_modules/.bin/node --import ./tests/device/resolve.mjs --test tests/device/*.test.mjs
 	$(BIN)/pytest -m "not pg and not e2e" -n 2
-	$(BIN)/pytest tests/e2e --reruns 1
+	$(BIN)/pytest tests/e2e --reruns 1 -rR
 
 # The PostgreSQL + Redis lane (needs both services on 127.0.0.1): see .ci/run.
 test-pg: setup-test
