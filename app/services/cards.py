@@ -62,7 +62,7 @@ import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, func, or_
@@ -73,6 +73,7 @@ from app.services.activities import complete_referral
 from app.services.actor import Actor
 from app.services.calendar import today_vn
 from app.services.card_render import CardPrint, card_pdf, card_svg
+from app.services.card_sheets import Sheet
 from app.services.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.services.policy import (
     Action,
@@ -492,7 +493,7 @@ def print_cards(
     client_ids: list[int],
     base_url: str,
     layout: Literal["id1", "a4"] = "a4",
-    sheet: Literal["new", "reissue"] = "reissue",
+    sheet: Sheet = "reissue",
 ) -> bytes:
     """Print cards for these clients. `sheet="new"`: each has no active card and gets its first
     (or next) one; no card in use is touched. `sheet="reissue"`: each has an active card and, as
@@ -501,7 +502,7 @@ def print_cards(
     me = authorize_grant(session, actor, Action.CARD_ISSUE)
     chosen = _layout(layout)
     ids = list(dict.fromkeys(client_ids))
-    if not ids or len(ids) > MAX_PRINT or sheet not in ("new", "reissue"):
+    if not ids or len(ids) > MAX_PRINT or sheet not in get_args(Sheet):
         raise ValidationFailed({"client_ids": "error.invalid_value"})
     for client_id in ids:
         authorize_client(session, me, Action.CARD_ISSUE, client_id)
