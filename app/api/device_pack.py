@@ -9,9 +9,11 @@ compressed on its own. Here they come as one gzip stream: the screens share much
 files: 68 KB in 13 answers, 45 KB in one (docs/BENCHMARKS.md, 2026-12-07).
 
 The answer: a first line with the JSON list `[[name, byte length], …]`, then the files' bytes
-one after the other (`assets/device/src/pack.js` reads it). Only hashed build files of
-`/assets/` (the same public files the static server gives anyone); an unknown name is left out
-and the worker fetches it alone. Nothing personal, no session needed.
+one after the other, in the order asked (`assets/device/src/pack.js` reads it; the worker asks
+for the screens in an order that puts similar code side by side). Only hashed build files of
+`/assets/` and the SPA fallback page (`__spa-fallback.html`, the page the worker answers an
+uncached screen with offline): the same public files the static server gives anyone. An
+unknown name is left out and the worker fetches it alone. Nothing personal, no session needed.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ MAX_FILES = 64
 MAX_BYTES = 1_000_000
 # A Vite build file: a name, a dash, a content hash; JavaScript or CSS.
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,160}\.(?:js|css)")
+# The one page besides them, from the build's root folder: in the pack, not a request of its
+# own with its ~0.9 KB of headers (issue 20).
+SPA_FALLBACK = "__spa-fallback.html"
 
 
 def assets_dir() -> Path:
@@ -48,7 +53,7 @@ def requested_names(query: str) -> tuple[str, ...] | None:
     """The file names asked for (`f=a.js,b.js`, in that order, no repeats); None when malformed."""
     names: list[str] = []
     for name in query.split(","):
-        if not _NAME.fullmatch(name) or ".." in name:
+        if name != SPA_FALLBACK and (not _NAME.fullmatch(name) or ".." in name):
             return None
         if name not in names:
             names.append(name)
@@ -57,14 +62,16 @@ def requested_names(query: str) -> tuple[str, ...] | None:
 
 @functools.lru_cache(maxsize=16)
 def packed(folder: Path, names: tuple[str, ...]) -> tuple[bytes, bytes]:
-    """The pack of those of `names` that exist in `folder`, as is and gzip-compressed (build
-    files never change under their name, so a pack is made once per list)."""
+    """The pack of those of `names` that exist in `folder` (the fallback page: in its parent,
+    the build's root), as is and gzip-compressed (build files never change under their name,
+    and the fallback page only with the build, so a pack is made once per list)."""
     index: list[tuple[str, int]] = []
     bodies: list[bytes] = []
     total = 0
     for name in names:
-        path = folder / name
-        if path.parent != folder or not path.is_file():
+        home = folder.parent if name == SPA_FALLBACK else folder
+        path = home / name
+        if path.parent != home or not path.is_file():
             continue
         total += path.stat().st_size
         if total > MAX_BYTES:

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 
-import { packRequestUrl, unpack } from "../../assets/device/src/pack.js";
+import { packRequestUrl, SPA_FALLBACK, unpack } from "../../assets/device/src/pack.js";
 
 // What app/api/device_pack.py answers: the index line, then the files' bytes.
 function pack(files) {
@@ -11,9 +11,18 @@ function pack(files) {
   return gunzipSync(gzipSync(Buffer.concat([Buffer.from(index + "\n"), ...bodies])));
 }
 
-test("one request names the missing build files once, in a stable order", () => {
-  assert.equal(packRequestUrl(["/assets/_visit_-V.js", "/assets/_test_-T.js", "/assets/_visit_-V.js"]),
-    "/device/pack?f=_test_-T.js,_visit_-V.js");
+test("one request names the missing files once, in the order given (similar screens side by side)", () => {
+  assert.equal(packRequestUrl(["/assets/_visit_-V.js", "/assets/_test_-T.js", "/assets/_visit_-V.js", SPA_FALLBACK]),
+    "/device/pack?f=_visit_-V.js,_test_-T.js,__spa-fallback.html");
+});
+
+test("the SPA fallback page comes back as itself, an HTML page, not as a build file", () => {
+  const files = unpack(pack([["_visit_-V.js", "let v;"], ["__spa-fallback.html", "<!DOCTYPE html><title>Đồng Hành</title>"]]));
+  assert.deepEqual(files.map((f) => [f.url, f.type]), [
+    ["/assets/_visit_-V.js", "text/javascript; charset=utf-8"],
+    ["/__spa-fallback.html", "text/html; charset=utf-8"],
+  ]);
+  assert.equal(SPA_FALLBACK, "/__spa-fallback.html");
 });
 
 test("a pack gives back each file whole, with its type, multi-byte text included", () => {

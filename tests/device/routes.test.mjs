@@ -27,6 +27,15 @@ test("the worker keeps the entry, the root and the volunteer's offline screens, 
   assert.equal(new Set(files).size, files.length);
 });
 
+test("the offline screens' code is listed in the order of OFFLINE_ROUTES (the pack asks in that order)", () => {
+  const files = offlineFiles(text);
+  const at = (f) => files.indexOf(f);
+  assert.ok(at("/assets/root-R.js") < at("/assets/_index-I.js"));
+  assert.ok(at("/assets/_index-I.js") < at("/assets/signin-S.js"));
+  assert.ok(at("/assets/signin-S.js") < at("/assets/_today_-T.js"));
+  assert.ok(at("/assets/_today_-T.js") < at("/assets/_visit_-V.js"));
+});
+
 test("a supervisor's, clinic's or administrator's screen is not downloaded onto a volunteer's phone", () => {
   const files = offlineFiles(text);
   for (const f of ["/assets/_reports_-BIG.js", "/assets/charts-X.js", "/assets/_scan_-Q.js", "/assets/_audit_-U.js"]) {

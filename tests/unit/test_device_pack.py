@@ -21,6 +21,7 @@ def assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "_test_-B2.js").write_text("export const t = 2;\n")
     (folder / "root-C3.css").write_text(".x{color:red}")
     (tmp_path / "build" / "client" / "secret.js").write_text("not an asset")
+    (tmp_path / "build" / "client" / "__spa-fallback.html").write_text("<!DOCTYPE html>Đồng Hành")
     monkeypatch.setattr(device_pack, "assets_dir", lambda: folder)
     device_pack.packed.cache_clear()
     return folder
@@ -48,6 +49,18 @@ def test_the_files_asked_for_come_whole_in_one_gzip_answer(assets: Path) -> None
     assert gzip.decompress(device_pack.packed(assets, ("_test_-B2.js",))[1]).startswith(b"[[")
 
 
+def test_the_spa_fallback_page_comes_in_the_same_answer_and_nothing_else_beside_the_assets(
+    assets: Path,
+) -> None:
+    with TestClient(api_app()) as client:
+        resp = client.get("/device/pack?f=_test_-B2.js,__spa-fallback.html")
+        other = client.get("/device/pack?f=_test_-B2.js,secret.js")
+    files = _files(resp.content)
+    assert list(files) == ["_test_-B2.js", "__spa-fallback.html"]
+    assert files["__spa-fallback.html"] == (assets.parent / "__spa-fallback.html").read_bytes()
+    assert list(_files(other.content)) == ["_test_-B2.js"]  # secret.js is not in /assets/
+
+
 def test_an_unknown_file_is_left_out_for_the_worker_to_fetch_alone(assets: Path) -> None:
     with TestClient(api_app()) as client:
         resp = client.get("/device/pack?f=_test_-B2.js,gone-Z9.js")
@@ -55,8 +68,9 @@ def test_an_unknown_file_is_left_out_for_the_worker_to_fetch_alone(assets: Path)
 
 
 @pytest.mark.parametrize("query", ["", "f=", "f=../secret.js", "f=..%2Fsecret.js",
-                                   "f=%2Fetc%2Fpasswd", "f=a.py", "f=" + ",".join(
-                                       f"x{i}.js" for i in range(65))])
+                                   "f=%2Fetc%2Fpasswd", "f=a.py",
+                                   "f=__spa-fallback.htm", "f=..%2F__spa-fallback.html",
+                                   "f=" + ",".join(f"x{i}.js" for i in range(65))])
 def test_nothing_outside_the_build_assets_is_served(assets: Path, query: str) -> None:
     with TestClient(api_app()) as client:
         resp = client.get(f"/device/pack?{query}")

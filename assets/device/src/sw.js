@@ -8,8 +8,9 @@
  *
  * The precache is filled from what the browser already holds: a build file the page has just
  * loaded is taken from the HTTP cache (hashed build files are served `immutable`, with no
- * `Vary: Origin`), never downloaded a second time, and the other screens' files come in one
- * request, `/device/pack` (pack.js, app/api/device_pack.py), not one each (issue 20).
+ * `Vary: Origin`), never downloaded a second time, and the other screens' files and the SPA
+ * fallback page come in one request, `/device/pack` (pack.js, app/api/device_pack.py), not one
+ * each (issue 20).
  *
  * Pages: network first, but a request with no answer within 10 s is served from the cache
  * (the same "no answer in 10 s = offline" rule as the device code). Build files: cache first
@@ -19,12 +20,11 @@
 import { clientsClaim } from "workbox-core";
 import { registerRoute, setCatchHandler } from "workbox-routing";
 import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
-import { packRequestUrl, unpack } from "./pack.js";
+import { packRequestUrl, SPA_FALLBACK as FALLBACK, unpack } from "./pack.js";
 import { offlineFiles } from "./routes.js";
 
 const BUILD = new URL(self.location.href).searchParams.get("build") || "dev";
 const CACHE = "dh-shell-" + BUILD;
-const FALLBACK = "/__spa-fallback.html";
 // Besides the build files: the device code. A page opened offline that was never opened online
 // is the SPA fallback page, whose router loads the route's module from the cache; a page opened
 // online is kept as it is answered. The install icons and the web manifest are the browser's
@@ -66,33 +66,20 @@ setCatchHandler(async ({ request }) => {
   return (await cache.match(FALLBACK, { ignoreVary: true })) || (await cache.match(self.location.origin + "/today", { ignoreVary: true })) || Response.error();
 });
 
-/** The build files to keep: those the SPA fallback page names (the root's code and the route
- * manifest) and those the manifest lists for the entry, the root and each offline route
- * (routes.js). Every other screen's code is kept when it is first loaded online. */
-async function buildFileList() {
-  const found = new Set();
-  let html = "";
+/** The build files to keep, in the order of routes.js: the route manifest (the page has just
+ * loaded it: from the HTTP cache) and what it lists for the entry, the root and each offline
+ * route. Every other screen's code is kept when it is first loaded online. */
+async function manifestFiles() {
+  const manifestUrl = `/assets/manifest-${BUILD}.js`;
   try {
-    const res = await fetch(FALLBACK, { credentials: "omit" });
-    if (res.ok) {
-      html = await res.text();
-      const cache = await caches.open(CACHE);
-      await cache.put(FALLBACK, new Response(html, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } }));
-    }
-  } catch {
-    /* a development server has no fallback page */
-  }
-  for (const m of html.matchAll(ASSET_REF)) found.add(m[1]);
-  const manifestUrl = [...found].find((u) => /\/manifest-[^/]+\.js$/.test(u)) || `/assets/manifest-${BUILD}.js`;
-  const res = await fetch(manifestUrl); // from the HTTP cache: the page has just loaded it
-  if (res.ok) {
-    found.add(manifestUrl);
+    const res = await fetch(manifestUrl);
+    if (!res.ok) return [];
     const text = await res.text();
-    const files = offlineFiles(text);
     // Not a manifest we can read: every build file it names, as before.
-    for (const f of files || [...text.matchAll(ASSET_REF)].map((m) => m[1])) found.add(f);
+    return [manifestUrl, ...(offlineFiles(text) || [...text.matchAll(ASSET_REF)].map((m) => m[1]))];
+  } catch {
+    return []; /* a development server: no such manifest */
   }
-  return [...found];
 }
 
 /** Fill the cache through the strategy itself (what workbox-recipes' warmStrategyCache does,
@@ -119,33 +106,53 @@ async function takeHeld(cache, urls) {
   return missing;
 }
 
-/** Keep the build files `urls`: those the HTTP cache holds from there; the others in one
- * request (pack.js), which compresses their shared code once; whatever that did not bring, one
- * by one through the strategy. */
-async function keepBuildFiles(event, cache, urls) {
-  const missing = await takeHeld(cache, urls);
-  let left = missing;
-  if (missing.length > 1) {
-    try {
-      const res = await fetch(packRequestUrl(missing));
-      if (res.ok) {
-        const files = unpack(await res.arrayBuffer());
-        await Promise.all(files.map((f) => cache.put(f.url, new Response(f.body, { headers: { "Content-Type": f.type } }))));
-        const got = new Set(files.map((f) => f.url));
-        left = missing.filter((url) => !got.has(url));
-      }
-    } catch {
-      /* a server without packs, or no signal: one by one below */
-    }
+/** Put the files of one request (pack.js) into the cache: the build files `urls` and the SPA
+ * fallback page, whose shared code one gzip stream compresses once. The URLs it brought. */
+async function keepPacked(cache, urls) {
+  try {
+    const res = await fetch(packRequestUrl(urls));
+    if (!res.ok) return new Set();
+    const files = unpack(await res.arrayBuffer());
+    await Promise.all(files.map((f) => cache.put(f.url, new Response(f.body, { headers: { "Content-Type": f.type } }))));
+    return new Set(files.map((f) => f.url));
+  } catch {
+    return new Set(); /* a server without packs, or no signal: one by one */
   }
+}
+
+/** The SPA fallback page's text: from the cache (the pack brought it), else fetched alone. */
+async function fallbackPage(cache) {
+  const kept = await cache.match(FALLBACK, { ignoreVary: true });
+  if (kept) return kept.text();
+  try {
+    const res = await fetch(FALLBACK, { credentials: "omit" });
+    if (!res.ok) return "";
+    const html = await res.text();
+    await cache.put(FALLBACK, new Response(html, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } }));
+    return html;
+  } catch {
+    return ""; /* a development server has no fallback page */
+  }
+}
+
+/** Keep the build files the offline screens need and the SPA fallback page: what the HTTP
+ * cache holds from there; the rest in one request (the pack); what the fallback page names
+ * besides (the stylesheet) from the HTTP cache too; whatever is still missing, one by one
+ * through the strategy. */
+async function keepShell(event, cache) {
+  const files = await manifestFiles();
+  const missing = await takeHeld(cache, files);
+  const got = missing.length ? await keepPacked(cache, [...missing, FALLBACK]) : new Set();
+  const html = await fallbackPage(cache);
+  const named = [...new Set([...html.matchAll(ASSET_REF)].map((m) => m[1]))].filter((u) => !files.includes(u));
+  const left = [...missing.filter((url) => !got.has(url)), ...(await takeHeld(cache, named))];
   await warm(event, left, buildFiles);
 }
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
-    const files = await buildFileList();
     const cache = await caches.open(CACHE);
-    await keepBuildFiles(event, cache, files);
+    await keepShell(event, cache);
     await warm(event, await takeHeld(cache, FILES), smallFiles);
     await self.skipWaiting();
   })());
