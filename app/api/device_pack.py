@@ -8,9 +8,10 @@ compressed on its own. Here they come as one gzip stream: the screens share much
 (the record forms' fields, callouts and buttons), which one stream compresses once. The same 13
 files: 68 KB in 13 answers, 45 KB in one (docs/BENCHMARKS.md, 2026-12-07).
 
-The answer: a first line with the JSON list `[[name, byte length], …]`, then the files' bytes
-one after the other, in the order asked (`assets/device/src/pack.js` reads it; the worker asks
-for the screens in an order that puts similar code side by side). Only hashed build files of
+The answer: a first line with the JSON list of the files' byte lengths, in the order asked
+(`null` for a file left out; the worker knows their names), then their bytes one after the
+other (`assets/device/src/pack.js` reads it; the worker asks for the screens in an order that
+puts similar code side by side). Only hashed build files of
 `/assets/` and the SPA fallback page (`__spa-fallback.html`, the page the worker answers an
 uncached screen with offline): the same public files the static server gives anyone. An
 unknown name is left out and the worker fetches it alone. Nothing personal, no session needed.
@@ -65,21 +66,23 @@ def packed(folder: Path, names: tuple[str, ...]) -> tuple[bytes, bytes]:
     """The pack of those of `names` that exist in `folder` (the fallback page: in its parent,
     the build's root), as is and gzip-compressed (build files never change under their name,
     and the fallback page only with the build, so a pack is made once per list)."""
-    index: list[tuple[str, int]] = []
+    lengths: list[int | None] = []  # the worker knows the names: it asked for them
     bodies: list[bytes] = []
     total = 0
     for name in names:
         home = folder.parent if name == SPA_FALLBACK else folder
         path = home / name
-        if path.parent != home or not path.is_file():
+        if path.parent != home or not path.is_file() or total > MAX_BYTES:
+            lengths.append(None)  # fetched alone
             continue
         total += path.stat().st_size
         if total > MAX_BYTES:
-            break  # the rest is fetched file by file
+            lengths.append(None)  # this one and the rest: fetched file by file
+            continue
         body = path.read_bytes()
-        index.append((name, len(body)))
+        lengths.append(len(body))
         bodies.append(body)
-    raw = json.dumps(index, separators=(",", ":")).encode() + b"\n" + b"".join(bodies)
+    raw = json.dumps(lengths, separators=(",", ":")).encode() + b"\n" + b"".join(bodies)
     packer = zlib.compressobj(9, zlib.DEFLATED, 31, 9)  # wbits 31: a gzip stream
     return raw, packer.compress(raw) + packer.flush()
 

@@ -4,11 +4,12 @@ import { gunzipSync, gzipSync } from "node:zlib";
 
 import { packRequestUrl, SPA_FALLBACK, unpack } from "../../assets/device/src/pack.js";
 
-// What app/api/device_pack.py answers: the index line, then the files' bytes.
+// What app/api/device_pack.py answers: the files' lengths in the order asked (null: left out),
+// then their bytes.
 function pack(files) {
-  const bodies = files.map(([, text]) => Buffer.from(text, "utf8"));
-  const index = JSON.stringify(files.map(([name], i) => [name, bodies[i].length]));
-  return gunzipSync(gzipSync(Buffer.concat([Buffer.from(index + "\n"), ...bodies])));
+  const bodies = files.map(([, text]) => (text === null ? null : Buffer.from(text, "utf8")));
+  const index = JSON.stringify(bodies.map((b) => (b === null ? null : b.length)));
+  return gunzipSync(gzipSync(Buffer.concat([Buffer.from(index + "\n"), ...bodies.filter(Boolean)])));
 }
 
 test("one request names the missing files once, in the order given (similar screens side by side)", () => {
@@ -16,17 +17,9 @@ test("one request names the missing files once, in the order given (similar scre
     "/device/pack?f=_visit_-V.js,_test_-T.js,__spa-fallback.html");
 });
 
-test("the SPA fallback page comes back as itself, an HTML page, not as a build file", () => {
-  const files = unpack(pack([["_visit_-V.js", "let v;"], ["__spa-fallback.html", "<!DOCTYPE html><title>Đồng Hành</title>"]]));
-  assert.deepEqual(files.map((f) => [f.url, f.type]), [
-    ["/assets/_visit_-V.js", "text/javascript; charset=utf-8"],
-    ["/__spa-fallback.html", "text/html; charset=utf-8"],
-  ]);
-  assert.equal(SPA_FALLBACK, "/__spa-fallback.html");
-});
-
-test("a pack gives back each file whole, with its type, multi-byte text included", () => {
-  const files = unpack(pack([["a-1.js", "export const a = `Đồng Hành`;\n"], ["b-2.css", ".x{color:red}"], ["e-3.js", ""]]));
+test("a pack gives back each file whole under the URL asked for, with its type, multi-byte text included", () => {
+  const urls = ["/assets/a-1.js", "/assets/b-2.css", "/assets/a-1.js", "/assets/e-3.js"];
+  const files = unpack(pack([["a-1.js", "export const a = `Đồng Hành`;\n"], ["b-2.css", ".x{color:red}"], ["e-3.js", ""]]), urls);
   assert.deepEqual(files.map((f) => [f.url, f.type]), [
     ["/assets/a-1.js", "text/javascript; charset=utf-8"],
     ["/assets/b-2.css", "text/css; charset=utf-8"],
@@ -36,9 +29,22 @@ test("a pack gives back each file whole, with its type, multi-byte text included
   assert.equal(files[2].body.length, 0);
 });
 
-test("a cut or padded pack is refused, not cached in part", () => {
+test("the SPA fallback page comes back as itself, an HTML page; a file left out is not in the answer", () => {
+  const urls = ["/assets/_visit_-V.js", "/assets/gone-G.js", SPA_FALLBACK];
+  const files = unpack(pack([["_visit_-V.js", "let v;"], ["gone-G.js", null], ["__spa-fallback.html", "<!DOCTYPE html><title>Đồng Hành</title>"]]), urls);
+  assert.deepEqual(files.map((f) => [f.url, f.type]), [
+    ["/assets/_visit_-V.js", "text/javascript; charset=utf-8"],
+    ["/__spa-fallback.html", "text/html; charset=utf-8"],
+  ]);
+  assert.equal(SPA_FALLBACK, "/__spa-fallback.html");
+});
+
+test("a cut, padded or mismatched pack is refused, not cached in part", () => {
+  const urls = ["/assets/a-1.js", "/assets/b-2.js"];
   const whole = pack([["a-1.js", "let a = 1;"], ["b-2.js", "let b = 2;"]]);
-  assert.throws(() => unpack(whole.subarray(0, whole.length - 3)));
-  assert.throws(() => unpack(Buffer.concat([whole, Buffer.from("x")])));
-  assert.throws(() => unpack(Buffer.from("no index line")));
+  assert.equal(unpack(whole, urls).length, 2);
+  assert.throws(() => unpack(whole.subarray(0, whole.length - 3), urls));
+  assert.throws(() => unpack(Buffer.concat([whole, Buffer.from("x")]), urls));
+  assert.throws(() => unpack(whole, ["/assets/a-1.js"]));
+  assert.throws(() => unpack(Buffer.from("no index line"), urls));
 });

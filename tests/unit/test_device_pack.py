@@ -27,12 +27,17 @@ def assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _files(body: bytes) -> dict[str, bytes]:
+def _files(body: bytes, query: str) -> dict[str, bytes]:
+    """The files of a pack by name: its first line holds their lengths in the order asked."""
     index_line, rest = body.split(b"\n", 1)
+    names = list(dict.fromkeys(query.split(",")))
+    lengths = json.loads(index_line)
+    assert len(lengths) == len(names)
     out, at = {}, 0
-    for name, length in json.loads(index_line):
-        out[name] = rest[at:at + length]
-        at += length
+    for name, length in zip(names, lengths, strict=True):
+        if length is not None:
+            out[name] = rest[at:at + length]
+            at += length
     assert at == len(rest)
     return out
 
@@ -43,10 +48,11 @@ def test_the_files_asked_for_come_whole_in_one_gzip_answer(assets: Path) -> None
                           headers={"Accept-Encoding": "gzip"})
     assert resp.status_code == 200
     assert resp.headers["content-encoding"] == "gzip"
-    files = _files(resp.content)  # the test client has already undone the gzip
+    # The test client has already undone the gzip.
+    files = _files(resp.content, "_visit_-A1.js,root-C3.css,_test_-B2.js")
     assert list(files) == ["_visit_-A1.js", "root-C3.css", "_test_-B2.js"]
     assert files["_visit_-A1.js"] == (assets / "_visit_-A1.js").read_bytes()
-    assert gzip.decompress(device_pack.packed(assets, ("_test_-B2.js",))[1]).startswith(b"[[")
+    assert gzip.decompress(device_pack.packed(assets, ("_test_-B2.js",))[1]).startswith(b"[20]\n")
 
 
 def test_the_spa_fallback_page_comes_in_the_same_answer_and_nothing_else_beside_the_assets(
@@ -55,16 +61,18 @@ def test_the_spa_fallback_page_comes_in_the_same_answer_and_nothing_else_beside_
     with TestClient(api_app()) as client:
         resp = client.get("/device/pack?f=_test_-B2.js,__spa-fallback.html")
         other = client.get("/device/pack?f=_test_-B2.js,secret.js")
-    files = _files(resp.content)
+    files = _files(resp.content, "_test_-B2.js,__spa-fallback.html")
     assert list(files) == ["_test_-B2.js", "__spa-fallback.html"]
     assert files["__spa-fallback.html"] == (assets.parent / "__spa-fallback.html").read_bytes()
-    assert list(_files(other.content)) == ["_test_-B2.js"]  # secret.js is not in /assets/
+    # secret.js is not in /assets/
+    assert list(_files(other.content, "_test_-B2.js,secret.js")) == ["_test_-B2.js"]
 
 
 def test_an_unknown_file_is_left_out_for_the_worker_to_fetch_alone(assets: Path) -> None:
     with TestClient(api_app()) as client:
-        resp = client.get("/device/pack?f=_test_-B2.js,gone-Z9.js")
-    assert list(_files(resp.content)) == ["_test_-B2.js"]
+        resp = client.get("/device/pack?f=gone-Z9.js,_test_-B2.js")
+    assert resp.content.startswith(b"[null,20]\n")
+    assert list(_files(resp.content, "gone-Z9.js,_test_-B2.js")) == ["_test_-B2.js"]
 
 
 @pytest.mark.parametrize("query", ["", "f=", "f=../secret.js", "f=..%2Fsecret.js",
@@ -82,4 +90,5 @@ def test_one_request_asks_only_bounded_work(assets: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(device_pack, "MAX_BYTES", 40)
     with TestClient(api_app()) as client:
         resp = client.get("/device/pack?f=_visit_-A1.js,_test_-B2.js,root-C3.css")
-    assert list(_files(resp.content)) == ["_visit_-A1.js"]  # the others: one by one
+    assert list(_files(resp.content, "_visit_-A1.js,_test_-B2.js,root-C3.css")) == [
+        "_visit_-A1.js"]  # the others: one by one

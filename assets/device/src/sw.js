@@ -112,7 +112,7 @@ async function keepPacked(cache, urls) {
   try {
     const res = await fetch(packRequestUrl(urls));
     if (!res.ok) return new Set();
-    const files = unpack(await res.arrayBuffer());
+    const files = unpack(await res.arrayBuffer(), urls);
     await Promise.all(files.map((f) => cache.put(f.url, new Response(f.body, { headers: { "Content-Type": f.type } }))));
     return new Set(files.map((f) => f.url));
   } catch {
