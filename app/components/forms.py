@@ -69,9 +69,16 @@ def field_error(message: rx.Var | str, *, field_id: str) -> rx.Component:
     """The error under a field: announced to screen readers, shown only when non-empty."""
     return rx.cond(
         message != "",
-        rx.text(message, id=f"{field_id}-error", color="var(--red-11)", size="2", role="alert",
-                custom_attrs={"data-field-error": field_id}),
+        rx.text(message, id=_no_ref(f"{field_id}-error"), color="var(--red-11)", size="2",
+                role="alert", custom_attrs={"data-field-error": field_id}),
     )
+
+
+def _no_ref(element_id: str) -> rx.Var[str]:
+    """An id that stays an attribute only: Reflex gives a static id a React ref (a hook and a
+    prop in the screen's code) for `rx.set_focus`/`set_value`, which these never need; a
+    field's error and a group's fieldset are ~100 ids on the offline screens (issue 20)."""
+    return rx.Var.create(element_id)
 
 
 # A drop zone (rx.upload) draws its own file input, without a label: once it is on the page,
@@ -271,7 +278,7 @@ def _group(
         *([rx.el.p(tr(hint_key), class_name="rt-Text rt-r-size-1 dh-hint")] if hint_key else []),
         rx.el.div(*items, class_name=f"dh-choices dh-cols-{columns}"),
         field_error(error, field_id=name),
-        id=f"{name}-group",
+        id=_no_ref(f"{name}-group"),
         aria_describedby=f"{name}-error",
         class_name="dh-fieldset",
     )
