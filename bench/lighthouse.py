@@ -115,6 +115,11 @@ def _prepare_browser(port: int, base_url: str, cookie: tuple[str, str] | None) -
         if cookie is not None:
             context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": base_url,
                                   "sameSite": "Strict"}])
+            # With the readable marker the sign-in sets beside it (app/api/auth.py), as on a
+            # phone: the device code then fetches the session's key and caseload, which a
+            # page with the session cookie alone never did here.
+            context.add_cookies([{"name": "dh_signed_in", "value": "bench", "url": base_url,
+                                  "sameSite": "Strict"}])
         # Leave the browser running: Lighthouse connects to it next.
 
 

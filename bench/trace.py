@@ -249,6 +249,9 @@ def trace_page(browser: Any, name: str, url: str, cookie: str = "", timeout_s: f
         if cookie:
             origin = "/".join(url.split("/")[:3]) + "/"
             context.add_cookies([{"name": "dh_session", "value": cookie, "url": origin,
+                                  "sameSite": "Strict"},
+                                 # the sign-in's readable marker: the device code's work too
+                                 {"name": "dh_signed_in", "value": "bench", "url": origin,
                                   "sameSite": "Strict"}])
         page = context.new_page()
         page.add_init_script(_PROBE)
