@@ -1,5 +1,7 @@
 """The Reflex app: pages, head tags for the installable web app, and nothing clever."""
 
+import urllib.parse
+
 import reflex as rx
 
 from app.api import api_app
@@ -38,12 +40,22 @@ from app.pages.visit import VisitState, visit_page
 from app.state.session import AppState, SessionGate
 from app.state.session_end import dropping_ended_tabs
 
+# assets/icons/icon-192.png as SVG: the teal rounded square, two eyes and a mouth.
+FAVICON = "data:image/svg+xml," + urllib.parse.quote(
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 192 192'>"
+    "<rect x='11' y='11' width='171' height='171' rx='34' fill='#0f766e'/><g fill='#fff'>"
+    "<circle cx='76.5' cy='80' r='21.5'/><circle cx='115' cy='80' r='21.5'/>"
+    "<rect x='54' y='108' width='85' height='27' rx='13.5'/></g></svg>", safe=" =:/'")
+
 app = rx.App(
     html_lang="vi",
     head_components=[
         rx.el.link(rel="manifest", href="/manifest.webmanifest"),
         rx.el.meta(name="theme-color", content="#0f766e"),
-        rx.el.link(rel="icon", href="/icons/icon-192.png", type="image/png"),
+        # The tab's icon is the install icon drawn in a few bytes of SVG, inside the page: a
+        # phone opening a page cold makes no request for it (issue 20; a PNG favicon was one
+        # more round trip on a slow link, fetched while the page's data was still arriving).
+        rx.el.link(rel="icon", href=FAVICON, type="image/svg+xml"),
         rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
         # The device code: outbox, vault, offline screens, service worker (assets/device/).
         rx.el.script(src="/device/app.js", defer=True),
