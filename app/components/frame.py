@@ -216,12 +216,31 @@ def _page_language() -> rx.Component:
     ))
 
 
+def _page_drawn() -> rx.Component:
+    """Tells the device code (assets/device/) when the page has drawn what it was opened for.
+
+    Reflex marks a page hydrated once its on_load handlers have run and their data has reached
+    the browser; this effect runs after that render. It marks `<html data-dh-drawn>` (removed
+    while a new page loads) and sends the window a `dh:page-drawn` event. The device keeps its
+    own requests (its key and caseload, the service worker) until then, so that on a slow link
+    they do not compete with the page's data (issue 20)."""
+    drawn = rx.State.is_hydrated
+    effect = (
+        f"useEffect(() => {{ const el = document.documentElement; if ({drawn!s}) {{ "
+        f'el.setAttribute("data-dh-drawn", ""); window.dispatchEvent(new Event("dh:page-drawn")); '
+        f'}} else {{ el.removeAttribute("data-dh-drawn"); }} }}, [{drawn!s}]);'
+    )
+    return rx.fragment(rx.Var(
+        "null", _var_data=VarData.merge(drawn._get_all_var_data(), VarData(hooks={effect: None})),
+    ))
+
+
 def connection_notice() -> rx.Component:
     """Replaces Reflex's own connection toasts (English only, with a technical description):
     when the server cannot be reached, one calm line in the app's language, announced.
     An app wrap: the page comes as its children, after this fragment's own box. It also keeps
-    the page's `lang` in step with the app's language."""
-    return rx.fragment(_page_language(), rx.box(
+    the page's `lang` in step with the app's language and says when the page is drawn."""
+    return rx.fragment(_page_language(), _page_drawn(), rx.box(
         rx.cond(
             has_too_many_connection_errors,
             rx.flex(

@@ -1,6 +1,7 @@
 /* Đồng Hành on the volunteer's device: one bundle (/device/app.js) loaded by every page.
  *
- * - Registers the service worker (workbox-window) that keeps the code of every screen.
+ * - Registers the service worker (workbox-window) that keeps the code of every screen, and
+ *   fetches the session's key and caseload, once the page has drawn its data (firstContact).
  * - Every volunteer record form (`<form data-outbox="kind">`) saves into the encrypted outbox
  *   first and is sent through POST /api/outbox/sync, online or not (outbox.js).
  * - Connectivity by evidence (net.js): offline when a request goes unanswered for 8 s;
@@ -25,6 +26,7 @@ const API = "/api/outbox/";
 const SLOT = "dh_device_unlocked"; // sessionStorage: the unlocked key, for this tab only
 const ANSWER_MS = 8_000; // under the 10 s after which a silent link counts as offline
 const SYNC_EVERY_MS = 30_000;
+const PAGE_WAIT_MS = 4_000; // the longest the device's own requests wait for the page's data
 const DEFAULT_IDLE_MIN = 30;
 // Server field names → the form control that shows them.
 const FIELD_ALIAS = { risk_flags: "risk", substances: "substance" };
@@ -41,6 +43,7 @@ const st = {
   lastInput: Date.now(), panel: false, lockMessage: "", view: null,
   epoch: 0, // counts forget(): work begun before one must not unlock the device after it
   ready: new Promise(() => {}), passThrough: null,
+  contacted: false, // the device has begun talking to the server (firstContact)
 };
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -293,6 +296,7 @@ function syncNow() {
 }
 
 function tick() {
+  if (!st.contacted) return; // the page is still drawing its data: nothing of ours on the link
   const now = Date.now();
   if (st.pendingSignOut) {
     if (st.conn.state !== "online") probe();
@@ -442,6 +446,7 @@ async function onSubmit(event) {
     form.dataset.saving = "1";
     try {
       await st.ready;
+      firstContact(); // a tap before the page has drawn: the key is fetched now
       if (!st.outbox && st.connecting) await st.connecting;
     } finally {
       delete form.dataset.saving;
@@ -1265,11 +1270,6 @@ async function start() {
     try { sessionStorage.setItem(LINK, JSON.stringify({ state, at: Date.now() })); } catch { /* disabled */ }
     render();
   });
-  if ("serviceWorker" in navigator) {
-    const link = document.querySelector('link[rel="modulepreload"][href*="/assets/manifest-"]');
-    const build = (link && /manifest-([A-Za-z0-9_-]+)\.js/.exec(link.getAttribute("href"))?.[1]) || "dev";
-    new Workbox(`/sw.js?build=${encodeURIComponent(build)}`, { scope: "/" }).register().catch((err) => console.warn("service worker", err));
-  }
   st.db = await openDevice();
   st.vaults = new Vaults(st.db);
   st.deviceId = await deviceId(st.db, uuid4);
@@ -1287,16 +1287,50 @@ async function start() {
   st.ready = (async () => {
     await restoreSlot();
     await refreshTemp();
-    st.cookie = sessionCookie();
-    if (st.cookie) connect();
-    else probe().then(render);
   })();
   await st.ready;
   render();
+  pageDrawn().then(firstContact);
   setInterval(tick, 1000);
   setInterval(() => { refreshTemp().then(render); }, 5000);
   new MutationObserver(() => { if (!st.filling) { st.filling = true; requestAnimationFrame(() => { st.filling = false; fillOfflineForm(); renderStripIfEmpty(); showSaved(); }); } })
     .observe(document.body, { childList: true, subtree: true });
+}
+
+/** Resolves once the page has shown what it was opened for: the app says its data is drawn
+ * (`dh:page-drawn`, app/components/frame.py) and the browser has painted that frame and is idle,
+ * or PAGE_WAIT_MS have passed (a page whose server does not answer), or at once when the device
+ * knows it has no signal. */
+function pageDrawn() {
+  return new Promise((resolve) => {
+    if (navigator.onLine === false || st.conn.state === "offline") { resolve(); return; }
+    setTimeout(resolve, PAGE_WAIT_MS);
+    // React commits the data, then the browser styles, lays out and paints it: the second
+    // animation frame comes after that paint, and the idle callback after the page's own work.
+    const idle = window.requestIdleCallback ? (fn) => requestIdleCallback(fn, { timeout: 500 }) : (fn) => setTimeout(fn, 50);
+    const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => idle(resolve)));
+    if (document.documentElement.hasAttribute("data-dh-drawn")) painted();
+    else window.addEventListener("dh:page-drawn", painted, { once: true });
+  });
+}
+
+/** The device's first requests of a page: the service worker's registration (and with it its
+ * precache), then the key and caseload of the session (or, with none, whether anyone answers).
+ * Started once the page has drawn its data (pageDrawn), or at once by a save: on a phone with
+ * a slow link they would otherwise share it with the page's own code and data, and hold back
+ * the screen the volunteer opened (issue 20). What the device holds already (the unlocked key,
+ * the snapshot, the offline screens) is drawn before, without the network. */
+function firstContact() {
+  if (st.contacted) return;
+  st.contacted = true;
+  if ("serviceWorker" in navigator) {
+    const link = document.querySelector('link[rel="modulepreload"][href*="/assets/manifest-"]');
+    const build = (link && /manifest-([A-Za-z0-9_-]+)\.js/.exec(link.getAttribute("href"))?.[1]) || "dev";
+    new Workbox(`/sw.js?build=${encodeURIComponent(build)}`, { scope: "/" }).register().catch((err) => console.warn("service worker", err));
+  }
+  st.cookie = sessionCookie();
+  if (st.cookie) connect();
+  else probe().then(render);
 }
 
 function renderStripIfEmpty() {
