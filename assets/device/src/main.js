@@ -1298,9 +1298,10 @@ async function start() {
 }
 
 /** Resolves once the page has shown what it was opened for: the app says its data is drawn
- * (`dh:page-drawn`, app/components/frame.py) and the browser has painted that frame and is idle,
- * or PAGE_WAIT_MS have passed (a page whose server does not answer), or at once when the device
- * knows it has no signal. */
+ * (`dh:page-drawn`, app/components/frame.py), the page has painted content at all (a client's
+ * page, served as the bare app shell, paints nothing before its route's code has come), and the
+ * browser has painted the frame after and is idle; or PAGE_WAIT_MS have passed (a page whose
+ * server does not answer); or at once when the device knows it has no signal. */
 function pageDrawn() {
   return new Promise((resolve) => {
     if (navigator.onLine === false || st.conn.state === "offline") { resolve(); return; }
@@ -1308,9 +1309,22 @@ function pageDrawn() {
     // React commits the data, then the browser styles, lays out and paints it: the second
     // animation frame comes after that paint, and the idle callback after the page's own work.
     const idle = window.requestIdleCallback ? (fn) => requestIdleCallback(fn, { timeout: 500 }) : (fn) => setTimeout(fn, 50);
-    const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => idle(resolve)));
+    const painted = () => contentPainted().then(() => requestAnimationFrame(() => requestAnimationFrame(() => idle(resolve))));
     if (document.documentElement.hasAttribute("data-dh-drawn")) painted();
     else window.addEventListener("dh:page-drawn", painted, { once: true });
+  });
+}
+
+/** Resolves once the page has painted its first text or image (the browser's
+ * first-contentful-paint entry); at once where the browser does not say. */
+function contentPainted() {
+  return new Promise((resolve) => {
+    const seen = (list) => list.some((e) => e.name === "first-contentful-paint");
+    if (!window.PerformanceObserver || seen(performance.getEntriesByType("paint"))) { resolve(); return; }
+    try {
+      const watch = new PerformanceObserver((entries) => { if (seen(entries.getEntries())) { watch.disconnect(); resolve(); } });
+      watch.observe({ type: "paint", buffered: true });
+    } catch { resolve(); }
   });
 }
 
