@@ -205,6 +205,50 @@ def _fill_visit(page: Page, client_id: int, note: str, *, day: str | None = None
         form.locator("input[name=visit_date]").fill(day)
 
 
+# Records, at each of the device's own requests and at the service worker's registration,
+# whether the page had already drawn its data (the app's <html data-dh-drawn>) and painted.
+_FIRST_CONTACT_PROBE = """(() => {
+  window.__dhContacts = [];
+  const note = (what) => window.__dhContacts.push({ what,
+    drawn: document.documentElement.hasAttribute("data-dh-drawn"),
+    painted: performance.getEntriesByType("paint")
+      .some((e) => e.name === "first-contentful-paint") });
+  const fetch0 = window.fetch;
+  window.fetch = function (input, init) {
+    const url = String(input && input.url ? input.url : input);
+    if (url.includes("/api/outbox/") || url.includes("/ping")) {
+      note(new URL(url, location.href).pathname);
+    }
+    return fetch0.apply(this, arguments);
+  };
+  const register0 = navigator.serviceWorker && navigator.serviceWorker.register;
+  if (register0) {
+    navigator.serviceWorker.register = function () {
+      note("sw");
+      return register0.apply(this, arguments);
+    };
+  }
+})();"""
+
+
+def test_the_device_talks_to_the_server_only_after_the_page_has_drawn_its_data(
+    page: Page, e2e_db: Path | str
+) -> None:
+    """Issue 20: on a slow link the device's key, caseload and service worker must not compete
+    with the page's own data. Its first requests wait for the page to be drawn (or a save)."""
+    client_id, full_name = _make_client(e2e_db)
+    _signed_in(page)
+    page.add_init_script(_FIRST_CONTACT_PROBE)
+    for route in ("/today", f"/clients/{client_id}"):
+        page.goto(route)
+        _eventually(page, lambda: any(c["what"] == "/api/outbox/snapshot"
+                                      for c in page.evaluate("window.__dhContacts")))
+        contacts = page.evaluate("window.__dhContacts")
+        assert {"sw", "/api/outbox/device"} <= {c["what"] for c in contacts}, contacts
+        assert all(c["drawn"] and c["painted"] for c in contacts), contacts
+    expect(page.get_by_text(full_name).first).to_be_visible()
+
+
 def test_one_write_path_exactly_once_across_websocket_cuts_double_taps_and_lost_answers(
     page: Page, e2e_db: Path | str
 ) -> None:
