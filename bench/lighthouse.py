@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -112,6 +113,10 @@ def _prepare_browser(port: int, base_url: str, cookie: tuple[str, str] | None) -
         cdp.send("Storage.clearDataForOrigin",
                  {"origin": origin, "storageTypes": "service_workers,cache_storage"})
         cdp.detach()
+        # The page before may have been another user's: without this the sign-in page of a
+        # second round had the clinic's session of the round before and was measured as its
+        # redirect to /scan.
+        context.clear_cookies()
         if cookie is not None:
             context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": base_url,
                                   "sameSite": "Strict"}])
@@ -247,7 +252,7 @@ def _lighthouse_page(port: int, base: str, name: str, path: str, tok: str) -> Pa
         return PageScores(name, path, {c: None for c in CATEGORIES}, error=str(err)[:300])
     final = str(report.get("finalDisplayedUrl") or report.get("finalUrl") or "")
     scores = PageScores(name, path, _scores(report), final_url=final, metrics=_metrics(report))
-    if not final.rstrip("/").endswith(path.rstrip("/")):
+    if urllib.parse.urlsplit(final).path.rstrip("/") != path.rstrip("/"):
         scores.error = f"ended on {final} (not signed in?)"
     scores.error = (scores.error + " " if scores.error else "") + (
         "lowest: " + ", ".join(_failing_audits(report)) if not scores.ok else "")
