@@ -220,14 +220,15 @@ def _page_drawn() -> rx.Component:
     """Tells the device code (assets/device/) when the page has drawn what it was opened for.
 
     Reflex marks a page hydrated once its on_load handlers have run and their data has reached
-    the browser; this effect runs after that render. It marks `<html data-dh-drawn>` (removed
-    while a new page loads) and sends the window a `dh:page-drawn` event. The device keeps its
+    the browser; this effect runs after that render. It marks `<html data-dh-drawn="<path>">`
+    with the path it was drawn for (removed while a new page loads: a value for another path is
+    the last page's) and sends the window a `dh:page-drawn` event. The device keeps its
     own requests (its key and caseload, the service worker) until then, so that on a slow link
     they do not compete with the page's data (issue 20)."""
     drawn = rx.State.is_hydrated
     effect = (
         f"useEffect(() => {{ const el = document.documentElement; if ({drawn!s}) {{ "
-        f'el.setAttribute("data-dh-drawn", ""); window.dispatchEvent(new Event("dh:page-drawn")); '
+        f'el.setAttribute("data-dh-drawn", window.location.pathname); window.dispatchEvent(new Event("dh:page-drawn")); '
         f'}} else {{ el.removeAttribute("data-dh-drawn"); }} }}, [{drawn!s}]);'
     )
     return rx.fragment(rx.Var(

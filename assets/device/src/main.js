@@ -1015,6 +1015,13 @@ async function applyFix(form) {
   }
   if (st.fixedForm === form || !st.outbox) return; // done (React may draw a new form: again)
   st.fixedForm = form;
+  // Put the values back only once the page has loaded its state: its load event resets what
+  // the values' own handlers set (a minor's birth year draws the representative's fields).
+  await drawnHere();
+  if (st.fixedForm !== form || !form.isConnected) {
+    if (st.fixedForm === form) st.fixedForm = null; // React drew a new form: it comes again
+    return;
+  }
   const item = await st.outbox.get(fix.key);
   if (!item || item.status !== "kept" || !item.view?.payload) { sessionStorage.removeItem(FIX); return; }
   const fields = item.view.result?.fields || {};
@@ -1312,6 +1319,20 @@ function pageDrawn() {
     const painted = () => contentPainted().then(() => requestAnimationFrame(() => requestAnimationFrame(() => idle(resolve))));
     if (document.documentElement.hasAttribute("data-dh-drawn")) painted();
     else window.addEventListener("dh:page-drawn", painted, { once: true });
+  });
+}
+
+/** Resolves once the app has drawn this very page's data (`<html data-dh-drawn>` names the
+ * path it was drawn for; right after a link was followed it still names the last page); at once
+ * when the device knows it has no signal; after PAGE_WAIT_MS at the latest. */
+function drawnHere() {
+  const here = () => document.documentElement.getAttribute("data-dh-drawn") === window.location.pathname;
+  return new Promise((resolve) => {
+    if (navigator.onLine === false || st.conn.state === "offline" || here()) { resolve(); return; }
+    const done = () => { window.removeEventListener("dh:page-drawn", seen); clearTimeout(timer); resolve(); };
+    const seen = () => { if (here()) done(); };
+    const timer = setTimeout(done, PAGE_WAIT_MS);
+    window.addEventListener("dh:page-drawn", seen);
   });
 }
 
