@@ -228,7 +228,8 @@ def _page_drawn() -> rx.Component:
     drawn = rx.State.is_hydrated
     effect = (
         f"useEffect(() => {{ const el = document.documentElement; if ({drawn!s}) {{ "
-        f'el.setAttribute("data-dh-drawn", window.location.pathname); window.dispatchEvent(new Event("dh:page-drawn")); '
+        f'el.setAttribute("data-dh-drawn", window.location.pathname); '
+        f'window.dispatchEvent(new Event("dh:page-drawn")); '
         f'}} else {{ el.removeAttribute("data-dh-drawn"); }} }}, [{drawn!s}]);'
     )
     return rx.fragment(rx.Var(
