@@ -740,3 +740,26 @@ def test_a_group_activity_is_recorded_offline_with_who_came_from_the_device(
     assert _count(e2e_db, "SELECT count(*) FROM groupactivityclient WHERE client_id = :c AND "
                           "activity_id = (SELECT id FROM groupactivity WHERE topic = :t)",
                   c=client_id, t=topic) == 1
+
+
+def test_a_form_opened_at_its_own_address_keeps_the_deployments_service_worker(
+    page: Page, e2e_db: Path | str
+) -> None:
+    """A client's form opened at its address is the SPA shell: once React has drawn it, its
+    head no longer names the build. The device's first contact there must register the same
+    worker again, never a "dev" one, which would replace the deployment's worker and drop the
+    offline screens' code with its cache (the offline cold start then reloads for ever)."""
+    _signed_in(page)
+    registration = ("navigator.serviceWorker.getRegistration().then((r) => [r.active && "
+                    "r.active.scriptURL, r.installing && r.installing.scriptURL, r.waiting && "
+                    "r.waiting.scriptURL])")
+    [before, _, _] = page.evaluate(registration)
+    assert re.search(r"/sw\.js\?build=(?!dev$)[\w-]+$", before), before
+    client_id = _count(e2e_db, "SELECT min(c.id) FROM client c JOIN \"user\" u ON u.id = "
+                       "c.assigned_volunteer_id WHERE u.username = :u AND c.status = 'active'",
+                       u=VOLUNTEER)
+    page.goto(f"/clients/{client_id}/visit")
+    page.wait_for_selector("html[data-dh-drawn]", state="attached")
+    expect(page.locator("form[data-outbox=visit]")).to_be_visible()
+    page.wait_for_timeout(6_000)  # the first contact comes at most 4 s after the page is drawn
+    assert page.evaluate(registration) == [before, None, None]

@@ -1355,13 +1355,25 @@ function contentPainted() {
  * a slow link they would otherwise share it with the page's own code and data, and hold back
  * the screen the volunteer opened (issue 20). What the device holds already (the unlocked key,
  * the snapshot, the offline screens) is drawn before, without the network. */
+/** The deployment's build id: the name of its route manifest, which the page's head links
+ * (`modulepreload`) as it comes from the server; React takes the head over once the page is
+ * drawn and a page opened at a client's address (the SPA shell) then no longer names it, so it
+ * is read when this script starts, or from the files the page loaded. "" when none is found. */
+function buildOfPage() {
+  const link = document.querySelector('link[rel="modulepreload"][href*="/assets/manifest-"]');
+  const loaded = () => performance.getEntriesByType("resource").map((e) => e.name).find((n) => /\/assets\/manifest-/.test(n));
+  return /manifest-([A-Za-z0-9_-]+)\.js/.exec((link && link.getAttribute("href")) || loaded() || "")?.[1] || "";
+}
+const BUILD = buildOfPage();
+
 function firstContact() {
   if (st.contacted) return;
   st.contacted = true;
-  if ("serviceWorker" in navigator) {
-    const link = document.querySelector('link[rel="modulepreload"][href*="/assets/manifest-"]');
-    const build = (link && /manifest-([A-Za-z0-9_-]+)\.js/.exec(link.getAttribute("href"))?.[1]) || "dev";
-    new Workbox(`/sw.js?build=${encodeURIComponent(build)}`, { scope: "/" }).register().catch((err) => console.warn("service worker", err));
+  const build = BUILD || buildOfPage();
+  // Without a build id (a development server) a worker is registered only where none controls
+  // the page: a "dev" worker would replace the deployment's, and its cache with it.
+  if ("serviceWorker" in navigator && (build || !navigator.serviceWorker.controller)) {
+    new Workbox(`/sw.js?build=${encodeURIComponent(build || "dev")}`, { scope: "/" }).register().catch((err) => console.warn("service worker", err));
   }
   st.cookie = sessionCookie();
   if (st.cookie) connect();
