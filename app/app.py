@@ -5,6 +5,7 @@ import urllib.parse
 import reflex as rx
 
 from app.api import api_app
+from app.api.route_shell import route_shell
 from app.api.security import security_headers
 from app.components.frame import connection_notice
 from app.pages.account import AccountState, account_page
@@ -63,8 +64,9 @@ app = rx.App(
     # Bundled into the one stylesheet with Radix's (no extra request): see client_cards.py
     # (lists) and theme.css (contrast and tap targets for the whole app).
     stylesheets=["/lists.css", "/icons.css", "/forms.css", "/theme.css"],
-    # Our routes first, then the security headers around everything Reflex serves.
-    api_transformer=[api_app(), security_headers],
+    # Our routes first; a client's page and its forms answered with the app shell naming their
+    # route's code (app/api/route_shell.py); the security headers around everything.
+    api_transformer=[api_app(), route_shell, security_headers],
 )
 # Before any event the guard does not check (hydrate above all): a tab whose session is no
 # longer live loses its page states first (see app/state/session.py).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 from playwright.sync_api import Page, expect
@@ -94,3 +95,27 @@ def test_every_page_links_the_manifest_and_the_service_worker_activates(page: Pa
     ]
     assert not unexpected, unexpected
     assert not [p for p in cached if p.startswith(("/api/", "/_event", "/_upload"))]
+
+
+def test_a_client_form_is_served_naming_its_route_code(base_url: str) -> None:
+    """The server's answer for a dynamic route names that route's module and what it imports
+    (app/api/route_shell.py): the browser fetches them beside the entry, not after it."""
+    with urllib.request.urlopen(base_url + "clients/12/visit") as resp:
+        assert resp.status == 200
+        html = resp.read().decode("utf-8")
+    preloads = [p.split('"', 1)[0] for p in html.split('rel="modulepreload" href="')[1:]]
+    manifest_src = next(p for p in preloads if p.startswith("/assets/manifest-"))
+    with urllib.request.urlopen(base_url + manifest_src.lstrip("/")) as resp:
+        text = resp.read().decode("utf-8")
+    manifest = json.loads(text[text.index("{"): text.rindex("}") + 1])
+    visit = next(r for r in manifest["routes"].values()
+                 if r.get("path") == "clients/:client_id/visit")
+    assert visit["module"] in preloads
+    assert set(visit["imports"]) <= set(preloads)
+    # An unknown address is still the plain fallback page with its 404.
+    try:
+        urllib.request.urlopen(base_url + "no/such/page")
+        raise AssertionError("an unknown page answered 200")
+    except urllib.error.HTTPError as err:
+        assert err.code == 404
+        assert "_clients_.__client_id_" not in err.read().decode("utf-8")

@@ -1,0 +1,169 @@
+"""The app shell of a dynamic route (a client's page and its forms), naming its route's code.
+
+Reflex prerenders the pages with a fixed address (Today, the sign-in page …): each names its
+route's module as `<link rel="modulepreload">`, and the browser fetches it with the entry. A
+dynamic route (`/clients/12`, `/clients/12/visit`, …) has no file: Reflex's static server
+answers it with the bare SPA fallback page, which names only the entry and the root. Its route
+module was then asked for only once the entry had run and matched the address, and the shared
+frame's file only once that module had come: two round trips in a row before the first paint
+(issue 20, docs/BENCHMARKS.md).
+
+`route_shell(app)` wraps the app: a GET or HEAD whose path matches a dynamic route of the
+build's route manifest (and no route with a fixed address) is answered with the fallback page
+plus a `modulepreload` for that route's module and the files it imports. Nothing inline is
+added (the Content-Security-Policy is unchanged); the page is the same page otherwise, so
+React Router hydrates it as before. Any other request, and every request when there is no
+build, goes to Reflex as before; the fallback file itself (what the service worker keeps for
+offline use) is untouched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SPA_FALLBACK = "__spa-fallback.html"
+_MANIFEST_SRC = re.compile(r'"(/assets/manifest-[A-Za-z0-9_-]+\.js)"')
+_NOT_PAGES = ("/api/", "/_", "/assets/", "/device/")  # our API, Reflex's, build files
+_PRELOAD = re.compile(r'<link rel="modulepreload" href="[^"]*"/>')
+
+
+def static_dir() -> Path:
+    """The production build's root folder, as Reflex's static server serves it."""
+    from reflex.utils import prerequisites
+    from reflex_base import constants
+
+    return (prerequisites.get_web_dir() / constants.Dirs.STATIC).resolve()
+
+
+def _matches(pattern: str, segments: list[str]) -> bool:
+    parts = [p for p in pattern.split("/") if p]
+    return len(parts) == len(segments) and all(
+        p == s or (p.startswith(":") and s) for p, s in zip(parts, segments, strict=True)
+    )
+
+
+def route_files(manifest: dict[str, Any], path: str) -> list[str] | None:
+    """The build files of the dynamic route `path` is, module first, or None when `path` is a
+    route with a fixed address (served as its own prerendered page) or no route at all."""
+    segments = [s for s in path.split("/") if s]
+    routes = [r for r in manifest.get("routes", {}).values() if r.get("id") != "root"]
+    patterns = [(r.get("path") or "", r) for r in routes]
+    usable = [(p, r) for p, r in patterns if "*" not in p and "?" not in p]
+    if any(":" not in p and _matches(p, segments) for p, _ in usable):
+        return None
+    dynamic = [(p, r) for p, r in usable if ":" in p and _matches(p, segments)]
+    if not dynamic:
+        return None
+    # React Router's ranking, as far as these routes need it: more fixed segments win.
+    _, route = max(dynamic, key=lambda pr: sum(not s.startswith(":") for s in pr[0].split("/")))
+    files = [route.get("module"), *route.get("imports", [])]
+    return [f for f in dict.fromkeys(files) if isinstance(f, str) and f.startswith("/assets/")]
+
+
+def with_preloads(html: str, files: list[str]) -> str:
+    """`html` with a modulepreload for each of `files` it does not name yet, after its own."""
+    links = "".join(
+        f'<link rel="modulepreload" href="{f}"/>' for f in files if f'href="{f}"' not in html
+    )
+    own = list(_PRELOAD.finditer(html))
+    at = own[-1].end() if own else html.find("</head>")
+    if at < 0:
+        return html
+    return html[:at] + links + html[at:]
+
+
+@dataclass
+class _Build:
+    """The fallback page and route manifest of one build, and the shells made from them."""
+
+    stamp: tuple[int, int]
+    html: str
+    manifest: dict[str, Any]
+    shells: dict[str, tuple[bytes, bytes, str]] = field(default_factory=dict)
+
+    def shell(self, path: str) -> tuple[bytes, bytes, str] | None:
+        """(page, gzipped page, ETag) for `path`, or None when it is not a dynamic route."""
+        files = route_files(self.manifest, path)
+        if files is None:
+            return None
+        key = "\n".join(files)
+        if key not in self.shells:
+            body = with_preloads(self.html, files).encode()
+            etag = '"dh-' + hashlib.sha256(body).hexdigest()[:20] + '"'
+            self.shells[key] = (body, gzip.compress(body, 9, mtime=0), etag)
+        return self.shells[key]
+
+
+def load_build(folder: Path, known: _Build | None = None) -> _Build | None:
+    """The build in `folder` (`known` again while its fallback page has not changed), or None
+    when there is no build or its fallback page names no readable manifest."""
+    page = folder / SPA_FALLBACK
+    try:
+        st = page.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        if known is not None and known.stamp == stamp:
+            return known
+        html = page.read_text()
+        found = _MANIFEST_SRC.search(html)
+        if not found:
+            return None
+        text = (folder / found.group(1).lstrip("/")).read_text()
+        manifest = json.loads(text[text.index("{"): text.rindex("}") + 1])
+    except (OSError, ValueError):
+        return None
+    return _Build(stamp, html, manifest if isinstance(manifest, dict) else {})
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def route_shell(app: ASGIApp, folder: Callable[[], Path] = static_dir) -> ASGIApp:
+    """`app`, with the shell of a dynamic route answered here (see the module doc)."""
+    build: _Build | None = None
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal build
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+            return await app(scope, receive, send)
+        path = scope.get("path", "")
+        if path.startswith(_NOT_PAGES) or "." in path.rsplit("/", 1)[-1]:
+            return await app(scope, receive, send)
+        build = load_build(folder(), build)
+        shell = build.shell(path) if build is not None else None
+        if shell is None:
+            return await app(scope, receive, send)
+        body, zipped, etag = shell
+        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"etag", etag.encode()),
+                   (b"vary", b"Accept-Encoding")]
+        if etag in (t.strip() for t in _header(scope, b"if-none-match").split(",")):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            return await send({"type": "http.response.body", "body": b""})
+        if "gzip" in _header(scope, b"accept-encoding").lower():
+            body = zipped
+            headers.append((b"content-encoding", b"gzip"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body",
+                    "body": b"" if scope["method"] == "HEAD" else body})
+
+    return wrapped
+
+
+__all__ = ["load_build", "route_files", "route_shell", "with_preloads"]
