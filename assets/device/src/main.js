@@ -44,6 +44,7 @@ const st = {
   epoch: 0, // counts forget(): work begun before one must not unlock the device after it
   ready: new Promise(() => {}), passThrough: null,
   contacted: false, // the device has begun talking to the server (firstContact)
+  contact: null, // and what that first contact is doing (a promise)
 };
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -446,7 +447,7 @@ async function onSubmit(event) {
     form.dataset.saving = "1";
     try {
       await st.ready;
-      firstContact(); // a tap before the page has drawn: the key is fetched now
+      await firstContact(); // a tap before the page has drawn: the key is fetched now
       if (!st.outbox && st.connecting) await st.connecting;
     } finally {
       delete form.dataset.saving;
@@ -1367,7 +1368,7 @@ function buildOfPage() {
 const BUILD = buildOfPage();
 
 function firstContact() {
-  if (st.contacted) return;
+  if (st.contacted) return st.contact;
   st.contacted = true;
   const build = BUILD || buildOfPage();
   // Without a build id (a development server) a worker is registered only where none controls
@@ -1376,8 +1377,10 @@ function firstContact() {
     new Workbox(`/sw.js?build=${encodeURIComponent(build || "dev")}`, { scope: "/" }).register().catch((err) => console.warn("service worker", err));
   }
   st.cookie = sessionCookie();
-  if (st.cookie) connect();
-  else probe().then(render);
+  // What a save made before the page was drawn waits for: connect() sets st.connecting only
+  // after its first await, too late for a caller that looks at once.
+  st.contact = st.cookie ? connect() : probe().then(render);
+  return st.contact;
 }
 
 function renderStripIfEmpty() {
