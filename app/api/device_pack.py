@@ -30,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.api.asgi import SPA_FALLBACK, static_dir
+
 PACK_PATH = "/device/pack"
 MAX_FILES = 64
 # Bounds the work one request can ask of the server (the offline screens: ~0.3 MB raw). Anyone
@@ -37,17 +39,13 @@ MAX_FILES = 64
 MAX_BYTES = 1_000_000
 # A Vite build file: a name, a dash, a content hash; JavaScript or CSS.
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,160}\.(?:js|css)")
-# The one page besides them, from the build's root folder: in the pack, not a request of its
-# own with its ~0.9 KB of headers (issue 20).
-SPA_FALLBACK = "__spa-fallback.html"
+# The one page besides them (SPA_FALLBACK, from the build's root folder): in the pack, not a
+# request of its own with its ~0.9 KB of headers (issue 20).
 
 
 def assets_dir() -> Path:
     """The production build's `/assets/` folder, as Reflex's static server serves it."""
-    from reflex.utils import prerequisites
-    from reflex_base import constants
-
-    return (prerequisites.get_web_dir() / constants.Dirs.STATIC / "assets").resolve()
+    return static_dir() / "assets"
 
 
 def requested_names(query: str) -> tuple[str, ...] | None:

@@ -23,29 +23,16 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from app.api.asgi import SPA_FALLBACK, ASGIApp, Receive, Scope, Send, header, static_dir
 
-SPA_FALLBACK = "__spa-fallback.html"
 _MANIFEST_SRC = re.compile(r'"(/assets/manifest-[A-Za-z0-9_-]+\.js)"')
 _NOT_PAGES = ("/api/", "/_", "/assets/", "/device/")  # our API, Reflex's, build files
 _PRELOAD = re.compile(r'<link rel="modulepreload" href="[^"]*"/>')
-
-
-def static_dir() -> Path:
-    """The production build's root folder, as Reflex's static server serves it."""
-    from reflex.utils import prerequisites
-    from reflex_base import constants
-
-    return (prerequisites.get_web_dir() / constants.Dirs.STATIC).resolve()
 
 
 def _matches(pattern: str, segments: list[str]) -> bool:
@@ -127,13 +114,6 @@ def load_build(folder: Path, known: _Build | None = None) -> _Build | None:
     return _Build(stamp, html, manifest if isinstance(manifest, dict) else {})
 
 
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return ""
-
-
 def route_shell(app: ASGIApp, folder: Callable[[], Path] = static_dir) -> ASGIApp:
     """`app`, with the shell of a dynamic route answered here (see the module doc)."""
     build: _Build | None = None
@@ -152,10 +132,10 @@ def route_shell(app: ASGIApp, folder: Callable[[], Path] = static_dir) -> ASGIAp
         body, zipped, etag = shell
         headers = [(b"content-type", b"text/html; charset=utf-8"), (b"etag", etag.encode()),
                    (b"vary", b"Accept-Encoding")]
-        if etag in (t.strip() for t in _header(scope, b"if-none-match").split(",")):
+        if etag in (t.strip() for t in (header(scope, b"if-none-match") or "").split(",")):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             return await send({"type": "http.response.body", "body": b""})
-        if "gzip" in _header(scope, b"accept-encoding").lower():
+        if "gzip" in (header(scope, b"accept-encoding") or "").lower():
             body = zipped
             headers.append((b"content-encoding", b"gzip"))
         headers.append((b"content-length", str(len(body)).encode()))

@@ -14,17 +14,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 from urllib.parse import urlsplit
 
+from app.api.asgi import ASGIApp, Message, Receive, Scope, Send, header, static_dir
 from app.services.settings import load_settings
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -72,13 +65,6 @@ DEVICE_COOKIE_DAYS = 400  # the longest a browser keeps a cookie
 _DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{22,64}")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
 def device_cookie(cookie_header: str) -> str:
     """The browser's device id in a `Cookie:` header ('' if none or malformed)."""
     found = ""
@@ -119,7 +105,7 @@ def _without_cors(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes
 def _is_tls(scope: Scope) -> bool:
     if scope.get("scheme") in ("https", "wss"):
         return True
-    return (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip() == "https"
+    return (header(scope, b"x-forwarded-proto") or "").split(",")[0].strip() == "https"
 
 
 def _origin_of(url: str) -> str:
@@ -130,13 +116,13 @@ def _origin_of(url: str) -> str:
 def origin_allowed(scope: Scope) -> bool:
     """No Origin (not a browser page), or our own origin: exactly the configured public
     address (DH_PUBLIC_URL) when there is one, else an Origin naming this very host."""
-    origin = _header(scope, b"origin")
+    origin = header(scope, b"origin")
     if origin is None:
         return True
     public = load_settings().public_url
     if public:
         return _origin_of(origin) == _origin_of(public)
-    host = _header(scope, b"host")
+    host = header(scope, b"host")
     return host is not None and urlsplit(origin).netloc == host
 
 
@@ -146,11 +132,7 @@ def _page_directory(path: str) -> bool:
     address the app's own navigation uses)."""
     if not path or path.endswith("/") or "." in path.rsplit("/", 1)[-1] or ".." in path:
         return False
-    from reflex.utils import prerequisites
-    from reflex_base import constants
-
-    static = prerequisites.get_web_dir() / constants.Dirs.STATIC
-    return (static / path.lstrip("/") / "index.html").is_file()
+    return (static_dir() / path.lstrip("/") / "index.html").is_file()
 
 
 def _password_in_query(scope: Scope) -> bool:
@@ -228,7 +210,7 @@ class SecurityHeaders:
         else:
             cache_control = b"no-cache"
         new_device = cache_control == b"no-store" and not device_cookie(
-            _header(scope, b"cookie") or "")
+            header(scope, b"cookie") or "")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
