@@ -67,6 +67,15 @@ def session_token(engine: Engine, world: World, username: str) -> str:
     return token
 
 
+def account_language(engine: Engine, username: str, language: str) -> None:
+    """The language saved on `username`'s account (what the account page stores)."""
+    with Session(engine) as s:
+        user = s.exec(select(User).where(User.username == username)).one()
+        user.language = language
+        s.add(user)
+        s.commit()
+
+
 def page_state(cls: type[S], token: str, path: str = "/", *,
                origin: str = "http://localhost") -> S:
     """A fresh state tree on page `path` (of `origin`) whose websocket carries `token` as its

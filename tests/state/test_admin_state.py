@@ -20,7 +20,15 @@ from app.state.guard import HANDLER_ROLES
 from app.state.session import AppState
 from models import AuthSession, Role, RoleAssignment, TotpCredential, User, utcnow
 from tests.factories import World, make_user
-from tests.state.conftest import PASSWORD, audits, page_state, password_hash, run, sign_in
+from tests.state.conftest import (
+    PASSWORD,
+    account_language,
+    audits,
+    page_state,
+    password_hash,
+    run,
+    sign_in,
+)
 
 # Plausible arguments for every admin handler (a new handler without an entry fails a test).
 ADMIN_CALLS: dict[str, tuple[Any, ...]] = {
@@ -379,11 +387,7 @@ def test_a_page_loaded_before_the_account_language_arrived_takes_it_again(
     restores it at hydrate); the next event gives the language again."""
     from app.state.lang import LangState
 
-    with Session(engine) as s:
-        user = s.exec(select(User).where(User.username == "clinic_a")).one()
-        user.language = "en"
-        s.add(user)
-        s.commit()
+    account_language(engine, "clinic_a", "en")
     state = page_state(AccountState, sign_in(engine, "clinic_a"))
     run(state.load)
     root = state

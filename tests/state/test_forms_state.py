@@ -17,9 +17,9 @@ from app.pages.facilities import FacilitiesState
 from app.pages.reports import ReportsState
 from app.pages.signin import SecondFactorPageState, SignInState
 from app.pages.teams import TeamsState
-from models import Organisation, User
+from models import Organisation
 from tests.factories import World, with_session_cookie
-from tests.state.conftest import PASSWORD, page_state, run, sign_in
+from tests.state.conftest import PASSWORD, account_language, page_state, run, sign_in
 from tests.state.test_admin_state import world_db  # noqa: F401 (with the provincial admin_a)
 
 
@@ -209,11 +209,7 @@ def test_teams_and_reports_answer_a_wrong_date_or_a_missing_choice_under_the_fie
 
 def test_the_messages_follow_the_users_language(world_db: World,  # noqa: F811
                                                 engine: Engine) -> None:
-    with Session(engine) as s:
-        user = s.exec(select(User).where(User.username == "sup_a")).one()
-        user.language = "en"
-        s.add(user)
-        s.commit()
+    account_language(engine, "sup_a", "en")
     state = page_state(AccountState, sign_in(engine, "sup_a"))
     run(state.choose_language, "en")
     run(state.change_password, {"current": "", "new": "x", "repeat": "y"})
