@@ -1305,8 +1305,8 @@ async function start() {
     .observe(document.body, { childList: true, subtree: true });
 }
 
-/** Resolves once the page has shown what it was opened for: the app says its data is drawn
- * (`dh:page-drawn`, app/components/frame.py), the page has painted content at all (a client's
+/** Resolves once the page has shown what it was opened for: the app says this page's data is
+ * drawn (drawnHere: `dh:page-drawn`, app/components/frame.py), the page has painted content at all (a client's
  * page, served as the bare app shell, paints nothing before its route's code has come), and the
  * browser has painted the frame after and is idle; or PAGE_WAIT_MS have passed (a page whose
  * server does not answer); or at once when the device knows it has no signal. */
@@ -1317,9 +1317,7 @@ function pageDrawn() {
     // React commits the data, then the browser styles, lays out and paints it: the second
     // animation frame comes after that paint, and the idle callback after the page's own work.
     const idle = window.requestIdleCallback ? (fn) => requestIdleCallback(fn, { timeout: 500 }) : (fn) => setTimeout(fn, 50);
-    const painted = () => contentPainted().then(() => requestAnimationFrame(() => requestAnimationFrame(() => idle(resolve))));
-    if (document.documentElement.hasAttribute("data-dh-drawn")) painted();
-    else window.addEventListener("dh:page-drawn", painted, { once: true });
+    drawnHere().then(contentPainted).then(() => requestAnimationFrame(() => requestAnimationFrame(() => idle(resolve))));
   });
 }
 
@@ -1350,12 +1348,6 @@ function contentPainted() {
   });
 }
 
-/** The device's first requests of a page: the service worker's registration (and with it its
- * precache), then the key and caseload of the session (or, with none, whether anyone answers).
- * Started once the page has drawn its data (pageDrawn), or at once by a save: on a phone with
- * a slow link they would otherwise share it with the page's own code and data, and hold back
- * the screen the volunteer opened (issue 20). What the device holds already (the unlocked key,
- * the snapshot, the offline screens) is drawn before, without the network. */
 /** The deployment's build id: the name of its route manifest, which the page's head links
  * (`modulepreload`) as it comes from the server; React takes the head over once the page is
  * drawn and a page opened at a client's address (the SPA shell) then no longer names it, so it
@@ -1367,6 +1359,12 @@ function buildOfPage() {
 }
 const BUILD = buildOfPage();
 
+/** The device's first requests of a page: the service worker's registration (and with it its
+ * precache), then the key and caseload of the session (or, with none, whether anyone answers).
+ * Started once the page has drawn its data (pageDrawn), or at once by a save: on a phone with
+ * a slow link they would otherwise share it with the page's own code and data, and hold back
+ * the screen the volunteer opened (issue 20). What the device holds already (the unlocked key,
+ * the snapshot, the offline screens) is drawn before, without the network. */
 function firstContact() {
   if (st.contacted) return st.contact;
   st.contacted = true;
