@@ -8,6 +8,13 @@ Content-Security-Policy: `'unsafe-inline'` for scripts is needed by the prerende
 inline bootstrap scripts, and `'unsafe-eval'` by Reflex itself: a server event that shows a
 toast or runs `rx.call_script` reaches the browser as code that Reflex's client evaluates.
 Everything else is locked to our own origin, and no page may be framed.
+
+That policy and the page-only headers (Permissions-Policy, X-Frame-Options, COOP) are for
+documents. An answer no browser renders as a page (a script, a stylesheet, an image, JSON, the
+service worker's pack) gets the short set usual for such answers: `default-src 'none'`, no
+framing, nosniff, no referrer; ~0.5 KB less on each of a page's dozen files (issue 20). The
+service worker's script is the exception: a worker runs under the CSP of its script's answer,
+so `/sw.js` gets one of its own (its own origin, nothing inline, no eval).
 """
 
 from __future__ import annotations
@@ -44,6 +51,18 @@ _ALWAYS = (
     (b"permissions-policy", b"camera=(self), microphone=(), geolocation=(), payment=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
 )
+# Not a document (see the module doc): what a script, a stylesheet or a JSON answer needs.
+_SUBRESOURCE = (
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
+WORKER_SCRIPT = "/sw.js"
+_WORKER = (
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
+    *_SUBRESOURCE[1:],
+)
+_SECURITY_HEADER_NAMES = frozenset(name for name, _ in (*_ALWAYS, *_SUBRESOURCE))
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 # What can carry personal data is never stored. The static shell (prerendered pages without
 # personal data, scripts, manifest) is revalidated on every use so a deploy shows at once, and
@@ -100,6 +119,18 @@ def _without_cors(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes
             value = b", ".join(dict.fromkeys(kept))
         out.append((key, value))
     return out
+
+
+def _security_headers_for(path: str, headers: list[tuple[bytes, bytes]]
+                          ) -> tuple[tuple[bytes, bytes], ...]:
+    """The page's full set for a document (HTML, or XML such as SVG, which can run script when
+    opened) and for an answer of unknown type; the worker's for its script; else the short set."""
+    if path == WORKER_SCRIPT:
+        return _WORKER
+    kind = next((v for k, v in headers if k.lower() == b"content-type"), b"").lower()
+    if not kind or kind.startswith(b"text/html") or b"xml" in kind:
+        return _ALWAYS
+    return _SUBRESOURCE
 
 
 def _is_tls(scope: Scope) -> bool:
@@ -217,9 +248,9 @@ class SecurityHeaders:
                 headers = [
                     (k, v)
                     for k, v in message.get("headers", [])
-                    if k.lower() not in {h for h, _ in _ALWAYS}
+                    if k.lower() not in _SECURITY_HEADER_NAMES
                 ]
-                headers.extend(_ALWAYS)
+                headers.extend(_security_headers_for(path, message.get("headers", [])))
                 if tls:
                     headers.append(_HSTS)
                 if cache_control is not None:

@@ -31,26 +31,35 @@ def _first_asset(base_url: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("path", "cache_control"),
+    ("path", "cache_control", "csp"),
     [
-        ("", "no-cache"),  # the static shell: revalidated, never personal
-        ("today", "no-cache"),
-        ("manifest.webmanifest", "no-cache"),
-        ("sw.js", "no-cache"),
-        ("api/outbox/snapshot", "no-store"),  # anything that can carry personal data
-        ("_event/?EIO=4&transport=polling", "no-store"),
+        ("", "no-cache", "page"),  # the static shell: revalidated, never personal
+        ("today", "no-cache", "page"),
+        ("clients/1/visit", "no-cache", "page"),  # a dynamic route's shell
+        ("manifest.webmanifest", "no-cache", "default-src 'none'"),
+        ("sw.js", "no-cache", "default-src 'self'"),  # the policy the worker runs under
+        ("api/outbox/snapshot", "no-store", "default-src 'none'"),  # can carry personal data
+        ("_event/?EIO=4&transport=polling", "no-store", "default-src 'none'"),
     ],
 )
 def test_every_response_has_the_security_headers_and_the_right_caching(
-    base_url: str, path: str, cache_control: str
+    base_url: str, path: str, cache_control: str, csp: str
 ) -> None:
+    """A page has the full policy and the page-only headers; any other answer (not drawn as
+    a page) the short set usual for it (issue 20)."""
     _, headers, _ = _get(base_url + path)
-    csp = headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
-    assert "default-src 'self'" in csp and "connect-src 'self'" in csp
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    if csp == "page":
+        assert "object-src 'none'" in policy and "connect-src 'self'" in policy
+        assert "default-src 'self'" in policy
+        assert headers["x-frame-options"] == "DENY"
+        assert "camera=(self)" in headers["permissions-policy"]
+    else:
+        assert policy == f"{csp}; frame-ancestors 'none'"
+        assert "x-frame-options" not in headers and "permissions-policy" not in headers
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
-    assert headers["x-frame-options"] == "DENY"
     assert headers["cache-control"] == cache_control
     assert "strict-transport-security" not in headers  # plain http on loopback
 

@@ -248,6 +248,35 @@ def test_caching_hashed_build_files_pages_and_answers(monkeypatch: pytest.Monkey
         assert _headers(sent)[b"cache-control"] == expected, path
 
 
+def test_documents_get_the_pages_policy_and_other_answers_the_short_set() -> None:
+    """A page (or SVG, or an answer of unknown type, a 304 among them) has the full CSP and the
+    page-only headers; a script, stylesheet or JSON answer `default-src 'none'` (issue 20); the
+    service worker's script the policy it runs under. nosniff and no referrer on all."""
+    from app.api.security import CONTENT_SECURITY_POLICY
+
+    def answer(path: str, content_type: bytes | None) -> dict[bytes, bytes]:
+        own = ((b"content-type", content_type),) if content_type else ()
+        sent, _ = _through_door({"path": path}, own)
+        return _headers(sent)
+
+    for path, kind in (("/today/", b"text/html; charset=utf-8"), ("/icons/a.svg",
+                       b"image/svg+xml"), ("/today/", None)):
+        headers = answer(path, kind)
+        assert headers[b"content-security-policy"] == CONTENT_SECURITY_POLICY.encode(), path
+        assert headers[b"x-frame-options"] == b"DENY" and b"permissions-policy" in headers
+    for path, kind in (("/assets/a-1.js", b"text/javascript"), ("/lists.css", b"text/css"),
+                       ("/api/outbox/snapshot", b"application/json"),
+                       ("/device/pack", b"application/octet-stream")):
+        headers = answer(path, kind)
+        assert headers[b"content-security-policy"] == b"default-src 'none'; frame-ancestors 'none'"
+        assert b"permissions-policy" not in headers and b"x-frame-options" not in headers
+        assert headers[b"x-content-type-options"] == b"nosniff", path
+        assert headers[b"referrer-policy"] == b"no-referrer", path
+    worker = answer("/sw.js", b"text/javascript")
+    assert worker[b"content-security-policy"] == b"default-src 'self'; frame-ancestors 'none'"
+    assert worker[b"x-content-type-options"] == b"nosniff"
+
+
 def test_a_browser_gets_a_device_id_cookie_on_an_uncached_answer_only() -> None:
     """The card scan limit per device reads this id (issue 19 item 9): HttpOnly and Strict,
     set once, only on answers no cache keeps (a cached Set-Cookie would hand one id to all)."""
