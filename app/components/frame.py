@@ -9,7 +9,7 @@ from reflex_base.vars import VarData
 from reflex_components_core.core.banner import has_too_many_connection_errors
 
 from app.components.client_cards import page_link
-from app.components.forms import saved_notice
+from app.components.forms import saved_notice, without_unused_refs
 from app.components.offline_panel import offline_panel
 from app.icon_css import css_icon
 from app.state.lang import LangState, tr
@@ -201,9 +201,10 @@ def app_chrome(children: rx.Var[rx.Component], title: rx.Var[str], active: rx.Va
 
 
 def app_frame(title_key: str, *children: rx.Component) -> rx.Component:
-    """Every signed-in screen: top bar, content, role-aware navigation (`app_chrome`)."""
-    return app_chrome(*children, title=tr(title_key),
-                      active=_NAV_KEY_BY_TITLE.get(title_key, title_key))
+    """Every signed-in screen: top bar, content, role-aware navigation (`app_chrome`); its
+    ids without React refs where nothing reads one (`forms.without_unused_refs`)."""
+    return without_unused_refs(app_chrome(*children, title=tr(title_key),
+                                          active=_NAV_KEY_BY_TITLE.get(title_key, title_key)))
 
 
 def _page_language() -> rx.Component:

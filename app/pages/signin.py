@@ -19,7 +19,7 @@ from app.api.auth import (
     SECOND_FACTOR_PATH,
     SIGN_IN_PATH,
 )
-from app.components.forms import field_error, focus_first_problem
+from app.components.forms import field_error, focus_first_problem, without_unused_refs
 from app.components.frame import BRAND, language_switch
 from app.state.guard import guarded
 from app.state.lang import tr
@@ -142,8 +142,9 @@ def _field(label_key: str, name: str, *, error: Var | str, **props: Any) -> rx.C
 
 def _card_page(*children: rx.Component) -> rx.Component:
     """A page of its own, before anyone is signed in: one card in the middle of the screen,
-    the app's name and the language switch on its first line."""
-    return rx.el.main(
+    the app's name and the language switch on its first line. Its ids without React refs
+    where nothing reads one (`forms.without_unused_refs`)."""
+    return without_unused_refs(rx.el.main(
         rx.center(
             rx.card(
                 rx.flex(
@@ -166,7 +167,7 @@ def _card_page(*children: rx.Component) -> rx.Component:
             background="var(--gray-2)",
         ),
         id="main",
-    )
+    ))
 
 
 def _post_form(prefix: str, action: str, *fields: rx.Component, error: Var | str,
