@@ -25,9 +25,20 @@ class LangState(rx.State):
             self.lang = lang
 
 
+# The two texts behind each tr() value (by its JavaScript), for `frame.shared_texts`.
+_TEXTS: dict[str, tuple[str, str]] = {}
+
+
 def tr(key: str) -> rx.Var:
     """Translated text for a static key; switches live with the language."""
     if key not in MESSAGES:
         raise KeyError(f"missing i18n key {key!r}")
     vi, en = MESSAGES[key]
-    return rx.cond(LangState.lang == "en", en, vi)
+    text = rx.cond(LangState.lang == "en", en, vi)
+    _TEXTS[str(text)] = (vi, en)
+    return text
+
+
+def texts_of(value: rx.Var) -> tuple[str, str] | None:
+    """(Vietnamese, English) when `value` is a tr() text, else None."""
+    return _TEXTS.get(str(value))
