@@ -10,10 +10,13 @@ into two files the app serves: `/device/app.js` (loaded by every page) and `/sw.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
 import subprocess
+import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +87,99 @@ def app_bundle() -> str:
     return f"var __DH_TEXTS={texts};\n" + bundle(BUNDLES["public/device/app.js"])
 
 
+# --- the order of the service worker's pack ----------------------------------------------------
+# The worker asks for the offline screens' files the page has not loaded in one request, one
+# gzip stream (app/api/device_pack.py), whose 32 KB window compresses best what neighbours
+# share. Which order that is can only be known once the build has made the files; finding it
+# costs a second of compressing, too dear for the server at each request, so it is found here,
+# once per build, and written into the worker (`PACK_ORDER` in sw.js, read by pack.js).
+PACK_ORDER_MARK = '"__DH_PACK_ORDER__"'
+SPA_FALLBACK = "/__spa-fallback.html"
+_WINDOW = 32 * 1024  # gzip's
+
+
+def precache_list(manifest: Path) -> list[str]:
+    """The worker's list of files to keep (sw.js manifestFiles: the route manifest, then
+    routes.js offlineFiles), computed by that very code with bun."""
+    script = (f"import {{ offlineFiles }} from {json.dumps(str(SOURCE / 'src' / 'routes.js'))};\n"
+              f"const text = await Bun.file({json.dumps(str(manifest))}).text();\n"
+              "console.log(JSON.stringify(offlineFiles(text)));\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        entry = Path(tmp) / "list.mjs"
+        entry.write_text(script)
+        out = subprocess.run(  # noqa: S603 - argv list of our own tools, no shell
+            [_tool("bun"), "run", str(entry)], check=True, cwd=ROOT, capture_output=True,
+            text=True)
+    return [f"/assets/{manifest.name}", *json.loads(out.stdout)]
+
+
+def _deflated(data: bytes) -> int:
+    return len(zlib.compress(data, 9))
+
+
+def similarity_order(bodies: dict[str, bytes]) -> list[str]:
+    """The names of `bodies` in an order one gzip stream compresses well: from each start,
+    greedily the file that adds least to the last 32 KB; the best of those orders."""
+    best: tuple[int, list[str]] | None = None
+    for start in bodies:
+        order, left = [start], [n for n in bodies if n != start]
+        while left:
+            tail = b"".join(bodies[n] for n in order)[-_WINDOW:]
+            nearest = min(left, key=lambda n: _deflated(tail + bodies[n]))
+            order.append(nearest)
+            left.remove(nearest)
+        size = _deflated(b"".join(bodies[n] for n in order))
+        if best is None or size < best[0]:
+            best = (size, order)
+    return best[1] if best else []
+
+
+def pack_order(static_dir: Path, listed: list[str], manifest: dict[str, Any]) -> str:
+    """The worker's PACK_ORDER: positions in `listed` + [SPA_FALLBACK] of the files a pack may
+    hold, in similarity order. Left out: what every page loads (the entry, the root and their
+    imports), which the worker always finds in the browser's cache."""
+    always: set[str] = set()
+    root = next((r for r in manifest.get("routes", {}).values() if r.get("id") == "root"), {})
+    for node in (manifest.get("entry", {}), root):
+        always.update([node.get("module", ""), *node.get("imports", []), *node.get("css", [])])
+    candidates = [*listed, SPA_FALLBACK]
+    bodies = {url: (static_dir / url.lstrip("/")).read_bytes() for url in candidates[1:]
+              if url not in always and (static_dir / url.lstrip("/")).is_file()}
+    return ",".join(str(candidates.index(url)) for url in similarity_order(bodies))
+
+
+def write_pack_order(static_dir: Path) -> None:
+    """Writes the pack's order into the built worker (and its gzip copy; a copy in another
+    encoding, which could not be remade here, is removed so that it never serves the old)."""
+    worker = static_dir / "sw.js"
+    manifests = sorted((static_dir / "assets").glob("manifest-*.js"),
+                       key=lambda f: f.stat().st_mtime)
+    if not worker.is_file() or not manifests:
+        return
+    text = manifests[-1].read_text()
+    manifest = json.loads(text[text.index("{"):text.rindex("}") + 1])
+    order = pack_order(static_dir, precache_list(manifests[-1]), manifest)
+    code = worker.read_text()
+    if code.count(PACK_ORDER_MARK) != 1:
+        raise RuntimeError(f"sw.js: expected one {PACK_ORDER_MARK}")
+    code = code.replace(PACK_ORDER_MARK, json.dumps(order))
+    worker.write_text(code)
+    for sidecar in worker.parent.glob("sw.js.*"):
+        if sidecar.suffix == ".gz":
+            sidecar.write_bytes(gzip.compress(code.encode(), 9, mtime=0))
+        else:
+            sidecar.unlink()
+
+
 class DeviceBundlePlugin(Plugin):
-    """Writes the device bundles into the web build at every compile (see the module doc)."""
+    """Writes the device bundles into the web build at every compile, and the pack's order
+    into the worker after a production build (see the module doc and above)."""
 
     def get_static_assets(self, **context: Any) -> list[tuple[Path, str]]:
         return [
             (Path("public/device/app.js"), app_bundle()),
             (Path("public/sw.js"), bundle(BUNDLES["public/sw.js"])),
         ]
+
+    def post_build(self, **context: Any) -> None:
+        write_pack_order(Path(context["static_dir"]))

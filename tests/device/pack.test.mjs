@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 
-import { packRequestUrl, SPA_FALLBACK, unpack } from "../../assets/device/src/pack.js";
+import { inPackOrder, packRequestUrl, SPA_FALLBACK, unpack } from "../../assets/device/src/pack.js";
 
 // What app/api/device_pack.py answers: the files' lengths in the order asked (null: left out),
 // then their bytes.
@@ -47,4 +47,12 @@ test("a cut, padded or mismatched pack is refused, not cached in part", () => {
   assert.throws(() => unpack(Buffer.concat([whole, Buffer.from("x")]), urls));
   assert.throws(() => unpack(whole, ["/assets/a-1.js"]));
   assert.throws(() => unpack(Buffer.from("no index line"), urls));
+});
+
+test("the worker asks for the pack's files in the build's order, the others after them in the list's", () => {
+  const listed = ["/assets/manifest-1.js", "/assets/a-1.js", "/assets/b-2.js", "/assets/c-3.js", SPA_FALLBACK];
+  const urls = ["/assets/a-1.js", "/assets/c-3.js", "/assets/b-2.js", SPA_FALLBACK];
+  assert.deepEqual(inPackOrder(urls, listed, "4,2,1"), [SPA_FALLBACK, "/assets/b-2.js", "/assets/a-1.js", "/assets/c-3.js"]);
+  // A worker the build did not write an order into (a development server): the list's order.
+  assert.deepEqual(inPackOrder(urls, listed, "__DH_PACK_ORDER__"), ["/assets/a-1.js", "/assets/b-2.js", "/assets/c-3.js", SPA_FALLBACK]);
 });

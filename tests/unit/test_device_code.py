@@ -72,3 +72,51 @@ def test_the_bundles_are_built_from_the_pinned_libraries() -> None:
     assert "import " not in sw_js.split("\n", 1)[0]  # one classic script, no module imports
     # Workbox built for production: no development logging or argument messages on a phone.
     assert "__WB_DISABLE_DEV_LOGS" not in sw_js and "incorrect-type" not in sw_js
+
+
+def test_the_pack_is_ordered_with_similar_files_side_by_side() -> None:
+    import random
+
+    rng = random.Random(20)
+    noise = [bytes(rng.randrange(256) for _ in range(3000)) for _ in range(2)]
+    bodies = {"a1": noise[0] + b"a", "b1": noise[1] + b"b", "a2": noise[0] + b"c",
+              "b2": noise[1] + b"d"}
+    order = device_build.similarity_order(bodies)
+    assert sorted(order) == sorted(bodies)
+    assert abs(order.index("a1") - order.index("a2")) == 1
+    assert abs(order.index("b1") - order.index("b2")) == 1
+
+
+def test_the_build_writes_the_packs_order_into_the_worker(tmp_path: Path) -> None:
+    """After the build: positions in the worker's own list (computed by routes.js itself) plus
+    the fallback page, without what every page loads; the gzip copy follows, another goes."""
+    import gzip
+    import json
+
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    route = {"imports": [], "css": []}
+    manifest = {"entry": {"module": "/assets/entry-E.js", "imports": ["/assets/vendor-V.js"]},
+                "routes": {"root": {**route, "id": "root", "module": "/assets/root-R.js"},
+                           "today": {**route, "id": "today", "path": "today",
+                                     "module": "/assets/today-T.js"},
+                           "visit": {**route, "id": "visit", "path": "clients/:client_id/visit",
+                                     "module": "/assets/visit-V.js"}}}
+    (assets / "manifest-b1.js").write_text(f"window.__reactRouterManifest={json.dumps(manifest)};")
+    for name in ("entry-E", "vendor-V", "root-R", "today-T", "visit-V"):
+        (assets / f"{name}.js").write_text(f"export const {name[0]} = 1;" * 50)
+    (tmp_path / "__spa-fallback.html").write_text("<html></html>")
+    (tmp_path / "sw.js").write_text('const o="__DH_PACK_ORDER__";')
+    (tmp_path / "sw.js.gz").write_bytes(b"old")
+    (tmp_path / "sw.js.br").write_bytes(b"old")
+
+    device_build.DeviceBundlePlugin().post_build(static_dir=tmp_path)
+    listed = device_build.precache_list(assets / "manifest-b1.js")
+    assert listed[:2] == ["/assets/manifest-b1.js", "/assets/entry-E.js"]
+    written = (tmp_path / "sw.js").read_text()
+    order = re.fullmatch(r'const o="([0-9,]+)";', written)
+    assert order, written
+    kept = [[*listed, device_build.SPA_FALLBACK][int(i)] for i in order.group(1).split(",")]
+    assert sorted(kept) == ["/__spa-fallback.html", "/assets/today-T.js", "/assets/visit-V.js"]
+    assert gzip.decompress((tmp_path / "sw.js.gz").read_bytes()).decode() == written
+    assert not (tmp_path / "sw.js.br").exists()

@@ -15,6 +15,16 @@ export function packRequestUrl(urls) {
   return `${PACK_URL}?f=${asked(urls).map((u) => encodeURIComponent(nameOf(u))).join(",")}`;
 }
 
+/** `urls` in the order the build found best for one gzip stream (`order`: "i,j,…", positions
+ * in `listed`, the worker's list of files to keep; app/device_build.py writes it into the
+ * worker once the build has named the files); the files it does not rank after those, in the
+ * order of `listed`. Screens that share code side by side: ~0.7 KB less on the pack (issue 20). */
+export function inPackOrder(urls, listed, order) {
+  const rank = new Map(order.split(",").map((i, n) => [listed[Number(i)], n]));
+  const at = (url) => rank.get(url) ?? rank.size + (listed.indexOf(url) + 1 || listed.length + 1);
+  return [...urls].sort((a, b) => at(a) - at(b));
+}
+
 const nameOf = (url) => url.slice(url.lastIndexOf("/") + 1);
 /** The files a request for `urls` names, in its order: each name once. */
 const asked = (urls) => [...new Map(urls.map((u) => [nameOf(u), u])).values()];

@@ -23,7 +23,7 @@ import { clientsClaim } from "workbox-core";
 import { Route } from "workbox-routing/Route.mjs";
 import { Router } from "workbox-routing/Router.mjs";
 import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
-import { packRequestUrl, SPA_FALLBACK as FALLBACK, unpack } from "./pack.js";
+import { inPackOrder, packRequestUrl, SPA_FALLBACK as FALLBACK, unpack } from "./pack.js";
 import { offlineFiles } from "./routes.js";
 
 const BUILD = new URL(self.location.href).searchParams.get("build") || "dev";
@@ -34,6 +34,9 @@ const CACHE = "dh-shell-" + BUILD;
 // own business (it fetches them when it installs the app), not the offline day's.
 const FILES = ["/device/app.js"];
 const ASSET_REF = /["'(](\/assets\/[^"'?#\s)]+)["')]/g;
+// The pack's order (pack.js inPackOrder): positions in [...manifestFiles(), FALLBACK], written
+// here by the build once it has named the files (app/device_build.py); as is, the order asked.
+const PACK_ORDER = "__DH_PACK_ORDER__";
 
 const keepable = {
   cacheWillUpdate: async ({ response }) => {
@@ -148,7 +151,8 @@ async function fallbackPage(cache) {
 async function keepShell(event, cache) {
   const files = await manifestFiles();
   const missing = await takeHeld(cache, files);
-  const got = missing.length ? await keepPacked(cache, [...missing, FALLBACK]) : new Set();
+  const packed = inPackOrder([...missing, FALLBACK], [...files, FALLBACK], PACK_ORDER);
+  const got = missing.length ? await keepPacked(cache, packed) : new Set();
   const html = await fallbackPage(cache);
   const named = [...new Set([...html.matchAll(ASSET_REF)].map((m) => m[1]))].filter((u) => !files.includes(u));
   const left = [...missing.filter((url) => !got.has(url)), ...(await takeHeld(cache, named))];
