@@ -15,6 +15,12 @@ puts similar code side by side). Only hashed build files of
 `/assets/` and the SPA fallback page (`__spa-fallback.html`, the page the worker answers an
 uncached screen with offline): the same public files the static server gives anyone. An
 unknown name is left out and the worker fetches it alone. Nothing personal, no session needed.
+
+`&d=<name>,<name>…` (build files the worker holds: the code of the screen the phone opened):
+the answer is then a raw deflate stream made with the last 32 KB of those files as deflate's
+preset dictionary, which the worker puts back in front (`inflateWith` in pack.js). The other
+screens' code refers back to what it shares with that screen instead of carrying it: ~1 KB
+less on the pack after /today (issue 20). Without `d`, a gzip answer as before.
 """
 
 from __future__ import annotations
@@ -59,11 +65,28 @@ def requested_names(query: str) -> tuple[str, ...] | None:
     return tuple(names) if 0 < len(names) <= MAX_FILES else None
 
 
+# Deflate looks back at most 32 KB: all of a preset dictionary that can count.
+WINDOW = 32 * 1024
+
+
+def dictionary(folder: Path, names: tuple[str, ...]) -> bytes | None:
+    """The preset dictionary the files `names` of `folder` make (their last 32 KB, in order);
+    None if one of them is not a build file there."""
+    parts: list[bytes] = []
+    for name in names:
+        path = folder / name
+        if name == SPA_FALLBACK or path.parent != folder or not path.is_file():
+            return None
+        parts.append(path.read_bytes()[-WINDOW:])
+    return b"".join(parts)[-WINDOW:]
+
+
 @functools.lru_cache(maxsize=16)
-def packed(folder: Path, names: tuple[str, ...]) -> tuple[bytes, bytes]:
+def packed(folder: Path, names: tuple[str, ...], zdict: bytes = b"") -> tuple[bytes, bytes]:
     """The pack of those of `names` that exist in `folder` (the fallback page: in its parent,
-    the build's root), as is and gzip-compressed (build files never change under their name,
-    and the fallback page only with the build, so a pack is made once per list)."""
+    the build's root), as is and compressed: gzip, or with `zdict` raw deflate with that preset
+    dictionary (build files never change under their name, and the fallback page only with the
+    build, so a pack is made once per list)."""
     lengths: list[int | None] = []  # the worker knows the names: it asked for them
     bodies: list[bytes] = []
     total = 0
@@ -81,7 +104,10 @@ def packed(folder: Path, names: tuple[str, ...]) -> tuple[bytes, bytes]:
         lengths.append(len(body))
         bodies.append(body)
     raw = json.dumps(lengths, separators=(",", ":")).encode() + b"\n" + b"".join(bodies)
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31, 9)  # wbits 31: a gzip stream
+    if zdict:
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=zdict)  # raw deflate
+    else:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31, 9)  # wbits 31: a gzip stream
     return raw, packer.compress(raw) + packer.flush()
 
 
@@ -89,6 +115,13 @@ async def pack(request: Request) -> Response:
     names = requested_names(request.query_params.get("f", ""))
     if names is None:
         return Response(status_code=400)
+    if "d" in request.query_params:
+        held = requested_names(request.query_params["d"])
+        zdict = held and await run_in_threadpool(dictionary, assets_dir(), held)
+        if not zdict:
+            return Response(status_code=400)  # the worker then fetches the files one by one
+        _, deflated = await run_in_threadpool(packed, assets_dir(), names, zdict)
+        return Response(deflated, media_type="application/octet-stream")
     raw, gzipped = await run_in_threadpool(packed, assets_dir(), names)
     if "gzip" not in request.headers.get("accept-encoding", ""):
         return Response(raw, media_type="application/octet-stream",

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { deflateRawSync, gunzipSync, gzipSync } from "node:zlib";
 
-import { inPackOrder, packRequestUrl, SPA_FALLBACK, unpack } from "../../assets/device/src/pack.js";
+import { dictionaryOf, inflateWith, inPackOrder, packDictionary, packRequestUrl, SPA_FALLBACK, unpack } from "../../assets/device/src/pack.js";
 
 // What app/api/device_pack.py answers: the files' lengths in the order asked (null: left out),
 // then their bytes.
@@ -55,4 +55,25 @@ test("the worker asks for the pack's files in the build's order, the others afte
   assert.deepEqual(inPackOrder(urls, listed, "4,2,1"), [SPA_FALLBACK, "/assets/b-2.js", "/assets/a-1.js", "/assets/c-3.js"]);
   // A worker the build did not write an order into (a development server): the list's order.
   assert.deepEqual(inPackOrder(urls, listed, "__DH_PACK_ORDER__"), ["/assets/a-1.js", "/assets/b-2.js", "/assets/c-3.js", SPA_FALLBACK]);
+});
+
+test("a pack compressed with the worker's own files as preset dictionary inflates to the same bytes", async () => {
+  const screen = Buffer.from("const shared = () => jsx(RadixThemesText, {size: '2'}, 'Hồ sơ');\n".repeat(40));
+  const other = Buffer.from("x".repeat(40000));
+  const dict = dictionaryOf([other, screen]);
+  assert.equal(dict.length, 32768);
+  assert.deepEqual(Buffer.from(dict.subarray(dict.length - screen.length)), screen);
+  const body = Buffer.from("[12]\nconst shared = () => jsx(RadixThemesText, {size: '2'}, 'Hồ sơ');");
+  const packed = deflateRawSync(body, { level: 9, dictionary: Buffer.from(dict) });
+  assert.ok(packed.length < deflateRawSync(body, { level: 9 }).length);
+  assert.deepEqual(Buffer.from(await inflateWith(packed, dict)), body);
+  assert.equal(packRequestUrl(["/assets/a-1.js", SPA_FALLBACK], ["/assets/frame-2.js", "/assets/_today_-3.js"]),
+    "/device/pack?f=a-1.js,__spa-fallback.html&d=frame-2.js,_today_-3.js");
+});
+
+test("the pack's dictionary is the held code of the opened screen, in the build's order; none without an order", () => {
+  const listed = ["/assets/manifest-1.js", "/assets/entry-E.js", "/assets/_today_-T.js", "/assets/frame-F.js", "/assets/_visit_-V.js", SPA_FALLBACK];
+  const held = ["/assets/manifest-1.js", "/assets/entry-E.js", "/assets/_today_-T.js", "/assets/frame-F.js"];
+  assert.deepEqual(packDictionary(held, listed, "3,4,2,5"), ["/assets/frame-F.js", "/assets/_today_-T.js"]);
+  assert.deepEqual(packDictionary(held, listed, "__DH_PACK_ORDER__"), []);
 });

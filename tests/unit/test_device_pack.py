@@ -92,3 +92,28 @@ def test_one_request_asks_only_bounded_work(assets: Path, monkeypatch: pytest.Mo
         resp = client.get("/device/pack?f=_visit_-A1.js,_test_-B2.js,root-C3.css")
     assert list(_files(resp.content, "_visit_-A1.js,_test_-B2.js,root-C3.css")) == [
         "_visit_-A1.js"]  # the others: one by one
+
+
+def test_with_the_workers_own_files_as_dictionary_the_pack_is_deflate_made_with_them(
+    assets: Path,
+) -> None:
+    """`d=`: the screen the phone opened, which the worker holds; its last 32 KB are deflate's
+    preset dictionary (pack.js inflateWith puts them back in front). An unknown or non-build
+    dictionary file is refused: the worker then fetches the files one by one."""
+    import zlib
+
+    shared = "export const field = () => jsx(Label, {className: `dh-label`}, `Ghi lần thăm`);\n"
+    (assets / "_today_-D4.js").write_text(shared * 30)
+    (assets / "_visit_-A1.js").write_text(shared * 3 + "export const v = 1;\n")
+    query = "_visit_-A1.js,__spa-fallback.html"
+    with TestClient(api_app()) as client:
+        resp = client.get(f"/device/pack?f={query}&d=_today_-D4.js")
+        plain = client.get(f"/device/pack?f={query}", headers={"Accept-Encoding": "gzip"})
+        assert client.get(f"/device/pack?f={query}&d=nope-Z9.js").status_code == 400
+        assert client.get(f"/device/pack?f={query}&d=__spa-fallback.html").status_code == 400
+        assert client.get(f"/device/pack?f={query}&d=..%2Fsecret.js").status_code == 400
+    assert resp.status_code == 200 and "content-encoding" not in resp.headers
+    inflater = zlib.decompressobj(-15, zdict=(assets / "_today_-D4.js").read_bytes())
+    body = inflater.decompress(resp.content) + inflater.flush()
+    assert _files(body, query) == _files(plain.content, query)
+    assert len(resp.content) < len(device_pack.packed(assets, tuple(query.split(",")))[1])

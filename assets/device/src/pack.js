@@ -10,9 +10,36 @@ export const SPA_FALLBACK = "/__spa-fallback.html";
 
 /** The request for the files `urls` ("/assets/<name>", or SPA_FALLBACK), once each, in the
  * order given: the worker lists similar screens side by side, which one gzip stream then
- * compresses better (the same list is the same answer). */
-export function packRequestUrl(urls) {
-  return `${PACK_URL}?f=${asked(urls).map((u) => encodeURIComponent(nameOf(u))).join(",")}`;
+ * compresses better (the same list is the same answer). With `dictionary` (build files the
+ * worker holds), the answer is compressed with them as deflate's preset dictionary
+ * (`inflateWith`). */
+export function packRequestUrl(urls, dictionary = []) {
+  const names = (list) => asked(list).map((u) => encodeURIComponent(nameOf(u))).join(",");
+  return `${PACK_URL}?f=${names(urls)}${dictionary.length ? `&d=${names(dictionary)}` : ""}`;
+}
+
+// Deflate looks back at most 32 KB: what a preset dictionary can be.
+const WINDOW = 32768;
+
+/** The preset dictionary made of `parts` (Uint8Arrays: the files named by `d=`, in order):
+ * their last 32 KB, as app/api/device_pack.py makes it. */
+export function dictionaryOf(parts) {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+  return all.subarray(Math.max(0, all.length - WINDOW));
+}
+
+/** The bytes of a raw deflate stream `body` compressed with the preset dictionary `dict` (the
+ * page's own screen code: the other screens' code refers back to what they share with it,
+ * ~1 KB less on the pack, issue 20). DecompressionStream takes no dictionary, so the
+ * dictionary goes in front as one stored block (deflate's uncompressed kind, whose bytes are
+ * fixed by the dictionary alone) and its bytes are cut off again: what zlib's own
+ * inflateSetDictionary amounts to. */
+export async function inflateWith(body, dict) {
+  const n = dict.length;
+  const stored = Uint8Array.of(0, n & 255, n >> 8, ~n & 255, (~n >> 8) & 255);
+  const stream = new Blob([stored, dict, body]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer()).subarray(n);
 }
 
 /** `urls` in the order the build found best for one gzip stream (`order`: "i,j,…", positions
@@ -20,10 +47,20 @@ export function packRequestUrl(urls) {
  * worker once the build has named the files); the files it does not rank after those, in the
  * order of `listed`. Screens that share code side by side: ~0.7 KB less on the pack (issue 20). */
 export function inPackOrder(urls, listed, order) {
-  const rank = new Map(order.split(",").map((i, n) => [listed[Number(i)], n]));
+  const rank = ranks(listed, order);
   const at = (url) => rank.get(url) ?? rank.size + (listed.indexOf(url) + 1 || listed.length + 1);
   return [...urls].sort((a, b) => at(a) - at(b));
 }
+
+/** Of `held` (the files the worker took from the browser's cache), those a pack may hold (the
+ * code of the screen the phone opened; not the entry's and the root's), in the build's order:
+ * the pack's preset dictionary (`inflateWith`). None without an order from the build. */
+export function packDictionary(held, listed, order) {
+  const rank = ranks(listed, order);
+  return held.filter((url) => rank.has(url)).sort((a, b) => rank.get(a) - rank.get(b));
+}
+
+const ranks = (listed, order) => new Map(order.split(",").map((i, n) => [listed[Number(i)], n]));
 
 const nameOf = (url) => url.slice(url.lastIndexOf("/") + 1);
 /** The files a request for `urls` names, in its order: each name once. */

@@ -23,7 +23,7 @@ import { clientsClaim } from "workbox-core";
 import { Route } from "workbox-routing/Route.mjs";
 import { Router } from "workbox-routing/Router.mjs";
 import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
-import { inPackOrder, packRequestUrl, SPA_FALLBACK as FALLBACK, unpack } from "./pack.js";
+import { dictionaryOf, inflateWith, inPackOrder, packDictionary, packRequestUrl, SPA_FALLBACK as FALLBACK, unpack } from "./pack.js";
 import { offlineFiles } from "./routes.js";
 
 const BUILD = new URL(self.location.href).searchParams.get("build") || "dev";
@@ -116,12 +116,15 @@ async function takeHeld(cache, urls) {
 }
 
 /** Put the files of one request (pack.js) into the cache: the build files `urls` and the SPA
- * fallback page, whose shared code one gzip stream compresses once. The URLs it brought. */
-async function keepPacked(cache, urls) {
+ * fallback page, whose shared code one gzip stream compresses once; with `held` (files the
+ * cache holds) as its preset dictionary, raw deflate. The URLs it brought. */
+async function keepPacked(cache, urls, held) {
   try {
-    const res = await fetch(packRequestUrl(urls));
+    const parts = await Promise.all(held.map(async (url) => new Uint8Array(await (await cache.match(url, { ignoreVary: true })).arrayBuffer())));
+    const res = await fetch(packRequestUrl(urls, held));
     if (!res.ok) return new Set();
-    const files = unpack(await res.arrayBuffer(), urls);
+    const body = new Uint8Array(await res.arrayBuffer());
+    const files = unpack(held.length ? await inflateWith(body, dictionaryOf(parts)) : body, urls);
     await Promise.all(files.map((f) => cache.put(f.url, new Response(f.body, { headers: { "Content-Type": f.type } }))));
     return new Set(files.map((f) => f.url));
   } catch {
@@ -151,8 +154,10 @@ async function fallbackPage(cache) {
 async function keepShell(event, cache) {
   const files = await manifestFiles();
   const missing = await takeHeld(cache, files);
-  const packed = inPackOrder([...missing, FALLBACK], [...files, FALLBACK], PACK_ORDER);
-  const got = missing.length ? await keepPacked(cache, packed) : new Set();
+  const listed = [...files, FALLBACK];
+  const packed = inPackOrder([...missing, FALLBACK], listed, PACK_ORDER);
+  const held = packDictionary(files.filter((url) => !missing.includes(url)), listed, PACK_ORDER);
+  const got = missing.length ? await keepPacked(cache, packed, held) : new Set();
   const html = await fallbackPage(cache);
   const named = [...new Set([...html.matchAll(ASSET_REF)].map((m) => m[1]))].filter((u) => !files.includes(u));
   const left = [...missing.filter((url) => !got.has(url)), ...(await takeHeld(cache, named))];
