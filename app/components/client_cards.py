@@ -18,7 +18,7 @@ from reflex_components_core.react_router.dom import ReactRouterLink
 
 from app.i18n import t
 from app.icon_css import css_icon
-from app.state.lang import LangState, tr
+from app.state.lang import IN_ENGLISH, tr
 
 # Tones for badges and accents: (Radix colour scheme). Names, not colours, travel in rows.
 TONES = ("red", "amber", "teal", "gray", "blue", "green")
@@ -39,7 +39,7 @@ def bilingual(name: str, key: str | None, **params: Any) -> dict[str, str]:
 
 def bi(row: Any, name: str) -> rx.Var:
     """The row's text `name` in the current language (see `bilingual`)."""
-    return rx.cond(LangState.lang == "en", row[f"{name}_en"], row[f"{name}_vi"])
+    return rx.cond(IN_ENGLISH, row[f"{name}_en"], row[f"{name}_vi"])
 
 
 def section_heading(key: str, *, anchor: str = "") -> rx.Component:

@@ -15,7 +15,7 @@ from app.components.client_cards import page_link
 from app.components.forms import saved_notice, without_unused_refs
 from app.components.offline_panel import offline_panel
 from app.icon_css import css_icon
-from app.state.lang import LangState, texts_of, tr
+from app.state.lang import IN_ENGLISH, LangState, texts_of, tr
 from app.state.session import AppState
 
 BRAND = "#0f766e"  # teal 700: calm, neutral, good contrast on white
@@ -207,7 +207,7 @@ def app_chrome(children: rx.Var[rx.Component], title: rx.Var[str], active: rx.Va
 def translated(vi: rx.Var[str], en: rx.Var[str]) -> rx.Component:
     """A translated text drawn on its own (`shared_texts`): one shared component, here in the
     build file every screen loads with the frame."""
-    return rx.fragment(rx.cond(LangState.lang == "en", en, vi))
+    return rx.fragment(rx.cond(IN_ENGLISH, en, vi))
 
 
 def shared_texts(screen: rx.Component) -> rx.Component:

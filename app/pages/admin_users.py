@@ -30,7 +30,7 @@ from app.pages.account import role_label, session_rows
 from app.services import accounts, admin_scopes
 from app.services.account_dto import RoleScopeRead, UserCreate, UserPage, UserRead, UserUpdate
 from app.state.guard import guarded
-from app.state.lang import LangState, tr
+from app.state.lang import IN_ENGLISH, tr
 from app.state.session import AppState, Outcome
 from models import Role
 
@@ -633,7 +633,7 @@ def _scope_picker(prefix: str, error: rx.Var | str = "") -> rx.Component:
 
 def _user_row(row: rx.Var) -> rx.Component:
     """A card on phones, a table row on wide screens."""
-    roles = rx.cond(LangState.lang == "en", row["roles_en"], row["roles_vi"])
+    roles = rx.cond(IN_ENGLISH, row["roles_en"], row["roles_vi"])
     return rx.flex(
         rx.flex(
             rx.text(row["full_name"], weight="bold"),

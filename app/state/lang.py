@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_base.vars.number import BooleanVar
 
 from app.i18n import DEFAULT_LANGUAGE, MESSAGES
 from app.state.guard import guarded
@@ -25,6 +26,11 @@ class LangState(rx.State):
             self.lang = lang
 
 
+# "The app is in English", as the browser tests it: a plain comparison of the string. Reflex's
+# own `LangState.lang == "en"` writes `lang?.valueOf?.() === "en"?.valueOf?.()`, for values
+# that may be objects; it stood in every translated text of every screen's code (issue 20).
+IN_ENGLISH = BooleanVar(_js_expr=f'({LangState.lang!s}==="en")', _var_type=bool,
+                        _var_data=LangState.lang._get_all_var_data())
 # The two texts behind each tr() value (by its JavaScript), for `frame.shared_texts`.
 _TEXTS: dict[str, tuple[str, str]] = {}
 
@@ -34,7 +40,7 @@ def tr(key: str) -> rx.Var:
     if key not in MESSAGES:
         raise KeyError(f"missing i18n key {key!r}")
     vi, en = MESSAGES[key]
-    text = rx.cond(LangState.lang == "en", en, vi)
+    text = rx.cond(IN_ENGLISH, en, vi)
     _TEXTS[str(text)] = (vi, en)
     return text
 
