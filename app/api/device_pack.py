@@ -16,16 +16,20 @@ puts similar code side by side). Only hashed build files of
 uncached screen with offline): the same public files the static server gives anyone. An
 unknown name is left out and the worker fetches it alone. Nothing personal, no session needed.
 
-`&d=<name>,<name>…` (build files the worker holds: the code of the screen the phone opened):
-the answer is then a raw deflate stream made with the last 32 KB of those files as deflate's
-preset dictionary, which the worker puts back in front (`inflateWith` in pack.js). The other
-screens' code refers back to what it shares with that screen instead of carrying it: ~1 KB
-less on the pack after /today (issue 20). Without `d`, a gzip answer as before.
+`&d=<name>,<name>…&p=<path>&h=<hash>` (what the worker holds of the screen the phone opened:
+its build files, and the page at that path as this server answers it; `h`: the first 8 bytes
+of the SHA-256 of the dictionary they make): the answer is then a raw deflate stream made
+with the last 32 KB of those as deflate's preset dictionary, which the worker puts back in
+front (`inflateWith` in pack.js). The other screens' code, and the fallback page, refer back to
+what they share with that screen instead of carrying it: ~2 KB less on the pack after /today
+(issue 20). A dictionary the server cannot make the same (a page of another build) is a 400,
+and the worker asks again without one; without `h`, a gzip answer as before.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 import zlib
@@ -37,6 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.api.asgi import SPA_FALLBACK, static_dir
+from app.api.route_shell import load_build
 
 PACK_PATH = "/device/pack"
 MAX_FILES = 64
@@ -69,16 +74,40 @@ def requested_names(query: str) -> tuple[str, ...] | None:
 WINDOW = 32 * 1024
 
 
-def dictionary(folder: Path, names: tuple[str, ...]) -> bytes | None:
-    """The preset dictionary the files `names` of `folder` make (their last 32 KB, in order);
-    None if one of them is not a build file there."""
+def page_document(root: Path, path: str) -> bytes | None:
+    """The page this server answers at `path`: a dynamic route's shell (route_shell), or a
+    prerendered page of the build in `root`; None for anything else."""
+    if not path.startswith("/") or ".." in path or "//" in path or "." in path.rsplit("/", 1)[-1]:
+        return None
+    build = load_build(root)
+    shell = build.shell(path) if build is not None else None
+    if shell is not None:
+        return shell[0]
+    page = (root / path.strip("/") / "index.html").resolve()
+    inside = page.is_relative_to(root.resolve())
+    return page.read_bytes() if inside and page.is_file() else None
+
+
+def dictionary(folder: Path, names: tuple[str, ...], page: str = "") -> bytes | None:
+    """The preset dictionary the files `names` of `folder` and the page at `page` make (their
+    last 32 KB, in that order); None if one of them is not a build file or page there."""
     parts: list[bytes] = []
     for name in names:
         path = folder / name
         if name == SPA_FALLBACK or path.parent != folder or not path.is_file():
             return None
         parts.append(path.read_bytes()[-WINDOW:])
+    if page:
+        document = page_document(folder.parent, page)
+        if document is None:
+            return None
+        parts.append(document[-WINDOW:])
     return b"".join(parts)[-WINDOW:]
+
+
+def dictionary_hash(zdict: bytes) -> str:
+    """What the worker sends as `h` (pack.js dictionaryHash)."""
+    return hashlib.sha256(zdict).hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=16)
@@ -115,11 +144,14 @@ async def pack(request: Request) -> Response:
     names = requested_names(request.query_params.get("f", ""))
     if names is None:
         return Response(status_code=400)
-    if "d" in request.query_params:
-        held = requested_names(request.query_params["d"])
-        zdict = held and await run_in_threadpool(dictionary, assets_dir(), held)
-        if not zdict:
-            return Response(status_code=400)  # the worker then fetches the files one by one
+    query = request.query_params
+    if "h" in query:
+        held = requested_names(query["d"]) if "d" in query else ()
+        page = query.get("p", "")
+        zdict = held is not None and (held or page) and await run_in_threadpool(
+            dictionary, assets_dir(), held, page)
+        if not zdict or dictionary_hash(zdict) != query["h"]:
+            return Response(status_code=400)  # the worker then asks without a dictionary
         _, deflated = await run_in_threadpool(packed, assets_dir(), names, zdict)
         return Response(deflated, media_type="application/octet-stream")
     raw, gzipped = await run_in_threadpool(packed, assets_dir(), names)

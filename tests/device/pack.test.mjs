@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { deflateRawSync, gunzipSync, gzipSync } from "node:zlib";
 
-import { dictionaryOf, inflateWith, inPackOrder, packDictionary, packRequestUrl, SPA_FALLBACK, unpack } from "../../assets/device/src/pack.js";
+import { dictionaryHash, dictionaryOf, inflateWith, inPackOrder, packDictionary, packRequestUrl, SPA_FALLBACK, unpack } from "../../assets/device/src/pack.js";
 
 // What app/api/device_pack.py answers: the files' lengths in the order asked (null: left out),
 // then their bytes.
@@ -67,8 +67,11 @@ test("a pack compressed with the worker's own files as preset dictionary inflate
   const packed = deflateRawSync(body, { level: 9, dictionary: Buffer.from(dict) });
   assert.ok(packed.length < deflateRawSync(body, { level: 9 }).length);
   assert.deepEqual(Buffer.from(await inflateWith(packed, dict)), body);
-  assert.equal(packRequestUrl(["/assets/a-1.js", SPA_FALLBACK], ["/assets/frame-2.js", "/assets/_today_-3.js"]),
-    "/device/pack?f=a-1.js,__spa-fallback.html&d=frame-2.js,_today_-3.js");
+  assert.equal(packRequestUrl(["/assets/a-1.js", SPA_FALLBACK], { held: ["/assets/frame-2.js", "/assets/_today_-3.js"], page: "/today/", hash: "ab12" }),
+    "/device/pack?f=a-1.js,__spa-fallback.html&d=frame-2.js,_today_-3.js&p=%2Ftoday%2F&h=ab12");
+  assert.equal(packRequestUrl(["/assets/a-1.js"], { held: ["/assets/frame-2.js"] }), "/device/pack?f=a-1.js");
+  // The hash the server checks (app/api/device_pack.py dictionary_hash): SHA-256's first 8 bytes.
+  assert.equal(await dictionaryHash(new TextEncoder().encode("abc")), "ba7816bf8f01cfea");
 });
 
 test("the pack's dictionary is the held code of the opened screen, in the build's order; none without an order", () => {

@@ -97,23 +97,31 @@ def test_one_request_asks_only_bounded_work(assets: Path, monkeypatch: pytest.Mo
 def test_with_the_workers_own_files_as_dictionary_the_pack_is_deflate_made_with_them(
     assets: Path,
 ) -> None:
-    """`d=`: the screen the phone opened, which the worker holds; its last 32 KB are deflate's
-    preset dictionary (pack.js inflateWith puts them back in front). An unknown or non-build
-    dictionary file is refused: the worker then fetches the files one by one."""
+    """`d=`/`p=`: what the worker holds of the screen the phone opened (its build files, its
+    page); their last 32 KB are deflate's preset dictionary (pack.js inflateWith puts them back
+    in front), if `h` is that dictionary's hash. Anything else is refused: the worker then asks
+    without a dictionary."""
     import zlib
 
     shared = "export const field = () => jsx(Label, {className: `dh-label`}, `Ghi lần thăm`);\n"
     (assets / "_today_-D4.js").write_text(shared * 30)
     (assets / "_visit_-A1.js").write_text(shared * 3 + "export const v = 1;\n")
+    (assets.parent / "today").mkdir()
+    (assets.parent / "today" / "index.html").write_text("<!DOCTYPE html>Đồng Hành" * 9)
+    zdict = device_pack.dictionary(assets, ("_today_-D4.js",), "/today/")
+    assert zdict == ((assets / "_today_-D4.js").read_bytes()
+                     + (assets.parent / "today" / "index.html").read_bytes())
+    h = device_pack.dictionary_hash(zdict)
     query = "_visit_-A1.js,__spa-fallback.html"
     with TestClient(api_app()) as client:
-        resp = client.get(f"/device/pack?f={query}&d=_today_-D4.js")
+        resp = client.get(f"/device/pack?f={query}&d=_today_-D4.js&p=%2Ftoday%2F&h={h}")
         plain = client.get(f"/device/pack?f={query}", headers={"Accept-Encoding": "gzip"})
-        assert client.get(f"/device/pack?f={query}&d=nope-Z9.js").status_code == 400
-        assert client.get(f"/device/pack?f={query}&d=__spa-fallback.html").status_code == 400
-        assert client.get(f"/device/pack?f={query}&d=..%2Fsecret.js").status_code == 400
+        for refused in (f"d=_today_-D4.js&p=%2Ftoday%2F&h={'0' * 16}", f"d=nope-Z9.js&h={h}",
+                        f"d=__spa-fallback.html&h={h}", f"d=..%2Fsecret.js&h={h}",
+                        f"p=%2F..%2Fsecret.js&h={h}", f"p=%2Fnowhere%2F&h={h}", f"h={h}"):
+            assert client.get(f"/device/pack?f={query}&{refused}").status_code == 400, refused
     assert resp.status_code == 200 and "content-encoding" not in resp.headers
-    inflater = zlib.decompressobj(-15, zdict=(assets / "_today_-D4.js").read_bytes())
+    inflater = zlib.decompressobj(-15, zdict=zdict)
     body = inflater.decompress(resp.content) + inflater.flush()
     assert _files(body, query) == _files(plain.content, query)
     assert len(resp.content) < len(device_pack.packed(assets, tuple(query.split(",")))[1])

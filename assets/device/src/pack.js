@@ -10,19 +10,28 @@ export const SPA_FALLBACK = "/__spa-fallback.html";
 
 /** The request for the files `urls` ("/assets/<name>", or SPA_FALLBACK), once each, in the
  * order given: the worker lists similar screens side by side, which one gzip stream then
- * compresses better (the same list is the same answer). With `dictionary` (build files the
- * worker holds), the answer is compressed with them as deflate's preset dictionary
- * (`inflateWith`). */
-export function packRequestUrl(urls, dictionary = []) {
+ * compresses better (the same list is the same answer). With a dictionary (`held`: build
+ * files the worker holds, `page`: the path of the page it was installed from, whose document
+ * it holds; `hash`: `dictionaryHash`), the answer is compressed with it as deflate's preset
+ * dictionary (`inflateWith`). */
+export function packRequestUrl(urls, { held = [], page = "", hash = "" } = {}) {
   const names = (list) => asked(list).map((u) => encodeURIComponent(nameOf(u))).join(",");
-  return `${PACK_URL}?f=${names(urls)}${dictionary.length ? `&d=${names(dictionary)}` : ""}`;
+  const dict = hash ? `${held.length ? `&d=${names(held)}` : ""}${page ? `&p=${encodeURIComponent(page)}` : ""}&h=${hash}` : "";
+  return `${PACK_URL}?f=${names(urls)}${dict}`;
+}
+
+/** The first 8 bytes of the dictionary's SHA-256, in hex: the server compresses with its own
+ * copy only if it is the same (a page document of another build would inflate wrong code). */
+export async function dictionaryHash(dict) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", dict));
+  return [...digest.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 // Deflate looks back at most 32 KB: what a preset dictionary can be.
 const WINDOW = 32768;
 
-/** The preset dictionary made of `parts` (Uint8Arrays: the files named by `d=`, in order):
- * their last 32 KB, as app/api/device_pack.py makes it. */
+/** The preset dictionary made of `parts` (Uint8Arrays: the files named by `d=`, in order, then
+ * the page of `p=`): their last 32 KB, as app/api/device_pack.py makes it. */
 export function dictionaryOf(parts) {
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);

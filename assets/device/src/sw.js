@@ -23,7 +23,7 @@ import { clientsClaim } from "workbox-core";
 import { Route } from "workbox-routing/Route.mjs";
 import { Router } from "workbox-routing/Router.mjs";
 import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
-import { dictionaryOf, inflateWith, inPackOrder, packDictionary, packRequestUrl, SPA_FALLBACK as FALLBACK, unpack } from "./pack.js";
+import { dictionaryHash, dictionaryOf, inflateWith, inPackOrder, packDictionary, packRequestUrl, SPA_FALLBACK as FALLBACK, unpack } from "./pack.js";
 import { offlineFiles } from "./routes.js";
 
 const BUILD = new URL(self.location.href).searchParams.get("build") || "dev";
@@ -115,21 +115,45 @@ async function takeHeld(cache, urls) {
   return missing;
 }
 
+/** The path and document of the page the worker is installed from, from the browser's cache
+ * (it has just loaded it), or null. */
+async function openedPage() {
+  try {
+    const [client] = await self.clients.matchAll({ includeUncontrolled: true, type: "window" });
+    const url = new URL(client.url);
+    const res = await fetch(url.pathname + url.search, { cache: "only-if-cached", mode: "same-origin" });
+    return res.ok && !res.redirected ? { path: url.pathname, body: new Uint8Array(await res.arrayBuffer()) } : null;
+  } catch {
+    return null; /* no window, or not in the HTTP cache */
+  }
+}
+
 /** Put the files of one request (pack.js) into the cache: the build files `urls` and the SPA
- * fallback page, whose shared code one gzip stream compresses once; with `held` (files the
- * cache holds) as its preset dictionary, raw deflate. The URLs it brought. */
+ * fallback page, whose shared code one gzip stream compresses once. Compressed with what the
+ * browser holds of the opened screen (`held`: its build files, and its page) as deflate's
+ * preset dictionary; if the server refuses that dictionary, a plain gzip pack. The URLs it
+ * brought. */
 async function keepPacked(cache, urls, held) {
+  let page = await openedPage(), dict = new Uint8Array(0);
   try {
     const parts = await Promise.all(held.map(async (url) => new Uint8Array(await (await cache.match(url, { ignoreVary: true })).arrayBuffer())));
-    const res = await fetch(packRequestUrl(urls, held));
-    if (!res.ok) return new Set();
-    const body = new Uint8Array(await res.arrayBuffer());
-    const files = unpack(held.length ? await inflateWith(body, dictionaryOf(parts)) : body, urls);
-    await Promise.all(files.map((f) => cache.put(f.url, new Response(f.body, { headers: { "Content-Type": f.type } }))));
-    return new Set(files.map((f) => f.url));
+    dict = dictionaryOf(page ? [...parts, page.body] : parts);
   } catch {
-    return new Set(); /* a server without packs, or no signal: one by one */
+    page = null; /* no dictionary */
   }
+  for (const hash of dict.length ? [await dictionaryHash(dict), ""] : [""]) {
+    try {
+      const res = await fetch(packRequestUrl(urls, { held, page: page?.path, hash }));
+      if (!res.ok) continue;
+      const body = new Uint8Array(await res.arrayBuffer());
+      const files = unpack(hash ? await inflateWith(body, dict) : body, urls);
+      await Promise.all(files.map((f) => cache.put(f.url, new Response(f.body, { headers: { "Content-Type": f.type } }))));
+      return new Set(files.map((f) => f.url));
+    } catch {
+      /* a server without packs, or no signal: one by one */
+    }
+  }
+  return new Set();
 }
 
 /** The SPA fallback page's text: from the cache (the pack brought it), else fetched alone. */
