@@ -102,6 +102,30 @@ def add_chunk_groups(code: str) -> str:
     return code.replace(anchor, anchor + CHUNK_GROUPS, 1)
 
 
+# React DevTools' name for each component Reflex writes (`X.displayName = "Bare";` after every
+# memo, a few hundred per screen): nothing in the app reads it; left out of a production build.
+# The offline screens' code the service worker downloads: 0.3 KB less (issue 20).
+NO_DISPLAY_NAMES = r"""
+    {
+      name: "dh-no-display-names",
+      apply: "build",
+      enforce: "pre",
+      transform(code, id) {
+        if (!/[\\/](app_components|utils[\\/]components|app[\\/]routes)[\\/]/.test(id)) return;
+        return { code: code.replace(/^\w+\.displayName = "[^"\n]*";$/gm, ""), map: null };
+      },
+    },"""
+
+
+def drop_display_names(code: str) -> str:
+    if 'name: "dh-no-display-names"' in code:
+        return code
+    anchor = "plugins: ["
+    if code.count(anchor) != 1:
+        raise RuntimeError(f"{VITE_CONFIG_FILE}: expected one {anchor!r}")
+    return code.replace(anchor, anchor + NO_DISPLAY_NAMES, 1)
+
+
 STATE_JS_FILE = "utils/state.js"
 # Reflex's tab token (the key to the tab's server-side state) comes from Math.random mixed
 # with the clock: guessable in principle. Ours comes from the browser's CSPRNG.
@@ -137,4 +161,5 @@ class LeanFrontendPlugin(Plugin):
         context["add_save_task"](lambda: (POSTCSS_PLUGIN_FILE, postcss_plugin_code()))
         context["add_modify_task"](POSTCSS_CONFIG_FILE, add_to_postcss_config)
         context["add_modify_task"](VITE_CONFIG_FILE, add_chunk_groups)
+        context["add_modify_task"](VITE_CONFIG_FILE, drop_display_names)
         context["add_modify_task"](STATE_JS_FILE, use_random_tab_tokens)

@@ -62,6 +62,31 @@ def test_the_vendor_group_goes_into_reflexs_vite_config() -> None:
     assert fb.add_chunk_groups(patched) == patched
 
 
+def test_the_components_display_names_are_left_out_of_reflexs_production_build() -> None:
+    """A plugin of its own in Reflex's Vite config, run before the JSX is compiled, which
+    removes Reflex's `X.displayName = "…";` lines from the app's generated components only."""
+    import json
+    import subprocess
+
+    from reflex.config import get_config
+    from reflex.utils.frontend_skeleton import _compile_vite_config
+
+    patched = fb.drop_display_names(_compile_vite_config(get_config()))
+    assert patched.count('name: "dh-no-display-names"') == 1
+    assert fb.drop_display_names(patched) == patched
+    plugin = fb.NO_DISPLAY_NAMES.strip().rstrip(",")
+    memo = ('const Bare_comp_1 = memo(({children}) => { return("x") });\n'
+            'Bare_comp_1.displayName = "Bare";\nreturn Bare_comp_1;\n')
+    script = (f"const p = {plugin};\nconst out = (id) => p.transform({json.dumps(memo)}, id);\n"
+              "console.log(JSON.stringify([out('/w/app_components/app/pages/visit.jsx'),"
+              " out('/w/node_modules/react/index.js')]));")
+    node = ROOT / ".tools" / "node_modules" / ".bin" / "node"
+    done = subprocess.run([str(node), "-e", script], capture_output=True, text=True, check=True)
+    ours, library = json.loads(done.stdout)
+    assert "displayName" not in ours["code"] and "return Bare_comp_1;" in ours["code"]
+    assert library is None  # a library's own code is left as it is
+
+
 def test_a_changed_config_fails_the_build_loudly() -> None:
     with pytest.raises(RuntimeError):
         fb.add_chunk_groups("export default {};")
