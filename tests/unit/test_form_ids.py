@@ -34,7 +34,7 @@ def test_a_screen_keeps_refs_only_on_its_form_controls_and_drop_zones() -> None:
         rx.cond(rx.State.is_hydrated, rx.text("ready", id="ready-note")),
         checked_form(text_field("common.loading", "phone"), on_submit=rx.console_log("saved"),
                      form_id="visit-form"),
-        zone := rx.upload.root(rx.button("Pick", id="pick-button"), id="photo-zone"),
+        rx.upload.root(rx.button("Pick", id="pick-button"), id="photo-zone"),
         id="main",
     ))
     assert set(screen._get_all_refs()) == {"ref_phone", "ref_photo_zone", "ref_pick_button"}

@@ -66,3 +66,25 @@ def test_the_current_page_is_marked_in_the_navigation() -> None:
     assert marks["/outreach"] == ('"aria-current":((activeRxMemo?.valueOf?.() === '
                                   '"nav.contacts"?.valueOf?.()) ? "page" : "false")')
     assert all("activeRxMemo" in m for m in marks.values())
+
+
+def test_a_screens_texts_drawn_on_their_own_become_the_shared_text_component() -> None:
+    """`shared_texts` (through app_frame): a tr() text that is an element's child is drawn by
+    `frame.translated` with both texts as props; one inside a component drawn as one piece
+    (a field) stays inline; any other value is left alone (issue 20)."""
+    from app.components.client_cards import drawn_together
+    from app.state.lang import IN_ENGLISH, tr
+    from app.state.session import AppState
+
+    screen = frame.shared_texts(rx.box(
+        rx.heading(tr("common.loading")),
+        rx.text(AppState.saved_message),
+        drawn_together(rx.el.label(tr("common.loading"))),
+    ))
+    heading, note, field = screen.children
+    [text] = heading.children
+    assert "Translated" in type(text).__name__
+    props = text.render()["props"]
+    assert 'en:"Loading\\u2026"' in props and 'vi:"\\u0110ang t\\u1ea3i\\u2026"' in props
+    assert type(note.children[0]).__name__ == "Bare"
+    assert str(IN_ENGLISH) in str(field.render())
