@@ -9,7 +9,8 @@ must not wait for code and styles it never uses. Two plugins, configured in `rxc
 - `LeanFrontendPlugin`: adds a PostCSS step (`app/lean_radix.postcss.js`) that drops the
   rules of Radix components the app never renders, and groups the shared JavaScript of the
   pages into a few larger files instead of dozens of small ones (each file is a request,
-  and a phone on a slow link pays a round trip per request).
+  and a phone on a slow link pays a round trip per request), and leaves React DevTools' name
+  of each generated component out of the production build (`NO_DISPLAY_NAMES`).
 
 Nothing here changes what the pages show; `tests/unit/test_frontend_build.py` keeps the lists
 below honest against the source.
