@@ -62,8 +62,9 @@ app = rx.App(
         rx.el.script(src="/device/app.js", defer=True),
     ],
     # Bundled into the one stylesheet with Radix's (no extra request): see client_cards.py
-    # (lists) and theme.css (contrast and tap targets for the whole app).
-    stylesheets=["/lists.css", "/icons.css", "/forms.css", "/theme.css"],
+    # (lists), theme.css (contrast and tap targets for the whole app) and device.css (the
+    # device code's screens and status strip).
+    stylesheets=["/lists.css", "/icons.css", "/forms.css", "/theme.css", "/device.css"],
     # Our routes first; a client's page and its forms answered with the app shell naming their
     # route's code (app/api/route_shell.py); the security headers around everything.
     api_transformer=[api_app(), route_shell, security_headers],

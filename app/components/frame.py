@@ -192,6 +192,7 @@ def app_chrome(children: rx.Var[rx.Component], title: rx.Var[str], active: rx.Va
                 children,
                 id="main",
                 padding="16px",
+                # Room for the navigation bar; the device adds its strip's as a margin.
                 padding_bottom="96px",
                 max_width="960px",
                 width="100%",

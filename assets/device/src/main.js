@@ -15,7 +15,7 @@ import { Workbox } from "workbox-window";
 import { retryDelay } from "./backoff.js";
 import { b64, deriveWrappingKey, exportKey, importKey, randomBytes, seal, unseal, uuid4 } from "./crypto.js";
 import { deleteDevice, deviceId, openDevice } from "./db.js";
-import { h, lang, STYLE, t } from "./dom.js";
+import { h, lang, t } from "./dom.js";
 import { readForm, STAYS_OPEN } from "./forms.js";
 import { Connectivity, fetchWithin, NoAnswer } from "./net.js";
 import { clientRef, Outbox, SessionGone, TEMP_PREFIX } from "./outbox.js";
@@ -45,6 +45,7 @@ const st = {
   ready: new Promise(() => {}), passThrough: null,
   contacted: false, // the device has begun talking to the server (firstContact)
   contact: null, // and what that first contact is doing (a promise)
+  stripWatch: null, stripHeight: 0, // the strip's mount, the observer of its height, the height (stripRoom)
 };
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -73,7 +74,6 @@ function root() {
     el = h("div", { id: "dh-device" });
     document.body.append(el);
   }
-  if (!document.getElementById("dh-device-style")) document.head.append(h("style", { id: "dh-device-style", text: STYLE }));
   return el;
 }
 
@@ -82,6 +82,7 @@ function notice(text, tone = "ok", ms = 4000) {
   // Shown again on the next page if this one is left at once (a load from the cache).
   try { sessionStorage.setItem("dh_flash", JSON.stringify({ text, tone, until: Date.now() + (ms || 8000) })); } catch { /* disabled */ }
   const el = h("div", { id: "dh-notice", role: tone === "error" ? "alert" : "status", "data-tone": tone, text });
+  if (st.stripHeight) el.style.translate = `0 -${st.stripHeight}px`; // above the strip (stripRoom)
   root().append(el);
   if (ms) setTimeout(() => el.remove(), ms);
 }
@@ -1164,9 +1165,28 @@ function renderStrip(offline) {
   // React owns the mount point: wait until it has hydrated it, then fill it ourselves.
   if (!hydrated(mount)) return;
   mount.hidden = !show;
+  stripRoom(mount);
   const fresh = show ? stripElement(false) : null;
   if (fresh && mount.firstChild && mount.firstChild.outerHTML === fresh.outerHTML) return;
   mount.replaceChildren(...(fresh ? [fresh] : []));
+}
+
+/** The strip is fixed above the navigation (assets/lists.css): the page's content keeps room
+ * for it below its end (the strip's height as the frame's `main`'s bottom margin, below its
+ * own padding for the navigation), and a notice is shown above it, following its height as it wraps or hides. A
+ * change there moves nothing above it. The height comes from a ResizeObserver, called after
+ * the browser's own layout (reading it at each render would force one), and is set on the one
+ * element that needs it (a custom property on the page's root would restyle the whole page). */
+function stripRoom(mount) {
+  if (st.stripWatch?.mount === mount) return;
+  st.stripWatch?.observer?.disconnect();
+  const observer = window.ResizeObserver ? new ResizeObserver(([entry]) => {
+    st.stripHeight = Math.ceil(entry.borderBoxSize?.[0]?.blockSize ?? entry.contentRect.height);
+    const main = document.getElementById("main");
+    if (main) main.style.marginBottom = st.stripHeight ? `${st.stripHeight}px` : "";
+  }) : null;
+  observer?.observe(mount);
+  st.stripWatch = { mount, observer };
 }
 
 /** Offline, a form page has no server state: its dates, its client's name and its lists of
