@@ -10,7 +10,10 @@ must not wait for code and styles it never uses. Two plugins, configured in `rxc
   rules of Radix components the app never renders, and groups the shared JavaScript of the
   pages into a few larger files instead of dozens of small ones (each file is a request,
   and a phone on a slow link pays a round trip per request), and leaves React DevTools' name
-  of each generated component out of the production build (`NO_DISPLAY_NAMES`).
+  of each generated component out of the production build (`NO_DISPLAY_NAMES`). It also
+  changes two of Reflex's runtime files: the tab token comes from the CSPRNG (`state.js`), and
+  components read the server's state deferred (`context-registry.js`), so that the data a page
+  receives is drawn in slices rather than in one long task.
 
 Nothing here changes what the pages show; `tests/unit/test_frontend_build.py` keeps the lists
 below honest against the source.
@@ -155,6 +158,34 @@ def use_random_tab_tokens(code: str) -> str:
     return code[:start] + _RANDOM_UUID + code[end + len("\n};\n"):]
 
 
+CONTEXT_REGISTRY_FILE = "utils/context-registry.js"
+# Every component reads the server's state through `useStateContext`, a useSyncExternalStore
+# hook: React renders a store's change at once and in one piece, never as a transition, so the
+# page's data arriving after its first paint (Today's rows, a client's record) was one long task
+# on a cheap phone (60-250 ms at 4x slowdown; Lighthouse's total blocking time, issue 20). Read
+# through useDeferredValue, a change first re-renders with the values already shown (the React
+# Compiler's memoised output: next to nothing), then React renders the new values in the
+# background, in slices of a few milliseconds, letting a tap through in between. The first
+# render (hydration) reads the store as before.
+_STORE_IMPORT = "  useSyncExternalStore,\n} from \"react\";"
+_STORE_IMPORT_DEFERRED = "  useDeferredValue,\n  useSyncExternalStore,\n} from \"react\";"
+_STORE_READ = "return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);"
+_STORE_READ_DEFERRED = (
+    "// Đồng Hành: rendered in the background, in slices (app/frontend_build.py).\n"
+    "  return useDeferredValue(useSyncExternalStore(subscribe, getSnapshot, getSnapshot));")
+
+
+def defer_state_reads(code: str) -> str:
+    """Wrap `useStateContext`'s store read in React's `useDeferredValue`."""
+    if "useDeferredValue(useSyncExternalStore(" in code:
+        return code
+    for old in (_STORE_IMPORT, _STORE_READ):
+        if code.count(old) != 1:
+            raise RuntimeError(f"{CONTEXT_REGISTRY_FILE}: expected one {old!r}")
+    return (code.replace(_STORE_IMPORT, _STORE_IMPORT_DEFERRED, 1)
+            .replace(_STORE_READ, _STORE_READ_DEFERRED, 1))
+
+
 class LeanFrontendPlugin(Plugin):
     """The PostCSS trimming step and the grouping of shared JavaScript (see the module doc)."""
 
@@ -164,3 +195,4 @@ class LeanFrontendPlugin(Plugin):
         context["add_modify_task"](VITE_CONFIG_FILE, add_chunk_groups)
         context["add_modify_task"](VITE_CONFIG_FILE, drop_display_names)
         context["add_modify_task"](STATE_JS_FILE, use_random_tab_tokens)
+        context["add_modify_task"](CONTEXT_REGISTRY_FILE, defer_state_reads)

@@ -13,7 +13,13 @@
  *   - it is a responsive size variant (`:where(.md\:rt-r-size-2)`): the app gives no
  *     component a size per breakpoint;
  *   - it maps an accent or gray colour the app does not import
- *     (`[data-accent-color='purple']`).
+ *     (`[data-accent-color='purple']`);
+ *   - it gives the page's root the tokens of a root theme with an appearance class
+ *     (`:root:where(:has(.radix-themes[data-is-root-theme=true]:where(.light,.light-theme)))`):
+ *     the app's theme has no appearance (rxconfig.py), so its root theme never has that class.
+ *     Never matching, these `:has()` selectors still cost: the browser checks them again at
+ *     every change to the page, and restyled the whole page after each one (a long task on a
+ *     cheap phone at every state change, issue 20).
  * Rules left without selectors are removed, then media blocks left empty.
  * tests/unit/test_frontend_build.py checks the app's source against both promises.
  */
@@ -25,6 +31,7 @@ const unusedUtility = new RegExp(
 const responsiveSize = /:where\(\.(?:xs|sm|md|lg|xl)\\:rt-r-size-\d+\)/;
 const colourMapping = /\[data-(?:accent|gray)-color='([a-z]*)'\]/;
 const colours = new Set(["", ...CONFIG.colours]);
+const rootThemeWithAppearance = /^:root:where\(:has\(\.radix-themes\[data-is-root-theme=['"]?true['"]?\]:where\(/;
 
 function outsideParentheses(selector) {
   let out = "";
@@ -40,7 +47,7 @@ function outsideParentheses(selector) {
 function neverMatches(selector) {
   const top = outsideParentheses(selector);
   if (unusedComponent.test(top) || unusedUtility.test(top)) return true;
-  if (responsiveSize.test(selector)) return true;
+  if (responsiveSize.test(selector) || rootThemeWithAppearance.test(selector)) return true;
   const colour = selector.match(colourMapping);
   return colour !== null && !colours.has(colour[1]);
 }

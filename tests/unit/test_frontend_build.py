@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import reflex as rx
 
 from app import frontend_build as fb
 from app.components.client_cards import TONES
@@ -87,6 +88,25 @@ def test_the_components_display_names_are_left_out_of_reflexs_production_build()
     assert library is None  # a library's own code is left as it is
 
 
+def test_components_read_the_servers_state_deferred_in_reflexs_context_registry() -> None:
+    """Reflex's own context-registry.js: `useStateContext` returns the store's value through
+    useDeferredValue (a change is rendered in the background, in slices), nothing else."""
+    from reflex_base.constants import Templates
+
+    template = (Templates.Dirs.WEB_TEMPLATE / fb.CONTEXT_REGISTRY_FILE).read_text()
+    patched = fb.defer_state_reads(template)
+    hook = patched[patched.index("export function useStateContext"):]
+    hook = hook[:hook.index("\n}\n")]
+    assert "return useDeferredValue(useSyncExternalStore(subscribe, getSnapshot, " \
+        "getSnapshot));" in hook
+    assert "useDeferredValue,\n  useSyncExternalStore,\n} from \"react\";" in patched
+    assert patched.replace(fb._STORE_IMPORT_DEFERRED, fb._STORE_IMPORT).replace(
+        fb._STORE_READ_DEFERRED, fb._STORE_READ) == template
+    assert fb.defer_state_reads(patched) == patched
+    with pytest.raises(RuntimeError):
+        fb.defer_state_reads("export function useStateContext() {}")
+
+
 def test_a_changed_config_fails_the_build_loudly() -> None:
     with pytest.raises(RuntimeError):
         fb.add_chunk_groups("export default {};")
@@ -120,6 +140,29 @@ def test_every_colour_the_app_asks_for_is_imported() -> None:
                  if isinstance(node, ast.Constant) and node.value in RADIX_COLOURS}
     assert "teal" in used
     assert used - colours == set()
+
+
+def test_the_root_theme_has_no_appearance_class_so_its_has_selectors_are_dropped() -> None:
+    """The PostCSS step drops Radix's `:root:where(:has(.radix-themes[data-is-root-theme=true]
+    :where(.light…)))` selectors as never matching: true only while the app's theme sets no
+    appearance (the root theme then has no `light`/`dark` class)."""
+    from rxconfig import config
+
+    theme = config.plugins and next(
+        (p for p in config.plugins if isinstance(p, rx.plugins.RadixThemesPlugin)), None)
+    assert theme is not None and theme.theme is not None
+    assert theme.theme.appearance is None
+    assert not any(p.startswith("appearance") for p in theme.theme.render()["props"])
+    code = fb.postcss_plugin_code()
+    assert "rootThemeWithAppearance.test(selector)" in code
+    source = re.search(r"const rootThemeWithAppearance = /(.*)/;", code)
+    assert source is not None
+    dropped = re.compile(source.group(1))
+    # As Radix Themes 3 writes them in tokens/base.css.
+    assert dropped.match(":root:where(:has(.radix-themes[data-is-root-theme='true']"
+                         ":where(.light, .light-theme)))")
+    assert not dropped.match(".radix-themes:where(.light, .light-theme)")
+    assert not dropped.match(":root, .light, .light-theme")
 
 
 def test_no_trimmed_radix_component_is_used() -> None:
