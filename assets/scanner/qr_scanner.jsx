@@ -1,19 +1,26 @@
 /* In-app QR viewfinder: camera frames (getUserMedia) drawn to a canvas and read by jsQR.
  *
  * jsQR (npm "jsqr", pure JavaScript, no WebAssembly, no network) is bundled into the app at
- * build time, so scanning works with the network cut off. The camera runs only while `active`
- * is true; the first QR read stops it and is handed to `onDecode` (nothing is kept here).
- * While inactive, the children (e.g. a "use camera" button) are shown instead.
+ * build time, so scanning works with the network cut off. It is a file of its own, not part of
+ * the scan page's code (it was most of it): the page paints and answers without it. It is asked
+ * for once the page is idle (the browser and the service worker then keep it, for a camera
+ * started later without signal), and at the latest when the camera starts. The camera runs
+ * only while `active` is true; the first QR read stops it and is handed to `onDecode` (nothing
+ * is kept here). While inactive, the children (e.g. a "use camera" button) are shown instead.
  * `onCameraError` gets "unavailable" (no camera or not a secure page) or "denied". */
 import { useEffect, useRef } from "react";
-import * as jsQRModule from "jsqr";
 
-// The package is CommonJS with an ES-module default: unwrap whatever the bundler gave us.
-const jsQR = (() => {
-  let found = jsQRModule;
-  while (found && typeof found !== "function" && found.default) found = found.default;
-  return found;
-})();
+let jsQRLoading = null;
+/** jsQR's decoder, loaded once. The package is CommonJS with an ES-module default: unwrap
+ * whatever the bundler gave us. */
+function loadJsQR() {
+  jsQRLoading ??= import("jsqr").then((module) => {
+    let found = module;
+    while (found && typeof found !== "function" && found.default) found = found.default;
+    return found;
+  });
+  return jsQRLoading;
+}
 
 const SCAN_EVERY_MS = 120;
 const MAX_SIDE = 720; // pixels: enough for a card held 10-30 cm away, cheap on old phones
@@ -37,7 +44,15 @@ export function DhQrScanner({ active, onDecode, onCameraError, children, ...rest
   onErrorRef.current = onCameraError;
 
   useEffect(() => {
+    const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 1));
+    const cancel = window.cancelIdleCallback || clearTimeout;
+    const id = idle(() => { loadJsQR().catch(() => { jsQRLoading = null; }); });
+    return () => cancel(id);
+  }, []);
+
+  useEffect(() => {
     if (!active) return undefined;
+    let jsQR = null;
     let stream = null;
     let timer = null;
     let stopped = false;
@@ -77,8 +92,15 @@ export function DhQrScanner({ active, onDecode, onCameraError, children, ...rest
       report("unavailable");
       return stop;
     }
-    navigator.mediaDevices
-      .getUserMedia({ video: { facingMode: { ideal: "environment" } }, audio: false })
+    loadJsQR()
+      .catch((err) => {
+        jsQRLoading = null; // asked for again at the next start
+        throw err;
+      })
+      .then((decode) => {
+        jsQR = decode;
+        return navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: "environment" } }, audio: false });
+      })
       .then((media) => {
         if (stopped) {
           media.getTracks().forEach((track) => track.stop());
