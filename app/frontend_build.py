@@ -97,13 +97,24 @@ CHUNK_GROUPS = r"""
             },"""
 
 
-def add_chunk_groups(code: str) -> str:
-    if 'name: "vendor"' in code:
+def _patched(code: str, file: str, done: str, *edits: tuple[str, str]) -> str:
+    """`code` (Reflex's `file`) with each `(old, new)` of `edits` made once; as it is when it
+    already holds `done` (the build runs the same task again). An `old` that is not there
+    exactly once is a Reflex that changed: the build fails loudly rather than ship it
+    unpatched."""
+    if done in code:
         return code
-    anchor = "groups: ["
-    if code.count(anchor) != 1:
-        raise RuntimeError(f"{VITE_CONFIG_FILE}: expected one {anchor!r} (codeSplitting groups)")
-    return code.replace(anchor, anchor + CHUNK_GROUPS, 1)
+    for old, _ in edits:
+        if code.count(old) != 1:
+            raise RuntimeError(f"{file}: expected one {old!r}")
+    for old, new in edits:
+        code = code.replace(old, new, 1)
+    return code
+
+
+def add_chunk_groups(code: str) -> str:
+    return _patched(code, VITE_CONFIG_FILE, 'name: "vendor"',
+                    ("groups: [", "groups: [" + CHUNK_GROUPS))
 
 
 # React DevTools' name for each component Reflex writes (`X.displayName = "Bare";` after every
@@ -122,12 +133,8 @@ NO_DISPLAY_NAMES = r"""
 
 
 def drop_display_names(code: str) -> str:
-    if 'name: "dh-no-display-names"' in code:
-        return code
-    anchor = "plugins: ["
-    if code.count(anchor) != 1:
-        raise RuntimeError(f"{VITE_CONFIG_FILE}: expected one {anchor!r}")
-    return code.replace(anchor, anchor + NO_DISPLAY_NAMES, 1)
+    return _patched(code, VITE_CONFIG_FILE, 'name: "dh-no-display-names"',
+                    ("plugins: [", "plugins: [" + NO_DISPLAY_NAMES))
 
 
 STATE_JS_FILE = "utils/state.js"
@@ -177,13 +184,8 @@ _STORE_READ_DEFERRED = (
 
 def defer_state_reads(code: str) -> str:
     """Wrap `useStateContext`'s store read in React's `useDeferredValue`."""
-    if "useDeferredValue(useSyncExternalStore(" in code:
-        return code
-    for old in (_STORE_IMPORT, _STORE_READ):
-        if code.count(old) != 1:
-            raise RuntimeError(f"{CONTEXT_REGISTRY_FILE}: expected one {old!r}")
-    return (code.replace(_STORE_IMPORT, _STORE_IMPORT_DEFERRED, 1)
-            .replace(_STORE_READ, _STORE_READ_DEFERRED, 1))
+    return _patched(code, CONTEXT_REGISTRY_FILE, "useDeferredValue(useSyncExternalStore(",
+                    (_STORE_IMPORT, _STORE_IMPORT_DEFERRED), (_STORE_READ, _STORE_READ_DEFERRED))
 
 
 class LeanFrontendPlugin(Plugin):
