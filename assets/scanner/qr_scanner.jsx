@@ -11,14 +11,20 @@
 import { useEffect, useRef } from "react";
 
 let jsQRLoading = null;
-/** jsQR's decoder, loaded once. The package is CommonJS with an ES-module default: unwrap
- * whatever the bundler gave us. */
+/** jsQR's decoder, loaded once; a failed load is asked for again at the next call. The
+ * package is CommonJS with an ES-module default: unwrap whatever the bundler gave us. */
 function loadJsQR() {
-  jsQRLoading ??= import("jsqr").then((module) => {
-    let found = module;
-    while (found && typeof found !== "function" && found.default) found = found.default;
-    return found;
-  });
+  jsQRLoading ??= import("jsqr").then(
+    (module) => {
+      let found = module;
+      while (found && typeof found !== "function" && found.default) found = found.default;
+      return found;
+    },
+    (err) => {
+      jsQRLoading = null;
+      throw err;
+    },
+  );
   return jsQRLoading;
 }
 
@@ -46,7 +52,7 @@ export function DhQrScanner({ active, onDecode, onCameraError, children, ...rest
   useEffect(() => {
     const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 1));
     const cancel = window.cancelIdleCallback || clearTimeout;
-    const id = idle(() => { loadJsQR().catch(() => { jsQRLoading = null; }); });
+    const id = idle(() => { loadJsQR().catch(() => undefined); });
     return () => cancel(id);
   }, []);
 
@@ -93,10 +99,6 @@ export function DhQrScanner({ active, onDecode, onCameraError, children, ...rest
       return stop;
     }
     loadJsQR()
-      .catch((err) => {
-        jsQRLoading = null; // asked for again at the next start
-        throw err;
-      })
       .then((decode) => {
         jsQR = decode;
         return navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: "environment" } }, audio: false });
