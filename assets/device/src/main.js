@@ -1173,10 +1173,11 @@ function renderStrip(offline) {
 
 /** The strip is fixed above the navigation (assets/lists.css): the page's content keeps room
  * for it below its end (the strip's height as the frame's `main`'s bottom margin, below its
- * own padding for the navigation), and a notice is shown above it, following its height as it wraps or hides. A
- * change there moves nothing above it. The height comes from a ResizeObserver, called after
- * the browser's own layout (reading it at each render would force one), and is set on the one
- * element that needs it (a custom property on the page's root would restyle the whole page). */
+ * own padding for the navigation), and a notice is shown above it, following its height as it
+ * wraps or hides. A change there moves nothing above it. The height comes from a
+ * ResizeObserver, called after the browser's own layout (reading it at each render would force
+ * one), and is set on the one element that needs it (a custom property on the page's root
+ * would restyle the whole page). */
 function stripRoom(mount) {
   if (st.stripWatch?.mount === mount) return;
   st.stripWatch?.observer?.disconnect();
