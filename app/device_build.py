@@ -10,7 +10,6 @@ into two files the app serves: `/device/app.js` (loaded by every page) and `/sw.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from typing import Any
 
 from reflex_base.plugins.base import Plugin
 
+from app.frontend_build import route_manifest, write_built
 from app.i18n import MESSAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,23 +152,14 @@ def write_pack_order(static_dir: Path) -> None:
     """Writes the pack's order into the built worker (and its gzip copy; a copy in another
     encoding, which could not be remade here, is removed so that it never serves the old)."""
     worker = static_dir / "sw.js"
-    manifests = sorted((static_dir / "assets").glob("manifest-*.js"),
-                       key=lambda f: f.stat().st_mtime)
-    if not worker.is_file() or not manifests:
+    built = route_manifest(static_dir)
+    if not worker.is_file() or built is None:
         return
-    text = manifests[-1].read_text()
-    manifest = json.loads(text[text.index("{"):text.rindex("}") + 1])
-    order = pack_order(static_dir, precache_list(manifests[-1]), manifest)
+    order = pack_order(static_dir, precache_list(built[0]), built[1])
     code = worker.read_text()
     if code.count(PACK_ORDER_MARK) != 1:
         raise RuntimeError(f"sw.js: expected one {PACK_ORDER_MARK}")
-    code = code.replace(PACK_ORDER_MARK, json.dumps(order))
-    worker.write_text(code)
-    for sidecar in worker.parent.glob("sw.js.*"):
-        if sidecar.suffix == ".gz":
-            sidecar.write_bytes(gzip.compress(code.encode(), 9, mtime=0))
-        else:
-            sidecar.unlink()
+    write_built(worker, code.replace(PACK_ORDER_MARK, json.dumps(order)))
 
 
 class DeviceBundlePlugin(Plugin):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import urllib.error
 import urllib.request
@@ -119,3 +120,22 @@ def test_a_client_form_is_served_naming_its_route_code(base_url: str) -> None:
     except urllib.error.HTTPError as err:
         assert err.code == 404
         assert "_clients_.__client_id_" not in err.read().decode("utf-8")
+
+
+def test_a_page_evaluates_the_shared_libraries_in_a_task_of_their_own(base_url: str) -> None:
+    """The build (app/frontend_build.py: evaluate_libraries_first) names the libraries' chunk
+    that the page's root imports in a module script of its own, ahead of React Router's: the
+    served page, a client's page (the route shell) and their gzip copies alike."""
+    for path, encoding in (("today", "identity"), ("today", "gzip"), ("clients/12/visit", "gzip")):
+        req = urllib.request.Request(base_url + path, headers={"Accept-Encoding": encoding})
+        with urllib.request.urlopen(req) as resp:
+            body = resp.read()
+            if resp.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+        html = body.decode("utf-8")
+        preloads = [p.split('"', 1)[0] for p in html.split('rel="modulepreload" href="')[1:]]
+        vendor = [p for p in preloads if p.startswith("/assets/vendor-")]
+        assert len(vendor) == 1, path
+        tag = f'<script type="module" async="" src="{vendor[0]}"></script>'
+        assert html.count(tag) == 1, path
+        assert html.index(tag) < html.index('<script type="module" async="">import'), path

@@ -5,6 +5,7 @@ component or utility is used."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -58,9 +59,36 @@ def test_the_vendor_group_goes_into_reflexs_vite_config() -> None:
 
     code = _compile_vite_config(get_config())
     patched = fb.add_chunk_groups(code)
-    assert patched.count('name: "vendor"') == 1
-    assert patched.index('name: "vendor"') < patched.index('name: "reflex-env"')
+    assert patched.count('debugName: "vendor"') == 1
+    assert patched.index('debugName: "vendor"') < patched.index('name: "reflex-env"')
     assert fb.add_chunk_groups(patched) == patched
+
+
+def test_the_vendor_chunk_holds_the_libraries_two_pages_reach_a_lazy_import_is_its_pages() -> None:
+    """The group's name function on a module graph: React (two pages) goes into `vendor`; the
+    charts, which one page imports both statically and lazily, and jsQR (one page, lazily),
+    stay with that page; the app's own modules are left to Reflex's groups and Rolldown."""
+    import subprocess
+
+    group = fb.CHUNK_GROUPS.strip().rstrip(",")
+    graph = {  # module -> (importers, dynamic importers)
+        "/w/node_modules/react/index.js": (["/w/app/routes/[today]._index.jsx",
+                                            "/w/utils/state.js"], []),
+        "/w/utils/state.js": (["/w/app/root.jsx", "/w/app/routes/[scan]._index.jsx"], []),
+        "/w/node_modules/recharts/lib/index.js": (["/w/app_components/app/pages/reports.jsx"],
+                                                  ["/w/app_components/app/pages/reports.jsx"]),
+        "/w/node_modules/d3-scale/src/index.js": (["/w/node_modules/recharts/lib/index.js"], []),
+        "/w/app_components/app/pages/reports.jsx": (["/w/app/routes/[reports]._index.jsx"], []),
+        "/w/node_modules/jsqr/dist/jsQR.js": ([], ["/w/app_components/app/pages/scan.jsx"]),
+        "/w/app_components/app/pages/scan.jsx": (["/w/app/routes/[scan]._index.jsx"], []),
+    }
+    script = (f"const g = {group};\nconst graph = {json.dumps(graph)};\n"
+              "const ctx = {getModuleInfo: (id) => graph[id] ? {importers: graph[id][0], "
+              "dynamicImporters: graph[id][1]} : {importers: [], dynamicImporters: []}};\n"
+              "console.log(JSON.stringify(Object.keys(graph).map((id) => g.name(id, ctx))));")
+    node = ROOT / ".tools" / "node_modules" / ".bin" / "node"
+    done = subprocess.run([str(node), "-e", script], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == ["vendor", None, None, None, None, None, None]
 
 
 def test_the_components_display_names_are_left_out_of_reflexs_production_build() -> None:
@@ -105,6 +133,48 @@ def test_components_read_the_servers_state_deferred_in_reflexs_context_registry(
     assert fb.defer_state_reads(patched) == patched
     with pytest.raises(RuntimeError):
         fb.defer_state_reads("export function useStateContext() {}")
+
+
+PAGE = ('<head><link rel="modulepreload" href="/assets/vendor-Ab1.js"/></head><body><div>x</div>'
+        '<script type="module" async="">import "/assets/manifest-9f.js";\n'
+        'import * as route0 from "/assets/root-C1.js";</script></body>')
+MANIFEST = {"routes": {"root": {"id": "root", "module": "/assets/root-C1.js", "imports": [
+    "/assets/rolldown-runtime-X.js", "/assets/vendor-Ab1.js", "/assets/context-D.js"]}}}
+
+
+def test_every_page_names_the_shared_libraries_in_a_module_script_ahead_of_its_own() -> None:
+    """The libraries' chunk gets an async module script of its own just before React Router's
+    (evaluated in a task of its own); once; pages without React Router's script are left."""
+    src = fb.shared_libraries(MANIFEST)
+    assert src == "/assets/vendor-Ab1.js"
+    done = fb.libraries_first(PAGE, src)
+    tag = '<script type="module" async="" src="/assets/vendor-Ab1.js"></script>'
+    assert done == PAGE.replace('<script type="module" async="">', tag + '<script type="module" '
+                                'async="">')
+    assert fb.libraries_first(done, src) == done
+    assert fb.libraries_first("<html>404</html>", src) == "<html>404</html>"
+    with pytest.raises(RuntimeError):
+        fb.libraries_first(PAGE + PAGE, src)
+    with pytest.raises(RuntimeError):
+        fb.shared_libraries({"routes": {"root": {"id": "root", "imports": []}}})
+
+
+def test_the_built_pages_and_their_gzip_copies_are_rewritten(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "manifest-9f.js").write_text(
+        "window.__reactRouterManifest=" + json.dumps(MANIFEST) + ";")
+    (tmp_path / "clients").mkdir()
+    page = tmp_path / "clients" / "new.html"
+    page.write_text(PAGE)
+    page.with_name("new.html.gz").write_bytes(gzip.compress(PAGE.encode()))
+    page.with_name("new.html.br").write_bytes(b"old")
+    fb.evaluate_libraries_first(tmp_path)
+    assert 'src="/assets/vendor-Ab1.js"></script><script type="module"' in page.read_text()
+    assert gzip.decompress(page.with_name("new.html.gz").read_bytes()).decode() \
+        == page.read_text()
+    assert not page.with_name("new.html.br").exists()
 
 
 def test_a_changed_config_fails_the_build_loudly() -> None:
