@@ -217,14 +217,22 @@ def defer_state_reads(code: str) -> str:
                     (_STORE_IMPORT, _STORE_IMPORT_DEFERRED), (_STORE_READ, _STORE_READ_DEFERRED))
 
 
+def parse_route_manifest(text: str) -> dict[str, Any]:
+    """The content of React Router's manifest file (`window.__reactRouterManifest={…};`).
+    ValueError when it holds no JSON object."""
+    manifest = json.loads(text[text.index("{"):text.rindex("}") + 1])
+    if not isinstance(manifest, dict):
+        raise ValueError("the route manifest is not an object")
+    return manifest
+
+
 def route_manifest(static_dir: Path) -> tuple[Path, dict[str, Any]] | None:
     """The build's React Router manifest (`assets/manifest-<hash>.js`, the newest when a folder
     holds several) and its content; None before a build."""
     found = sorted((static_dir / "assets").glob("manifest-*.js"), key=lambda f: f.stat().st_mtime)
     if not found:
         return None
-    text = found[-1].read_text()
-    return found[-1], json.loads(text[text.index("{"):text.rindex("}") + 1])
+    return found[-1], parse_route_manifest(found[-1].read_text())
 
 
 def write_built(path: Path, text: str) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from app.api.asgi import SPA_FALLBACK, ASGIApp, Receive, Scope, Send, header, static_dir
+from app.frontend_build import parse_route_manifest
 
 _MANIFEST_SRC = re.compile(r'"(/assets/manifest-[A-Za-z0-9_-]+\.js)"')
 _NOT_PAGES = ("/api/", "/_", "/assets/", "/device/")  # our API, Reflex's, build files
@@ -107,11 +107,10 @@ def load_build(folder: Path, known: _Build | None = None) -> _Build | None:
         found = _MANIFEST_SRC.search(html)
         if not found:
             return None
-        text = (folder / found.group(1).lstrip("/")).read_text()
-        manifest = json.loads(text[text.index("{"): text.rindex("}") + 1])
+        manifest = parse_route_manifest((folder / found.group(1).lstrip("/")).read_text())
     except (OSError, ValueError):
         return None
-    return _Build(stamp, html, manifest if isinstance(manifest, dict) else {})
+    return _Build(stamp, html, manifest)
 
 
 def route_shell(app: ASGIApp, folder: Callable[[], Path] = static_dir) -> ASGIApp:
