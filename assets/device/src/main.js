@@ -27,11 +27,6 @@ const SLOT = "dh_device_unlocked"; // sessionStorage: the unlocked key, for this
 const ANSWER_MS = 8_000; // under the 10 s after which a silent link counts as offline
 const SYNC_EVERY_MS = 30_000;
 const PAGE_WAIT_MS = 4_000; // the longest the device's own requests wait for the page's data
-// After the page's data is drawn and two frames have gone by, a little longer: a headless or
-// busy browser presents the frame with the data up to a few tens of ms after its second
-// animation frame (Lighthouse saw the device's first request start before the page's largest
-// paint on a client's page, and counted that request into the page's load; issue 20).
-const PAGE_SETTLE_MS = 100;
 const DEFAULT_IDLE_MIN = 30;
 // Server field names → the form control that shows them.
 const FIELD_ALIAS = { risk_flags: "risk", substances: "substance" };
@@ -1334,7 +1329,7 @@ async function start() {
 /** Resolves once the page has shown what it was opened for: the app says this page's data is
  * drawn (drawnHere: `dh:page-drawn`, app/components/frame.py), the page has painted content at all (a client's
  * page, served as the bare app shell, paints nothing before its route's code has come), and the
- * browser has painted the frame after, PAGE_SETTLE_MS more have passed and it is idle; or PAGE_WAIT_MS have passed (a page whose
+ * browser has painted the frame after and is idle; or PAGE_WAIT_MS have passed (a page whose
  * server does not answer); or at once when the device knows it has no signal. */
 function pageDrawn() {
   return new Promise((resolve) => {
@@ -1343,8 +1338,7 @@ function pageDrawn() {
     // React commits the data, then the browser styles, lays out and paints it: the second
     // animation frame comes after that paint, and the idle callback after the page's own work.
     const idle = window.requestIdleCallback ? (fn) => requestIdleCallback(fn, { timeout: 500 }) : (fn) => setTimeout(fn, 50);
-    drawnHere().then(contentPainted).then(() => requestAnimationFrame(() => requestAnimationFrame(
-      () => setTimeout(() => idle(resolve), PAGE_SETTLE_MS))));
+    drawnHere().then(contentPainted).then(() => requestAnimationFrame(() => requestAnimationFrame(() => idle(resolve))));
   });
 }
 
