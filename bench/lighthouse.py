@@ -319,10 +319,14 @@ class PageSummary:
         b = self.blank
         perf = (None if self.performance is None or b is None or b.performance is None
                 else self.performance >= b.performance)
-        tbt, lcp = self.tbt_ratio, self.lcp_ratio
+        def within(mine: float | None, floor: float | None, goal: float) -> bool | None:
+            # Against the goal itself, not a ratio: a floor of 0 ms (the blank app's median TBT
+            # can be) has no ratio, and only 0 ms is within twice it.
+            return None if mine is None or floor is None else mine <= goal * floor
+
         return {"performance": perf,
-                "TBT": None if tbt is None else tbt <= TBT_RATIO_GOAL,
-                "LCP": None if lcp is None else lcp <= LCP_RATIO_GOAL}
+                "TBT": within(self.tbt_ms, b and b.tbt_ms, TBT_RATIO_GOAL),
+                "LCP": within(self.lcp_ms, b and b.lcp_ms, LCP_RATIO_GOAL)}
 
 
 def _median(values: list[float]) -> float | None:

@@ -197,6 +197,11 @@ def test_every_phone_page_is_judged_against_the_blank_apps_medians() -> None:
     assert signin.verdicts() == {"performance": True, "TBT": True, "LCP": True}
     table = lighthouse.format_summary([floor, today, signin])
     assert "| today | 2 | 88 | 205 ms (5.1×)" in table and "**miss**" in table
+    # A blank app whose median TBT is 0 ms: no ratio, but a verdict all the same.
+    zero = lighthouse.summarise([run_(blank, 90, 0, 2900), run_("outreach", 90, 0, 2900),
+                                 run_("visit", 90, 9, 2900)])
+    assert [s.verdicts()["TBT"] for s in zero[1:]] == [True, False]
+    assert "| visit | 1 | 90 | 9 ms (—×)" in lighthouse.format_summary(zero)
 
 
 def test_the_lighthouse_run_covers_every_volunteer_and_clinic_page(tiny_engine: Engine) -> None:
