@@ -23,12 +23,18 @@ from app.state.session import AppState
 # returns `focus_first_problem(form_id)`, which moves the focus to the first field in trouble.
 
 # Waits for the errors to be drawn, then focuses the first field that has one (a group of
-# choices: its first choice) and scrolls it to the middle of the screen.
+# choices: its first choice) and scrolls it to the middle of the screen. The page draws the
+# server's state in slices (app/frontend_build.py: defer_state_reads), so one field's error can
+# be drawn before another's above it: the errors count as drawn once two looks 50 ms apart
+# find the same ones (after 5 s, whatever is there).
 _FOCUS_FIRST_PROBLEM_JS = (
-    "(() => {{ let n = 0; const go = () => {{"
+    "(() => {{ let n = 0, seen = ''; const go = () => {{"
     " const form = document.getElementById('{form_id}'); if (!form) return;"
-    " const err = form.querySelector('[data-field-error]');"
-    " if (!err) {{ if (n++ < 100) setTimeout(go, 50); return; }}"
+    " const errs = form.querySelectorAll('[data-field-error]');"
+    " const now = Array.from(errs, (e) => e.getAttribute('data-field-error')).join(' ');"
+    " if (!now || now !== seen) {{ seen = now; if (n++ < 100) {{ setTimeout(go, 50); return; }}"
+    " if (!now) return; }}"
+    " const err = errs[0];"
     " const name = err.getAttribute('data-field-error');"
     " const group = document.getElementById(name + '-group');"
     " const field = (group && group.querySelector('input, select, textarea'))"
