@@ -252,8 +252,8 @@ def write_built(path: Path, text: str) -> None:
 # slower, the one long task left after the first paint (issue 20). A module script of their
 # own for the libraries' chunk, ahead of it, is evaluated in a task of its own as soon as that
 # chunk is in; the page's graph then finds it evaluated and runs the rest in a second task,
-# and a tap or a paint can come in between. (A top-level await in Reflex's code would split
-# the graph too, but Rolldown then moves single-page libraries into the shared chunk.)
+# and a tap or a paint can come in between. (A top-level await in Reflex's context registry
+# splits the graph as well; this way no code of Reflex's changes, only the built pages.)
 _ROUTER_MODULES = '<script type="module" async="">import "/assets/manifest-'
 
 
