@@ -15,7 +15,9 @@ must not wait for code and styles it never uses. Two plugins, configured in `rxc
   components read the server's state deferred (`context-registry.js`), so that the data a page
   receives is drawn in slices rather than in one long task. After a production build every
   page names the shared libraries in a module script of their own, ahead of the page's
-  (`libraries_first`): the browser evaluates them in a task of their own.
+  (`libraries_first`): the browser evaluates them in a task of their own. And a production
+  build prerenders the frame of each dynamic route (a client's page and its forms) at a
+  placeholder address (`prerender_frames`), which `app/api/route_shell.py` serves.
 
 Nothing here changes what the pages show; `tests/unit/test_frontend_build.py` keeps the lists
 below honest against the source.
@@ -23,8 +25,10 @@ below honest against the source.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +221,45 @@ def defer_state_reads(code: str) -> str:
                     (_STORE_IMPORT, _STORE_IMPORT_DEFERRED), (_STORE_READ, _STORE_READ_DEFERRED))
 
 
+REACT_ROUTER_CONFIG_FILE = "react-router.config.js"
+# A production build prerenders every page with a fixed address (Today, the sign-in page …):
+# its HTML holds the page's frame (top bar, headings, labels, empty lists), which the phone
+# paints before any code has run. A dynamic route (a client's page and its forms) had only the
+# bare SPA fallback page, which paints nothing until the route's code has run and the data is
+# in: a blank screen for seconds on a slow link (issue 20). Each dynamic route is prerendered
+# once more, at an address with FRAME_SEGMENT for each of its dynamic segments
+# (`/clients/_/visit`), and `app/api/route_shell.py` answers every address of the route with
+# that frame. The frame is rendered from the state's initial values only, as every prerendered
+# page is, so it hydrates at any address of the route.
+FRAME_SEGMENT = "_"
+_PRERENDER_ALL = '"prerender": true'
+
+
+def frame_path(route: str) -> str | None:
+    """The address at which a dynamic route's frame is prerendered: `route` (Reflex's
+    `/clients/[client_id]/visit` or React Router's `clients/:client_id/visit`) with each dynamic
+    segment as FRAME_SEGMENT. None for a route without one, or with a catch-all."""
+    parts = [s for s in route.split("/") if s]
+    if any(s == "*" or s.startswith(("[[", "[...")) for s in parts):
+        return None
+    dynamic = [s.startswith(":") or (s.startswith("[") and s.endswith("]")) for s in parts]
+    if not any(dynamic):
+        return None
+    return "/" + "/".join(FRAME_SEGMENT if d else s for s, d in zip(parts, dynamic, strict=True))
+
+
+def prerender_frames(code: str, routes: Iterable[str]) -> str:
+    """React Router's config (`code`) prerendering the frames of the dynamic `routes` besides
+    the static pages; as it is when it prerenders nothing (a development build)."""
+    paths = sorted({p for p in map(frame_path, routes) if p})
+    if not paths or (_PRERENDER_ALL not in code and "dhFrames" not in code):
+        return code
+    return _patched(code, REACT_ROUTER_CONFIG_FILE, "dhFrames", (
+        _PRERENDER_ALL,
+        '"prerender": async function dhFrames({ getStaticPaths }) { '
+        f"return [...getStaticPaths(), ...{json.dumps(paths)}]; }}"))
+
+
 def parse_route_manifest(text: str) -> dict[str, Any]:
     """The content of React Router's manifest file (`window.__reactRouterManifest={…};`).
     ValueError when it holds no JSON object."""
@@ -300,6 +343,9 @@ class LeanFrontendPlugin(Plugin):
         context["add_modify_task"](VITE_CONFIG_FILE, drop_display_names)
         context["add_modify_task"](STATE_JS_FILE, use_random_tab_tokens)
         context["add_modify_task"](CONTEXT_REGISTRY_FILE, defer_state_reads)
+        routes = [page.route for page in context["unevaluated_pages"]]
+        context["add_modify_task"](REACT_ROUTER_CONFIG_FILE,
+                                   functools.partial(prerender_frames, routes=routes))
 
     def post_build(self, **context: Any) -> None:
         evaluate_libraries_first(Path(context["static_dir"]))

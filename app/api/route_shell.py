@@ -9,10 +9,13 @@ frame's file only once that module had come: two round trips in a row before the
 (issue 20, docs/BENCHMARKS.md).
 
 `route_shell(app)` wraps the app: a GET or HEAD whose path matches a dynamic route of the
-build's route manifest (and no route with a fixed address) is answered with the fallback page
-plus a `modulepreload` for that route's module and the files it imports. Nothing inline is
-added (the Content-Security-Policy is unchanged); the page is the same page otherwise, so
-React Router hydrates it as before. Any other request, and every request when there is no
+build's route manifest (and no route with a fixed address) is answered with the route's frame,
+prerendered at a placeholder address (`/clients/_/visit`, `frontend_build.frame_path`): the
+page's top bar, headings and labels, painted before any code runs, and the `modulepreload`s of
+the route's module and the files it imports, as every prerendered page has. A build without
+frames (a development build) gets the fallback page plus those `modulepreload`s. Nothing
+inline is added to either (the Content-Security-Policy is unchanged), and React Router
+hydrates them as any prerendered page. Any other request, and every request when there is no
 build, goes to Reflex as before; the fallback file itself (what the service worker keeps for
 offline use) is untouched.
 """
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from app.api.asgi import SPA_FALLBACK, ASGIApp, Receive, Scope, Send, header, static_dir
-from app.frontend_build import parse_route_manifest
+from app.frontend_build import frame_path, parse_route_manifest
 
 _MANIFEST_SRC = re.compile(r'"(/assets/manifest-[A-Za-z0-9_-]+\.js)"')
 _NOT_PAGES = ("/api/", "/_", "/assets/", "/device/")  # our API, Reflex's, build files
@@ -42,9 +45,9 @@ def _matches(pattern: str, segments: list[str]) -> bool:
     )
 
 
-def route_files(manifest: dict[str, Any], path: str) -> list[str] | None:
-    """The build files of the dynamic route `path` is, module first, or None when `path` is a
-    route with a fixed address (served as its own prerendered page) or no route at all."""
+def dynamic_route(manifest: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """The manifest's entry of the dynamic route `path` is, or None when `path` is a route
+    with a fixed address (served as its own prerendered page) or no route at all."""
     segments = [s for s in path.split("/") if s]
     routes = [r for r in manifest.get("routes", {}).values() if r.get("id") != "root"]
     patterns = [(r.get("path") or "", r) for r in routes]
@@ -56,6 +59,15 @@ def route_files(manifest: dict[str, Any], path: str) -> list[str] | None:
         return None
     # React Router's ranking, as far as these routes need it: more fixed segments win.
     _, route = max(dynamic, key=lambda pr: sum(not s.startswith(":") for s in pr[0].split("/")))
+    return route
+
+
+def route_files(manifest: dict[str, Any], path: str) -> list[str] | None:
+    """The build files of the dynamic route `path` is, module first, or None when `path` is a
+    route with a fixed address or no route at all (`dynamic_route`)."""
+    route = dynamic_route(manifest, path)
+    if route is None:
+        return None
     files = [route.get("module"), *route.get("imports", [])]
     return [f for f in dict.fromkeys(files) if isinstance(f, str) and f.startswith("/assets/")]
 
@@ -72,23 +84,36 @@ def with_preloads(html: str, files: list[str]) -> str:
     return html[:at] + links + html[at:]
 
 
+def frame_file(folder: Path, route: dict[str, Any]) -> Path | None:
+    """The prerendered frame of a dynamic `route` in the build `folder`, if it has one."""
+    at = frame_path(str(route.get("path") or ""))
+    if at is None:
+        return None
+    page = folder.joinpath(*at.strip("/").split("/"), "index.html")
+    return page if page.is_file() else None
+
+
 @dataclass
 class _Build:
     """The fallback page and route manifest of one build, and the shells made from them."""
 
     stamp: tuple[int, int]
+    folder: Path
     html: str
     manifest: dict[str, Any]
     shells: dict[str, tuple[bytes, bytes, str]] = field(default_factory=dict)
 
     def shell(self, path: str) -> tuple[bytes, bytes, str] | None:
         """(page, gzipped page, ETag) for `path`, or None when it is not a dynamic route."""
-        files = route_files(self.manifest, path)
-        if files is None:
+        route = dynamic_route(self.manifest, path)
+        if route is None:
             return None
-        key = "\n".join(files)
+        key = str(route.get("id"))
         if key not in self.shells:
-            body = with_preloads(self.html, files).encode()
+            files = route_files(self.manifest, path) or []
+            frame = frame_file(self.folder, route)
+            page = frame.read_text() if frame is not None else self.html
+            body = with_preloads(page, files).encode()
             etag = '"dh-' + hashlib.sha256(body).hexdigest()[:20] + '"'
             self.shells[key] = (body, gzip.compress(body, 9, mtime=0), etag)
         return self.shells[key]
@@ -110,7 +135,7 @@ def load_build(folder: Path, known: _Build | None = None) -> _Build | None:
         manifest = parse_route_manifest((folder / found.group(1).lstrip("/")).read_text())
     except (OSError, ValueError):
         return None
-    return _Build(stamp, html, manifest)
+    return _Build(stamp, folder, html, manifest)
 
 
 def route_shell(app: ASGIApp, folder: Callable[[], Path] = static_dir) -> ASGIApp:
@@ -145,4 +170,5 @@ def route_shell(app: ASGIApp, folder: Callable[[], Path] = static_dir) -> ASGIAp
     return wrapped
 
 
-__all__ = ["load_build", "route_files", "route_shell", "with_preloads"]
+__all__ = ["dynamic_route", "frame_file", "load_build", "route_files", "route_shell",
+           "with_preloads"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
 from app.services import clients
@@ -22,6 +22,7 @@ from app.services.demo import DEMO_PASSWORD
 from app.services.dto import ClientCreate, ConsentInput
 from app.services.text import fold
 from models import Client, Role, Sex, User
+from tests.e2e.conftest import PHONE, close_context
 from tests.e2e.server import ROOT
 from tests.e2e.test_auth import sign_in
 
@@ -157,6 +158,38 @@ def test_a_double_tap_on_save_stores_one_visit(volunteer: Page, e2e_db: Path,
     expect(page).to_have_url(f"{base_url}clients/{client_id}")
     page.wait_for_timeout(1000)  # give a second record every chance to appear
     assert _rows(e2e_db, "SELECT count(*) FROM visit WHERE client_id = ?", client_id) == [(1,)]
+
+
+def test_a_clients_page_and_forms_paint_their_frame_before_any_code_then_are_that_clients(
+    volunteer: Page, e2e_db: Path, browser: Browser, base_url: str
+) -> None:
+    """A client's page and forms are answered with their route's frame, prerendered once for
+    every client (app/api/route_shell.py, issue 20): a phone paints the form before any of the
+    page's code has come. The frame holds nothing of the client (the same bytes for everyone,
+    signed in or not); once its code has run it is that client's page, links included."""
+    client_id, name = _new_client(e2e_db)
+    bare = browser.new_context(viewport=PHONE, base_url=base_url, locale="vi-VN",
+                               java_script_enabled=False)
+    try:
+        frame = bare.new_page()
+        frame.goto(f"/clients/{client_id}/visit")
+        expect(frame.get_by_role("heading", name="Ghi lần thăm")).to_be_visible()
+        expect(frame.get_by_text("Thăm tại nhà")).to_be_visible()
+        expect(frame.locator("#save")).to_be_visible()
+        assert name not in frame.content()
+    finally:
+        close_context(bare)
+    page = volunteer
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"/clients/{client_id}")
+    expect(page.locator("#action-visit")).to_have_attribute("href",
+                                                            f"/clients/{client_id}/visit")
+    page.locator("#action-visit").click()
+    expect(page.locator("#client-name")).to_have_text(name)
+    expect(page.locator("#visit_date")).to_have_value(today_vn().isoformat())
+    assert errors == []
 
 
 def test_another_volunteers_client_in_the_url_shows_not_found_and_is_audited(

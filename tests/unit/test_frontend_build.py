@@ -135,6 +135,38 @@ def test_components_read_the_servers_state_deferred_in_reflexs_context_registry(
         fb.defer_state_reads("export function useStateContext() {}")
 
 
+
+def test_the_dynamic_routes_frames_are_prerendered_besides_the_static_pages() -> None:
+    """Reflex's own React Router config of a production build, patched: its `prerender` is a
+    function returning the static pages (what `true` meant) and each dynamic route's frame
+    address; a development build (no prerendering) is left alone."""
+    import subprocess
+
+    from reflex.utils.frontend_skeleton import _update_react_router_config
+    from reflex_base.config import get_config
+
+    routes = ["clients/[client_id]", "/clients/[client_id]/visit", "clients/new", "today",
+              "docs/[[...rest]]", "/"]
+    assert fb.frame_path("clients/:client_id/visit") == "/clients/_/visit"
+    assert [fb.frame_path(r) for r in routes] == [
+        "/clients/_", "/clients/_/visit", None, None, None, None]
+    prod = _update_react_router_config(get_config(), prerender_routes=True)
+    patched = fb.prerender_frames(prod, routes)
+    assert fb.prerender_frames(patched, routes) == patched
+    module = ROOT / "test-artifacts" / "react-router.config.mjs"
+    module.parent.mkdir(exist_ok=True)
+    module.write_text(patched)
+    script = ("import(process.argv[1]).then(async (m) => console.log(JSON.stringify("
+              "await m.default.prerender({getStaticPaths: () => ['/', '/today']}))));")
+    node = ROOT / ".tools" / "node_modules" / ".bin" / "node"
+    done = subprocess.run([str(node), "--input-type=module", "-e", script, str(module)],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == ["/", "/today", "/clients/_", "/clients/_/visit"]
+    dev = _update_react_router_config(get_config(), prerender_routes=False)
+    assert fb.prerender_frames(dev, routes) == dev
+    assert fb.prerender_frames(prod, ["today"]) == prod  # no dynamic route: nothing to add
+
+
 PAGE = ('<head><link rel="modulepreload" href="/assets/vendor-Ab1.js"/></head><body><div>x</div>'
         '<script type="module" async="">import "/assets/manifest-9f.js";\n'
         'import * as route0 from "/assets/root-C1.js";</script></body>')

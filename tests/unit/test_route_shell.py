@@ -129,3 +129,45 @@ def test_route_files_prefers_fixed_addresses() -> None:
     assert route_files(MANIFEST, "/clients/12/visit") == [VISIT, ENTRY[1],
                                                           "/assets/context-C.js", FRAME]
     assert route_files(MANIFEST, "/anything") is None
+
+
+# A build with the frames of its dynamic routes prerendered (frontend_build.prerender_frames).
+VISIT_FRAME = (
+    '<!DOCTYPE html><html lang="vi"><head><meta charSet="utf-8"/>'
+    '<link rel="modulepreload" href="/assets/manifest-abc123.js"/>'
+    + "".join(f'<link rel="modulepreload" href="{f}"/>' for f in [*ENTRY, *ROOT, VISIT])
+    + '</head><body><div class="dh-frame"><h1>Ghi lần thăm</h1><form id="visit-form">'
+    '</form></div></body></html>'
+)
+
+
+def test_a_dynamic_route_with_a_prerendered_frame_is_answered_with_it(tmp_path: Path) -> None:
+    folder = _build(tmp_path)
+    (folder / "clients" / "_" / "visit").mkdir(parents=True)
+    (folder / "clients" / "_" / "visit" / "index.html").write_text(VISIT_FRAME)
+    client = _client(folder)
+    for path in ("/clients/12/visit", "/clients/4242/visit/"):
+        html = client.get(path).text
+        assert '<form id="visit-form">' in html, path
+        preloads = _preloads(html)
+        # The frame's own preloads, and those of the route's imports it lacked, each once.
+        assert VISIT in preloads and FRAME in preloads
+        assert len(preloads) == len(set(preloads))
+        assert html.replace(f'<link rel="modulepreload" href="{FRAME}"/>', "") == VISIT_FRAME
+    # A route without a frame in this build still gets the fallback page with its preloads.
+    client_page = client.get("/clients/12").text
+    assert client_page.startswith(FALLBACK[:60]) and CLIENT in _preloads(client_page)
+    # The page a device downloads for offline use is unchanged: the fallback page.
+    assert client.get("/__spa-fallback.html").text == "reflex /__spa-fallback.html"
+
+
+def test_frame_file_follows_the_route_pattern(tmp_path: Path) -> None:
+    from app.api.route_shell import frame_file
+
+    (tmp_path / "clients" / "_").mkdir(parents=True)
+    (tmp_path / "clients" / "_" / "index.html").write_text("frame")
+    assert frame_file(tmp_path, {"path": "clients/:client_id"}) == \
+        tmp_path / "clients" / "_" / "index.html"
+    assert frame_file(tmp_path, {"path": "clients/:client_id/visit"}) is None  # not built
+    assert frame_file(tmp_path, {"path": "today"}) is None  # not a dynamic route
+    assert frame_file(tmp_path, {"path": "*"}) is None
