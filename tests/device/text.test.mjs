@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { retryDelay } from "../../assets/device/src/backoff.js";
-import { addDays, fold, matches, showDate } from "../../assets/device/src/text.js";
+import { addDays, fold, matches, showDate, stamp, stampToday } from "../../assets/device/src/text.js";
 
 test("search ignores tone marks, diacritics, đ and case", () => {
   assert.equal(fold("  Nguyễn   Văn ĐỨC "), "nguyen van duc");
@@ -26,4 +26,11 @@ test("retry waits grow with failures, are jittered, and stay under the cap", () 
   assert.ok(retryDelay(40, { random: () => 0.999 }) <= 10 * 60_000);
   const seen = new Set(Array.from({ length: 20 }, () => retryDelay(5)));
   assert.ok(seen.size > 10, "jitter spreads the retries");
+});
+
+test("the strip's last sync is the time alone today, the day and time before", () => {
+  const at = new Date(2026, 11, 7, 18, 52).getTime();
+  assert.equal(stampToday(at, new Date(2026, 11, 7, 23, 59).getTime()), "18:52");
+  assert.equal(stampToday(at, new Date(2026, 11, 8, 0, 1).getTime()), "07/12 18:52");
+  assert.equal(stampToday(at, new Date(2026, 11, 8, 0, 1).getTime()), stamp(at));
 });

@@ -19,7 +19,7 @@ import { h, lang, t } from "./dom.js";
 import { readForm, STAYS_OPEN } from "./forms.js";
 import { Connectivity, fetchWithin, NoAnswer } from "./net.js";
 import { clientRef, Outbox, SessionGone, TEMP_PREFIX } from "./outbox.js";
-import { clock, fold, matches, showDate, stamp, vnDate } from "./text.js";
+import { clock, fold, matches, showDate, stamp, stampToday, vnDate } from "./text.js";
 import { loginHash, PIN_PATTERN, Vaults, wipeUser } from "./vault.js";
 
 const API = "/api/outbox/";
@@ -1141,7 +1141,7 @@ function stripElement(inView) {
       refused ? h("span", { id: "dh-refused", class: "dhs-err", "data-count": String(refused), text: t("device.refused", { count: refused }) }) : null,
     ]),
     h("div", { class: "dhs-line" }, [
-      h("span", { id: "dh-last-sync", text: st.lastSyncAt ? t("device.last_sync", { at: stamp(Date.parse(st.lastSyncAt)) }) : t("device.never_synced") }),
+      h("span", { id: "dh-last-sync", text: st.lastSyncAt ? t("device.last_sync", { at: stampToday(Date.parse(st.lastSyncAt)) }) : t("device.never_synced") }),
       st.syncing ? h("span", { text: t("device.sending") }) : null,
       st.needSignin ? h("a", { href: "/", text: t("device.need_signin") }) : null,
     ]),

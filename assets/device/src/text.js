@@ -51,6 +51,12 @@ export function stamp(moment) {
   return `${pad(d.getDate())}/${pad(d.getMonth() + 1)} ${clock(d)}`;
 }
 
+/** A moment as the status strip shows it at a glance: the time alone when it is today (`now`,
+ * device time, as `stamp`), the day and time otherwise. */
+export function stampToday(moment, now = Date.now()) {
+  return localDate(moment) === localDate(now) ? clock(moment) : stamp(moment);
+}
+
 /** ISO date `days` after `iso`. */
 export function addDays(iso, days) {
   const [y, m, d] = iso.split("-").map(Number);
