@@ -252,7 +252,7 @@ def prerender_frames(code: str, routes: Iterable[str]) -> str:
     """React Router's config (`code`) prerendering the frames of the dynamic `routes` besides
     the static pages; as it is when it prerenders nothing (a development build)."""
     paths = sorted({p for p in map(frame_path, routes) if p})
-    if not paths or (_PRERENDER_ALL not in code and "dhFrames" not in code):
+    if not paths or _PRERENDER_ALL not in code:  # nothing to frame, or already done
         return code
     return _patched(code, REACT_ROUTER_CONFIG_FILE, "dhFrames", (
         _PRERENDER_ALL,

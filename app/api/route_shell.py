@@ -66,8 +66,11 @@ def route_files(manifest: dict[str, Any], path: str) -> list[str] | None:
     """The build files of the dynamic route `path` is, module first, or None when `path` is a
     route with a fixed address or no route at all (`dynamic_route`)."""
     route = dynamic_route(manifest, path)
-    if route is None:
-        return None
+    return None if route is None else _files_of(route)
+
+
+def _files_of(route: dict[str, Any]) -> list[str]:
+    """A route's build files from its manifest entry, module first, each once."""
     files = [route.get("module"), *route.get("imports", [])]
     return [f for f in dict.fromkeys(files) if isinstance(f, str) and f.startswith("/assets/")]
 
@@ -110,10 +113,9 @@ class _Build:
             return None
         key = str(route.get("id"))
         if key not in self.shells:
-            files = route_files(self.manifest, path) or []
             frame = frame_file(self.folder, route)
             page = frame.read_text() if frame is not None else self.html
-            body = with_preloads(page, files).encode()
+            body = with_preloads(page, _files_of(route)).encode()
             etag = '"dh-' + hashlib.sha256(body).hexdigest()[:20] + '"'
             self.shells[key] = (body, gzip.compress(body, 9, mtime=0), etag)
         return self.shells[key]

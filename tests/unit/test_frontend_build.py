@@ -135,7 +135,6 @@ def test_components_read_the_servers_state_deferred_in_reflexs_context_registry(
         fb.defer_state_reads("export function useStateContext() {}")
 
 
-
 def test_the_dynamic_routes_frames_are_prerendered_besides_the_static_pages() -> None:
     """Reflex's own React Router config of a production build, patched: its `prerender` is a
     function returning the static pages (what `true` meant) and each dynamic route's frame

@@ -1327,8 +1327,9 @@ async function start() {
 }
 
 /** Resolves once the page has shown what it was opened for: the app says this page's data is
- * drawn (drawnHere: `dh:page-drawn`, app/components/frame.py), the page has painted content at all (a client's
- * page, served as the bare app shell, paints nothing before its route's code has come), and the
+ * drawn (drawnHere: `dh:page-drawn`, app/components/frame.py), the page has painted content at all (a build
+ * without prerendered frames serves a client's page as the bare app shell, which paints nothing
+ * before its route's code has come), and the
  * browser has painted the frame after and is idle; or PAGE_WAIT_MS have passed (a page whose
  * server does not answer); or at once when the device knows it has no signal. */
 function pageDrawn() {
