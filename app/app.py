@@ -58,8 +58,9 @@ app = rx.App(
         # more round trip on a slow link, fetched while the page's data was still arriving).
         rx.el.link(rel="icon", href=FAVICON, type="image/svg+xml"),
         rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
-        # The device code: outbox, vault, offline screens, service worker (assets/device/).
-        rx.el.script(src="/device/app.js", defer=True),
+        # The device code (outbox, vault, offline screens, service worker: assets/device/),
+        # loaded by its first lines once the page has drawn its data (boot.js, issue 20).
+        rx.el.script(src="/device/boot.js", defer=True),
     ],
     # Bundled into the one stylesheet with Radix's (no extra request): see client_cards.py
     # (lists), theme.css (contrast and tap targets for the whole app) and device.css (the

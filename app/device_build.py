@@ -5,7 +5,8 @@ The device code is small ES modules using two npm libraries, `idb` (IndexedDB) a
 (service worker routing and caching), pinned in `assets/device/package.json` and its lock
 file. They are installed from the npm registry into `.tools/device/` (by the Makefile, or here
 when missing) and bundled with the project's own bun (`bun build`) at every Reflex compile,
-into two files the app serves: `/device/app.js` (loaded by every page) and `/sw.js`.
+into three files the app serves: `/device/boot.js` (loaded by every page: it loads
+`/device/app.js` once the page has drawn its data, or sooner when needed) and `/sw.js`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from app.i18n import MESSAGES
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "assets" / "device"
 DEPS = ROOT / ".tools" / "device"
-BUNDLES = {"public/device/app.js": "src/main.js", "public/sw.js": "src/sw.js"}
+BUNDLES = {"public/device/boot.js": "src/boot.js", "public/device/app.js": "src/main.js",
+           "public/sw.js": "src/sw.js"}
 # The catalogue texts the device shows (its own, and the field messages it shares with the
 # server's checks), built into the bundle: a page opened with no server still has them.
 TEXT_PREFIXES = ("device.", "due.", "rec.service.", "error.", "rec.error.", "offline.error.",
@@ -168,6 +170,7 @@ class DeviceBundlePlugin(Plugin):
 
     def get_static_assets(self, **context: Any) -> list[tuple[Path, str]]:
         return [
+            (Path("public/device/boot.js"), bundle(BUNDLES["public/device/boot.js"])),
             (Path("public/device/app.js"), app_bundle()),
             (Path("public/sw.js"), bundle(BUNDLES["public/sw.js"])),
         ]

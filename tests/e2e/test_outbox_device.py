@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route, WebSocketRoute, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -30,6 +30,7 @@ from app.services.db import engine_for
 from app.services.demo import DEMO_PASSWORD
 from app.services.dto import ClientCreate, ConsentInput
 from models import Role, Sex, User
+from tests.e2e.conftest import PHONE, close_context
 from tests.e2e.test_auth import sign_in
 
 VOLUNTEER = "tnv.demo"
@@ -206,9 +207,14 @@ def _fill_visit(page: Page, client_id: int, note: str, *, day: str | None = None
 
 
 # Records, at each of the device's own requests and at the service worker's registration,
-# whether the page had already drawn its data (the app's <html data-dh-drawn>) and painted.
+# whether the page had already drawn its data (the app's <html data-dh-drawn>) and painted;
+# and when it was drawn (`__dhDrawnAt`, on the page's clock).
 _FIRST_CONTACT_PROBE = """(() => {
   window.__dhContacts = [];
+  new MutationObserver(() => {
+    if (window.__dhDrawnAt === undefined && document.documentElement.hasAttribute("data-dh-drawn"))
+      window.__dhDrawnAt = performance.now();
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-dh-drawn"] });
   const note = (what) => window.__dhContacts.push({ what,
     drawn: document.documentElement.hasAttribute("data-dh-drawn"),
     painted: performance.getEntriesByType("paint")
@@ -246,7 +252,52 @@ def test_the_device_talks_to_the_server_only_after_the_page_has_drawn_its_data(
         contacts = page.evaluate("window.__dhContacts")
         assert {"sw", "/api/outbox/device"} <= {c["what"] for c in contacts}, contacts
         assert all(c["drawn"] and c["painted"] for c in contacts), contacts
+        # Nor does the device code itself come before: its first lines load it after.
+        code, drawn_at = page.evaluate("""[performance.getEntriesByName(
+            location.origin + "/device/app.js")[0].startTime, window.__dhDrawnAt]""")
+        assert drawn_at is not None and code > drawn_at, (route, code, drawn_at)
     expect(page.get_by_text(full_name).first).to_be_visible()
+
+
+def test_a_record_saved_before_the_device_code_has_come_is_held_then_saved_once(
+    browser: Browser, base_url: str, e2e_db: Path | str
+) -> None:
+    """The device code (/device/app.js) is loaded once the page has drawn its data; a save
+    tapped before it has come, on a slow link, is held by its first lines (boot.js), never
+    sent as the browser's own GET, and saved through the outbox once the code is there."""
+    client_id, _name = _make_client(e2e_db)
+    # No service worker: the device code then comes over the network, where it can be held.
+    context = browser.new_context(viewport=PHONE, base_url=base_url, locale="vi-VN",
+                                  service_workers="block")
+    try:
+        page = context.new_page()
+        sign_in(page, VOLUNTEER, DEMO_PASSWORD)
+        page.wait_for_url(re.compile(r"/today$"))
+        page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+        held: list[Route] = []
+        context.route("**/device/app.js", lambda route: held.append(route))
+        page.goto(f"/clients/{client_id}/visit")
+        page.wait_for_selector("html[data-dh-drawn]", state="attached")
+        page.wait_for_function("""Object.keys(document.querySelector("form[data-outbox=visit]"))
+            .some((k) => k.startsWith("__react"))""")
+        _eventually(page, lambda: len(held) == 1)  # asked for once the page was drawn
+        note = f"early {_marker()}"
+        page.locator("textarea[name=notes]").fill(note)
+        page.locator("#save").click()
+        page.locator("#save").click()  # a second tap while waiting: one record all the same
+        page.wait_for_timeout(1000)
+        assert page.url.endswith(f"/clients/{client_id}/visit"), page.url  # no GET, no reload
+        assert page.evaluate("window.dhOutbox") is None
+        assert _visits(e2e_db, note) == 0
+        for route in held:
+            route.continue_()
+        context.unroute("**/device/app.js")
+        page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
+        _eventually(page, lambda: _visits(e2e_db, note) == 1)
+        page.wait_for_timeout(1500)
+        assert _visits(e2e_db, note) == 1
+    finally:
+        close_context(context)
 
 
 def test_one_write_path_exactly_once_across_websocket_cuts_double_taps_and_lost_answers(

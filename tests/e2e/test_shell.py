@@ -71,7 +71,7 @@ def test_every_page_links_the_manifest_and_the_service_worker_activates(page: Pa
             return out;
         }"""
     )
-    assert "/__spa-fallback.html" in cached and "/device/app.js" in cached
+    assert {"/__spa-fallback.html", "/device/boot.js", "/device/app.js"} <= set(cached)
     # The code of every screen a volunteer uses offline, and nothing a volunteer never opens
     # (a supervisor's reports, the clinic's scan screen): a metered phone pays only for its own.
     modules = [p for p in cached if p.startswith("/assets/")]
@@ -86,7 +86,7 @@ def test_every_page_links_the_manifest_and_the_service_worker_activates(page: Pa
     # hashed bundles, icons and scripts. Never an API, upload or event route.
     shell_pages = ("/", "/today", "/clients", "/clients/new", "/outreach", "/group-activity",
                    "/__spa-fallback.html")
-    static_files = ("/manifest.webmanifest", "/device/app.js")
+    static_files = ("/manifest.webmanifest", "/device/boot.js", "/device/app.js")
     unexpected = [
         p
         for p in cached

@@ -120,3 +120,21 @@ def test_the_build_writes_the_packs_order_into_the_worker(tmp_path: Path) -> Non
     assert sorted(kept) == ["/__spa-fallback.html", "/assets/today-T.js", "/assets/visit-V.js"]
     assert gzip.decompress((tmp_path / "sw.js.gz").read_bytes()).decode() == written
     assert not (tmp_path / "sw.js.br").exists()
+
+
+def test_every_page_loads_the_device_code_through_its_first_lines() -> None:
+    """The page's head names boot.js alone, which loads app.js once the page is drawn (issue
+    20); the worker keeps and serves both, so that a page opened offline has them."""
+    from app.app import app
+
+    scripts = [c.src for c in app.head_components if getattr(c, "tag", "") == "script"]
+    assert [str(s).strip('"') for s in scripts] == ["/device/boot.js"]
+    boot_js = device_build.bundle(device_build.BUNDLES["public/device/boot.js"])
+    assert '"/device/app.js"' in boot_js
+    assert len(boot_js.encode()) < 3000  # its first lines only: no library, no texts
+    sw = (SRC / "sw.js").read_text()
+    files = re.search(r"const FILES = \[([^\]]*)\];", sw)
+    assert files and re.findall(r'"([^"]+)"', files.group(1)) == ["/device/boot.js",
+                                                                   "/device/app.js"]
+    served = re.search(r"device\\/\(\?:([a-z|]+)\)\\\.js\$", sw)
+    assert served and set(served.group(1).split("|")) == {"boot", "app"}

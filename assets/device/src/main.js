@@ -1,4 +1,5 @@
-/* Đồng Hành on the volunteer's device: one bundle (/device/app.js) loaded by every page.
+/* Đồng Hành on the volunteer's device: one bundle (/device/app.js), which every page's first
+ * lines (boot.js) load once the page has drawn its data, or sooner when it is needed.
  *
  * - Registers the service worker (workbox-window) that keeps the code of every screen, and
  *   fetches the session's key and caseload, once the page has drawn its data (firstContact).
@@ -19,6 +20,7 @@ import { h, lang, t } from "./dom.js";
 import { readForm, STAYS_OPEN } from "./forms.js";
 import { Connectivity, fetchWithin, NoAnswer } from "./net.js";
 import { clientRef, Outbox, SessionGone, TEMP_PREFIX } from "./outbox.js";
+import { drawnHere, hydrated, LINK, pageDrawn, recentLink } from "./page.js";
 import { clock, fold, matches, showDate, stamp, stampToday, vnDate } from "./text.js";
 import { loginHash, PIN_PATTERN, Vaults, wipeUser } from "./vault.js";
 
@@ -26,13 +28,10 @@ const API = "/api/outbox/";
 const SLOT = "dh_device_unlocked"; // sessionStorage: the unlocked key, for this tab only
 const ANSWER_MS = 8_000; // under the 10 s after which a silent link counts as offline
 const SYNC_EVERY_MS = 30_000;
-const PAGE_WAIT_MS = 4_000; // the longest the device's own requests wait for the page's data
 const DEFAULT_IDLE_MIN = 30;
 // Server field names → the form control that shows them.
 const FIELD_ALIAS = { risk_flags: "risk", substances: "substance" };
 const CLIENT_FORMS = { visit: "visit", test: "drug_test", referral: "referral", support: "support" };
-
-const LINK = "dh_link"; // sessionStorage: the last evidence about the link (not personal)
 
 const st = {
   db: null, vaults: null, deviceId: null,
@@ -1019,7 +1018,7 @@ async function applyFix(form) {
   st.fixedForm = form;
   // Put the values back only once the page has loaded its state: its load event resets what
   // the values' own handlers set (a minor's birth year draws the representative's fields).
-  await drawnHere();
+  await drawnHere({ offline: knownOffline });
   if (st.fixedForm !== form || !form.isConnected) {
     if (st.fixedForm === form) st.fixedForm = null; // React drew a new form: it comes again
     return;
@@ -1252,11 +1251,6 @@ function fillGroupClients(form) {
   });
 }
 
-/** React has hydrated this element (the server's HTML is now React's). */
-function hydrated(el) {
-  return Object.keys(el).some((k) => k.startsWith("__react"));
-}
-
 // ---- start ----------------------------------------------------------------------------------------------
 
 /** A form sent before React has taken the page over would go as the browser's own GET: the
@@ -1290,11 +1284,9 @@ async function start() {
   for (const ev of ["pointerdown", "keydown"]) window.addEventListener(ev, () => { st.lastInput = Date.now(); }, { passive: true });
   window.addEventListener("popstate", () => { render(); showSaved(); });
   window.addEventListener("online", () => { st.nextTryAt = 0; });
-  try {
-    const last = JSON.parse(sessionStorage.getItem(LINK) || "null");
-    // Not on the sign-in page: there, only fresh evidence may cover the form with the lock.
-    if (last && Date.now() - last.at < 5 * 60_000 && path() !== "/") st.conn.set(last.state);
-  } catch { /* disabled */ }
+  // Not on the sign-in page: there, only fresh evidence may cover the form with the lock.
+  const last = recentLink();
+  if (last && path() !== "/") st.conn.set(last);
   st.conn.onChange((state) => {
     try { sessionStorage.setItem(LINK, JSON.stringify({ state, at: Date.now() })); } catch { /* disabled */ }
     render();
@@ -1318,56 +1310,25 @@ async function start() {
     await refreshTemp();
   })();
   await st.ready;
+  window.__dhBoot?.started(); // what boot.js held is handled here from now on
   render();
-  pageDrawn().then(firstContact);
+  shownFirst().then(firstContact);
   setInterval(tick, 1000);
   setInterval(() => { refreshTemp().then(render); }, 5000);
   new MutationObserver(() => { if (!st.filling) { st.filling = true; requestAnimationFrame(() => { st.filling = false; fillOfflineForm(); renderStripIfEmpty(); showSaved(); }); } })
     .observe(document.body, { childList: true, subtree: true });
 }
 
-/** Resolves once the page has shown what it was opened for: the app says this page's data is
- * drawn (drawnHere: `dh:page-drawn`, app/components/frame.py), the page has painted content at all (a build
- * without prerendered frames serves a client's page as the bare app shell, which paints nothing
- * before its route's code has come), and the
- * browser has painted the frame after and is idle; or PAGE_WAIT_MS have passed (a page whose
- * server does not answer); or at once when the device knows it has no signal. */
-function pageDrawn() {
-  return new Promise((resolve) => {
-    if (navigator.onLine === false || st.conn.state === "offline") { resolve(); return; }
-    setTimeout(resolve, PAGE_WAIT_MS);
-    // React commits the data, then the browser styles, lays out and paints it: the second
-    // animation frame comes after that paint, and the idle callback after the page's own work.
-    const idle = window.requestIdleCallback ? (fn) => requestIdleCallback(fn, { timeout: 500 }) : (fn) => setTimeout(fn, 50);
-    drawnHere().then(contentPainted).then(() => requestAnimationFrame(() => requestAnimationFrame(() => idle(resolve))));
-  });
+/** The page has shown what it was opened for (page.js pageDrawn), or the device knows it has
+ * no signal. At once when the device's first lines (boot.js) waited for that before loading
+ * this code. */
+function shownFirst() {
+  if (window.__dhBoot?.waited) return Promise.resolve();
+  return pageDrawn({ offline: knownOffline });
 }
 
-/** Resolves once the app has drawn this very page's data (`<html data-dh-drawn>` names the
- * path it was drawn for; right after a link was followed it still names the last page); at once
- * when the device knows it has no signal; after PAGE_WAIT_MS at the latest. */
-function drawnHere() {
-  const here = () => document.documentElement.getAttribute("data-dh-drawn") === window.location.pathname;
-  return new Promise((resolve) => {
-    if (navigator.onLine === false || st.conn.state === "offline" || here()) { resolve(); return; }
-    const done = () => { window.removeEventListener("dh:page-drawn", seen); clearTimeout(timer); resolve(); };
-    const seen = () => { if (here()) done(); };
-    const timer = setTimeout(done, PAGE_WAIT_MS);
-    window.addEventListener("dh:page-drawn", seen);
-  });
-}
-
-/** Resolves once the page has painted its first text or image (the browser's
- * first-contentful-paint entry); at once where the browser does not say. */
-function contentPainted() {
-  return new Promise((resolve) => {
-    const seen = (list) => list.some((e) => e.name === "first-contentful-paint");
-    if (!window.PerformanceObserver || seen(performance.getEntriesByType("paint"))) { resolve(); return; }
-    try {
-      const watch = new PerformanceObserver((entries) => { if (seen(entries.getEntries())) { watch.disconnect(); resolve(); } });
-      watch.observe({ type: "paint", buffered: true });
-    } catch { resolve(); }
-  });
+function knownOffline() {
+  return navigator.onLine === false || st.conn.state === "offline";
 }
 
 /** The deployment's build id: the name of its route manifest, which the page's head links

@@ -32,7 +32,7 @@ const CACHE = "dh-shell-" + BUILD;
 // is the SPA fallback page, whose router loads the route's module from the cache; a page opened
 // online is kept as it is answered. The install icons and the web manifest are the browser's
 // own business (it fetches them when it installs the app), not the offline day's.
-const FILES = ["/device/app.js"];
+const FILES = ["/device/boot.js", "/device/app.js"];
 const ASSET_REF = /["'(](\/assets\/[^"'?#\s)]+)["')]/g;
 // The pack's order (pack.js inPackOrder): positions in [...manifestFiles(), FALLBACK], written
 // here by the build once it has named the files (app/device_build.py); as is, the order asked.
@@ -65,7 +65,7 @@ const sameOrigin = (url) => url.origin === self.location.origin;
 registerRoute(({ request, url }) => request.mode === "navigate" && sameOrigin(url), pages);
 registerRoute(({ url }) => sameOrigin(url) && !url.search && /^\/assets\//.test(url.pathname), buildFiles);
 registerRoute(({ url }) => sameOrigin(url) && !url.search
-  && /^\/(icons\/|fonts\/|device\/app\.js$|manifest\.webmanifest$|favicon\.ico$)/.test(url.pathname), smallFiles);
+  && /^\/(icons\/|fonts\/|device\/(?:boot|app)\.js$|manifest\.webmanifest$|favicon\.ico$)/.test(url.pathname), smallFiles);
 
 // Offline, a page never cached (a client's page, a form): the SPA fallback, whose router
 // loads the route's module from the cache.
@@ -98,7 +98,7 @@ function warm(event, urls, strategy) {
 }
 
 /** Put `urls` into the cache from the browser's HTTP cache, with no request (the page has just
- * loaded them: a hashed build file is `immutable`, and `/device/app.js` was revalidated by that
+ * loaded them: a hashed build file is `immutable`, and the device code was revalidated by that
  * page seconds ago; the worker revalidates it at its next use). The URLs it does not hold. */
 async function takeHeld(cache, urls) {
   const missing = [];
