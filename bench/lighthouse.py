@@ -245,11 +245,17 @@ def volunteer_pages(engine: Engine) -> list[tuple[str, str, str]]:
 
 def _lighthouse_page(port: int, base: str, name: str, path: str, tok: str) -> PageScores:
     """One cold Lighthouse run of base+path in the browser on `port`."""
-    _prepare_browser(port, base + "/", ("dh_session", tok) if tok else None)
-    try:
-        report = run_one(base + path, port, cookie=f"dh_session={tok}" if tok else "")
-    except (RuntimeError, subprocess.TimeoutExpired) as err:
-        return PageScores(name, path, {c: None for c in CATEGORIES}, error=str(err)[:300])
+    report: dict[str, Any] | None = None
+    for attempt in range(2):  # Lighthouse's own trace failures (NO_NAVSTART, …) say "run again"
+        _prepare_browser(port, base + "/", ("dh_session", tok) if tok else None)
+        try:
+            report = run_one(base + path, port, cookie=f"dh_session={tok}" if tok else "")
+            break
+        except (RuntimeError, subprocess.TimeoutExpired) as err:
+            if attempt == 1 or "run Lighthouse again" not in str(err):
+                return PageScores(name, path, {c: None for c in CATEGORIES},
+                                  error=" ".join(str(err).split())[:300])
+    assert report is not None
     final = str(report.get("finalDisplayedUrl") or report.get("finalUrl") or "")
     scores = PageScores(name, path, _scores(report), final_url=final, metrics=_metrics(report))
     if urllib.parse.urlsplit(final).path.rstrip("/") != path.rstrip("/"):

@@ -212,3 +212,34 @@ def test_the_lighthouse_run_covers_every_volunteer_and_clinic_page(tiny_engine: 
                      client + "referral/", client + "support/", "/clients/new/", "/outreach/",
                      "/group-activity/", "/scan/"]
     assert all(tok for name, _path, tok in pages if name != "sign-in")
+
+
+def test_a_lighthouse_run_that_asks_to_be_run_again_is_run_again_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lighthouse's own trace failures (NO_NAVSTART) say "Please run Lighthouse again": the
+    page is measured again once; any other failure, or a second one, is reported on one line."""
+    report_ = {"categories": {"performance": {"score": 0.9, "auditRefs": []}},
+               "finalDisplayedUrl": "http://x/today/",
+               "audits": {"total-blocking-time": {"numericValue": 5.0}}}
+    answers: list[object] = []
+
+    def run_one(url: str, port: int, *, cookie: str = "") -> dict[str, object]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return dict(report_)
+
+    monkeypatch.setattr(lighthouse, "run_one", run_one)
+    monkeypatch.setattr(lighthouse, "_prepare_browser", lambda *a: None)
+    again = RuntimeError("lighthouse failed (1): Runtime error encountered: Something went wrong"
+                         " with recording the trace.\nPlease run Lighthouse again. (NO_NAVSTART)")
+    answers[:] = [again, report_]
+    page = lighthouse._lighthouse_page(1, "http://x", "today", "/today/", "")
+    assert page.metrics == {"TBT": 5.0} and "NO_NAVSTART" not in page.error and not answers
+    answers[:] = [again, again]
+    page = lighthouse._lighthouse_page(1, "http://x", "today", "/today/", "")
+    assert not page.metrics and "NO_NAVSTART" in page.error and "\n" not in page.error
+    answers[:] = [RuntimeError("lighthouse failed (1): Chrome did not start"), report_]
+    page = lighthouse._lighthouse_page(1, "http://x", "today", "/today/", "")
+    assert "Chrome did not start" in page.error and len(answers) == 1

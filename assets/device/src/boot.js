@@ -15,7 +15,7 @@
  * page would go as the browser's own GET; the sign-in form gives the password's key), a tap on
  * "Đăng xuất" (the device asks about unsent records first), and the server's wipe at sign-out
  * or expiry (`dhWipeDevice`). */
-import { hydrated, pageDrawn, recentLink } from "./page.js";
+import { hydrated, pageDrawn, recentLink, signInFields } from "./page.js";
 
 const CODE = "/device/app.js";
 const START_WAIT_MS = 10_000; // a device code that never says it started is not waited for longer
@@ -56,8 +56,7 @@ function mustWait(event) {
   if (event.type === "click") return !!event.target.closest?.("#sign-out");
   const form = event.target;
   if (!(form instanceof HTMLFormElement)) return false;
-  return !!form.dataset.outbox || !!form.querySelector("input[type=password]")
-    || (!form.hasAttribute("action") && !hydrated(form));
+  return !!form.dataset.outbox || !!signInFields(form) || (!form.hasAttribute("action") && !hydrated(form));
 }
 
 const held = new WeakSet();

@@ -20,7 +20,7 @@ import { h, lang, t } from "./dom.js";
 import { readForm, STAYS_OPEN } from "./forms.js";
 import { Connectivity, fetchWithin, NoAnswer } from "./net.js";
 import { clientRef, Outbox, SessionGone, TEMP_PREFIX } from "./outbox.js";
-import { drawnHere, hydrated, LINK, pageDrawn, recentLink } from "./page.js";
+import { drawnHere, hydrated, LINK, pageDrawn, recentLink, signInFields } from "./page.js";
 import { clock, fold, matches, showDate, stamp, stampToday, vnDate } from "./text.js";
 import { loginHash, PIN_PATTERN, Vaults, wipeUser } from "./vault.js";
 
@@ -638,9 +638,8 @@ async function answer(item, reply, form) {
 
 function onSignInSubmit(event) {
   const form = event.target;
-  const pw = form?.querySelector?.("input[type=password]");
-  const login = form?.querySelector?.("input[name=login], input[name=username], input[autocomplete=username]");
-  if (!pw || !login || form.dataset.outbox || form.dataset.dhDerived || !st.db) return;
+  const fields = signInFields(form);
+  if (!fields || form.dataset.outbox || form.dataset.dhDerived || !st.db) return;
   // The sign-in form is a plain HTML post: the page is left at once. So the key that will wrap
   // the device key is derived from the password first (PBKDF2, a second or so) and kept,
   // non-extractable, in IndexedDB until the device key arrives on the next page (connect());
@@ -651,7 +650,7 @@ function onSignInSubmit(event) {
   if (button) button.disabled = true;
   const go = () => { if (button) button.disabled = false; HTMLFormElement.prototype.submit.call(form); };
   const salt = randomBytes(16);
-  const derived = Promise.all([deriveWrappingKey(pw.value, salt), loginHash(login.value)]).then(([kek, hash]) =>
+  const derived = Promise.all([deriveWrappingKey(fields.password.value, salt), loginHash(fields.login.value)]).then(([kek, hash]) =>
     st.db.put("meta", { id: "pending_wrap", kek, salt: b64(salt), login_hash: hash, at: Date.now() }));
   Promise.race([derived, sleep(8000)]).catch(() => {}).then(go);
 }

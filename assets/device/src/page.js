@@ -1,6 +1,6 @@
 /* What the device knows of the page it runs in, shared by its first lines (boot.js) and the
- * device code (main.js): whether React has taken an element over, what this tab last learnt
- * about the link, and when the page has drawn what it was opened for. */
+ * device code (main.js): whether React has taken an element over, which form signs in, what
+ * this tab last learnt about the link, and when the page has drawn what it was opened for. */
 
 export const PAGE_WAIT_MS = 4_000; // the longest the device waits for the page's data
 export const LINK = "dh_link"; // sessionStorage: the last evidence about the link (not personal)
@@ -9,6 +9,14 @@ const LINK_FRESH_MS = 5 * 60_000;
 /** React has hydrated this element (the server's HTML is now React's). */
 export function hydrated(el) {
   return Object.keys(el).some((k) => k.startsWith("__react"));
+}
+
+/** The fields of a sign-in form (a password and a login), or null for any other form: the
+ * device keeps a key derived from the password as it is sent (main.js onSignInSubmit). */
+export function signInFields(form) {
+  const password = form?.querySelector?.("input[type=password]");
+  const login = form?.querySelector?.("input[name=login], input[name=username], input[autocomplete=username]");
+  return password && login ? { password, login } : null;
 }
 
 /** What this tab last learnt about the link ("online" | "offline" | "unknown"), if it was in
