@@ -259,6 +259,18 @@ def test_the_device_talks_to_the_server_only_after_the_page_has_drawn_its_data(
     expect(page.get_by_text(full_name).first).to_be_visible()
 
 
+def _signed_in_without_worker(browser: Browser, base_url: str) -> tuple[BrowserContext, Page]:
+    """Signed in with no service worker: the device code then comes over the network, where a
+    test can hold it."""
+    context = browser.new_context(viewport=PHONE, base_url=base_url, locale="vi-VN",
+                                  service_workers="block")
+    page = context.new_page()
+    sign_in(page, VOLUNTEER, DEMO_PASSWORD)
+    page.wait_for_url(re.compile(r"/today$"))
+    page.wait_for_selector("html[data-dh-unlocked]", state="attached")
+    return context, page
+
+
 def test_a_record_saved_before_the_device_code_has_come_is_held_then_saved_once(
     browser: Browser, base_url: str, e2e_db: Path | str
 ) -> None:
@@ -266,14 +278,8 @@ def test_a_record_saved_before_the_device_code_has_come_is_held_then_saved_once(
     tapped before it has come, on a slow link, is held by its first lines (boot.js), never
     sent as the browser's own GET, and saved through the outbox once the code is there."""
     client_id, _name = _make_client(e2e_db)
-    # No service worker: the device code then comes over the network, where it can be held.
-    context = browser.new_context(viewport=PHONE, base_url=base_url, locale="vi-VN",
-                                  service_workers="block")
+    context, page = _signed_in_without_worker(browser, base_url)
     try:
-        page = context.new_page()
-        sign_in(page, VOLUNTEER, DEMO_PASSWORD)
-        page.wait_for_url(re.compile(r"/today$"))
-        page.wait_for_selector("html[data-dh-unlocked]", state="attached")
         held: list[Route] = []
         context.route("**/device/app.js", lambda route: held.append(route))
         page.goto(f"/clients/{client_id}/visit")
@@ -292,6 +298,43 @@ def test_a_record_saved_before_the_device_code_has_come_is_held_then_saved_once(
         for route in held:
             route.continue_()
         context.unroute("**/device/app.js")
+        page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
+        _eventually(page, lambda: _visits(e2e_db, note) == 1)
+        page.wait_for_timeout(1500)
+        assert _visits(e2e_db, note) == 1
+    finally:
+        close_context(context)
+
+
+def test_a_save_while_the_device_code_cannot_come_stays_in_the_form_and_goes_at_the_next_tap(
+    browser: Browser, base_url: str, e2e_db: Path | str
+) -> None:
+    """The device code refused (a server error): the held save is not sent as the browser's
+    own GET, not asked for again and again, and goes once at the next tap, when it comes."""
+    client_id, _name = _make_client(e2e_db)
+    context, page = _signed_in_without_worker(browser, base_url)
+    try:
+        asked: list[str] = []
+
+        def refuse(route: Route) -> None:
+            asked.append(route.request.url)
+            route.fulfill(status=503, body="")
+
+        context.route("**/device/app.js", refuse)
+        page.goto(f"/clients/{client_id}/visit")
+        page.wait_for_selector("html[data-dh-drawn]", state="attached")
+        page.wait_for_function("""Object.keys(document.querySelector("form[data-outbox=visit]"))
+            .some((k) => k.startsWith("__react"))""")
+        note = f"refused {_marker()}"
+        page.locator("textarea[name=notes]").fill(note)
+        page.locator("#save").click()
+        page.wait_for_timeout(2000)
+        assert len(asked) <= 2, len(asked)  # the page's own load, the tap's: no more
+        assert page.url.endswith(f"/clients/{client_id}/visit"), page.url
+        expect(page.locator("textarea[name=notes]")).to_have_value(note)
+        assert _visits(e2e_db, note) == 0
+        context.unroute("**/device/app.js")
+        page.locator("#save").click()
         page.wait_for_url(re.compile(rf"/clients/{client_id}$"))
         _eventually(page, lambda: _visits(e2e_db, note) == 1)
         page.wait_for_timeout(1500)

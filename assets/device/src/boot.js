@@ -34,7 +34,8 @@ const started = new Promise((resolve) => {
 window.__dhBoot = boot;
 
 let loading = null;
-/** The device code, loaded once; resolves when it has started (or could not be loaded). */
+/** The device code, loaded once; resolves true when it has started, false when it could not be
+ * loaded (it is tried again at the next need: a tap, a save). */
 boot.load = function load() {
   if (!loading) {
     loading = new Promise((resolve) => {
@@ -42,9 +43,9 @@ boot.load = function load() {
       script.src = CODE;
       script.onload = () => {
         setTimeout(boot.started, START_WAIT_MS); // a device code that failed to start
-        started.then(resolve);
+        started.then(() => resolve(true));
       };
-      script.onerror = () => { loading = null; resolve(); }; // tried again at the next need
+      script.onerror = () => { loading = null; resolve(false); };
       document.head.append(script);
     });
   }
@@ -68,9 +69,11 @@ function hold(event) {
   if (held.has(target)) return; // tapped again while waiting: once
   held.add(target);
   const submitter = event.submitter && event.submitter.form === target ? event.submitter : null;
-  boot.load().then(() => {
+  boot.load().then((ready) => {
     held.delete(target);
-    if (!target.isConnected) return;
+    // Not loaded: what was typed stays in the form, and the next tap tries again (replayed now,
+    // it would be held again at once: a request after request while the file cannot come).
+    if (!ready || !target.isConnected) return;
     if (event.type === "click") target.click();
     else target.requestSubmit(submitter);
   });
@@ -81,8 +84,8 @@ window.addEventListener("click", hold, true);
 
 // Replaced by the device code's own when it is loaded (main.js).
 const waitingWipe = function dhWipeDevice() {
-  return boot.load().then(() => {
-    if (window.dhWipeDevice !== waitingWipe) return window.dhWipeDevice();
+  return boot.load().then((ready) => {
+    if (ready && window.dhWipeDevice !== waitingWipe) return window.dhWipeDevice();
     try { sessionStorage.clear(); } catch { /* disabled */ } // no device code: its key at least
     return undefined;
   });
